@@ -1,0 +1,36 @@
+//! The web files, compiled into the binary so one file is the whole product.
+
+use std::sync::OnceLock;
+
+/// The customer snippet sites embed (`/cobrowse.js`).
+pub const SNIPPET: &str = include_str!("../web/cobrowse.js");
+/// rrweb's recorder and replayer, vendored from npm (MIT, see `web/vendor/LICENSE-rrweb`).
+pub const RRWEB: &str = include_str!("../web/vendor/rrweb.min.js");
+/// The agent view.
+pub const AGENT_HTML: &str = include_str!("../web/agent/index.html");
+pub const AGENT_JS: &str = include_str!("../web/agent/agent.js");
+pub const AGENT_CSS: &str = include_str!("../web/agent/agent.css");
+const REPLICA_HTML: &str = include_str!("../web/replica/shell.html");
+const REPLICA_JS: &str = include_str!("../web/replica/replica.js");
+
+/// The document the replica page is given instead of the site's own: rrweb's replayer and the
+/// glue that feeds it, inlined so the page needs no further request.
+pub fn replica_shell() -> &'static str {
+    static SHELL: OnceLock<String> = OnceLock::new();
+    SHELL.get_or_init(|| {
+        // `</script` cannot appear inside the inlined code, or the document would end early.
+        let guard = |js: &str| js.replace("</script", "<\\/script");
+        REPLICA_HTML.replace("/*RRWEB*/", &guard(RRWEB)).replace("/*REPLICA*/", &guard(REPLICA_JS))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_shell_inlines_its_scripts() {
+        let shell = super::replica_shell();
+        assert!(shell.contains("rrweb") && shell.contains("__replica"));
+        assert!(!shell.contains("/*RRWEB*/") && !shell.contains("/*REPLICA*/"));
+        assert_eq!(shell.matches("</script>").count(), 2);
+    }
+}

@@ -1,0 +1,27 @@
+//! Co-browse engine: a customer shares a live, masked rendering of a company web page with an agent.
+//!
+//! Layout, following the architecture in `design.md`:
+//!
+//! - [`cli`] and [`settings`]: the command line, flags and environment variables.
+//! - [`server`]: the HTTP router, its shared [`server::AppState`], the two WebSocket channels and
+//!   the one place that maps errors to HTTP statuses.
+//! - [`session`]: one actor task per co-browse session, the [`session::registry`] of live
+//!   sessions, and the pure [`session::lifecycle`] state machine for lifecycle and mode.
+//! - [`replica`]: the headless Chromium that rebuilds each customer's page; every raw CDP call
+//!   lives here.
+//! - [`profile`]: browser profiles (`browser-profiles/*.toml`), chosen by the page's origin.
+//! - [`wire`]: every message exchanged with the customer snippet and the agent view.
+//! - [`demo`]: the small demo company site served beside the server.
+//! - [`assets`]: the web files (snippet, agent view, replica shell) compiled into the binary.
+
+pub mod assets;
+pub mod cli;
+pub mod demo;
+pub mod profile;
+pub mod replica;
+pub mod server;
+pub mod session;
+pub mod settings;
+pub mod wire;
+
+pub use server::run;

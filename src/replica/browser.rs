@@ -1,0 +1,198 @@
+//! Launches the one Chromium that hosts every replica, keeps its event loop polled, and
+//! relaunches it when it dies.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chromiumoxide::cdp::browser_protocol::target::{
+    CloseTargetParams, CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams,
+    GetTargetsParams,
+};
+use chromiumoxide::{Browser, BrowserConfig, Page};
+use futures::StreamExt;
+use tokio::sync::Mutex;
+
+use super::ReplicaError;
+
+/// Flags for a headless Chromium that does not phone home, keeps scrollbars (customers have
+/// them, so the layout width must match), and opens no extra windows per context.
+pub fn chromium_flags() -> Vec<&'static str> {
+    vec![
+        "headless=new",
+        "no-sandbox",
+        "disable-gpu",
+        "disable-quic",
+        "no-first-run",
+        "no-default-browser-check",
+        "disable-background-networking",
+        "disable-component-update",
+        "disable-sync",
+        "disable-extensions",
+        "disable-default-apps",
+        "disable-dev-shm-usage",
+        "disable-hang-monitor",
+        "disable-popup-blocking",
+        "disable-prompt-on-repost",
+        "disable-breakpad",
+        "disable-client-side-phishing-detection",
+        "disable-renderer-backgrounding",
+        "disable-background-timer-throttling",
+        "disable-backgrounding-occluded-windows",
+        "metrics-recording-only",
+        "mute-audio",
+        "password-store=basic",
+        "use-mock-keychain",
+        "remote-debugging-port=0",
+        "disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,PreloadTopChromeWebUI,LocalNetworkAccessChecks,Translate,MediaRouter,OptimizationHints",
+    ]
+}
+
+/// Launches a Chromium with [`chromium_flags`] and its own fresh profile folder, and polls its
+/// event loop until it exits. Returns the browser and a flag that turns false when it is gone.
+pub async fn launch_chromium(
+    chromium: &Path,
+    profile_dir: &Path,
+) -> Result<(Browser, Arc<AtomicBool>), ReplicaError> {
+    let failed = |cause: String| ReplicaError::Launch { path: chromium.display().to_string(), cause };
+    let _ = std::fs::remove_dir_all(profile_dir);
+    std::fs::create_dir_all(profile_dir).map_err(|e| failed(e.to_string()))?;
+    let config = BrowserConfig::builder()
+        .chrome_executable(chromium)
+        .disable_default_args()
+        .with_head() // the headless flag is in our own list; this keeps the builder from adding hide-scrollbars
+        .viewport(None)
+        .user_data_dir(profile_dir)
+        .launch_timeout(Duration::from_secs(20))
+        .request_timeout(Duration::from_secs(10))
+        .args(chromium_flags())
+        .build()
+        .map_err(failed)?;
+    let (browser, mut handler) = Browser::launch(config).await.map_err(|e| failed(e.to_string()))?;
+    let alive = Arc::new(AtomicBool::new(true));
+    let flag = alive.clone();
+    tokio::spawn(async move {
+        // Chromium speaks a newer protocol than chromiumoxide knows, so some events fail to
+        // parse; those are harmless and stopping here would kill every page.
+        while let Some(item) = handler.next().await {
+            if let Err(e) = item {
+                tracing::debug!(error = %e, "chromium event loop");
+            }
+        }
+        flag.store(false, Ordering::SeqCst);
+        tracing::warn!("chromium event loop ended");
+    });
+    // Headless Chromium opens a default tab that costs memory and nothing else.
+    if let Ok(targets) = browser.execute(GetTargetsParams::default()).await {
+        for t in targets.result.target_infos.iter().filter(|t| t.r#type == "page") {
+            let _ = browser.execute(CloseTargetParams::new(t.target_id.clone())).await;
+        }
+    }
+    Ok((browser, alive))
+}
+
+struct Running {
+    browser: Browser,
+    alive: Arc<AtomicBool>,
+}
+
+/// The shared Chromium. Opening a page locks it briefly; pages then work on their own.
+pub struct ReplicaBrowser {
+    chromium: PathBuf,
+    profile_dir: PathBuf,
+    running: Mutex<Option<Running>>,
+}
+
+/// A page in its own incognito context, so sessions share no cookies, storage or renderer.
+pub struct ContextPage {
+    pub page: Page,
+    pub context: chromiumoxide::cdp::browser_protocol::browser::BrowserContextId,
+}
+
+static NEXT_BROWSER: AtomicU64 = AtomicU64::new(0);
+
+impl ReplicaBrowser {
+    /// A browser that launches on first use (or now, with [`ReplicaBrowser::start`]).
+    pub fn new(chromium: PathBuf) -> ReplicaBrowser {
+        let n = NEXT_BROWSER.fetch_add(1, Ordering::SeqCst);
+        let profile_dir = std::env::temp_dir().join(format!("cobrowse-replica-{}-{n}", std::process::id()));
+        ReplicaBrowser { chromium, profile_dir, running: Mutex::new(None) }
+    }
+
+    /// Launches Chromium now, so the first session does not wait for it.
+    pub async fn start(&self) -> Result<(), ReplicaError> {
+        let mut running = self.running.lock().await;
+        self.ensure(&mut running).await.map(|_| ())
+    }
+
+    async fn ensure<'a>(&self, running: &'a mut Option<Running>) -> Result<&'a Browser, ReplicaError> {
+        if running.as_ref().is_some_and(|r| !r.alive.load(Ordering::SeqCst)) {
+            tracing::warn!("chromium died; relaunching");
+            if let Some(mut old) = running.take() {
+                let _ = old.browser.kill().await;
+            }
+        }
+        if running.is_none() {
+            let started = std::time::Instant::now();
+            let (browser, alive) = launch_chromium(&self.chromium, &self.profile_dir).await?;
+            tracing::info!(ms = started.elapsed().as_millis() as u64, "chromium launched");
+            *running = Some(Running { browser, alive });
+        }
+        Ok(&running.as_ref().expect("set above").browser)
+    }
+
+    /// Opens a blank page in a new incognito context.
+    pub async fn open_page(&self) -> Result<ContextPage, ReplicaError> {
+        let mut running = self.running.lock().await;
+        let browser = self.ensure(&mut running).await?;
+        let cdp = |what| move |e: chromiumoxide::error::CdpError| ReplicaError::Cdp { what, cause: e.to_string() };
+        let context = browser
+            .create_browser_context(CreateBrowserContextParams::default())
+            .await
+            .map_err(cdp("Target.createBrowserContext"))?;
+        let params = CreateTargetParams::builder()
+            .url("about:blank")
+            .browser_context_id(context.clone())
+            .build()
+            .map_err(|e| ReplicaError::Cdp { what: "Target.createTarget", cause: e })?;
+        match browser.new_page(params).await {
+            Ok(page) => Ok(ContextPage { page, context }),
+            Err(e) => {
+                let _ = browser.execute(DisposeBrowserContextParams::new(context)).await;
+                Err(cdp("Target.createTarget")(e))
+            }
+        }
+    }
+
+    /// Closes a page and frees its context (and with it the renderer process).
+    pub async fn close_page(&self, page: ContextPage) {
+        let target = page.page.target_id().clone();
+        let running = self.running.lock().await;
+        if let Some(r) = running.as_ref() {
+            let close = async {
+                let _ = r.browser.execute(CloseTargetParams::new(target)).await;
+                let _ = r.browser.execute(DisposeBrowserContextParams::new(page.context)).await;
+            };
+            if tokio::time::timeout(Duration::from_secs(5), close).await.is_err() {
+                tracing::warn!("closing a replica page timed out");
+            }
+        }
+    }
+
+    /// Closes Chromium and waits for it to exit; its profile folder is removed.
+    pub async fn shutdown(&self) {
+        if let Some(mut r) = self.running.lock().await.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), r.browser.close()).await;
+            let _ = tokio::time::timeout(Duration::from_secs(5), r.browser.wait()).await;
+            let _ = r.browser.kill().await;
+        }
+        let _ = std::fs::remove_dir_all(&self.profile_dir);
+    }
+
+    /// The Chromium process id, for memory figures.
+    pub async fn pid(&self) -> Option<u32> {
+        let mut running = self.running.lock().await;
+        running.as_mut().and_then(|r| r.browser.get_mut_child()).and_then(|c| c.as_mut_inner().id())
+    }
+}

@@ -1,0 +1,153 @@
+//! The task that owns one session's replica page: it applies the customer's events in order,
+//! streams frames while an agent watches, and rebuilds the page when it crashes or hangs.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use super::page::ReplicaPage;
+use crate::profile::origin_of;
+use super::{ReplicaBrowser, ReplicaCommand, ReplicaHandle, ReplicaReport};
+
+/// Commands queued for a replica; the customer's connection waits when the replica lags.
+const QUEUE: usize = 256;
+/// Attempts to rebuild a failed page before giving up until the next placement.
+const REBUILD_ATTEMPTS: u32 = 3;
+
+/// Starts a replica task for a session; it reports faults and recoveries on `reports` and
+/// ends when every command sender is dropped.
+pub fn spawn(browser: Arc<ReplicaBrowser>, session: String, reports: mpsc::Sender<ReplicaReport>) -> ReplicaHandle {
+    let (commands, rx) = mpsc::channel(QUEUE);
+    let (frames_tx, frames) = watch::channel(None);
+    let driver = Driver {
+        browser,
+        session,
+        reports,
+        frames: frames_tx,
+        seq: Arc::new(AtomicU64::new(0)),
+        page: None,
+        placed: None,
+        streaming: false,
+    };
+    tokio::spawn(driver.run(rx));
+    ReplicaHandle { commands, frames }
+}
+
+struct Driver {
+    browser: Arc<ReplicaBrowser>,
+    /// Session ID, for logs.
+    session: String,
+    reports: mpsc::Sender<ReplicaReport>,
+    frames: watch::Sender<Option<crate::replica::Frame>>,
+    seq: Arc<AtomicU64>,
+    page: Option<ReplicaPage>,
+    /// Where the page was last placed and at what size: what a rebuild restores.
+    placed: Option<(String, u32, u32)>,
+    /// Whether an agent is watching.
+    streaming: bool,
+}
+
+impl Driver {
+    async fn run(mut self, mut commands: mpsc::Receiver<ReplicaCommand>) {
+        let (faults_tx, mut faults) = mpsc::channel::<String>(4);
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.handle(command, &faults_tx).await,
+                    None => break,
+                },
+                Some(reason) = faults.recv() => self.rebuild(reason, &faults_tx).await,
+            }
+        }
+        if let Some(page) = self.page.take() {
+            page.close(&self.browser).await;
+        }
+        tracing::debug!(session = %self.session, "replica closed");
+    }
+
+    async fn handle(&mut self, command: ReplicaCommand, faults: &mpsc::Sender<String>) {
+        let outcome = match command {
+            ReplicaCommand::Place { url, width, height } => {
+                let same_origin = self.page.as_ref().is_some_and(|p| Some(p.origin()) == origin_of(&url).as_deref());
+                self.placed = Some((url, width, height));
+                if same_origin {
+                    self.resize(width, height).await
+                } else {
+                    self.open(faults).await
+                }
+            }
+            ReplicaCommand::Viewport { width, height } => {
+                if let Some(placed) = self.placed.as_mut() {
+                    (placed.1, placed.2) = (width, height);
+                }
+                self.resize(width, height).await
+            }
+            ReplicaCommand::Events(json) => match &self.page {
+                Some(page) => match page.apply(&json).await {
+                    // The shell itself raised: the events were odd, the page is fine.
+                    Err(super::ReplicaError::Script(e)) => {
+                        tracing::warn!(session = %self.session, error = %e, "replica could not apply events");
+                        Ok(())
+                    }
+                    other => other,
+                },
+                None => Ok(()),
+            },
+            ReplicaCommand::Stream(on) => {
+                self.streaming = on;
+                match self.page.as_mut() {
+                    Some(page) if on => page.start_stream().await,
+                    Some(page) => page.stop_stream().await,
+                    None => Ok(()),
+                }
+            }
+        };
+        if let Err(e) = outcome {
+            self.rebuild(e.to_string(), faults).await;
+        }
+    }
+
+    async fn resize(&mut self, width: u32, height: u32) -> Result<(), super::ReplicaError> {
+        match self.page.as_mut() {
+            Some(page) => page.set_viewport(width, height).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Opens a page where the customer is, replacing any old one.
+    async fn open(&mut self, faults: &mpsc::Sender<String>) -> Result<(), super::ReplicaError> {
+        if let Some(old) = self.page.take() {
+            old.close(&self.browser).await;
+        }
+        let Some((url, width, height)) = self.placed.clone() else { return Ok(()) };
+        let started = std::time::Instant::now();
+        let mut page = ReplicaPage::open(&self.browser, &url, (width, height), self.frames.clone(), self.seq.clone(), faults.clone()).await?;
+        if self.streaming {
+            page.start_stream().await?;
+        }
+        tracing::info!(session = %self.session, ms = started.elapsed().as_millis() as u64, origin = page.origin(), "replica placed");
+        self.page = Some(page);
+        Ok(())
+    }
+
+    /// Replaces a failed page with a fresh one and asks for a full snapshot to fill it.
+    async fn rebuild(&mut self, reason: String, faults: &mpsc::Sender<String>) {
+        tracing::warn!(session = %self.session, %reason, "replica failed; rebuilding");
+        let _ = self.reports.send(ReplicaReport::Restarting(reason)).await;
+        for attempt in 1..=REBUILD_ATTEMPTS {
+            match self.open(faults).await {
+                Ok(()) => {
+                    let _ = self.reports.send(ReplicaReport::Ready).await;
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(session = %self.session, attempt, error = %e, "replica rebuild failed");
+                    tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
+                }
+            }
+        }
+        tracing::error!(session = %self.session, "replica could not be rebuilt; waiting for the next page");
+    }
+}

@@ -1,0 +1,69 @@
+//! The replica: a headless Chromium page per session, on the company's origin, that rebuilds the
+//! customer's page from rrweb events and renders the frames the agent sees.
+//!
+//! Every raw CDP call of the project lives in this module: [`browser`] launches and supervises
+//! the one Chromium, [`page`] drives one session's page, [`driver`] is the task that owns a
+//! session's page and rebuilds it after faults.
+
+pub mod browser;
+mod driver;
+mod page;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, watch};
+
+pub use browser::ReplicaBrowser;
+pub use driver::spawn;
+
+/// One rendered image of the replica's viewport.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// JPEG bytes.
+    pub jpeg: Bytes,
+    /// Increases with every frame of a session.
+    pub seq: u64,
+}
+
+/// Orders for a session's replica, processed in the order sent.
+#[derive(Debug)]
+pub enum ReplicaCommand {
+    /// Put the replica on the page at `url` (whose origin the server has checked) at this size.
+    Place { url: String, width: u32, height: u32 },
+    /// The customer's window changed size.
+    Viewport { width: u32, height: u32 },
+    /// rrweb events: a JSON array already validated by [`crate::wire::validate_events`].
+    Events(String),
+    /// Start (true) or stop (false) rendering frames for an agent.
+    Stream(bool),
+}
+
+/// What a replica tells its session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplicaReport {
+    /// The page failed (crash, hang, closed target) and is being rebuilt.
+    Restarting(String),
+    /// A rebuilt page is ready and needs a full snapshot from the customer.
+    Ready,
+}
+
+/// A session's way to its replica. Dropping every sender closes the page.
+#[derive(Debug, Clone)]
+pub struct ReplicaHandle {
+    /// Orders to the replica's task.
+    pub commands: mpsc::Sender<ReplicaCommand>,
+    /// The newest frame; a slow agent skips the ones it missed.
+    pub frames: watch::Receiver<Option<Frame>>,
+}
+
+/// Errors from Chromium or from the replica page.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicaError {
+    #[error("could not launch Chromium at {path}: {cause}")]
+    Launch { path: String, cause: String },
+    #[error("Chromium command {what} failed: {cause}")]
+    Cdp { what: &'static str, cause: String },
+    #[error("Chromium did not answer {what} within {seconds} s")]
+    Timeout { what: &'static str, seconds: u64 },
+    #[error("the replica shell raised: {0}")]
+    Script(String),
+}

@@ -1,0 +1,207 @@
+//! One session's replica page: placed on the company's origin through Fetch interception,
+//! rebuilt from rrweb events, sized like the customer's window, and screencast for the agent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    self, EventRequestPaused, FulfillRequestParams, HeaderEntry, RequestPattern, RequestStage,
+};
+use chromiumoxide::cdp::browser_protocol::inspector;
+use chromiumoxide::cdp::browser_protocol::network::ResourceType;
+use chromiumoxide::cdp::browser_protocol::page::{
+    CaptureScreenshotFormat, CaptureScreenshotParams, EventScreencastFrame, NavigateParams,
+    ScreencastFrameAckParams, StartScreencastFormat, StartScreencastParams, StopScreencastParams,
+};
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
+use futures::StreamExt;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::browser::{ContextPage, ReplicaBrowser};
+use super::{Frame, ReplicaError};
+use crate::profile::origin_of;
+
+/// Chromium calls are bounded: a crashed page answers nothing, ever.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// JPEG quality of frames.
+const QUALITY: i64 = 80;
+
+/// A live replica page and the tasks that serve it.
+pub struct ReplicaPage {
+    inner: ContextPage,
+    origin: String,
+    width: u32,
+    height: u32,
+    tasks: Vec<JoinHandle<()>>,
+    frames: watch::Sender<Option<Frame>>,
+    seq: Arc<std::sync::atomic::AtomicU64>,
+}
+
+async fn bounded<T>(
+    what: &'static str,
+    fut: impl std::future::Future<Output = Result<T, chromiumoxide::error::CdpError>>,
+) -> Result<T, ReplicaError> {
+    match tokio::time::timeout(CALL_TIMEOUT, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(ReplicaError::Cdp { what, cause: e.to_string() }),
+        Err(_) => Err(ReplicaError::Timeout { what, seconds: CALL_TIMEOUT.as_secs() }),
+    }
+}
+
+impl ReplicaPage {
+    /// Opens a page, answers its navigation to `url` with the replica shell, and waits until the
+    /// shell is ready for events. `faults` hears about crashes.
+    pub async fn open(
+        browser: &ReplicaBrowser,
+        url: &str,
+        (width, height): (u32, u32),
+        frames: watch::Sender<Option<Frame>>,
+        seq: Arc<std::sync::atomic::AtomicU64>,
+        faults: mpsc::Sender<String>,
+    ) -> Result<ReplicaPage, ReplicaError> {
+        let origin = origin_of(url).ok_or(ReplicaError::Script(format!("not an http(s) URL: {url}")))?;
+        let inner = browser.open_page().await?;
+        let mut page = ReplicaPage { inner, origin, width, height, tasks: Vec::new(), frames, seq };
+        match page.place(url, faults).await {
+            Ok(()) => Ok(page),
+            Err(e) => {
+                page.close(browser).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn place(&mut self, url: &str, faults: mpsc::Sender<String>) -> Result<(), ReplicaError> {
+        let page = self.inner.page.clone();
+        self.set_viewport(self.width, self.height).await?;
+        let mut crashes = bounded("Inspector.targetCrashed", page.event_listener::<inspector::EventTargetCrashed>()).await?;
+        bounded("Inspector.enable", page.execute(inspector::EnableParams::default())).await?;
+        self.tasks.push(tokio::spawn(async move {
+            if crashes.next().await.is_some() {
+                let _ = faults.send("the replica page crashed".to_string()).await;
+            }
+        }));
+
+        // Every document this page asks for is answered by us: the main frame gets the shell,
+        // any other frame an empty document. The site's own pages and scripts never load.
+        let mut paused = bounded("Fetch.requestPaused", page.event_listener::<EventRequestPaused>()).await?;
+        let pattern = RequestPattern::builder()
+            .url_pattern("*")
+            .resource_type(ResourceType::Document)
+            .request_stage(RequestStage::Request)
+            .build();
+        bounded("Fetch.enable", page.execute(fetch::EnableParams::builder().pattern(pattern).build())).await?;
+        let main_frame = bounded("Page.getFrameTree", page.mainframe()).await?;
+        let fetch_page = page.clone();
+        self.tasks.push(tokio::spawn(async move {
+            while let Some(event) = paused.next().await {
+                let body = if Some(&event.frame_id) == main_frame.as_ref() { crate::assets::replica_shell() } else { "<!doctype html>" };
+                let mut fulfil = FulfillRequestParams::new(event.request_id.clone(), 200);
+                fulfil.response_headers = Some(vec![
+                    HeaderEntry::new("Content-Type", "text/html; charset=utf-8"),
+                    HeaderEntry::new("Cache-Control", "no-store"),
+                ]);
+                fulfil.body = Some(base64::engine::general_purpose::STANDARD.encode(body).into());
+                if let Err(e) = fetch_page.execute(fulfil).await {
+                    tracing::warn!(error = %e, "could not answer a replica document request");
+                }
+            }
+        }));
+        bounded("Page.navigate", page.execute(NavigateParams::new(url))).await?;
+        // The shell announces itself once its scripts ran; poll briefly rather than trusting load events.
+        let deadline = tokio::time::Instant::now() + CALL_TIMEOUT;
+        loop {
+            if self.evaluate("typeof window.__replica === 'object'".to_string()).await? == serde_json::Value::Bool(true) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(ReplicaError::Timeout { what: "replica shell load", seconds: CALL_TIMEOUT.as_secs() });
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// The origin the page sits on.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    async fn evaluate(&self, expression: String) -> Result<serde_json::Value, ReplicaError> {
+        let mut params = EvaluateParams::new(expression);
+        params.return_by_value = Some(true);
+        let result = bounded("Runtime.evaluate", self.inner.page.execute(params)).await?.result;
+        if let Some(ex) = result.exception_details {
+            let text = ex.exception.and_then(|o| o.description).unwrap_or(ex.text);
+            return Err(ReplicaError::Script(text));
+        }
+        Ok(result.result.value.unwrap_or_default())
+    }
+
+    /// Replays a validated JSON array of rrweb events.
+    pub async fn apply(&self, events_json: &str) -> Result<(), ReplicaError> {
+        self.evaluate(format!("window.__replica.add({events_json})")).await.map(|_| ())
+    }
+
+    /// Sizes the viewport like the customer's window.
+    pub async fn set_viewport(&mut self, width: u32, height: u32) -> Result<(), ReplicaError> {
+        self.width = width;
+        self.height = height;
+        let params = SetDeviceMetricsOverrideParams::new(width as i64, height as i64, 1.0, false);
+        bounded("Emulation.setDeviceMetricsOverride", self.inner.page.execute(params)).await.map(|_| ())
+    }
+
+    /// Sends a keyframe now, then streams a frame on every change, acknowledging each so
+    /// Chromium keeps sending.
+    pub async fn start_stream(&mut self) -> Result<(), ReplicaError> {
+        let page = self.inner.page.clone();
+        let mut events = bounded("Page.screencastFrame", page.event_listener::<EventScreencastFrame>()).await?;
+        let (frames, seq) = (self.frames.clone(), self.seq.clone());
+        self.tasks.push(tokio::spawn(async move {
+            while let Some(event) = events.next().await {
+                let _ = page.execute(ScreencastFrameAckParams::new(event.session_id)).await;
+                publish(&frames, &seq, event.data.as_ref());
+            }
+        }));
+        self.keyframe().await?;
+        let params = StartScreencastParams::builder()
+            .format(StartScreencastFormat::Jpeg)
+            .quality(QUALITY)
+            .every_nth_frame(1)
+            .build();
+        bounded("Page.startScreencast", self.inner.page.execute(params)).await.map(|_| ())
+    }
+
+    /// Stops streaming frames.
+    pub async fn stop_stream(&self) -> Result<(), ReplicaError> {
+        bounded("Page.stopScreencast", self.inner.page.execute(StopScreencastParams::default())).await.map(|_| ())
+    }
+
+    /// Renders the viewport now; the screencast's first frame can be stale.
+    pub async fn keyframe(&self) -> Result<(), ReplicaError> {
+        let params = CaptureScreenshotParams::builder().format(CaptureScreenshotFormat::Jpeg).quality(QUALITY).build();
+        let shot = bounded("Page.captureScreenshot", self.inner.page.execute(params)).await?;
+        publish(&self.frames, &self.seq, shot.result.data.as_ref());
+        Ok(())
+    }
+
+    /// Closes the page and its context.
+    pub async fn close(self, browser: &ReplicaBrowser) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        browser.close_page(self.inner).await;
+    }
+}
+
+fn publish(frames: &watch::Sender<Option<Frame>>, seq: &std::sync::atomic::AtomicU64, base64_jpeg: &str) {
+    match base64::engine::general_purpose::STANDARD.decode(base64_jpeg) {
+        Ok(jpeg) => {
+            let seq = seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            frames.send_replace(Some(Frame { jpeg: jpeg.into(), seq }));
+        }
+        Err(e) => tracing::warn!(error = %e, "undecodable frame from chromium"),
+    }
+}

@@ -1,0 +1,26 @@
+//! The one place that maps errors to HTTP statuses; causes are logged, never sent to clients.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// Errors an HTTP handler can answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("no such page")]
+    NotFound,
+    #[error("co-browse is not enabled for origin {0}")]
+    OriginNotAllowed(String),
+    #[error("a WebSocket connection is required here")]
+    NotWebSocket,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
+            AppError::NotWebSocket => StatusCode::UPGRADE_REQUIRED,
+        };
+        (status, format!("{self}\n")).into_response()
+    }
+}

@@ -1,0 +1,252 @@
+//! The session actor: the one task that owns a session's state, its two connections, its
+//! replica and its timers, and turns lifecycle effects into messages.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::lifecycle::{Effect, Input, Notice, Presence, State, Timer};
+use super::{AgentAttached, Command, CustomerAttached, FromAgentConn, FromCustomerConn, Registry, Timings};
+use crate::profile::Profile;
+use crate::replica::{ReplicaCommand, ReplicaHandle, ReplicaReport};
+use crate::wire::{EndedBy, ErrorCode, ToAgent, ToCustomer};
+
+/// Everything a new actor starts from.
+pub struct Setup {
+    pub id: String,
+    pub token: String,
+    pub profile: Arc<Profile>,
+    pub timings: Timings,
+    pub registry: Arc<Registry>,
+    pub replica: ReplicaHandle,
+}
+
+/// One attached client: its connection number and its writer's queue.
+struct Link<T> {
+    conn: u64,
+    tx: mpsc::Sender<T>,
+}
+
+pub struct Actor {
+    setup: Setup,
+    state: State,
+    customer: Option<Link<ToCustomer>>,
+    agent: Option<Link<ToAgent>>,
+    /// The customer's window size, as last reported.
+    viewport: (u32, u32),
+    deadlines: HashMap<Timer, Instant>,
+    next_conn: u64,
+}
+
+impl Actor {
+    pub fn spawn(setup: Setup, commands: mpsc::Receiver<Command>, reports: mpsc::Receiver<ReplicaReport>) {
+        let (state, effects) = State::new();
+        let mut actor = Actor { setup, state, customer: None, agent: None, viewport: (0, 0), deadlines: HashMap::new(), next_conn: 0 };
+        tracing::info!(session = %actor.setup.id, "session created");
+        actor.apply(effects);
+        tokio::spawn(actor.run(commands, reports));
+    }
+
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>, mut reports: mpsc::Receiver<ReplicaReport>) {
+        while !matches!(self.state, State::Ended { .. }) {
+            let next = self.deadlines.iter().min_by_key(|(_, at)| **at).map(|(t, at)| (*t, *at));
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.handle(command).await,
+                    None => break,
+                },
+                Some(report) = reports.recv() => self.replica_report(report),
+                _ = tokio::time::sleep_until(next.map(|n| n.1).unwrap_or_else(Instant::now)), if next.is_some() => {
+                    let timer = next.expect("guarded").0;
+                    self.deadlines.remove(&timer);
+                    self.input(Input::Elapsed(timer));
+                }
+            }
+        }
+        self.setup.registry.remove(&self.setup.id);
+        tracing::info!(session = %self.setup.id, state = ?self.state, "session closed");
+        // Dropping the links lets both writers flush their last message and close.
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::AttachCustomer { tx, reply } => {
+                let _ = reply.send(self.attach_customer(tx));
+            }
+            Command::JoinAgent { tx, reply } => {
+                let answer = self.join_agent(tx).await;
+                let _ = reply.send(answer);
+            }
+            Command::Customer { conn, message } if self.customer.as_ref().is_some_and(|c| c.conn == conn) => {
+                self.from_customer(message).await
+            }
+            Command::Agent { conn, message } if self.agent.as_ref().is_some_and(|a| a.conn == conn) => {
+                self.from_agent(message).await
+            }
+            // From a connection that has since been replaced: a page that already unloaded.
+            Command::Customer { .. } | Command::Agent { .. } => {}
+            Command::Shutdown => self.input(Input::End(EndedBy::Server)),
+        }
+    }
+
+    fn attach_customer(&mut self, tx: mpsc::Sender<ToCustomer>) -> Result<CustomerAttached, ErrorCode> {
+        if let State::Ended { .. } = self.state {
+            return Err(ErrorCode::SessionEnded);
+        }
+        self.next_conn += 1;
+        let conn = self.next_conn;
+        // A newer page of the same tab takes over; the old connection's writer closes.
+        self.customer = Some(Link { conn, tx });
+        self.input(Input::CustomerConnected);
+        let started = ToCustomer::Started {
+            id: self.setup.id.clone(),
+            token: self.setup.token.clone(),
+            origins: self.setup.profile.site.origins.clone(),
+            state: self.state.public(),
+            mode: self.state.mode(),
+        };
+        Ok(CustomerAttached { conn, started, replica: self.setup.replica.commands.clone() })
+    }
+
+    async fn join_agent(&mut self, tx: mpsc::Sender<ToAgent>) -> Result<AgentAttached, ErrorCode> {
+        let (state, effects) = self.state.step(Input::AgentJoined).map_err(|r| r.code())?;
+        self.next_conn += 1;
+        let conn = self.next_conn;
+        self.agent = Some(Link { conn, tx });
+        self.state = state;
+        self.apply(effects);
+        self.replica(ReplicaCommand::Stream(true)).await;
+        tracing::info!(session = %self.setup.id, "agent joined");
+        let joined = ToAgent::Joined {
+            session: self.setup.id.clone(),
+            width: self.viewport.0,
+            height: self.viewport.1,
+            state: self.state.public(),
+            mode: self.state.mode(),
+            write_mode_allowed: false,
+        };
+        Ok(AgentAttached { conn, joined, frames: self.setup.replica.frames.clone() })
+    }
+
+    async fn from_customer(&mut self, message: FromCustomerConn) {
+        match message {
+            FromCustomerConn::Viewport { width, height } => {
+                self.viewport = (width, height);
+                self.tell_agent(ToAgent::Viewport { width, height });
+            }
+            FromCustomerConn::Pointer(p) => self.tell_agent(ToAgent::CustomerPointer { x: p.x, y: p.y }),
+            FromCustomerConn::LeavingSite => self.input(Input::CustomerLeftSite),
+            FromCustomerConn::End => self.input(Input::End(EndedBy::Customer)),
+            FromCustomerConn::Gone => {
+                self.customer = None;
+                self.input(Input::CustomerDisconnected);
+            }
+        }
+    }
+
+    async fn from_agent(&mut self, message: FromAgentConn) {
+        let customer_here = matches!(self.state, State::Active { customer: Presence::Connected, .. });
+        match message {
+            FromAgentConn::Pointer(p) if customer_here => self.tell_customer(ToCustomer::AgentPointer { x: p.x, y: p.y }),
+            FromAgentConn::Click(p) if customer_here => self.tell_customer(ToCustomer::AgentClick { x: p.x, y: p.y }),
+            FromAgentConn::Pointer(_) | FromAgentConn::Click(_) => {}
+            FromAgentConn::RequestWriteMode => {
+                tracing::warn!(session = %self.setup.id, "refused a write-mode request: write mode is not offered by this server");
+                self.refuse(ErrorCode::WriteModeUnavailable, "Write mode is not available on this server.");
+            }
+            FromAgentConn::Action(action) => {
+                let code = self.state.admits_action().err().unwrap_or(ErrorCode::WriteModeUnavailable);
+                tracing::warn!(session = %self.setup.id, ?action, ?code, "refused an agent action");
+                self.refuse(code, "Pointer mode: the agent can only point.");
+            }
+            FromAgentConn::End => self.input(Input::End(EndedBy::Agent)),
+            FromAgentConn::Gone => {
+                self.agent = None;
+                self.replica(ReplicaCommand::Stream(false)).await;
+                self.input(Input::AgentLeft);
+                tracing::info!(session = %self.setup.id, "agent left");
+            }
+        }
+    }
+
+    fn replica_report(&mut self, report: ReplicaReport) {
+        match report {
+            ReplicaReport::Restarting(_) => self.tell_agent(ToAgent::ReplicaRestarting),
+            ReplicaReport::Ready => self.tell_customer(ToCustomer::Snapshot),
+        }
+    }
+
+    fn refuse(&self, code: ErrorCode, message: &str) {
+        self.tell_agent(ToAgent::Refused { code, message: message.to_string() });
+    }
+
+    /// Feeds the state machine; an input it refuses changes nothing.
+    fn input(&mut self, input: Input) {
+        match self.state.step(input) {
+            Ok((state, effects)) => {
+                if state != self.state {
+                    tracing::debug!(session = %self.setup.id, from = ?self.state, to = ?state, ?input, "transition");
+                }
+                self.state = state;
+                self.apply(effects);
+            }
+            Err(refusal) => tracing::debug!(session = %self.setup.id, ?input, ?refusal, "input refused"),
+        }
+    }
+
+    fn apply(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::TellAgent(notice) => self.tell_agent(match notice {
+                    Notice::Paused => ToAgent::Paused,
+                    Notice::Resumed => ToAgent::Resumed,
+                    Notice::Ended(by) => ToAgent::Ended { by },
+                    Notice::AgentJoined | Notice::AgentLeft => continue,
+                }),
+                Effect::TellCustomer(notice) => self.tell_customer(match notice {
+                    Notice::AgentJoined => ToCustomer::AgentJoined,
+                    Notice::AgentLeft => ToCustomer::AgentLeft,
+                    Notice::Ended(by) => ToCustomer::Ended { by },
+                    Notice::Paused | Notice::Resumed => continue,
+                }),
+                Effect::Arm(timer) => {
+                    let t = &self.setup.timings;
+                    let after = match timer {
+                        Timer::Waiting => t.waiting_ttl,
+                        Timer::Reconnect => t.reconnect_window,
+                        Timer::Grace => t.grace,
+                    };
+                    self.deadlines.insert(timer, Instant::now() + after);
+                }
+                Effect::Disarm(timer) => {
+                    self.deadlines.remove(&timer);
+                }
+                Effect::Close => {
+                    tracing::info!(session = %self.setup.id, "session ended");
+                }
+            }
+        }
+    }
+
+    async fn replica(&self, command: ReplicaCommand) {
+        let _ = self.setup.replica.commands.send(command).await;
+    }
+
+    fn tell_agent(&self, message: ToAgent) {
+        if let Some(agent) = &self.agent {
+            if agent.tx.try_send(message).is_err() {
+                tracing::debug!(session = %self.setup.id, "agent queue full; message dropped");
+            }
+        }
+    }
+
+    fn tell_customer(&self, message: ToCustomer) {
+        if let Some(customer) = &self.customer {
+            if customer.tx.try_send(message).is_err() {
+                tracing::debug!(session = %self.setup.id, "customer queue full; message dropped");
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Co-browse sessions: one actor task per session owns its state; everyone else holds a
+//! [`SessionHandle`] and sends it commands over a bounded channel.
+
+mod actor;
+pub mod id;
+pub mod lifecycle;
+pub mod registry;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::profile::Profile;
+use crate::replica::{Frame, ReplicaBrowser, ReplicaCommand};
+use crate::wire::{AgentAction, ErrorCode, Point, ToAgent, ToCustomer};
+pub use registry::{Lookup, Registry};
+
+/// Commands waiting for a session actor.
+const COMMAND_QUEUE: usize = 64;
+/// Messages waiting for one client's writer; pointer moves beyond this are dropped.
+pub const CLIENT_QUEUE: usize = 64;
+
+/// A session's timings, from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Timings {
+    pub waiting_ttl: Duration,
+    pub grace: Duration,
+    pub reconnect_window: Duration,
+}
+
+/// A clone-able way to talk to a session's actor.
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
+    /// The 9-digit ID.
+    pub id: String,
+    commands: mpsc::Sender<Command>,
+}
+
+/// What a customer connection gets when it attaches.
+pub struct CustomerAttached {
+    /// Identifies this connection to the actor.
+    pub conn: u64,
+    /// The `started` message to send first.
+    pub started: ToCustomer,
+    /// The replica's command queue, for events (ordered with page placement).
+    pub replica: mpsc::Sender<ReplicaCommand>,
+}
+
+/// What an agent connection gets when it joins.
+pub struct AgentAttached {
+    pub conn: u64,
+    /// The `joined` message to send first.
+    pub joined: ToAgent,
+    /// The replica's newest frame.
+    pub frames: watch::Receiver<Option<Frame>>,
+}
+
+/// A message from the customer's connection to its session.
+#[derive(Debug)]
+pub enum FromCustomerConn {
+    Viewport { width: u32, height: u32 },
+    Pointer(Point),
+    LeavingSite,
+    End,
+    Gone,
+}
+
+/// A message from the agent's connection to its session.
+#[derive(Debug)]
+pub enum FromAgentConn {
+    Pointer(Point),
+    Click(Point),
+    RequestWriteMode,
+    Action(AgentAction),
+    End,
+    Gone,
+}
+
+enum Command {
+    AttachCustomer { tx: mpsc::Sender<ToCustomer>, reply: oneshot::Sender<Result<CustomerAttached, ErrorCode>> },
+    Customer { conn: u64, message: FromCustomerConn },
+    JoinAgent { tx: mpsc::Sender<ToAgent>, reply: oneshot::Sender<Result<AgentAttached, ErrorCode>> },
+    Agent { conn: u64, message: FromAgentConn },
+    Shutdown,
+}
+
+impl SessionHandle {
+    /// Attaches a customer connection (new session or a page load resuming one).
+    pub async fn attach_customer(&self, tx: mpsc::Sender<ToCustomer>) -> Result<CustomerAttached, ErrorCode> {
+        let (reply, answer) = oneshot::channel();
+        self.ask(Command::AttachCustomer { tx, reply }, answer).await
+    }
+
+    /// Joins an agent connection.
+    pub async fn join_agent(&self, tx: mpsc::Sender<ToAgent>) -> Result<AgentAttached, ErrorCode> {
+        let (reply, answer) = oneshot::channel();
+        self.ask(Command::JoinAgent { tx, reply }, answer).await
+    }
+
+    /// Passes on a customer message; a session that has ended ignores it.
+    pub async fn customer(&self, conn: u64, message: FromCustomerConn) {
+        let _ = self.commands.send(Command::Customer { conn, message }).await;
+    }
+
+    /// Passes on an agent message; a session that has ended ignores it.
+    pub async fn agent(&self, conn: u64, message: FromAgentConn) {
+        let _ = self.commands.send(Command::Agent { conn, message }).await;
+    }
+
+    /// Ends the session because the server is stopping.
+    pub async fn shutdown(&self) {
+        let _ = self.commands.send(Command::Shutdown).await;
+    }
+
+    async fn ask<T>(&self, command: Command, answer: oneshot::Receiver<Result<T, ErrorCode>>) -> Result<T, ErrorCode> {
+        if self.commands.send(command).await.is_err() {
+            return Err(ErrorCode::SessionEnded);
+        }
+        answer.await.unwrap_or(Err(ErrorCode::SessionEnded))
+    }
+}
+
+/// Creates a session with a fresh ID, starts its actor and its replica, and registers it.
+pub fn create(registry: &Arc<Registry>, browser: &Arc<ReplicaBrowser>, profile: Arc<Profile>, timings: Timings) -> SessionHandle {
+    registry.create(|id, token| {
+        let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
+        let (reports_tx, reports) = mpsc::channel(8);
+        let replica = crate::replica::spawn(browser.clone(), id.clone(), reports_tx);
+        actor::Actor::spawn(actor::Setup { id: id.clone(), token, profile, timings, registry: registry.clone(), replica }, rx, reports);
+        SessionHandle { id, commands }
+    })
+}

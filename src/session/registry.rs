@@ -1,0 +1,96 @@
+//! The live sessions, by ID and by resume token, plus the IDs of recently ended ones.
+//!
+//! Only handles live here; each session's state is owned by its actor task.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::id::{new_session_id, new_token};
+use super::SessionHandle;
+
+/// How long an ended ID is remembered, so a late join says "ended" and the ID is not reissued.
+const TOMBSTONE_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// What a lookup by ID found.
+pub enum Lookup {
+    Live(SessionHandle),
+    Ended,
+    Unknown,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Live sessions by ID.
+    by_id: HashMap<String, SessionHandle>,
+    /// Session IDs by resume token.
+    by_token: HashMap<String, String>,
+    /// Ended IDs and when they ended.
+    ended: HashMap<String, Instant>,
+}
+
+/// Shared index of sessions. The lock is held only for map operations, never across awaits.
+#[derive(Default)]
+pub struct Registry {
+    inner: Mutex<Inner>,
+}
+
+impl Registry {
+    /// Reserves a fresh ID (unique among live and recently ended sessions) and a token, and
+    /// registers the handle that `make` builds for them.
+    pub fn create(&self, make: impl FnOnce(String, String) -> SessionHandle) -> SessionHandle {
+        let mut inner = self.inner.lock().unwrap();
+        let id = loop {
+            let id = new_session_id();
+            if !inner.by_id.contains_key(&id) && !inner.ended.contains_key(&id) {
+                break id;
+            }
+        };
+        let token = new_token();
+        let handle = make(id.clone(), token.clone());
+        inner.by_id.insert(id.clone(), handle.clone());
+        inner.by_token.insert(token, id);
+        handle
+    }
+
+    /// Finds a session by the ID the agent typed.
+    pub fn lookup(&self, id: &str) -> Lookup {
+        let inner = self.inner.lock().unwrap();
+        match inner.by_id.get(id) {
+            Some(handle) => Lookup::Live(handle.clone()),
+            None if inner.ended.contains_key(id) => Lookup::Ended,
+            None => Lookup::Unknown,
+        }
+    }
+
+    /// Finds a session by the customer's resume token.
+    pub fn by_token(&self, token: &str) -> Option<SessionHandle> {
+        let inner = self.inner.lock().unwrap();
+        inner.by_token.get(token).and_then(|id| inner.by_id.get(id)).cloned()
+    }
+
+    /// Forgets a session that ended; its ID stays dead.
+    pub fn remove(&self, id: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.by_id.remove(id);
+        inner.by_token.retain(|_, v| v != id);
+        let now = Instant::now();
+        inner.ended.retain(|_, at| now.duration_since(*at) < TOMBSTONE_TTL);
+        inner.ended.insert(id.to_string(), now);
+    }
+
+    /// Number of live sessions.
+    pub fn len(&self) -> usize {
+        self.inner.lock().unwrap().by_id.len()
+    }
+
+    /// Whether no session is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Handles of every live session (for shutdown).
+    pub fn all(&self) -> Vec<SessionHandle> {
+        self.inner.lock().unwrap().by_id.values().cloned().collect()
+    }
+}

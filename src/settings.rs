@@ -1,0 +1,194 @@
+//! Server settings: each one is a command-line flag and an environment variable (flag wins).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the server needs to know before it starts.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address of the co-browse server (`--listen`, `COBROWSE_LISTEN`).
+    pub listen: SocketAddr,
+    /// Address of the demo company site, or `None` when disabled with `off`
+    /// (`--demo-listen`, `COBROWSE_DEMO_LISTEN`).
+    pub demo_listen: Option<SocketAddr>,
+    /// Folder of browser profiles (`--profiles`, `COBROWSE_PROFILES`).
+    pub profiles: PathBuf,
+    /// Chromium binary used for replicas (`--chromium`, `COBROWSE_CHROMIUM`).
+    pub chromium: PathBuf,
+    /// Secret that signs agent tokens; generated at start when unset (`--secret`, `COBROWSE_SECRET`).
+    pub secret: Option<String>,
+    /// Folder for durable data such as the audit database (`--data`, `COBROWSE_DATA`).
+    pub data: PathBuf,
+    /// How long a session with no agent stays joinable (`--waiting-ttl`, `COBROWSE_WAITING_TTL`).
+    pub waiting_ttl: Duration,
+    /// How long a joined session survives its customer's absence (`--grace`, `COBROWSE_GRACE`).
+    pub grace: Duration,
+    /// How long a customer may be disconnected (a page load) before the agent sees a pause
+    /// (`--reconnect-window`, `COBROWSE_RECONNECT_WINDOW`).
+    pub reconnect_window: Duration,
+}
+
+/// A setting that could not be understood; names the flag and the value.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{name}: {value:?} is not a valid {what}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        what: &'static str,
+    },
+    #[error("unknown option {0:?} (try --help)")]
+    Unknown(String),
+    #[error("option {0} needs a value")]
+    MissingValue(String),
+}
+
+/// One row of the settings table: flag, environment variable, default, help.
+pub struct SettingSpec {
+    pub flag: &'static str,
+    pub env: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+/// Every setting, in the order `--help` and the README list them.
+pub const SPECS: &[SettingSpec] = &[
+    SettingSpec { flag: "--listen", env: "COBROWSE_LISTEN", default: "127.0.0.1:8080", help: "address of the co-browse server" },
+    SettingSpec { flag: "--demo-listen", env: "COBROWSE_DEMO_LISTEN", default: "127.0.0.1:8081", help: "address of the demo company site; `off` disables it" },
+    SettingSpec { flag: "--profiles", env: "COBROWSE_PROFILES", default: "browser-profiles", help: "folder of browser profiles (*.toml)" },
+    SettingSpec { flag: "--chromium", env: "COBROWSE_CHROMIUM", default: "/usr/bin/chromium", help: "Chromium binary for the replicas" },
+    SettingSpec { flag: "--secret", env: "COBROWSE_SECRET", default: "(generated)", help: "secret that signs agent tokens" },
+    SettingSpec { flag: "--data", env: "COBROWSE_DATA", default: "cobrowse-data", help: "folder for durable data (audit database)" },
+    SettingSpec { flag: "--waiting-ttl", env: "COBROWSE_WAITING_TTL", default: "10m", help: "a session no agent joins expires after this" },
+    SettingSpec { flag: "--grace", env: "COBROWSE_GRACE", default: "2m", help: "a joined session ends when its customer is gone this long" },
+    SettingSpec { flag: "--reconnect-window", env: "COBROWSE_RECONNECT_WINDOW", default: "3s", help: "a customer gone longer than this (not a page load) pauses the session" },
+];
+
+impl Settings {
+    /// Reads flags from `args`, falling back to `env` (a lookup such as `std::env::var`), then defaults.
+    pub fn parse(
+        args: &[String],
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, SettingsError> {
+        let mut given: Vec<(&'static str, String)> = Vec::new();
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) => (f, Some(v.to_string())),
+                None => (arg.as_str(), None),
+            };
+            let spec = SPECS
+                .iter()
+                .find(|s| s.flag == flag)
+                .ok_or_else(|| SettingsError::Unknown(arg.clone()))?;
+            let value = match inline {
+                Some(v) => v,
+                None => it
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| SettingsError::MissingValue(flag.to_string()))?,
+            };
+            given.push((spec.env, value));
+        }
+        let get = |name: &'static str| -> Option<String> {
+            given
+                .iter()
+                .rev()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| env(name).filter(|v| !v.is_empty()))
+        };
+        let value = |name: &'static str| -> String {
+            get(name).unwrap_or_else(|| {
+                SPECS.iter().find(|s| s.env == name).map(|s| s.default).unwrap_or_default().to_string()
+            })
+        };
+        let addr = |name: &'static str| -> Result<SocketAddr, SettingsError> {
+            let v = value(name);
+            v.parse().map_err(|_| SettingsError::Invalid { name, value: v, what: "address (host:port)" })
+        };
+        let duration = |name: &'static str| -> Result<Duration, SettingsError> {
+            let v = value(name);
+            parse_duration(&v).ok_or(SettingsError::Invalid { name, value: v, what: "duration (like 90s, 10m, 1h)" })
+        };
+        let demo_listen = match value("COBROWSE_DEMO_LISTEN").as_str() {
+            "off" => None,
+            _ => Some(addr("COBROWSE_DEMO_LISTEN")?),
+        };
+        Ok(Settings {
+            listen: addr("COBROWSE_LISTEN")?,
+            demo_listen,
+            profiles: PathBuf::from(value("COBROWSE_PROFILES")),
+            chromium: PathBuf::from(value("COBROWSE_CHROMIUM")),
+            secret: get("COBROWSE_SECRET"),
+            data: PathBuf::from(value("COBROWSE_DATA")),
+            waiting_ttl: duration("COBROWSE_WAITING_TTL")?,
+            grace: duration("COBROWSE_GRACE")?,
+            reconnect_window: duration("COBROWSE_RECONNECT_WINDOW")?,
+        })
+    }
+}
+
+/// Parses `250ms`, `90s`, `10m`, `1h`; a bare number means seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    match unit {
+        "ms" => Some(Duration::from_millis(n)),
+        "" | "s" => Some(Duration::from_secs(n)),
+        "m" => Some(Duration::from_secs(n * 60)),
+        "h" => Some(Duration::from_secs(n * 3600)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::parse(&args, |k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let s = parse(&[], &[]).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.demo_listen.unwrap().to_string(), "127.0.0.1:8081");
+        assert_eq!(s.chromium, PathBuf::from("/usr/bin/chromium"));
+        assert_eq!(s.waiting_ttl, Duration::from_secs(600));
+        assert_eq!(s.grace, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn flags_override_environment() {
+        let s = parse(&["--listen", "127.0.0.1:9000", "--grace=5s"], &[("COBROWSE_LISTEN", "127.0.0.1:7000"), ("COBROWSE_DEMO_LISTEN", "off")]).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(s.grace, Duration::from_secs(5));
+        assert!(s.demo_listen.is_none());
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = parse(&["--listen", "nowhere"], &[]).unwrap_err().to_string();
+        assert!(err.contains("COBROWSE_LISTEN") && err.contains("nowhere"), "{err}");
+        let err = parse(&[], &[("COBROWSE_GRACE", "soon")]).unwrap_err().to_string();
+        assert!(err.contains("COBROWSE_GRACE"), "{err}");
+        assert!(matches!(parse(&["--colour"], &[]), Err(SettingsError::Unknown(_))));
+        assert!(matches!(parse(&["--listen"], &[]), Err(SettingsError::MissingValue(_))));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1 week"), None);
+    }
+}

@@ -1,0 +1,234 @@
+//! Every message between the server and its clients; `web/cobrowse.js` and `web/agent/agent.js`
+//! mirror these names.
+//!
+//! Text WebSocket messages are JSON objects tagged by `type`. Two kinds of message travel as
+//! binary instead, because they are bulky and the server never looks inside them: rrweb events
+//! from the customer (a UTF-8 JSON array) and rendered frames to the agent (JPEG bytes).
+
+use serde::{Deserialize, Serialize};
+
+/// Largest control message either client may send; anything bigger is answered with an error.
+pub const MAX_CONTROL_MESSAGE: usize = 16 * 1024;
+/// Largest batch of rrweb events (a full snapshot of a big page fits comfortably).
+pub const MAX_EVENTS_MESSAGE: usize = 32 * 1024 * 1024;
+
+/// Where a session's end came from; the contract's `session-ended` event carries it as `by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndedBy {
+    Customer,
+    Agent,
+    Timeout,
+    Interaction,
+    Server,
+}
+
+/// What the agent may do on the customer's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Pointer,
+    Write,
+}
+
+/// A session's state as clients see it (`Cobrowse.state` minus `idle`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicState {
+    Waiting,
+    Active,
+    Paused,
+    Ended,
+}
+
+/// A point in the customer's viewport, in CSS pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// Messages the customer snippet sends (text frames).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FromCustomer {
+    /// Open a new session (the "Co-browse" button or `Cobrowse.start()`).
+    Start,
+    /// Continue the session whose token this tab kept across a page load.
+    Resume { token: String },
+    /// The page the events that follow belong to, and its window size.
+    Page { href: String, width: u32, height: u32 },
+    /// The window was resized.
+    Viewport { width: u32, height: u32 },
+    /// The customer's mouse pointer moved.
+    Pointer { x: f64, y: f64 },
+    /// The customer is following a link to `href`, outside the site.
+    Leaving { href: String },
+    /// The customer ends the session.
+    End,
+}
+
+/// Messages the server sends the customer snippet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToCustomer {
+    /// The session exists; `token` lets this tab resume it after a page load.
+    Started { id: String, token: String, origins: Vec<String>, state: PublicState, mode: Mode },
+    /// Send a full snapshot of the page now.
+    Snapshot,
+    AgentJoined,
+    AgentLeft,
+    AgentPointer { x: f64, y: f64 },
+    /// The agent clicked: draw a red circle here.
+    AgentClick { x: f64, y: f64 },
+    Ended { by: EndedBy },
+    /// The session could not be started or resumed; the snippet forgets its token.
+    Gone { code: ErrorCode, message: String },
+    /// A message was refused; the session goes on.
+    Error { code: ErrorCode, message: String },
+}
+
+/// Messages the agent view sends (text frames).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FromAgent {
+    Join { session: String },
+    Pointer { x: f64, y: f64 },
+    /// A click in pointer mode: shown to the customer as a red circle, never performed.
+    Click { x: f64, y: f64 },
+    /// Ask the customer for write mode.
+    RequestWriteMode,
+    /// An action on the customer's page; only ever performed in write mode.
+    Action { action: AgentAction },
+    End,
+}
+
+/// Something the agent wants done on the customer's page.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AgentAction {
+    Click { x: f64, y: f64 },
+    DoubleClick { x: f64, y: f64 },
+    Key { key: String },
+    Text { text: String },
+    Scroll { x: f64, y: f64, dx: f64, dy: f64 },
+    Navigate { url: String },
+    Back,
+    Forward,
+    Reload,
+}
+
+/// Messages the server sends the agent view (text frames; frames themselves are binary).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToAgent {
+    Joined { session: String, width: u32, height: u32, state: PublicState, mode: Mode, write_mode_allowed: bool },
+    /// The customer's window has a new size.
+    Viewport { width: u32, height: u32 },
+    CustomerPointer { x: f64, y: f64 },
+    /// The customer left the site (or closed the tab); frames stop until they return.
+    Paused,
+    /// The customer is back on the site; a fresh snapshot follows.
+    Resumed,
+    /// The replica is being rebuilt after a fault; frames resume by themselves.
+    ReplicaRestarting,
+    /// An input or request was refused; `code` says why.
+    Refused { code: ErrorCode, message: String },
+    Ended { by: EndedBy },
+    /// The join failed; nothing about any session is revealed beyond `code`.
+    JoinFailed { code: ErrorCode, message: String },
+    Error { code: ErrorCode, message: String },
+}
+
+/// Machine-readable reasons, which the clients translate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// No live session has that ID.
+    NoSuchSession,
+    /// The session has ended; its ID is dead.
+    SessionEnded,
+    /// Another agent already has this session.
+    AgentPresent,
+    /// The message was not understood.
+    Malformed,
+    /// The message was bigger than allowed.
+    TooLarge,
+    /// The message came out of order (for example input before joining).
+    Unexpected,
+    /// Pointer mode: the agent may only point.
+    PointerMode,
+    /// Write mode is not offered for this site.
+    WriteModeUnavailable,
+    /// The page is not on this site's origins.
+    WrongOrigin,
+}
+
+/// Parses a text message, or says why it cannot.
+pub fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, (ErrorCode, String)> {
+    if text.len() > MAX_CONTROL_MESSAGE {
+        return Err((ErrorCode::TooLarge, format!("message of {} bytes exceeds the limit of {MAX_CONTROL_MESSAGE}", text.len())));
+    }
+    serde_json::from_str(text).map_err(|e| (ErrorCode::Malformed, format!("malformed message: {e}")))
+}
+
+/// Serialises a message; our own enums always serialise.
+pub fn to_text<T: Serialize>(message: &T) -> String {
+    serde_json::to_string(message).expect("wire messages serialise")
+}
+
+/// Checks that a binary events message is a JSON array of values, so it can be handed to the
+/// replica as a JavaScript literal without any chance of code injection.
+pub fn validate_events(bytes: &[u8]) -> Result<&str, (ErrorCode, String)> {
+    if bytes.len() > MAX_EVENTS_MESSAGE {
+        return Err((ErrorCode::TooLarge, format!("events message of {} bytes exceeds the limit of {MAX_EVENTS_MESSAGE}", bytes.len())));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| (ErrorCode::Malformed, "events are not UTF-8".to_string()))?;
+    serde_json::from_str::<Vec<serde::de::IgnoredAny>>(text)
+        .map_err(|e| (ErrorCode::Malformed, format!("events are not a JSON array: {e}")))?;
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_messages_parse() {
+        assert_eq!(parse::<FromCustomer>(r#"{"type":"start"}"#), Ok(FromCustomer::Start));
+        assert_eq!(
+            parse::<FromCustomer>(r#"{"type":"page","href":"http://a/b","width":800,"height":600}"#),
+            Ok(FromCustomer::Page { href: "http://a/b".into(), width: 800, height: 600 })
+        );
+    }
+
+    #[test]
+    fn agent_actions_parse() {
+        let m = parse::<FromAgent>(r#"{"type":"action","action":{"kind":"click","x":1,"y":2}}"#).unwrap();
+        assert_eq!(m, FromAgent::Action { action: AgentAction::Click { x: 1.0, y: 2.0 } });
+    }
+
+    #[test]
+    fn bad_messages_say_why() {
+        assert_eq!(parse::<FromAgent>("not json").unwrap_err().0, ErrorCode::Malformed);
+        assert_eq!(parse::<FromAgent>(r#"{"type":"fly"}"#).unwrap_err().0, ErrorCode::Malformed);
+        assert_eq!(parse::<FromAgent>(r#"{"type":"end","extra":1}"#).unwrap_err().0, ErrorCode::Malformed);
+        let big = format!(r#"{{"type":"join","session":"{}"}}"#, "1".repeat(MAX_CONTROL_MESSAGE));
+        assert_eq!(parse::<FromAgent>(&big).unwrap_err().0, ErrorCode::TooLarge);
+    }
+
+    #[test]
+    fn events_must_be_a_json_array() {
+        assert!(validate_events(br#"[{"type":2,"data":{}}]"#).is_ok());
+        assert!(validate_events(b"[1,2]; alert(1)").is_err());
+        assert!(validate_events(br#"{"type":2}"#).is_err());
+        assert!(validate_events(&[0xff, 0xfe]).is_err());
+    }
+
+    #[test]
+    fn messages_serialise_with_snake_case_tags() {
+        assert_eq!(to_text(&ToCustomer::AgentClick { x: 1.0, y: 2.5 }), r#"{"type":"agent_click","x":1.0,"y":2.5}"#);
+        assert_eq!(to_text(&ToAgent::Ended { by: EndedBy::Customer }), r#"{"type":"ended","by":"customer"}"#);
+    }
+}

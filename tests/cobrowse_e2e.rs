@@ -1,0 +1,78 @@
+//! End to end: a real customer browser on the demo site, a real agent browser in the agent
+//! view, and the server's replica between them.
+
+mod support;
+
+use support::*;
+
+/// The part of the customer's viewport the widget never covers (it sits bottom right).
+const PAGE_AREA: [f64; 4] = [0.0, 0.0, 480.0, 600.0];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_sees_the_customers_page_typing_and_scrolling() {
+    let _serial = SERIAL.lock().await;
+    let scene = Scene::new("/switch.html", timings()).await;
+    let (customer, agent) = (&scene.customer, &scene.agent);
+
+    // The agent's canvas is the customer's window size, and shows the same page.
+    let size = agent.eval("[document.getElementById('screen').width, document.getElementById('screen').height]").await;
+    assert_eq!(size, serde_json::json!([800, 600]));
+    let ratio = wait_for_match(customer, agent, PAGE_AREA, 0.97).await;
+    assert!(ratio >= 0.97, "the agent's view matches only {ratio:.3} of the customer's page");
+
+    // What the customer types appears in the agent's view of that field.
+    let field = customer.eval("(() => { const r = document.getElementById('name').getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()").await;
+    let field: [f64; 4] = serde_json::from_value(field).unwrap();
+    // Inside the border: the customer's focused field has a focus ring the replica does not.
+    let field = [field[0] + 4.0, field[1] + 4.0, field[2] - 8.0, field[3] - 8.0];
+    let before = customer.screenshot().await;
+    customer.click_element("document.getElementById('name')").await;
+    customer.type_text("Ada Lovelace").await;
+    let ratio = wait_for_match(customer, agent, field, 0.97).await;
+    if std::env::var_os("COBROWSE_DUMP").is_some() {
+        std::fs::write("/tmp/customer.txt", customer.screenshot().await).unwrap();
+        std::fs::write("/tmp/agent.txt", agent.eval("document.getElementById('screen').toDataURL('image/png')").await.as_str().unwrap()).unwrap();
+    }
+    assert!(ratio >= 0.97, "the typed name shows in only {ratio:.3} of the field's pixels");
+    let unchanged = match_ratio(agent, &before, field).await;
+    assert!(unchanged < 0.97, "the agent's field looks as it did before typing ({unchanged:.3})");
+
+    // Following a link keeps the session; a scroll moves the agent's view.
+    customer.goto(&format!("{}/guide.html", scene.server.demo)).await;
+    let ratio = wait_for_match(customer, agent, PAGE_AREA, 0.97).await;
+    assert!(ratio >= 0.97, "after a page load the agent's view matches only {ratio:.3}");
+    let top = customer.screenshot().await;
+    customer.eval("window.scrollTo(0, 1400)").await;
+    let ratio = wait_for_match(customer, agent, PAGE_AREA, 0.97).await;
+    assert!(ratio >= 0.97, "after scrolling the agent's view matches only {ratio:.3}");
+    assert!(match_ratio(agent, &top, PAGE_AREA).await < 0.9, "the agent's view did not scroll");
+    scene.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_see_each_others_pointer_and_agent_clicks_show_a_red_circle() {
+    let _serial = SERIAL.lock().await;
+    let scene = Scene::new("/", timings()).await;
+    let (customer, agent) = (&scene.customer, &scene.agent);
+
+    // The agent clicks at (300, 200) of the customer screen.
+    let origin = agent.eval("(() => { const r = document.getElementById('screen').getBoundingClientRect(); return [r.x, r.y]; })()").await;
+    let (ox, oy) = (origin[0].as_f64().unwrap(), origin[1].as_f64().unwrap());
+    agent.move_mouse(ox + 300.0, oy + 200.0).await;
+    agent.click(ox + 300.0, oy + 200.0).await;
+    let circle = customer
+        .wait_for("red circle", &format!("(() => {{ const c = {WIDGET}.querySelector('.click'); if (!c) return null; const r = c.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2, getComputedStyle(c).borderTopColor]; }})()"))
+        .await;
+    assert!((circle[0].as_f64().unwrap() - 300.0).abs() <= 3.0 && (circle[1].as_f64().unwrap() - 200.0).abs() <= 3.0, "circle at {circle}");
+    assert_eq!(circle[2], "rgb(238, 0, 0)");
+    // The agent's pointer shows on the customer's page.
+    customer.wait_for("agent pointer", &format!("!{WIDGET}.querySelector('.pointer').hidden")).await;
+
+    // The customer's pointer shows in the agent view.
+    customer.move_mouse(120.0, 90.0).await;
+    let pointer = agent
+        .wait_for("customer pointer", "(() => { const p = document.getElementById('customer-pointer'); return p.hidden ? null : p.style.transform; })()")
+        .await;
+    assert_eq!(pointer, "translate(120px, 90px)");
+    scene.finish().await;
+}

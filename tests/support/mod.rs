@@ -1,0 +1,299 @@
+//! Test harness: a real server on port-0 listeners (with the demo site and an "outside" site),
+//! and real headless Chromium browsers playing the customer and the agent.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use chromiumoxide::cdp::browser_protocol::input::{
+    DispatchMouseEventParams, DispatchMouseEventType, InsertTextParams, MouseButton,
+};
+use chromiumoxide::cdp::browser_protocol::page::{CaptureScreenshotFormat, CaptureScreenshotParams};
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
+use chromiumoxide::{Browser, Page};
+use cobrowse::profile::Profiles;
+use cobrowse::replica::ReplicaBrowser;
+use cobrowse::server::AppState;
+use cobrowse::session::Timings;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+/// Every wait in a test is bounded by this.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+pub fn chromium() -> PathBuf {
+    std::env::var_os("COBROWSE_CHROMIUM").map(PathBuf::from).unwrap_or_else(|| "/usr/bin/chromium".into())
+}
+
+/// Bounds a future by [`PATIENCE`], failing the test with `what` when it takes longer.
+pub async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(PATIENCE, fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("timed out after {PATIENCE:?}: {what}"),
+    }
+}
+
+/// A running co-browse server with its demo site and a site outside every profile.
+pub struct TestServer {
+    /// e.g. `http://127.0.0.1:40123`
+    pub server: String,
+    /// The demo site (listed in the profile).
+    pub demo: String,
+    /// The same demo pages on an origin no profile lists.
+    pub outside: String,
+    pub state: AppState,
+    stop: tokio::sync::watch::Sender<bool>,
+    _profiles: TempDir,
+}
+
+pub struct TempDir(pub PathBuf);
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("cobrowse-test-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn timings() -> Timings {
+    Timings { waiting_ttl: Duration::from_secs(600), grace: Duration::from_secs(120), reconnect_window: Duration::from_secs(2) }
+}
+
+impl TestServer {
+    pub async fn start(timings: Timings) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let demo = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let outside = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = format!("http://{}", listener.local_addr().unwrap());
+        let demo_url = format!("http://{}", demo.local_addr().unwrap());
+        let outside_url = format!("http://{}", outside.local_addr().unwrap());
+        let profiles = TempDir::new("profiles");
+        std::fs::write(profiles.0.join("demo.toml"), format!("[site]\norigins = [\"{demo_url}\"]\n")).unwrap();
+        let state = AppState::new(Profiles::load(&profiles.0).unwrap(), Arc::new(ReplicaBrowser::new(chromium())), timings);
+        state.browser.start().await.expect("the replica Chromium starts");
+        let (stop, rx) = tokio::sync::watch::channel(false);
+        let stopped = move || {
+            let mut rx = rx.clone();
+            async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }
+        };
+        tokio::spawn(cobrowse::run(listener, stopped(), state.clone()));
+        tokio::spawn(cobrowse::demo::serve(demo, server.clone(), stopped()));
+        tokio::spawn(cobrowse::demo::serve(outside, server.clone(), stopped()));
+        TestServer { server, demo: demo_url, outside: outside_url, state, stop, _profiles: profiles }
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        self.state.browser.shutdown().await;
+    }
+}
+
+/// A headless Chromium playing a person.
+pub struct Person {
+    pub browser: Browser,
+    pub page: Page,
+    _dir: TempDir,
+}
+
+impl Person {
+    pub async fn launch(tag: &str) -> Person {
+        let dir = TempDir::new(tag);
+        let (browser, _alive) = cobrowse::replica::browser::launch_chromium(&chromium(), &dir.0).await.expect("chromium launches");
+        let page = bounded("new page", browser.new_page("about:blank")).await.unwrap();
+        let person = Person { browser, page, _dir: dir };
+        person.set_window(800, 600).await;
+        person
+    }
+
+    pub async fn set_window(&self, width: i64, height: i64) {
+        use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+        self.page.execute(SetDeviceMetricsOverrideParams::new(width, height, 1.0, false)).await.unwrap();
+    }
+
+    pub async fn goto(&self, url: &str) {
+        bounded(&format!("load {url}"), self.page.goto(url)).await.unwrap_or_else(|e| panic!("load {url}: {e}"));
+    }
+
+    /// Evaluates `js` (awaiting a promise) and returns its value.
+    pub async fn eval(&self, js: &str) -> Value {
+        let mut params = EvaluateParams::new(js);
+        params.await_promise = Some(true);
+        params.return_by_value = Some(true);
+        let result = bounded(&format!("evaluate {js}"), self.page.execute(params)).await.unwrap().result;
+        if let Some(e) = result.exception_details {
+            panic!("{js} raised: {e:?}");
+        }
+        result.result.value.unwrap_or(Value::Null)
+    }
+
+    /// Polls `js` until it returns something truthy; returns that value.
+    pub async fn wait_for(&self, what: &str, js: &str) -> Value {
+        bounded(what, async {
+            loop {
+                let v = self.eval(js).await;
+                let truthy = !matches!(&v, Value::Null | Value::Bool(false)) && v != Value::from(0) && v != Value::from("");
+                if truthy {
+                    return v;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+    }
+
+    /// A real (trusted) mouse click at viewport coordinates.
+    pub async fn click(&self, x: f64, y: f64) {
+        for kind in [DispatchMouseEventType::MouseMoved, DispatchMouseEventType::MousePressed, DispatchMouseEventType::MouseReleased] {
+            let mut e = DispatchMouseEventParams::new(kind.clone(), x, y);
+            if kind != DispatchMouseEventType::MouseMoved {
+                e.button = Some(MouseButton::Left);
+                e.click_count = Some(1);
+            }
+            bounded("mouse", self.page.execute(e)).await.unwrap();
+        }
+    }
+
+    pub async fn move_mouse(&self, x: f64, y: f64) {
+        bounded("mouse", self.page.execute(DispatchMouseEventParams::new(DispatchMouseEventType::MouseMoved, x, y))).await.unwrap();
+    }
+
+    /// Clicks the centre of the element `js` evaluates to.
+    pub async fn click_element(&self, js: &str) {
+        let rect = self.wait_for(&format!("element {js}"), &format!("(() => {{ const e = {js}; if (!e) return null; const r = e.getBoundingClientRect(); return r.width ? [r.x + r.width / 2, r.y + r.height / 2] : null; }})()")).await;
+        self.click(rect[0].as_f64().unwrap(), rect[1].as_f64().unwrap()).await;
+    }
+
+    /// Types text into the focused element, as an input method would.
+    pub async fn type_text(&self, text: &str) {
+        bounded("insert text", self.page.execute(InsertTextParams::new(text))).await.unwrap();
+    }
+
+    /// A PNG of the viewport as a data URL.
+    pub async fn screenshot(&self) -> String {
+        let params = CaptureScreenshotParams::builder().format(CaptureScreenshotFormat::Png).build();
+        let shot = bounded("screenshot", self.page.execute(params)).await.unwrap();
+        let data: String = shot.result.data.into();
+        format!("data:image/png;base64,{data}")
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.browser.close().await;
+        let _ = self.browser.wait().await;
+    }
+}
+
+/// JS for the customer's widget (its shadow root).
+pub const WIDGET: &str = "document.querySelector('cobrowse-widget').shadowRoot";
+
+/// The customer clicks "Co-browse" and reads the session ID off the widget.
+pub async fn start_session(customer: &Person) -> String {
+    customer.wait_for("snippet loaded", "!!document.querySelector('cobrowse-widget')").await;
+    customer.click_element(&format!("{WIDGET}.querySelector('button.start')")).await;
+    let id = customer.wait_for("session ID shown", &format!("{WIDGET}.querySelector('.sid').textContent")).await;
+    id.as_str().unwrap().to_string()
+}
+
+/// The agent types the ID into "Session ID", clicks "Join" and waits for the first frame.
+pub async fn join(agent: &Person, server: &str, id: &str) {
+    agent.goto(&format!("{server}/agent/")).await;
+    agent.click_element("document.getElementById('session-id')").await;
+    agent.type_text(id).await;
+    agent.click_element("document.querySelector('button[aria-label=Join]')").await;
+    agent.wait_for("first frame", "Number(document.getElementById('screen').dataset.frames || 0) > 0").await;
+}
+
+/// Frames the agent has drawn so far.
+pub async fn frames(agent: &Person) -> u64 {
+    agent.eval("Number(document.getElementById('screen').dataset.frames || 0)").await.as_u64().unwrap_or(0)
+}
+
+/// The agent's status line.
+pub async fn agent_status(agent: &Person) -> String {
+    agent.eval("document.getElementById('status').textContent").await.as_str().unwrap_or("").to_string()
+}
+
+/// Fraction of pixels in `rect` (x, y, w, h) of the agent's "Customer screen" that match
+/// `screenshot` (a data URL of the customer's viewport) within a small tolerance.
+pub async fn match_ratio(agent: &Person, screenshot: &str, rect: [f64; 4]) -> f64 {
+    let js = format!(
+        "(async () => {{
+            const img = new Image(); img.src = {shot:?}; await img.decode();
+            const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+            const cx = c.getContext('2d'); cx.drawImage(img, 0, 0);
+            const [x, y, w, h] = {rect:?}.map(Math.round);
+            const a = cx.getImageData(x, y, w, h).data;
+            const b = document.getElementById('screen').getContext('2d').getImageData(x, y, w, h).data;
+            let same = 0;
+            for (let i = 0; i < a.length; i += 4) {{
+                const d = Math.max(Math.abs(a[i] - b[i]), Math.abs(a[i + 1] - b[i + 1]), Math.abs(a[i + 2] - b[i + 2]));
+                if (d <= 40) same++;
+            }}
+            return same / (a.length / 4);
+        }})()",
+        shot = screenshot,
+        rect = rect
+    );
+    agent.eval(&js).await.as_f64().unwrap()
+}
+
+/// Waits until the agent's view of `rect` matches the customer's viewport at least `at_least`;
+/// returns the last ratio seen (the test asserts on it).
+pub async fn wait_for_match(customer: &Person, agent: &Person, rect: [f64; 4], at_least: f64) -> f64 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let shot = customer.screenshot().await;
+        let ratio = match_ratio(agent, &shot, rect).await;
+        if ratio >= at_least || tokio::time::Instant::now() > deadline {
+            return ratio;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Encodes bytes as base64 (for fixtures).
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Browser tests share two cores: one at a time.
+pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A server, a customer on `path` of the demo site with a session started, and an agent joined.
+pub struct Scene {
+    pub server: TestServer,
+    pub customer: Person,
+    pub agent: Person,
+    pub id: String,
+}
+
+impl Scene {
+    pub async fn new(path: &str, timings: Timings) -> Scene {
+        let server = TestServer::start(timings).await;
+        let customer = Person::launch("customer").await;
+        let agent = Person::launch("agent").await;
+        customer.goto(&format!("{}{path}", server.demo)).await;
+        let id = start_session(&customer).await;
+        join(&agent, &server.server, &id).await;
+        Scene { server, customer, agent, id }
+    }
+
+    pub async fn finish(self) {
+        self.customer.close().await;
+        self.agent.close().await;
+        self.server.stop().await;
+    }
+}

@@ -1,0 +1,196 @@
+// Agent view: joins a session by ID, draws the customer's screen from the server's frames,
+// shows the customer's pointer and sends the agent's. Wire messages mirror src/wire.rs.
+(() => {
+  'use strict';
+  const german = /^de\b/i.test(navigator.language || '');
+  const TEXT = german ? {
+    title: 'Gemeinsames Browsen',
+    sessionId: 'Sitzungs-ID',
+    join: 'Beitreten',
+    end: 'Sitzung beenden',
+    pointerMode: 'Zeigermodus',
+    screen: 'Bildschirm des Kunden',
+    joining: 'Verbindung wird hergestellt …',
+    joined: (id) => `Verbunden mit Sitzung ${id}.`,
+    waitingForPage: 'Warten auf die Seite des Kunden …',
+    paused: 'Pausiert: Der Kunde hat die Website verlassen.',
+    resumed: 'Fortgesetzt: Der Kunde ist zurück auf der Website.',
+    restarting: 'Die Ansicht wird neu aufgebaut …',
+    ended: { customer: 'Der Kunde hat die Sitzung beendet.', agent: 'Sie haben die Sitzung beendet.', timeout: 'Die Sitzung ist abgelaufen.', interaction: 'Die Interaktion wurde beendet; die Sitzung ist vorbei.', server: 'Der Server hat die Sitzung beendet.' },
+    lost: 'Die Verbindung zum Server ist unterbrochen.',
+    codes: { no_such_session: 'Es gibt keine Sitzung mit dieser ID.', session_ended: 'Diese Sitzung wurde beendet.', agent_present: 'Ein anderer Mitarbeiter ist bereits in dieser Sitzung.', pointer_mode: 'Zeigermodus: Sie können nur zeigen.', write_mode_unavailable: 'Der Schreibmodus ist nicht verfügbar.' },
+  } : {
+    title: 'Co-browse',
+    sessionId: 'Session ID',
+    join: 'Join',
+    end: 'End session',
+    pointerMode: 'Pointer mode',
+    screen: 'Customer screen',
+    joining: 'Joining…',
+    joined: (id) => `Joined session ${id}.`,
+    waitingForPage: 'Waiting for the customer’s page…',
+    paused: 'Paused: the customer has left the site.',
+    resumed: 'Resumed: the customer is back on the site.',
+    restarting: 'Rebuilding the view of the customer’s page…',
+    ended: { customer: 'The customer ended the session.', agent: 'You ended the session.', timeout: 'The session timed out.', interaction: 'The interaction ended, and with it the session.', server: 'The server ended the session.' },
+    lost: 'The connection to the server was lost.',
+    codes: { no_such_session: 'There is no session with this ID.', session_ended: 'This session has ended.', agent_present: 'Another agent is already in this session.', pointer_mode: 'Pointer mode: you can only point.', write_mode_unavailable: 'Write mode is not available.' },
+  };
+
+  const $ = (id) => document.getElementById(id);
+  const form = document.querySelector('form.join');
+  const input = $('session-id');
+  const live = document.querySelector('.live');
+  const status = $('status');
+  const stage = $('stage');
+  const canvas = $('screen');
+  const context = canvas.getContext('2d');
+  const customerPointer = $('customer-pointer');
+  const pausedCover = $('paused-cover');
+
+  document.documentElement.lang = german ? 'de' : 'en';
+  document.title = `${TEXT.title} – agent`;
+  for (const el of document.querySelectorAll('[data-text]')) el.textContent = TEXT[el.dataset.text];
+  $('join').setAttribute('aria-label', TEXT.join);
+  $('join').title = TEXT.join;
+  canvas.setAttribute('aria-label', TEXT.screen);
+
+  let socket = null;
+  let sessionId = null;
+  let frames = 0;
+
+  function say(text) { status.textContent = text; }
+
+  function join(id) {
+    id = String(id).replace(/[\s-]/g, '');
+    if (socket) socket.close();
+    const url = new URL('/ws/agent', location.href);
+    url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(url);
+    socket = ws;
+    ws.binaryType = 'arraybuffer';
+    say(TEXT.joining);
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'join', session: id }));
+    ws.onmessage = (event) => {
+      if (socket !== ws) return;
+      if (typeof event.data !== 'string') { drawFrame(event.data); return; }
+      let message;
+      try { message = JSON.parse(event.data); } catch (_) { return; }
+      onMessage(message);
+    };
+    ws.onclose = () => {
+      if (socket !== ws) return;
+      socket = null;
+      if (sessionId) { say(TEXT.lost); leave(); }
+    };
+  }
+
+  function onMessage(message) {
+    switch (message.type) {
+      case 'joined':
+        sessionId = message.session;
+        form.hidden = true;
+        live.hidden = false;
+        live.querySelector('.session-label').textContent = `${TEXT.sessionId}: ${sessionId}`;
+        stage.hidden = false;
+        if (message.width && message.height) resize(message.width, message.height);
+        setPaused(message.state === 'paused');
+        say(message.state === 'paused' ? TEXT.paused : frames ? TEXT.joined(sessionId) : TEXT.waitingForPage);
+        if (message.state !== 'paused') setTimeout(() => { if (sessionId && status.textContent === TEXT.waitingForPage) say(TEXT.joined(sessionId)); }, 1000);
+        break;
+      case 'viewport': resize(message.width, message.height); break;
+      case 'customer_pointer':
+        customerPointer.hidden = false;
+        customerPointer.style.transform = `translate(${message.x}px, ${message.y}px)`;
+        break;
+      case 'paused': setPaused(true); say(TEXT.paused); break;
+      case 'resumed': setPaused(false); say(TEXT.resumed); break;
+      case 'replica_restarting': say(TEXT.restarting); break;
+      case 'refused': say(TEXT.codes[message.code] || message.message); break;
+      case 'ended':
+        say(TEXT.ended[message.by] || TEXT.ended.server);
+        leave();
+        break;
+      case 'join_failed':
+        say(TEXT.codes[message.code] || message.message);
+        if (socket) socket.close();
+        socket = null;
+        break;
+      case 'error': console.warn('cobrowse:', message.message); break;
+    }
+  }
+
+  function leave() {
+    sessionId = null;
+    const ws = socket;
+    socket = null;
+    if (ws) ws.close();
+    form.hidden = false;
+    live.hidden = true;
+    stage.hidden = true;
+    customerPointer.hidden = true;
+    frames = 0;
+    canvas.dataset.frames = '0';
+  }
+
+  function setPaused(paused) { pausedCover.hidden = !paused; }
+
+  function resize(width, height) {
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width;
+      canvas.height = height;
+    }
+  }
+
+  // Only the newest frame matters: one decode at a time, and a frame that arrives meanwhile
+  // replaces any other that was waiting.
+  let decoding = false;
+  let waiting = null;
+  function drawFrame(buffer) {
+    if (decoding) { waiting = buffer; return; }
+    decoding = true;
+    createImageBitmap(new Blob([buffer], { type: 'image/jpeg' })).then((bitmap) => {
+      resize(bitmap.width, bitmap.height);
+      context.drawImage(bitmap, 0, 0);
+      bitmap.close();
+      frames += 1;
+      canvas.dataset.frames = String(frames);
+      if (status.textContent === TEXT.waitingForPage) say(TEXT.joined(sessionId));
+    }, (error) => console.warn('cobrowse: undecodable frame', error)).finally(() => {
+      decoding = false;
+      if (waiting) { const next = waiting; waiting = null; drawFrame(next); }
+    });
+  }
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN && sessionId) socket.send(JSON.stringify(message));
+  }
+
+  function canvasPoint(event) {
+    const box = canvas.getBoundingClientRect();
+    return {
+      x: Math.round((event.clientX - box.left) * canvas.width / box.width),
+      y: Math.round((event.clientY - box.top) * canvas.height / box.height),
+    };
+  }
+
+  let pointerQueued = null;
+  canvas.addEventListener('mousemove', (event) => {
+    const queued = pointerQueued;
+    pointerQueued = canvasPoint(event);
+    if (queued) return;
+    requestAnimationFrame(() => { send({ type: 'pointer', ...pointerQueued }); pointerQueued = null; });
+  });
+  canvas.addEventListener('click', (event) => send({ type: 'click', ...canvasPoint(event) }));
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (input.value.trim()) join(input.value);
+  });
+  $('end').addEventListener('click', () => {
+    send({ type: 'end' });
+  });
+
+  const wanted = new URLSearchParams(location.search).get('session');
+  if (wanted) { input.value = wanted; join(wanted); }
+})();

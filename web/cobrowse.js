@@ -1,0 +1,401 @@
+// Co-browse snippet: a site embeds <script src="https://COBROWSE-SERVER/cobrowse.js" defer>.
+// It shows the "Co-browse" button, records the page with rrweb (masking before anything is sent)
+// and draws the agent's pointer and clicks. Wire messages mirror src/wire.rs.
+(() => {
+  'use strict';
+  if (window.Cobrowse) return;
+
+  const script = document.currentScript;
+  const serverBase = new URL('.', script ? script.src : location.href);
+  const socketUrl = new URL('ws/customer', serverBase);
+  socketUrl.protocol = serverBase.protocol === 'https:' ? 'wss:' : 'ws:';
+  const STORAGE_KEY = 'cobrowse.session';
+  const german = /^de\b/i.test(navigator.language || '');
+  const TEXT = german ? {
+    cobrowse: 'Gemeinsames Browsen',
+    button: 'Gemeinsames Browsen',
+    sessionId: 'Sitzungs-ID',
+    readOut: 'Nennen Sie dem Mitarbeiter diese Sitzungs-ID.',
+    end: 'Sitzung beenden',
+    waiting: 'Warten auf den Mitarbeiter …',
+    joined: 'Die Sitzung für gemeinsames Browsen hat begonnen: Der Mitarbeiter sieht diese Seite.',
+    left: 'Der Mitarbeiter hat die Sitzung verlassen.',
+    ended: 'Die Sitzung für gemeinsames Browsen wurde beendet.',
+    unavailable: 'Gemeinsames Browsen ist gerade nicht verfügbar.',
+    agent: 'Mitarbeiter',
+    pointerMode: 'Zeigermodus',
+  } : {
+    cobrowse: 'Co-browse',
+    button: 'Co-browse',
+    sessionId: 'Session ID',
+    readOut: 'Read this session ID to the agent.',
+    end: 'End session',
+    waiting: 'Waiting for the agent…',
+    joined: 'Co-browse session started: the agent can now see this page.',
+    left: 'The agent has left the session.',
+    ended: 'The co-browse session has ended.',
+    unavailable: 'Co-browse is not available right now.',
+    agent: 'Agent',
+    pointerMode: 'Pointer mode',
+  };
+
+  // ---- state and events (the contract's window.Cobrowse) ----
+  let state = 'idle';
+  let session = null; // { id, token }
+  let origins = [location.origin];
+  let socket = null;
+  let stopRecording = null;
+  let starting = null; // pending start() promise and its resolvers
+  let reconnectDelay = 500;
+  const listeners = new Map();
+
+  function emit(name, detail) {
+    for (const callback of listeners.get(name) || []) {
+      try { callback(detail); } catch (e) { console.error('cobrowse listener failed', e); }
+    }
+  }
+
+  function setState(next) {
+    state = next;
+    render();
+  }
+
+  function startMessage(id) {
+    return { id, startMessage: `{start:${id}}` };
+  }
+
+  function loadSession() {
+    try { return JSON.parse(sessionStorage.getItem(STORAGE_KEY)); } catch (_) { return null; }
+  }
+  function saveSession(value) {
+    try {
+      if (value) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(value));
+      else sessionStorage.removeItem(STORAGE_KEY);
+    } catch (_) { /* storage disabled: the session just won't survive page loads */ }
+  }
+
+  // ---- connection ----
+  function connect(first) {
+    const ws = new WebSocket(socketUrl);
+    socket = ws;
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => { reconnectDelay = 500; send(first); };
+    ws.onmessage = (event) => {
+      if (typeof event.data !== 'string') return;
+      let message;
+      try { message = JSON.parse(event.data); } catch (_) { return; }
+      onMessage(message);
+    };
+    ws.onclose = () => {
+      if (socket !== ws) return;
+      socket = null;
+      stopRecorder();
+      if (starting && !session) {
+        failStart(new Error(TEXT.unavailable));
+        return;
+      }
+      // The server went away while the session was live: try again, it may be restarting.
+      if (session && state !== 'ended' && state !== 'idle') {
+        setTimeout(() => { if (session && !socket) connect({ type: 'resume', token: session.token }); }, reconnectDelay);
+        reconnectDelay = Math.min(reconnectDelay * 2, 10000);
+      }
+    };
+  }
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  }
+
+  function onMessage(message) {
+    switch (message.type) {
+      case 'started': {
+        const isNew = !session;
+        session = { id: message.id, token: message.token };
+        origins = message.origins || origins;
+        saveSession(session);
+        const previous = state;
+        setState(message.state);
+        startRecorder();
+        if (starting) {
+          starting.resolve(startMessage(session.id));
+          starting = null;
+        }
+        if (isNew) emit('session-started', startMessage(session.id));
+        if (previous === 'paused' && message.state === 'active') emit('session-resumed', {});
+        break;
+      }
+      case 'snapshot':
+        if (window.rrweb && stopRecording) window.rrweb.record.takeFullSnapshot(true);
+        break;
+      case 'agent_joined': {
+        const resumed = state === 'paused';
+        setState('active');
+        notify(TEXT.joined);
+        emit(resumed ? 'session-resumed' : 'agent-joined', {});
+        break;
+      }
+      case 'agent_left':
+        setState('waiting');
+        hidePointer();
+        notify(TEXT.left);
+        break;
+      case 'agent_pointer':
+        showPointer(message.x, message.y);
+        break;
+      case 'agent_click':
+        showPointer(message.x, message.y);
+        showClick(message.x, message.y);
+        break;
+      case 'ended':
+        finish(message.by);
+        break;
+      case 'gone':
+        saveSession(null);
+        session = null;
+        if (starting) failStart(new Error(message.message));
+        else finish('server');
+        break;
+      case 'error':
+        console.warn('cobrowse:', message.message);
+        break;
+    }
+  }
+
+  function failStart(error) {
+    const pending = starting;
+    starting = null;
+    notify(TEXT.unavailable);
+    setState('idle');
+    if (pending) pending.reject(error);
+  }
+
+  function finish(by) {
+    const wasLive = state !== 'idle' && state !== 'ended';
+    saveSession(null);
+    session = null;
+    stopRecorder();
+    const ws = socket;
+    socket = null;
+    if (ws) ws.close();
+    hidePointer();
+    setState('ended');
+    notify(TEXT.ended);
+    if (wasLive) emit('session-ended', { by });
+  }
+
+  // ---- recording ----
+  let recorderLoading = null;
+  function loadRecorder() {
+    if (window.rrweb && window.rrweb.record) return Promise.resolve();
+    if (!recorderLoading) {
+      recorderLoading = new Promise((resolve, reject) => {
+        const tag = document.createElement('script');
+        tag.src = new URL('vendor/rrweb.min.js', serverBase).href;
+        tag.async = true;
+        tag.onload = () => resolve();
+        tag.onerror = () => { recorderLoading = null; reject(new Error('rrweb failed to load')); };
+        (document.head || document.documentElement).appendChild(tag);
+      });
+    }
+    return recorderLoading;
+  }
+
+  let batch = null;
+  const encoder = new TextEncoder();
+  function queueEvent(event) {
+    if (!batch) {
+      batch = [];
+      // Everything one task records goes out as one message.
+      queueMicrotask(() => {
+        const events = batch;
+        batch = null;
+        if (socket && socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(JSON.stringify(events)));
+      });
+    }
+    batch.push(event);
+  }
+
+  function startRecorder() {
+    if (stopRecording) return;
+    loadRecorder().then(() => {
+      if (stopRecording || !session || !socket) return;
+      send({ type: 'page', href: location.href, width: window.innerWidth, height: window.innerHeight });
+      stopRecording = window.rrweb.record({
+        emit: queueEvent,
+        blockSelector: 'cobrowse-widget',
+        maskInputOptions: { password: true },
+        sampling: { mousemove: false, mouseInteraction: false, scroll: 50 },
+        slimDOMOptions: { script: true, comment: true },
+        recordCanvas: false,
+        collectFonts: false,
+      });
+    }, (error) => console.warn('cobrowse:', error.message));
+  }
+
+  function stopRecorder() {
+    if (stopRecording) {
+      try { stopRecording(); } catch (_) { /* already stopped */ }
+      stopRecording = null;
+    }
+  }
+
+  let viewportQueued = false;
+  window.addEventListener('resize', () => {
+    if (viewportQueued || !stopRecording) return;
+    viewportQueued = true;
+    requestAnimationFrame(() => {
+      viewportQueued = false;
+      send({ type: 'viewport', width: window.innerWidth, height: window.innerHeight });
+    });
+  });
+
+  let pointerQueued = null;
+  document.addEventListener('mousemove', (event) => {
+    if (!stopRecording) return;
+    const queued = pointerQueued;
+    pointerQueued = { x: event.clientX, y: event.clientY };
+    if (queued) return;
+    requestAnimationFrame(() => {
+      send({ type: 'pointer', x: pointerQueued.x, y: pointerQueued.y });
+      pointerQueued = null;
+    });
+  }, { capture: true, passive: true });
+
+  // A link off the site pauses the session at once, rather than after the reconnect window.
+  document.addEventListener('click', (event) => {
+    if (!session || event.defaultPrevented) return;
+    const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
+    if (!link || (link.target && link.target !== '_self')) return;
+    let target;
+    try { target = new URL(link.href, location.href); } catch (_) { return; }
+    if (!origins.includes(target.origin)) send({ type: 'leaving', href: target.href });
+  }, true);
+
+  // ---- the widget (its own shadow root; the recorder blocks it) ----
+  let ui = null;
+  function buildWidget() {
+    const host = document.createElement('cobrowse-widget');
+    host.setAttribute('style', 'all: initial !important; position: fixed !important; top: 0 !important; left: 0 !important; width: 0 !important; height: 0 !important; z-index: 2147483647 !important;');
+    const root = host.attachShadow({ mode: 'open' });
+    root.innerHTML = `
+      <style>
+        :host { all: initial; }
+        .dock { position: fixed; right: 16px; bottom: 16px; font: 14px/1.4 system-ui, sans-serif; color: #1a1a1a; display: flex; flex-direction: column; align-items: flex-end; gap: 8px; }
+        button { font: inherit; cursor: pointer; border-radius: 6px; border: 1px solid #0b5cad; padding: 8px 14px; }
+        .start { background: #0b5cad; color: #fff; box-shadow: 0 2px 8px rgba(0,0,0,.25); }
+        .panel { background: #fff; border: 1px solid #c8ced6; border-radius: 8px; padding: 12px 14px; box-shadow: 0 4px 16px rgba(0,0,0,.2); min-width: 220px; }
+        .panel h2 { font-size: 15px; margin: 0 0 6px; }
+        .sid { font: 600 22px/1.2 ui-monospace, monospace; letter-spacing: 2px; margin: 2px 0 6px; }
+        .hint, .mode { color: #555; font-size: 12px; margin: 0 0 8px; }
+        .end { background: #fff; color: #a4161a; border-color: #a4161a; }
+        .status:empty { display: none; }
+        .status { background: #1f2933; color: #fff; border-radius: 6px; padding: 8px 12px; max-width: 300px; }
+        [hidden] { display: none !important; }
+        .pointer { position: fixed; left: 0; top: 0; pointer-events: none; transition: transform 60ms linear; }
+        .pointer span { position: absolute; left: 14px; top: 14px; background: #0b5cad; color: #fff; font: 11px system-ui, sans-serif; padding: 1px 5px; border-radius: 3px; white-space: nowrap; }
+        .click { position: fixed; width: 36px; height: 36px; margin: -18px 0 0 -18px; border: 3px solid #e00; border-radius: 50%; pointer-events: none; box-sizing: border-box; animation: cobrowse-click 2s ease-out forwards; }
+        @keyframes cobrowse-click { 0% { transform: scale(.4); opacity: 1; } 30% { transform: scale(1); } 100% { opacity: 0; } }
+      </style>
+      <div class="dock">
+        <div role="status" aria-live="polite" class="status"></div>
+        <section class="panel" hidden aria-label="${TEXT.cobrowse}">
+          <h2>${TEXT.cobrowse}</h2>
+          <div>${TEXT.sessionId}</div>
+          <div class="sid"></div>
+          <p class="hint">${TEXT.readOut}</p>
+          <p class="mode"></p>
+          <button type="button" class="end">${TEXT.end}</button>
+        </section>
+        <button type="button" class="start">${TEXT.button}</button>
+      </div>
+      <div class="pointer" hidden aria-hidden="true">
+        <svg width="20" height="24" viewBox="0 0 20 24"><path d="M1 1 L1 19 L6 14 L10 23 L13 22 L9 13 L16 13 Z" fill="#0b5cad" stroke="#fff" stroke-width="1.5"/></svg>
+        <span>${TEXT.agent}</span>
+      </div>`;
+    const $ = (selector) => root.querySelector(selector);
+    ui = { host, root, start: $('.start'), panel: $('.panel'), sid: $('.sid'), hint: $('.hint'), mode: $('.mode'), end: $('.end'), status: $('.status'), pointer: $('.pointer') };
+    // Only a person's click counts: a page script cannot start, end or grant on their behalf.
+    ui.start.addEventListener('click', (event) => { if (event.isTrusted) window.Cobrowse.start().catch(() => {}); });
+    ui.end.addEventListener('click', (event) => { if (event.isTrusted) window.Cobrowse.end(); });
+    (document.body || document.documentElement).appendChild(host);
+    render();
+  }
+
+  function render() {
+    if (!ui) return;
+    const live = state === 'waiting' || state === 'active' || state === 'paused';
+    ui.start.hidden = live;
+    ui.panel.hidden = !live;
+    ui.sid.textContent = session ? session.id : '';
+    ui.hint.hidden = state !== 'waiting';
+    ui.mode.textContent = state === 'active' ? TEXT.pointerMode : state === 'waiting' ? TEXT.waiting : '';
+  }
+
+  let notifyTimer = null;
+  function notify(text) {
+    if (!ui) return;
+    ui.status.textContent = text;
+    clearTimeout(notifyTimer);
+    notifyTimer = setTimeout(() => { ui.status.textContent = ''; }, 8000);
+  }
+
+  function showPointer(x, y) {
+    if (!ui) return;
+    ui.pointer.hidden = false;
+    ui.pointer.style.transform = `translate(${x}px, ${y}px)`;
+  }
+  function hidePointer() {
+    if (ui) ui.pointer.hidden = true;
+  }
+  function showClick(x, y) {
+    if (!ui) return;
+    const ring = document.createElement('div');
+    ring.className = 'click';
+    ring.style.left = `${x}px`;
+    ring.style.top = `${y}px`;
+    ui.root.appendChild(ring);
+    setTimeout(() => ring.remove(), 2000);
+  }
+
+  // ---- public API ----
+  window.Cobrowse = Object.freeze({
+    start() {
+      if (session && (state === 'waiting' || state === 'active' || state === 'paused')) {
+        return Promise.resolve(startMessage(session.id));
+      }
+      if (starting) return starting.promise;
+      let resolve, reject;
+      const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+      starting = { promise, resolve, reject };
+      session = null;
+      connect({ type: 'start' });
+      return promise;
+    },
+    end() {
+      if (!session) return;
+      send({ type: 'end' });
+      finish('customer');
+    },
+    setPointerMode() {
+      // Write mode is never granted by this version, so the agent is always in pointer mode.
+    },
+    on(event, callback) {
+      if (typeof callback !== 'function') throw new TypeError('Cobrowse.on needs a callback');
+      if (!listeners.has(event)) listeners.set(event, []);
+      listeners.get(event).push(callback);
+    },
+    get state() { return state; },
+  });
+
+  function boot() {
+    buildWidget();
+    const saved = loadSession();
+    if (saved && saved.id && saved.token) {
+      session = saved;
+      setState('waiting');
+      connect({ type: 'resume', token: saved.token });
+    }
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
+  else boot();
+})();
