@@ -271,6 +271,18 @@
     if (!origins.includes(target.origin)) send({ type: 'leaving', href: target.href });
   }, true);
 
+  // Leaving the page closes the connection even when the browser keeps the page in its
+  // back-forward cache; coming back from that cache resumes.
+  window.addEventListener('pagehide', () => {
+    const ws = socket;
+    socket = null;
+    stopRecorder();
+    if (ws) ws.close();
+  });
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted && session && !socket && state !== 'ended') connect({ type: 'resume', token: session.token });
+  });
+
   // ---- the widget (its own shadow root; the recorder blocks it) ----
   let ui = null;
   function buildWidget() {

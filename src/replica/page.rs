@@ -77,12 +77,17 @@ impl ReplicaPage {
     async fn place(&mut self, url: &str, faults: mpsc::Sender<String>) -> Result<(), ReplicaError> {
         let page = self.inner.page.clone();
         self.set_viewport(self.width, self.height).await?;
+        // A crashed renderer, or a target closed under us, both need a new page.
         let mut crashes = bounded("Inspector.targetCrashed", page.event_listener::<inspector::EventTargetCrashed>()).await?;
+        let mut detached = bounded("Inspector.detached", page.event_listener::<inspector::EventDetached>()).await?;
         bounded("Inspector.enable", page.execute(inspector::EnableParams::default())).await?;
         self.tasks.push(tokio::spawn(async move {
-            if crashes.next().await.is_some() {
-                let _ = faults.send("the replica page crashed".to_string()).await;
-            }
+            let reason = tokio::select! {
+                Some(_) = crashes.next() => "the replica page crashed".to_string(),
+                Some(d) = detached.next() => format!("the replica page went away ({})", d.reason),
+                else => return,
+            };
+            let _ = faults.send(reason).await;
         }));
 
         // Every document this page asks for is answered by us: the main frame gets the shell,

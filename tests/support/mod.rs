@@ -73,6 +73,8 @@ pub fn timings() -> Timings {
 
 impl TestServer {
     pub async fn start(timings: Timings) -> TestServer {
+        // RUST_LOG=cobrowse=debug shows the server's side of a failing test.
+        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let demo = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let outside = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -296,4 +298,23 @@ impl Scene {
         self.agent.close().await;
         self.server.stop().await;
     }
+}
+
+/// Installs a hook in the agent's page (before its scripts run) that keeps every WebSocket it
+/// opens in `window.__sockets`, so a test can send what the agent view never would.
+pub async fn capture_sockets(agent: &Person) {
+    use chromiumoxide::cdp::browser_protocol::page::AddScriptToEvaluateOnNewDocumentParams;
+    let hook = "window.__sockets = []; const Real = window.WebSocket; window.WebSocket = class extends Real { constructor(...a) { super(...a); window.__sockets.push(this); this.addEventListener('message', (e) => { if (typeof e.data === 'string') (window.__received = window.__received || []).push(JSON.parse(e.data)); }); } };";
+    bounded("add hook", agent.page.execute(AddScriptToEvaluateOnNewDocumentParams::new(hook))).await.unwrap();
+}
+
+/// Sends a raw text message on the agent view's socket.
+pub async fn agent_sends(agent: &Person, message: &str) {
+    agent.eval(&format!("window.__sockets[window.__sockets.length - 1].send({message:?})")).await;
+}
+
+/// Waits for the agent's socket to receive a message of `kind` (with `code`, if given).
+pub async fn agent_receives(agent: &Person, kind: &str, code: Option<&str>) -> serde_json::Value {
+    let code = code.map(|c| format!(" && m.code === {c:?}")).unwrap_or_default();
+    agent.wait_for(&format!("agent receives {kind}"), &format!("(window.__received || []).find((m) => m.type === {kind:?}{code}) || null")).await
 }

@@ -1,0 +1,52 @@
+//! Pointer mode is enforced by the server: crafted agent messages asking for clicks, keys or
+//! navigation are refused and change nothing on the customer's page.
+
+mod support;
+
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crafted_actions_change_nothing_in_pointer_mode() {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start(timings()).await;
+    let customer = Person::launch("customer").await;
+    let agent = Person::launch("agent").await;
+    capture_sockets(&agent).await;
+    customer.goto(&format!("{}/switch.html", server.demo)).await;
+    let id = start_session(&customer).await;
+    join(&agent, &server.server, &id).await;
+
+    let checkbox = customer.eval("(() => { const r = document.getElementById('smart').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()").await;
+    let (x, y) = (checkbox[0].as_f64().unwrap(), checkbox[1].as_f64().unwrap());
+    let page_before = customer.eval("location.href").await;
+    let crafted = [
+        format!(r#"{{"type":"action","action":{{"kind":"click","x":{x},"y":{y}}}}}"#),
+        format!(r#"{{"type":"action","action":{{"kind":"double_click","x":{x},"y":{y}}}}}"#),
+        r#"{"type":"action","action":{"kind":"text","text":"pwned"}}"#.to_string(),
+        r#"{"type":"action","action":{"kind":"key","key":"Enter"}}"#.to_string(),
+        format!(r#"{{"type":"action","action":{{"kind":"navigate","url":"{}/prices.html"}}}}"#, server.demo),
+        r#"{"type":"action","action":{"kind":"back"}}"#.to_string(),
+        r#"{"type":"request_write_mode"}"#.to_string(),
+    ];
+    customer.eval("document.getElementById('name').focus()").await;
+    for message in &crafted {
+        agent_sends(&agent, message).await;
+    }
+    // Each one is answered with a refusal the agent sees...
+    agent.wait_for("all refused", &format!("(window.__received || []).filter((m) => m.type === 'refused').length >= {}", crafted.len())).await;
+    agent_receives(&agent, "refused", Some("pointer_mode")).await;
+    let status = agent_status(&agent).await;
+    assert!(status.contains("Pointer mode") || status.contains("Write mode is not available"), "status: {status}");
+    // ...and the customer's page is as it was.
+    assert_eq!(customer.eval("document.getElementById('smart').checked").await, false);
+    assert_eq!(customer.eval("document.getElementById('name').value").await, "");
+    assert_eq!(customer.eval("location.href").await, page_before);
+    // Pointer-mode clicks still only draw a circle: the checkbox under it stays unticked.
+    agent_sends(&agent, &format!(r#"{{"type":"click","x":{x},"y":{y}}}"#)).await;
+    customer.wait_for("red circle", &format!("!!{WIDGET}.querySelector('.click')")).await;
+    assert_eq!(customer.eval("document.getElementById('smart').checked").await, false);
+
+    customer.close().await;
+    agent.close().await;
+    server.stop().await;
+}
