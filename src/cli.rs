@@ -40,7 +40,10 @@ fn usage() -> String {
 }
 
 fn check_profiles(dir: Option<&str>) -> ExitCode {
-    let dir = dir.map(String::from).or_else(|| std::env::var("COBROWSE_PROFILES").ok()).unwrap_or_else(|| "browser-profiles".into());
+    let dir = dir
+        .map(String::from)
+        .or_else(|| std::env::var("COBROWSE_PROFILES").ok())
+        .unwrap_or_else(|| "browser-profiles".into());
     match Profiles::load(std::path::Path::new(&dir)) {
         Ok(_) => {
             println!("{dir}: all profiles are valid");
@@ -98,7 +101,11 @@ async fn serve(settings: Settings) -> ExitCode {
     let state = AppState::new(
         profiles,
         Arc::new(ReplicaBrowser::new(settings.chromium.clone())),
-        Timings { waiting_ttl: settings.waiting_ttl, grace: settings.grace, reconnect_window: settings.reconnect_window },
+        Timings {
+            waiting_ttl: settings.waiting_ttl,
+            grace: settings.grace,
+            reconnect_window: settings.reconnect_window,
+        },
     );
     let browser = state.browser.clone();
     tokio::spawn(async move {

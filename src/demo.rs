@@ -29,8 +29,16 @@ struct Demo {
 /// The demo site's routes; pages load the snippet from `cobrowse_base`.
 pub fn router(cobrowse_base: String) -> Router {
     Router::new()
-        .route("/site.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../demo/site.css")) }))
-        .route("/site.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../demo/site.js")) }))
+        .route(
+            "/site.css",
+            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../demo/site.css")) }),
+        )
+        .route(
+            "/site.js",
+            get(|| async {
+                ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../demo/site.js"))
+            }),
+        )
         .route("/partner.html", get(partner))
         .fallback(get(page))
         .with_state(Demo { cobrowse: cobrowse_base.trim_end_matches('/').to_string() })
@@ -54,8 +62,14 @@ async fn page(State(demo): State<Demo>, headers: HeaderMap, uri: Uri) -> Respons
         return (StatusCode::NOT_FOUND, Html("<h1>Page not found</h1><p><a href=\"/\">Home</a></p>")).into_response();
     };
     let partner = format!("http://{}/partner.html", other_host(&headers));
-    Html(LAYOUT.replace("{{TITLE}}", title).replace("{{COBROWSE}}", &demo.cobrowse).replace("{{PARTNER}}", &partner).replace("{{MAIN}}", main))
-        .into_response()
+    Html(
+        LAYOUT
+            .replace("{{TITLE}}", title)
+            .replace("{{COBROWSE}}", &demo.cobrowse)
+            .replace("{{PARTNER}}", &partner)
+            .replace("{{MAIN}}", main),
+    )
+    .into_response()
 }
 
 async fn partner(headers: HeaderMap) -> Html<String> {
@@ -63,6 +77,10 @@ async fn partner(headers: HeaderMap) -> Html<String> {
 }
 
 /// Serves the demo site until `shutdown` completes.
-pub async fn serve(listener: TcpListener, cobrowse_base: String, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    cobrowse_base: String,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, router(cobrowse_base)).with_graceful_shutdown(shutdown).await
 }

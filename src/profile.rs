@@ -102,10 +102,13 @@ impl Profile {
         profile.file = file.to_path_buf();
         for origin in &profile.site.origins {
             if origin_of(origin).as_deref() != Some(origin.as_str()) {
-                let line = text.find(origin.as_str()).map(|o| format!("line {}: ", line_of(text, o))).unwrap_or_default();
+                let line =
+                    text.find(origin.as_str()).map(|o| format!("line {}: ", line_of(text, o))).unwrap_or_default();
                 return Err(ProfileError::Invalid {
                     file: name,
-                    message: format!("{line}{origin:?} is not an origin (write it as scheme://host[:port], lower case, no path)"),
+                    message: format!(
+                        "{line}{origin:?} is not an origin (write it as scheme://host[:port], lower case, no path)"
+                    ),
                 });
             }
         }
@@ -125,7 +128,8 @@ pub struct Profiles {
 impl Profiles {
     /// Loads every `*.toml` in `dir`; the first bad file stops the load.
     pub fn load(dir: &Path) -> Result<Profiles, ProfileError> {
-        let read_err = |cause: std::io::Error| ProfileError::Read { file: dir.display().to_string(), cause: cause.to_string() };
+        let read_err =
+            |cause: std::io::Error| ProfileError::Read { file: dir.display().to_string(), cause: cause.to_string() };
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(read_err)?
             .filter_map(|e| e.ok().map(|e| e.path()))

@@ -33,11 +33,7 @@ pub struct Settings {
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("{name}: {value:?} is not a valid {what}")]
-    Invalid {
-        name: &'static str,
-        value: String,
-        what: &'static str,
-    },
+    Invalid { name: &'static str, value: String, what: &'static str },
     #[error("unknown option {0:?} (try --help)")]
     Unknown(String),
     #[error("option {0} needs a value")]
@@ -54,23 +50,65 @@ pub struct SettingSpec {
 
 /// Every setting, in the order `--help` and the README list them.
 pub const SPECS: &[SettingSpec] = &[
-    SettingSpec { flag: "--listen", env: "COBROWSE_LISTEN", default: "127.0.0.1:8080", help: "address of the co-browse server" },
-    SettingSpec { flag: "--demo-listen", env: "COBROWSE_DEMO_LISTEN", default: "127.0.0.1:8081", help: "address of the demo company site; `off` disables it" },
-    SettingSpec { flag: "--profiles", env: "COBROWSE_PROFILES", default: "browser-profiles", help: "folder of browser profiles (*.toml)" },
-    SettingSpec { flag: "--chromium", env: "COBROWSE_CHROMIUM", default: "/usr/bin/chromium", help: "Chromium binary for the replicas" },
-    SettingSpec { flag: "--secret", env: "COBROWSE_SECRET", default: "(generated)", help: "secret that signs agent tokens" },
-    SettingSpec { flag: "--data", env: "COBROWSE_DATA", default: "cobrowse-data", help: "folder for durable data (audit database)" },
-    SettingSpec { flag: "--waiting-ttl", env: "COBROWSE_WAITING_TTL", default: "10m", help: "a session no agent joins expires after this" },
-    SettingSpec { flag: "--grace", env: "COBROWSE_GRACE", default: "2m", help: "a joined session ends when its customer is gone this long" },
-    SettingSpec { flag: "--reconnect-window", env: "COBROWSE_RECONNECT_WINDOW", default: "3s", help: "a customer gone longer than this (not a page load) pauses the session" },
+    SettingSpec {
+        flag: "--listen",
+        env: "COBROWSE_LISTEN",
+        default: "127.0.0.1:8080",
+        help: "address of the co-browse server",
+    },
+    SettingSpec {
+        flag: "--demo-listen",
+        env: "COBROWSE_DEMO_LISTEN",
+        default: "127.0.0.1:8081",
+        help: "address of the demo company site; `off` disables it",
+    },
+    SettingSpec {
+        flag: "--profiles",
+        env: "COBROWSE_PROFILES",
+        default: "browser-profiles",
+        help: "folder of browser profiles (*.toml)",
+    },
+    SettingSpec {
+        flag: "--chromium",
+        env: "COBROWSE_CHROMIUM",
+        default: "/usr/bin/chromium",
+        help: "Chromium binary for the replicas",
+    },
+    SettingSpec {
+        flag: "--secret",
+        env: "COBROWSE_SECRET",
+        default: "(generated)",
+        help: "secret that signs agent tokens",
+    },
+    SettingSpec {
+        flag: "--data",
+        env: "COBROWSE_DATA",
+        default: "cobrowse-data",
+        help: "folder for durable data (audit database)",
+    },
+    SettingSpec {
+        flag: "--waiting-ttl",
+        env: "COBROWSE_WAITING_TTL",
+        default: "10m",
+        help: "a session no agent joins expires after this",
+    },
+    SettingSpec {
+        flag: "--grace",
+        env: "COBROWSE_GRACE",
+        default: "2m",
+        help: "a joined session ends when its customer is gone this long",
+    },
+    SettingSpec {
+        flag: "--reconnect-window",
+        env: "COBROWSE_RECONNECT_WINDOW",
+        default: "3s",
+        help: "a customer gone longer than this (not a page load) pauses the session",
+    },
 ];
 
 impl Settings {
     /// Reads flags from `args`, falling back to `env` (a lookup such as `std::env::var`), then defaults.
-    pub fn parse(
-        args: &[String],
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Settings, SettingsError> {
+    pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
         let mut given: Vec<(&'static str, String)> = Vec::new();
         let mut it = args.iter();
         while let Some(arg) = it.next() {
@@ -78,16 +116,10 @@ impl Settings {
                 Some((f, v)) => (f, Some(v.to_string())),
                 None => (arg.as_str(), None),
             };
-            let spec = SPECS
-                .iter()
-                .find(|s| s.flag == flag)
-                .ok_or_else(|| SettingsError::Unknown(arg.clone()))?;
+            let spec = SPECS.iter().find(|s| s.flag == flag).ok_or_else(|| SettingsError::Unknown(arg.clone()))?;
             let value = match inline {
                 Some(v) => v,
-                None => it
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| SettingsError::MissingValue(flag.to_string()))?,
+                None => it.next().cloned().ok_or_else(|| SettingsError::MissingValue(flag.to_string()))?,
             };
             given.push((spec.env, value));
         }
@@ -167,7 +199,11 @@ mod tests {
 
     #[test]
     fn flags_override_environment() {
-        let s = parse(&["--listen", "127.0.0.1:9000", "--grace=5s"], &[("COBROWSE_LISTEN", "127.0.0.1:7000"), ("COBROWSE_DEMO_LISTEN", "off")]).unwrap();
+        let s = parse(
+            &["--listen", "127.0.0.1:9000", "--grace=5s"],
+            &[("COBROWSE_LISTEN", "127.0.0.1:7000"), ("COBROWSE_DEMO_LISTEN", "off")],
+        )
+        .unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:9000");
         assert_eq!(s.grace, Duration::from_secs(5));
         assert!(s.demo_listen.is_none());

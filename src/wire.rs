@@ -74,33 +74,63 @@ pub enum FromCustomer {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToCustomer {
     /// The session exists; `token` lets this tab resume it after a page load.
-    Started { id: String, token: String, origins: Vec<String>, state: PublicState, mode: Mode },
+    Started {
+        id: String,
+        token: String,
+        origins: Vec<String>,
+        state: PublicState,
+        mode: Mode,
+    },
     /// Send a full snapshot of the page now.
     Snapshot,
     AgentJoined,
     AgentLeft,
-    AgentPointer { x: f64, y: f64 },
+    AgentPointer {
+        x: f64,
+        y: f64,
+    },
     /// The agent clicked: draw a red circle here.
-    AgentClick { x: f64, y: f64 },
-    Ended { by: EndedBy },
+    AgentClick {
+        x: f64,
+        y: f64,
+    },
+    Ended {
+        by: EndedBy,
+    },
     /// The session could not be started or resumed; the snippet forgets its token.
-    Gone { code: ErrorCode, message: String },
+    Gone {
+        code: ErrorCode,
+        message: String,
+    },
     /// A message was refused; the session goes on.
-    Error { code: ErrorCode, message: String },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
 }
 
 /// Messages the agent view sends (text frames).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FromAgent {
-    Join { session: String },
-    Pointer { x: f64, y: f64 },
+    Join {
+        session: String,
+    },
+    Pointer {
+        x: f64,
+        y: f64,
+    },
     /// A click in pointer mode: shown to the customer as a red circle, never performed.
-    Click { x: f64, y: f64 },
+    Click {
+        x: f64,
+        y: f64,
+    },
     /// Ask the customer for write mode.
     RequestWriteMode,
     /// An action on the customer's page; only ever performed in write mode.
-    Action { action: AgentAction },
+    Action {
+        action: AgentAction,
+    },
     End,
 }
 
@@ -123,10 +153,23 @@ pub enum AgentAction {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToAgent {
-    Joined { session: String, width: u32, height: u32, state: PublicState, mode: Mode, write_mode_allowed: bool },
+    Joined {
+        session: String,
+        width: u32,
+        height: u32,
+        state: PublicState,
+        mode: Mode,
+        write_mode_allowed: bool,
+    },
     /// The customer's window has a new size.
-    Viewport { width: u32, height: u32 },
-    CustomerPointer { x: f64, y: f64 },
+    Viewport {
+        width: u32,
+        height: u32,
+    },
+    CustomerPointer {
+        x: f64,
+        y: f64,
+    },
     /// The customer left the site (or closed the tab); frames stop until they return.
     Paused,
     /// The customer is back on the site; a fresh snapshot follows.
@@ -134,11 +177,22 @@ pub enum ToAgent {
     /// The replica is being rebuilt after a fault; frames resume by themselves.
     ReplicaRestarting,
     /// An input or request was refused; `code` says why.
-    Refused { code: ErrorCode, message: String },
-    Ended { by: EndedBy },
+    Refused {
+        code: ErrorCode,
+        message: String,
+    },
+    Ended {
+        by: EndedBy,
+    },
     /// The join failed; nothing about any session is revealed beyond `code`.
-    JoinFailed { code: ErrorCode, message: String },
-    Error { code: ErrorCode, message: String },
+    JoinFailed {
+        code: ErrorCode,
+        message: String,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
 }
 
 /// Machine-readable reasons, which the clients translate.
@@ -168,7 +222,10 @@ pub enum ErrorCode {
 /// Parses a text message, or says why it cannot.
 pub fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, (ErrorCode, String)> {
     if text.len() > MAX_CONTROL_MESSAGE {
-        return Err((ErrorCode::TooLarge, format!("message of {} bytes exceeds the limit of {MAX_CONTROL_MESSAGE}", text.len())));
+        return Err((
+            ErrorCode::TooLarge,
+            format!("message of {} bytes exceeds the limit of {MAX_CONTROL_MESSAGE}", text.len()),
+        ));
     }
     serde_json::from_str(text).map_err(|e| (ErrorCode::Malformed, format!("malformed message: {e}")))
 }
@@ -182,7 +239,10 @@ pub fn to_text<T: Serialize>(message: &T) -> String {
 /// replica as a JavaScript literal without any chance of code injection.
 pub fn validate_events(bytes: &[u8]) -> Result<&str, (ErrorCode, String)> {
     if bytes.len() > MAX_EVENTS_MESSAGE {
-        return Err((ErrorCode::TooLarge, format!("events message of {} bytes exceeds the limit of {MAX_EVENTS_MESSAGE}", bytes.len())));
+        return Err((
+            ErrorCode::TooLarge,
+            format!("events message of {} bytes exceeds the limit of {MAX_EVENTS_MESSAGE}", bytes.len()),
+        ));
     }
     let text = std::str::from_utf8(bytes).map_err(|_| (ErrorCode::Malformed, "events are not UTF-8".to_string()))?;
     serde_json::from_str::<Vec<serde::de::IgnoredAny>>(text)

@@ -31,7 +31,11 @@ async fn the_agent_sees_the_customers_page_typing_and_scrolling() {
     let ratio = wait_for_match(customer, agent, field, 0.97).await;
     if std::env::var_os("COBROWSE_DUMP").is_some() {
         std::fs::write("/tmp/customer.txt", customer.screenshot().await).unwrap();
-        std::fs::write("/tmp/agent.txt", agent.eval("document.getElementById('screen').toDataURL('image/png')").await.as_str().unwrap()).unwrap();
+        std::fs::write(
+            "/tmp/agent.txt",
+            agent.eval("document.getElementById('screen').toDataURL('image/png')").await.as_str().unwrap(),
+        )
+        .unwrap();
     }
     assert!(ratio >= 0.97, "the typed name shows in only {ratio:.3} of the field's pixels");
     let unchanged = match_ratio(agent, &before, field).await;
@@ -56,14 +60,19 @@ async fn both_see_each_others_pointer_and_agent_clicks_show_a_red_circle() {
     let (customer, agent) = (&scene.customer, &scene.agent);
 
     // The agent clicks at (300, 200) of the customer screen.
-    let origin = agent.eval("(() => { const r = document.getElementById('screen').getBoundingClientRect(); return [r.x, r.y]; })()").await;
+    let origin = agent
+        .eval("(() => { const r = document.getElementById('screen').getBoundingClientRect(); return [r.x, r.y]; })()")
+        .await;
     let (ox, oy) = (origin[0].as_f64().unwrap(), origin[1].as_f64().unwrap());
     agent.move_mouse(ox + 300.0, oy + 200.0).await;
     agent.click(ox + 300.0, oy + 200.0).await;
     let circle = customer
         .wait_for("red circle", &format!("(() => {{ const c = {WIDGET}.querySelector('.click'); if (!c) return null; const r = c.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2, getComputedStyle(c).borderTopColor]; }})()"))
         .await;
-    assert!((circle[0].as_f64().unwrap() - 300.0).abs() <= 3.0 && (circle[1].as_f64().unwrap() - 200.0).abs() <= 3.0, "circle at {circle}");
+    assert!(
+        (circle[0].as_f64().unwrap() - 300.0).abs() <= 3.0 && (circle[1].as_f64().unwrap() - 200.0).abs() <= 3.0,
+        "circle at {circle}"
+    );
     assert_eq!(circle[2], "rgb(238, 0, 0)");
     // The agent's pointer shows on the customer's page.
     customer.wait_for("agent pointer", &format!("!{WIDGET}.querySelector('.pointer').hidden")).await;

@@ -40,7 +40,9 @@ async fn ending_from_either_side_tells_the_other_and_kills_the_id() {
 
     // The customer ends: the agent is told, and the ID cannot be joined again.
     customer.click_element(&format!("{WIDGET}.querySelector('button.end')")).await;
-    agent.wait_for("agent told", "document.getElementById('status').textContent === 'The customer ended the session.'").await;
+    agent
+        .wait_for("agent told", "document.getElementById('status').textContent === 'The customer ended the session.'")
+        .await;
     assert_eq!(customer.eval("Cobrowse.state").await, "ended");
     agent.click_element("document.getElementById('session-id')").await;
     agent.eval("document.getElementById('session-id').value = ''").await;

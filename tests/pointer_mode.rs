@@ -33,7 +33,12 @@ async fn crafted_actions_change_nothing_in_pointer_mode() {
         agent_sends(&agent, message).await;
     }
     // Each one is answered with a refusal the agent sees...
-    agent.wait_for("all refused", &format!("(window.__received || []).filter((m) => m.type === 'refused').length >= {}", crafted.len())).await;
+    agent
+        .wait_for(
+            "all refused",
+            &format!("(window.__received || []).filter((m) => m.type === 'refused').length >= {}", crafted.len()),
+        )
+        .await;
     agent_receives(&agent, "refused", Some("pointer_mode")).await;
     let status = agent_status(&agent).await;
     assert!(status.contains("Pointer mode") || status.contains("Write mode is not available"), "status: {status}");

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chromiumoxide::cdp::browser_protocol::target::{
-    CloseTargetParams, CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams,
-    GetTargetsParams,
+    CloseTargetParams, CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams, GetTargetsParams,
 };
 use chromiumoxide::{Browser, BrowserConfig, Page};
 use futures::StreamExt;
@@ -51,10 +50,7 @@ pub fn chromium_flags() -> Vec<&'static str> {
 
 /// Launches a Chromium with [`chromium_flags`] and its own fresh profile folder, and polls its
 /// event loop until it exits. Returns the browser and a flag that turns false when it is gone.
-pub async fn launch_chromium(
-    chromium: &Path,
-    profile_dir: &Path,
-) -> Result<(Browser, Arc<AtomicBool>), ReplicaError> {
+pub async fn launch_chromium(chromium: &Path, profile_dir: &Path) -> Result<(Browser, Arc<AtomicBool>), ReplicaError> {
     let failed = |cause: String| ReplicaError::Launch { path: chromium.display().to_string(), cause };
     let _ = std::fs::remove_dir_all(profile_dir);
     std::fs::create_dir_all(profile_dir).map_err(|e| failed(e.to_string()))?;

@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::page::ReplicaPage;
-use crate::profile::origin_of;
 use super::{ReplicaBrowser, ReplicaCommand, ReplicaHandle, ReplicaReport};
+use crate::profile::origin_of;
 
 /// Commands queued for a replica; the customer's connection waits when the replica lags.
 const QUEUE: usize = 256;
@@ -123,7 +123,15 @@ impl Driver {
         }
         let Some((url, width, height)) = self.placed.clone() else { return Ok(()) };
         let started = std::time::Instant::now();
-        let mut page = ReplicaPage::open(&self.browser, &url, (width, height), self.frames.clone(), self.seq.clone(), faults.clone()).await?;
+        let mut page = ReplicaPage::open(
+            &self.browser,
+            &url,
+            (width, height),
+            self.frames.clone(),
+            self.seq.clone(),
+            faults.clone(),
+        )
+        .await?;
         if self.streaming {
             page.start_stream().await?;
         }

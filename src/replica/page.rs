@@ -12,8 +12,8 @@ use chromiumoxide::cdp::browser_protocol::fetch::{
 use chromiumoxide::cdp::browser_protocol::inspector;
 use chromiumoxide::cdp::browser_protocol::network::ResourceType;
 use chromiumoxide::cdp::browser_protocol::page::{
-    CaptureScreenshotFormat, CaptureScreenshotParams, EventScreencastFrame, NavigateParams,
-    ScreencastFrameAckParams, StartScreencastFormat, StartScreencastParams, StopScreencastParams,
+    CaptureScreenshotFormat, CaptureScreenshotParams, EventScreencastFrame, NavigateParams, ScreencastFrameAckParams,
+    StartScreencastFormat, StartScreencastParams, StopScreencastParams,
 };
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use futures::StreamExt;
@@ -78,7 +78,8 @@ impl ReplicaPage {
         let page = self.inner.page.clone();
         self.set_viewport(self.width, self.height).await?;
         // A crashed renderer, or a target closed under us, both need a new page.
-        let mut crashes = bounded("Inspector.targetCrashed", page.event_listener::<inspector::EventTargetCrashed>()).await?;
+        let mut crashes =
+            bounded("Inspector.targetCrashed", page.event_listener::<inspector::EventTargetCrashed>()).await?;
         let mut detached = bounded("Inspector.detached", page.event_listener::<inspector::EventDetached>()).await?;
         bounded("Inspector.enable", page.execute(inspector::EnableParams::default())).await?;
         self.tasks.push(tokio::spawn(async move {
@@ -103,7 +104,11 @@ impl ReplicaPage {
         let fetch_page = page.clone();
         self.tasks.push(tokio::spawn(async move {
             while let Some(event) = paused.next().await {
-                let body = if Some(&event.frame_id) == main_frame.as_ref() { crate::assets::replica_shell() } else { "<!doctype html>" };
+                let body = if Some(&event.frame_id) == main_frame.as_ref() {
+                    crate::assets::replica_shell()
+                } else {
+                    "<!doctype html>"
+                };
                 let mut fulfil = FulfillRequestParams::new(event.request_id.clone(), 200);
                 fulfil.response_headers = Some(vec![
                     HeaderEntry::new("Content-Type", "text/html; charset=utf-8"),
@@ -119,7 +124,8 @@ impl ReplicaPage {
         // The shell announces itself once its scripts ran; poll briefly rather than trusting load events.
         let deadline = tokio::time::Instant::now() + CALL_TIMEOUT;
         loop {
-            if self.evaluate("typeof window.__replica === 'object'".to_string()).await? == serde_json::Value::Bool(true) {
+            if self.evaluate("typeof window.__replica === 'object'".to_string()).await? == serde_json::Value::Bool(true)
+            {
                 return Ok(());
             }
             if tokio::time::Instant::now() > deadline {

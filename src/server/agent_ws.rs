@@ -32,7 +32,10 @@ async fn serve(socket: WebSocket, state: AppState) {
         let text = match message {
             Message::Text(text) => text,
             Message::Binary(_) => {
-                let _ = tx.try_send(ToAgent::Error { code: ErrorCode::Malformed, message: "binary messages are not accepted".into() });
+                let _ = tx.try_send(ToAgent::Error {
+                    code: ErrorCode::Malformed,
+                    message: "binary messages are not accepted".into(),
+                });
                 continue;
             }
             Message::Close(_) => break,
@@ -72,7 +75,8 @@ async fn serve(socket: WebSocket, state: AppState) {
                 handle.agent(*conn, message).await;
             }
             (_, None) => {
-                let _ = tx.try_send(ToAgent::Error { code: ErrorCode::Unexpected, message: "join a session first".into() });
+                let _ =
+                    tx.try_send(ToAgent::Error { code: ErrorCode::Unexpected, message: "join a session first".into() });
             }
         }
         if tx.is_closed() {
@@ -104,7 +108,9 @@ async fn join(state: &AppState, session: &str, tx: &mpsc::Sender<ToAgent>) -> Re
             let _ = tx.send(attached.joined).await;
             Ok((handle, attached.conn, attached.frames))
         }
-        Err(ErrorCode::AgentPresent) => Err((ErrorCode::AgentPresent, "Another agent is already in this session.".into())),
+        Err(ErrorCode::AgentPresent) => {
+            Err((ErrorCode::AgentPresent, "Another agent is already in this session.".into()))
+        }
         Err(ErrorCode::SessionEnded) => Err((ErrorCode::SessionEnded, "This co-browse session has ended.".into())),
         Err(code) => Err((code, "The session could not be joined.".into())),
     }

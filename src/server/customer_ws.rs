@@ -27,8 +27,7 @@ pub async fn upgrade(
         return AppError::OriginNotAllowed(origin).into_response();
     };
     let Ok(ws) = ws else { return AppError::NotWebSocket.into_response() };
-    ws.max_message_size(wire::MAX_EVENTS_MESSAGE + 1024)
-        .on_upgrade(move |socket| serve(socket, state, profile, origin))
+    ws.max_message_size(wire::MAX_EVENTS_MESSAGE + 1024).on_upgrade(move |socket| serve(socket, state, profile, origin))
 }
 
 async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin: String) {
@@ -73,7 +72,9 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                 }
                 Err(e) => Some(e),
             },
-            (Message::Binary(_), None) => Some((ErrorCode::Unexpected, "events before the session started".to_string())),
+            (Message::Binary(_), None) => {
+                Some((ErrorCode::Unexpected, "events before the session started".to_string()))
+            }
             (Message::Close(_), _) => break,
             (Message::Ping(_) | Message::Pong(_), _) => None,
         };

@@ -48,7 +48,10 @@ pub fn router(state: AppState) -> Router {
         .route("/agent", get(|| async { axum::response::Redirect::permanent("/agent/") }))
         .route("/agent/", get(|| async { Html(assets::AGENT_HTML) }))
         .route("/agent/agent.js", get(|| async { script(assets::AGENT_JS) }))
-        .route("/agent/agent.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], assets::AGENT_CSS) }))
+        .route(
+            "/agent/agent.css",
+            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], assets::AGENT_CSS) }),
+        )
         .route("/ws/customer", get(customer_ws::upgrade))
         .route("/ws/agent", get(agent_ws::upgrade))
         .route("/healthz", get(|| async { "ok\n" }))
@@ -58,7 +61,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 fn script(body: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response()
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], body)
+        .into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
@@ -71,17 +75,22 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Serves the co-browse server on `listener` until `shutdown` completes, then ends every
 /// session (telling both sides) and closes Chromium.
-pub async fn run(listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static, state: AppState) -> std::io::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    state: AppState,
+) -> std::io::Result<()> {
     let registry = state.registry.clone();
     let browser = state.browser.clone();
     let app = router(state);
-    axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        for session in registry.all() {
-            session.shutdown().await;
-        }
-    })
-    .await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            for session in registry.all() {
+                session.shutdown().await;
+            }
+        })
+        .await?;
     browser.shutdown().await;
     Ok(())
 }

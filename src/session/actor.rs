@@ -43,7 +43,15 @@ pub struct Actor {
 impl Actor {
     pub fn spawn(setup: Setup, commands: mpsc::Receiver<Command>, reports: mpsc::Receiver<ReplicaReport>) {
         let (state, effects) = State::new();
-        let mut actor = Actor { setup, state, customer: None, agent: None, viewport: (0, 0), deadlines: HashMap::new(), next_conn: 0 };
+        let mut actor = Actor {
+            setup,
+            state,
+            customer: None,
+            agent: None,
+            viewport: (0, 0),
+            deadlines: HashMap::new(),
+            next_conn: 0,
+        };
         tracing::info!(session = %actor.setup.id, "session created");
         actor.apply(effects);
         tokio::spawn(actor.run(commands, reports));
@@ -80,10 +88,10 @@ impl Actor {
                 let _ = reply.send(answer);
             }
             Command::Customer { conn, message } if self.customer.as_ref().is_some_and(|c| c.conn == conn) => {
-                self.from_customer(message).await
+                self.on_customer(message).await
             }
             Command::Agent { conn, message } if self.agent.as_ref().is_some_and(|a| a.conn == conn) => {
-                self.from_agent(message).await
+                self.on_agent(message).await
             }
             // From a connection that has since been replaced: a page that already unloaded.
             Command::Customer { .. } | Command::Agent { .. } => {}
@@ -130,7 +138,7 @@ impl Actor {
         Ok(AgentAttached { conn, joined, frames: self.setup.replica.frames.clone() })
     }
 
-    async fn from_customer(&mut self, message: FromCustomerConn) {
+    async fn on_customer(&mut self, message: FromCustomerConn) {
         match message {
             FromCustomerConn::Viewport { width, height } => {
                 self.viewport = (width, height);
@@ -146,10 +154,12 @@ impl Actor {
         }
     }
 
-    async fn from_agent(&mut self, message: FromAgentConn) {
+    async fn on_agent(&mut self, message: FromAgentConn) {
         let customer_here = matches!(self.state, State::Active { customer: Presence::Connected, .. });
         match message {
-            FromAgentConn::Pointer(p) if customer_here => self.tell_customer(ToCustomer::AgentPointer { x: p.x, y: p.y }),
+            FromAgentConn::Pointer(p) if customer_here => {
+                self.tell_customer(ToCustomer::AgentPointer { x: p.x, y: p.y })
+            }
             FromAgentConn::Click(p) if customer_here => self.tell_customer(ToCustomer::AgentClick { x: p.x, y: p.y }),
             FromAgentConn::Pointer(_) | FromAgentConn::Click(_) => {}
             FromAgentConn::RequestWriteMode => {

@@ -147,9 +147,10 @@ impl State {
             (State::Ended { .. }, _) => return Err(Refusal::Ended),
             (_, End(by)) => ended(by),
 
-            (State::Waiting { customer: Away }, AgentJoined) => {
-                (State::Paused, vec![Disarm(Timer::Waiting), Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)])
-            }
+            (State::Waiting { customer: Away }, AgentJoined) => (
+                State::Paused,
+                vec![Disarm(Timer::Waiting), Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)],
+            ),
             (State::Waiting { customer }, AgentJoined) => (
                 State::Active { customer, mode: Mode::Pointer },
                 vec![Disarm(Timer::Waiting), TellCustomer(Notice::AgentJoined)],
@@ -165,7 +166,9 @@ impl State {
             ),
             (State::Waiting { .. }, AgentLeft) => (self, vec![]),
 
-            (State::Waiting { .. }, CustomerConnected) => (State::Waiting { customer: Connected }, vec![Disarm(Timer::Reconnect)]),
+            (State::Waiting { .. }, CustomerConnected) => {
+                (State::Waiting { customer: Connected }, vec![Disarm(Timer::Reconnect)])
+            }
             (State::Active { mode, .. }, CustomerConnected) => {
                 (State::Active { customer: Connected, mode }, vec![Disarm(Timer::Reconnect)])
             }
@@ -182,11 +185,15 @@ impl State {
             }
             (_, CustomerDisconnected) => (self, vec![]),
 
-            (State::Waiting { .. }, CustomerLeftSite) => (State::Waiting { customer: Away }, vec![Disarm(Timer::Reconnect)]),
+            (State::Waiting { .. }, CustomerLeftSite) => {
+                (State::Waiting { customer: Away }, vec![Disarm(Timer::Reconnect)])
+            }
             (State::Active { .. }, CustomerLeftSite) => pause(),
             (State::Paused, CustomerLeftSite) => (self, vec![]),
 
-            (State::Waiting { customer: Reconnecting }, Elapsed(Timer::Reconnect)) => (State::Waiting { customer: Away }, vec![]),
+            (State::Waiting { customer: Reconnecting }, Elapsed(Timer::Reconnect)) => {
+                (State::Waiting { customer: Away }, vec![])
+            }
             (State::Active { customer: Reconnecting, .. }, Elapsed(Timer::Reconnect)) => pause(),
             (State::Waiting { .. }, Elapsed(Timer::Waiting)) => ended(EndedBy::Timeout),
             (State::Paused, Elapsed(Timer::Grace)) => ended(EndedBy::Timeout),

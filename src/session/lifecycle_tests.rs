@@ -20,37 +20,92 @@ fn transitions() {
         // Mid page load the join still counts; the page arrives in a moment.
         (W_RECON, AgentJoined, A_RECON, &[Disarm(Timer::Waiting), TellCustomer(Notice::AgentJoined)]),
         // Joining a customer who left the site shows the agent a paused session.
-        (W_AWAY, AgentJoined, State::Paused, &[Disarm(Timer::Waiting), Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)]),
+        (
+            W_AWAY,
+            AgentJoined,
+            State::Paused,
+            &[Disarm(Timer::Waiting), Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)],
+        ),
         // The agent leaves: back to waiting, joinable again.
         (A_CONN, AgentLeft, W_CONN, &[Arm(Timer::Waiting), TellCustomer(Notice::AgentLeft)]),
         (A_WRITE, AgentLeft, W_CONN, &[Arm(Timer::Waiting), TellCustomer(Notice::AgentLeft)]),
-        (State::Paused, AgentLeft, W_AWAY, &[Disarm(Timer::Grace), Arm(Timer::Waiting), TellCustomer(Notice::AgentLeft)]),
+        (
+            State::Paused,
+            AgentLeft,
+            W_AWAY,
+            &[Disarm(Timer::Grace), Arm(Timer::Waiting), TellCustomer(Notice::AgentLeft)],
+        ),
         // A page load: disconnected, then connected again before the window elapses.
         (A_CONN, CustomerDisconnected, A_RECON, &[Arm(Timer::Reconnect)]),
         (A_RECON, CustomerConnected, A_CONN, &[Disarm(Timer::Reconnect)]),
         (W_CONN, CustomerDisconnected, W_RECON, &[Arm(Timer::Reconnect)]),
         (W_RECON, CustomerConnected, W_CONN, &[Disarm(Timer::Reconnect)]),
         // Not back in time: the agent sees a pause, write mode is gone.
-        (A_RECON, Elapsed(Timer::Reconnect), State::Paused, &[Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)]),
+        (
+            A_RECON,
+            Elapsed(Timer::Reconnect),
+            State::Paused,
+            &[Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)],
+        ),
         (W_RECON, Elapsed(Timer::Reconnect), W_AWAY, &[]),
         // A link outside the site pauses at once.
-        (A_CONN, CustomerLeftSite, State::Paused, &[Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)]),
-        (A_WRITE, CustomerLeftSite, State::Paused, &[Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)]),
+        (
+            A_CONN,
+            CustomerLeftSite,
+            State::Paused,
+            &[Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)],
+        ),
+        (
+            A_WRITE,
+            CustomerLeftSite,
+            State::Paused,
+            &[Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)],
+        ),
         (W_CONN, CustomerLeftSite, W_AWAY, &[Disarm(Timer::Reconnect)]),
         // Back on the site: resumed, in pointer mode.
-        (State::Paused, CustomerConnected, A_CONN, &[Disarm(Timer::Grace), TellAgent(Notice::Resumed), TellCustomer(Notice::AgentJoined)]),
+        (
+            State::Paused,
+            CustomerConnected,
+            A_CONN,
+            &[Disarm(Timer::Grace), TellAgent(Notice::Resumed), TellCustomer(Notice::AgentJoined)],
+        ),
         // Timeouts end the session and tell whoever is there.
-        (W_CONN, Elapsed(Timer::Waiting), State::Ended { by: EndedBy::Timeout }, &[TellCustomer(Notice::Ended(EndedBy::Timeout)), Close]),
-        (State::Paused, Elapsed(Timer::Grace), State::Ended { by: EndedBy::Timeout }, &[TellCustomer(Notice::Ended(EndedBy::Timeout)), TellAgent(Notice::Ended(EndedBy::Timeout)), Close]),
+        (
+            W_CONN,
+            Elapsed(Timer::Waiting),
+            State::Ended { by: EndedBy::Timeout },
+            &[TellCustomer(Notice::Ended(EndedBy::Timeout)), Close],
+        ),
+        (
+            State::Paused,
+            Elapsed(Timer::Grace),
+            State::Ended { by: EndedBy::Timeout },
+            &[TellCustomer(Notice::Ended(EndedBy::Timeout)), TellAgent(Notice::Ended(EndedBy::Timeout)), Close],
+        ),
         // Stale timers change nothing.
         (A_CONN, Elapsed(Timer::Waiting), A_CONN, &[]),
         (A_CONN, Elapsed(Timer::Grace), A_CONN, &[]),
         (A_CONN, Elapsed(Timer::Reconnect), A_CONN, &[]),
         (State::Paused, CustomerDisconnected, State::Paused, &[]),
         // Either side ends; the other is told.
-        (A_CONN, End(EndedBy::Customer), State::Ended { by: EndedBy::Customer }, &[TellCustomer(Notice::Ended(EndedBy::Customer)), TellAgent(Notice::Ended(EndedBy::Customer)), Close]),
-        (A_CONN, End(EndedBy::Agent), State::Ended { by: EndedBy::Agent }, &[TellCustomer(Notice::Ended(EndedBy::Agent)), TellAgent(Notice::Ended(EndedBy::Agent)), Close]),
-        (W_CONN, End(EndedBy::Customer), State::Ended { by: EndedBy::Customer }, &[TellCustomer(Notice::Ended(EndedBy::Customer)), Close]),
+        (
+            A_CONN,
+            End(EndedBy::Customer),
+            State::Ended { by: EndedBy::Customer },
+            &[TellCustomer(Notice::Ended(EndedBy::Customer)), TellAgent(Notice::Ended(EndedBy::Customer)), Close],
+        ),
+        (
+            A_CONN,
+            End(EndedBy::Agent),
+            State::Ended { by: EndedBy::Agent },
+            &[TellCustomer(Notice::Ended(EndedBy::Agent)), TellAgent(Notice::Ended(EndedBy::Agent)), Close],
+        ),
+        (
+            W_CONN,
+            End(EndedBy::Customer),
+            State::Ended { by: EndedBy::Customer },
+            &[TellCustomer(Notice::Ended(EndedBy::Customer)), Close],
+        ),
     ];
     for (from, input, to, effects) in table {
         let (state, got) = from.step(*input).unwrap_or_else(|r| panic!("{from:?} + {input:?} refused: {r:?}"));

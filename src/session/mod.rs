@@ -122,12 +122,21 @@ impl SessionHandle {
 }
 
 /// Creates a session with a fresh ID, starts its actor and its replica, and registers it.
-pub fn create(registry: &Arc<Registry>, browser: &Arc<ReplicaBrowser>, profile: Arc<Profile>, timings: Timings) -> SessionHandle {
+pub fn create(
+    registry: &Arc<Registry>,
+    browser: &Arc<ReplicaBrowser>,
+    profile: Arc<Profile>,
+    timings: Timings,
+) -> SessionHandle {
     registry.create(|id, token| {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let (reports_tx, reports) = mpsc::channel(8);
         let replica = crate::replica::spawn(browser.clone(), id.clone(), reports_tx);
-        actor::Actor::spawn(actor::Setup { id: id.clone(), token, profile, timings, registry: registry.clone(), replica }, rx, reports);
+        actor::Actor::spawn(
+            actor::Setup { id: id.clone(), token, profile, timings, registry: registry.clone(), replica },
+            rx,
+            reports,
+        );
         SessionHandle { id, commands }
     })
 }

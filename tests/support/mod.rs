@@ -68,13 +68,20 @@ impl Drop for TempDir {
 }
 
 pub fn timings() -> Timings {
-    Timings { waiting_ttl: Duration::from_secs(600), grace: Duration::from_secs(120), reconnect_window: Duration::from_secs(2) }
+    Timings {
+        waiting_ttl: Duration::from_secs(600),
+        grace: Duration::from_secs(120),
+        reconnect_window: Duration::from_secs(2),
+    }
 }
 
 impl TestServer {
     pub async fn start(timings: Timings) -> TestServer {
         // RUST_LOG=cobrowse=debug shows the server's side of a failing test.
-        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let demo = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let outside = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -83,7 +90,8 @@ impl TestServer {
         let outside_url = format!("http://{}", outside.local_addr().unwrap());
         let profiles = TempDir::new("profiles");
         std::fs::write(profiles.0.join("demo.toml"), format!("[site]\norigins = [\"{demo_url}\"]\n")).unwrap();
-        let state = AppState::new(Profiles::load(&profiles.0).unwrap(), Arc::new(ReplicaBrowser::new(chromium())), timings);
+        let state =
+            AppState::new(Profiles::load(&profiles.0).unwrap(), Arc::new(ReplicaBrowser::new(chromium())), timings);
         state.browser.start().await.expect("the replica Chromium starts");
         let (stop, rx) = tokio::sync::watch::channel(false);
         let stopped = move || {
@@ -114,7 +122,8 @@ pub struct Person {
 impl Person {
     pub async fn launch(tag: &str) -> Person {
         let dir = TempDir::new(tag);
-        let (browser, _alive) = cobrowse::replica::browser::launch_chromium(&chromium(), &dir.0).await.expect("chromium launches");
+        let (browser, _alive) =
+            cobrowse::replica::browser::launch_chromium(&chromium(), &dir.0).await.expect("chromium launches");
         let page = bounded("new page", browser.new_page("about:blank")).await.unwrap();
         let person = Person { browser, page, _dir: dir };
         person.set_window(800, 600).await;
@@ -147,7 +156,7 @@ impl Person {
         bounded(what, async {
             loop {
                 let v = self.eval(js).await;
-                let truthy = !matches!(&v, Value::Null | Value::Bool(false)) && v != Value::from(0) && v != Value::from("");
+                let truthy = !matches!(&v, Value::Null | Value::Bool(false)) && v != 0 && v != "";
                 if truthy {
                     return v;
                 }
@@ -159,7 +168,11 @@ impl Person {
 
     /// A real (trusted) mouse click at viewport coordinates.
     pub async fn click(&self, x: f64, y: f64) {
-        for kind in [DispatchMouseEventType::MouseMoved, DispatchMouseEventType::MousePressed, DispatchMouseEventType::MouseReleased] {
+        for kind in [
+            DispatchMouseEventType::MouseMoved,
+            DispatchMouseEventType::MousePressed,
+            DispatchMouseEventType::MouseReleased,
+        ] {
             let mut e = DispatchMouseEventParams::new(kind.clone(), x, y);
             if kind != DispatchMouseEventType::MouseMoved {
                 e.button = Some(MouseButton::Left);
@@ -170,7 +183,9 @@ impl Person {
     }
 
     pub async fn move_mouse(&self, x: f64, y: f64) {
-        bounded("mouse", self.page.execute(DispatchMouseEventParams::new(DispatchMouseEventType::MouseMoved, x, y))).await.unwrap();
+        bounded("mouse", self.page.execute(DispatchMouseEventParams::new(DispatchMouseEventType::MouseMoved, x, y)))
+            .await
+            .unwrap();
     }
 
     /// Clicks the centre of the element `js` evaluates to.
@@ -316,5 +331,10 @@ pub async fn agent_sends(agent: &Person, message: &str) {
 /// Waits for the agent's socket to receive a message of `kind` (with `code`, if given).
 pub async fn agent_receives(agent: &Person, kind: &str, code: Option<&str>) -> serde_json::Value {
     let code = code.map(|c| format!(" && m.code === {c:?}")).unwrap_or_default();
-    agent.wait_for(&format!("agent receives {kind}"), &format!("(window.__received || []).find((m) => m.type === {kind:?}{code}) || null")).await
+    agent
+        .wait_for(
+            &format!("agent receives {kind}"),
+            &format!("(window.__received || []).find((m) => m.type === {kind:?}{code}) || null"),
+        )
+        .await
 }

@@ -1,0 +1,187 @@
+//! Bad input gets a clear answer and loses nothing: wrong IDs, a second agent, malformed and
+//! oversized messages, pages from unlisted origins, and a replica that crashes.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_ids_second_agents_and_malformed_messages_are_refused_without_harm() {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start(timings()).await;
+    let customer = Person::launch("customer").await;
+    let agent = Person::launch("agent").await;
+    capture_sockets(&agent).await;
+    capture_sockets(&customer).await;
+
+    // A wrong ID: the agent view says there is no such session.
+    agent.goto(&format!("{}/agent/?session=000000000", server.server)).await;
+    agent
+        .wait_for(
+            "no such session",
+            "document.getElementById('status').textContent === 'There is no session with this ID.'",
+        )
+        .await;
+    agent.goto(&format!("{}/agent/?session=not-an-id", server.server)).await;
+    agent
+        .wait_for(
+            "no such session",
+            "document.getElementById('status').textContent === 'There is no session with this ID.'",
+        )
+        .await;
+
+    customer.goto(&format!("{}/switch.html", server.demo)).await;
+    let id = start_session(&customer).await;
+    join(&agent, &server.server, &id).await;
+
+    // Malformed and oversized messages get an error back; the session goes on.
+    agent_sends(&agent, "this is not json").await;
+    agent_receives(&agent, "error", Some("malformed")).await;
+    agent_sends(&agent, r#"{"type":"teleport"}"#).await;
+    agent_sends(&agent, &format!(r#"{{"type":"pointer","x":1,"y":2,"pad":"{}"}}"#, "x".repeat(20_000))).await;
+    agent_receives(&agent, "error", Some("too_large")).await;
+    agent_sends(&agent, r#"{"type":"join","session":"123456789"}"#).await;
+    agent_receives(&agent, "error", Some("unexpected")).await;
+
+    // A second agent is refused with a clear message; the first keeps the session.
+    let second = agent
+        .eval(&format!(
+            "new Promise((resolve) => {{ const ws = new WebSocket('{}/ws/agent'.replace('http', 'ws')); ws.onopen = () => ws.send(JSON.stringify({{type: 'join', session: '{id}'}})); ws.onmessage = (e) => {{ resolve(JSON.parse(e.data)); ws.close(); }}; }})",
+            server.server
+        ))
+        .await;
+    assert_eq!(second["type"], "join_failed");
+    assert_eq!(second["code"], "agent_present");
+
+    // A customer sending garbage gets an error back; the page still reaches the agent.
+    customer
+        .eval("window.__sockets[window.__sockets.length - 1].send(new TextEncoder().encode('[1,2]; alert(1)'))")
+        .await;
+    customer
+        .wait_for(
+            "customer error",
+            "(window.__received || []).some((m) => m.type === 'error' && m.code === 'malformed')",
+        )
+        .await;
+    customer.eval("window.__sockets[window.__sockets.length - 1].send('{\"type\":\"resume\",\"token\":\"x\"}')").await;
+    customer
+        .wait_for(
+            "customer error",
+            "(window.__received || []).some((m) => m.type === 'error' && m.code === 'unexpected')",
+        )
+        .await;
+    let frames_before = frames(&agent).await;
+    customer.click_element("document.getElementById('address')").await;
+    customer.type_text("1 Harbour Row").await;
+    agent
+        .wait_for(
+            "frames keep coming",
+            &format!("Number(document.getElementById('screen').dataset.frames) > {frames_before}"),
+        )
+        .await;
+    let ratio = wait_for_match(&customer, &agent, [0.0, 0.0, 480.0, 600.0], 0.97).await;
+    assert!(ratio >= 0.97, "after bad messages the agent's view matches only {ratio:.3}");
+
+    customer.close().await;
+    agent.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_connections_from_unlisted_origins_are_forbidden() {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start(timings()).await;
+    let addr = server.server.trim_start_matches("http://").to_string();
+    for origin in ["http://evil.example", "null", ""] {
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let origin_header = if origin.is_empty() { String::new() } else { format!("Origin: {origin}\r\n") };
+        let request = format!(
+            "GET /ws/customer HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{origin_header}\r\n"
+        );
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut response = vec![0u8; 512];
+        let n = bounded("response", tcp.read(&mut response)).await.unwrap();
+        let response = String::from_utf8_lossy(&response[..n]);
+        assert!(response.starts_with("HTTP/1.1 403"), "origin {origin:?} got: {response}");
+    }
+    // The outside site's own snippet cannot start a session: the customer is told.
+    let customer = Person::launch("customer").await;
+    customer.goto(&format!("{}/", server.outside)).await;
+    customer.wait_for("snippet", "!!document.querySelector('cobrowse-widget')").await;
+    customer.click_element(&format!("{WIDGET}.querySelector('button.start')")).await;
+    customer
+        .wait_for(
+            "told",
+            &format!("{WIDGET}.querySelector('[role=status]').textContent === 'Co-browse is not available right now.'"),
+        )
+        .await;
+    assert_eq!(customer.eval("Cobrowse.state").await, "idle");
+    assert!(server.state.registry.is_empty());
+    customer.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_replica_is_rebuilt_and_the_agent_keeps_watching() {
+    let _serial = SERIAL.lock().await;
+    let scene = Scene::new("/switch.html", timings()).await;
+    let (customer, agent) = (&scene.customer, &scene.agent);
+
+    // Kill the replica's renderer processes, as a crash would.
+    let pid = scene.server.state.browser.pid().await.expect("replica chromium runs");
+    let killed = kill_renderers(pid);
+    assert!(killed > 0, "no renderer found under chromium {pid}");
+
+    agent.wait_for("told", "document.getElementById('status').textContent.startsWith('Rebuilding')").await;
+    // The rebuilt replica is filled from a fresh snapshot and streams again.
+    let before = frames(agent).await;
+    customer.click_element("document.getElementById('email')").await;
+    customer.type_text("ada@example.com").await;
+    agent
+        .wait_for(
+            "frames after the rebuild",
+            &format!("Number(document.getElementById('screen').dataset.frames) > {before}"),
+        )
+        .await;
+    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 600.0], 0.97).await;
+    assert!(ratio >= 0.97, "after the rebuild the agent's view matches only {ratio:.3}");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    scene.finish().await;
+}
+
+/// Sends SIGKILL to every renderer process descending from `pid`; returns how many.
+fn kill_renderers(pid: u32) -> usize {
+    let mut killed = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        if cmdline.contains("--type=renderer") && descends_from(child, pid) {
+            let _ = std::process::Command::new("kill").arg("-9").arg(child.to_string()).status();
+            killed += 1;
+        }
+    }
+    killed
+}
+
+fn descends_from(mut pid: u32, ancestor: u32) -> bool {
+    for _ in 0..16 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let Some(ppid) =
+            stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(1)).and_then(|p| p.parse().ok())
+        else {
+            return false;
+        };
+        if ppid == ancestor {
+            return true;
+        }
+        if ppid <= 1 {
+            return false;
+        }
+        pid = ppid;
+    }
+    false
+}
