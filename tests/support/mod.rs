@@ -112,11 +112,23 @@ impl TestServer {
     }
 }
 
-/// A headless Chromium playing a person.
+/// A headless Chromium playing a person, with one tab open.
 pub struct Person {
     pub browser: Browser,
-    pub page: Page,
+    pub tab: Tab,
     _dir: TempDir,
+}
+
+/// One browser tab, and what a person does in it.
+pub struct Tab {
+    pub page: Page,
+}
+
+impl std::ops::Deref for Person {
+    type Target = Tab;
+    fn deref(&self) -> &Tab {
+        &self.tab
+    }
 }
 
 impl Person {
@@ -125,11 +137,26 @@ impl Person {
         let (browser, _alive) =
             cobrowse::replica::browser::launch_chromium(&chromium(), &dir.0).await.expect("chromium launches");
         let page = bounded("new page", browser.new_page("about:blank")).await.unwrap();
-        let person = Person { browser, page, _dir: dir };
-        person.set_window(800, 600).await;
-        person
+        let tab = Tab { page };
+        tab.set_window(800, 600).await;
+        Person { browser, tab, _dir: dir }
     }
 
+    /// Opens another tab (its own session storage, so its own co-browse session).
+    pub async fn new_tab(&self) -> Tab {
+        let page = bounded("new tab", self.browser.new_page("about:blank")).await.unwrap();
+        let tab = Tab { page };
+        tab.set_window(800, 600).await;
+        tab
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.browser.close().await;
+        let _ = self.browser.wait().await;
+    }
+}
+
+impl Tab {
     pub async fn set_window(&self, width: i64, height: i64) {
         use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
         self.page.execute(SetDeviceMetricsOverrideParams::new(width, height, 1.0, false)).await.unwrap();
@@ -190,7 +217,7 @@ impl Person {
 
     /// Clicks the centre of the element `js` evaluates to.
     pub async fn click_element(&self, js: &str) {
-        let rect = self.wait_for(&format!("element {js}"), &format!("(() => {{ const e = {js}; if (!e) return null; const r = e.getBoundingClientRect(); return r.width ? [r.x + r.width / 2, r.y + r.height / 2] : null; }})()")).await;
+        let rect = self.wait_for(&format!("element {js}"), &format!("(() => {{ const e = {js}; if (!e) return null; e.scrollIntoView({{ block: 'nearest', inline: 'nearest' }}); const r = e.getBoundingClientRect(); return r.width ? [r.x + r.width / 2, r.y + r.height / 2] : null; }})()")).await;
         self.click(rect[0].as_f64().unwrap(), rect[1].as_f64().unwrap()).await;
     }
 
@@ -207,17 +234,13 @@ impl Person {
         format!("data:image/png;base64,{data}")
     }
 
-    pub async fn close(mut self) {
-        let _ = self.browser.close().await;
-        let _ = self.browser.wait().await;
-    }
 }
 
 /// JS for the customer's widget (its shadow root).
 pub const WIDGET: &str = "document.querySelector('cobrowse-widget').shadowRoot";
 
 /// The customer clicks "Co-browse" and reads the session ID off the widget.
-pub async fn start_session(customer: &Person) -> String {
+pub async fn start_session(customer: &Tab) -> String {
     customer.wait_for("snippet loaded", "!!document.querySelector('cobrowse-widget')").await;
     customer.click_element(&format!("{WIDGET}.querySelector('button.start')")).await;
     let id = customer.wait_for("session ID shown", &format!("{WIDGET}.querySelector('.sid').textContent")).await;
@@ -225,7 +248,7 @@ pub async fn start_session(customer: &Person) -> String {
 }
 
 /// The agent types the ID into "Session ID", clicks "Join" and waits for the first frame.
-pub async fn join(agent: &Person, server: &str, id: &str) {
+pub async fn join(agent: &Tab, server: &str, id: &str) {
     agent.goto(&format!("{server}/agent/")).await;
     agent.click_element("document.getElementById('session-id')").await;
     agent.type_text(id).await;
@@ -234,18 +257,18 @@ pub async fn join(agent: &Person, server: &str, id: &str) {
 }
 
 /// Frames the agent has drawn so far.
-pub async fn frames(agent: &Person) -> u64 {
+pub async fn frames(agent: &Tab) -> u64 {
     agent.eval("Number(document.getElementById('screen').dataset.frames || 0)").await.as_u64().unwrap_or(0)
 }
 
 /// The agent's status line.
-pub async fn agent_status(agent: &Person) -> String {
+pub async fn agent_status(agent: &Tab) -> String {
     agent.eval("document.getElementById('status').textContent").await.as_str().unwrap_or("").to_string()
 }
 
 /// Fraction of pixels in `rect` (x, y, w, h) of the agent's "Customer screen" that match
 /// `screenshot` (a data URL of the customer's viewport) within a small tolerance.
-pub async fn match_ratio(agent: &Person, screenshot: &str, rect: [f64; 4]) -> f64 {
+pub async fn match_ratio(agent: &Tab, screenshot: &str, rect: [f64; 4]) -> f64 {
     let js = format!(
         "(async () => {{
             const img = new Image(); img.src = {shot:?}; await img.decode();
@@ -269,7 +292,7 @@ pub async fn match_ratio(agent: &Person, screenshot: &str, rect: [f64; 4]) -> f6
 
 /// Waits until the agent's view of `rect` matches the customer's viewport at least `at_least`;
 /// returns the last ratio seen (the test asserts on it).
-pub async fn wait_for_match(customer: &Person, agent: &Person, rect: [f64; 4], at_least: f64) -> f64 {
+pub async fn wait_for_match(customer: &Tab, agent: &Tab, rect: [f64; 4], at_least: f64) -> f64 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let shot = customer.screenshot().await;
@@ -317,19 +340,19 @@ impl Scene {
 
 /// Installs a hook in the agent's page (before its scripts run) that keeps every WebSocket it
 /// opens in `window.__sockets`, so a test can send what the agent view never would.
-pub async fn capture_sockets(agent: &Person) {
+pub async fn capture_sockets(agent: &Tab) {
     use chromiumoxide::cdp::browser_protocol::page::AddScriptToEvaluateOnNewDocumentParams;
     let hook = "window.__sockets = []; const Real = window.WebSocket; window.WebSocket = class extends Real { constructor(...a) { super(...a); window.__sockets.push(this); this.addEventListener('message', (e) => { if (typeof e.data === 'string') (window.__received = window.__received || []).push(JSON.parse(e.data)); }); } };";
     bounded("add hook", agent.page.execute(AddScriptToEvaluateOnNewDocumentParams::new(hook))).await.unwrap();
 }
 
 /// Sends a raw text message on the agent view's socket.
-pub async fn agent_sends(agent: &Person, message: &str) {
+pub async fn agent_sends(agent: &Tab, message: &str) {
     agent.eval(&format!("window.__sockets[window.__sockets.length - 1].send({message:?})")).await;
 }
 
 /// Waits for the agent's socket to receive a message of `kind` (with `code`, if given).
-pub async fn agent_receives(agent: &Person, kind: &str, code: Option<&str>) -> serde_json::Value {
+pub async fn agent_receives(agent: &Tab, kind: &str, code: Option<&str>) -> serde_json::Value {
     let code = code.map(|c| format!(" && m.code === {c:?}")).unwrap_or_default();
     agent
         .wait_for(
