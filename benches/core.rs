@@ -38,7 +38,11 @@ fn pss_mb(pid: u32, tree: bool) -> f64 {
             for entry in std::fs::read_dir("/proc").unwrap().flatten() {
                 let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
                 let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
-                let ppid = stat.rsplit(')').next().and_then(|r| r.split_whitespace().nth(1)).and_then(|p| p.parse::<u32>().ok());
+                let ppid = stat
+                    .rsplit(')')
+                    .next()
+                    .and_then(|r| r.split_whitespace().nth(1))
+                    .and_then(|p| p.parse::<u32>().ok());
                 if ppid == Some(parent) {
                     pids.push(child);
                     frontier.push(child);
@@ -49,7 +53,9 @@ fn pss_mb(pid: u32, tree: bool) -> f64 {
     let kb: u64 = pids
         .iter()
         .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")).ok())
-        .filter_map(|s| s.lines().find(|l| l.starts_with("Pss:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .filter_map(|s| {
+            s.lines().find(|l| l.starts_with("Pss:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
         .sum();
     kb as f64 / 1024.0
 }
@@ -90,7 +96,12 @@ async fn main() {
         let seen = agent.eval("window.__draws.length").await.as_u64().unwrap();
         let t0 = wall_ms();
         customer.type_text(if i % 10 == 9 { " " } else { "a" }).await;
-        let drawn = agent.wait_for("frame after keystroke", &format!("window.__draws.length > {seen} ? window.__draws[{seen}] : null")).await;
+        let drawn = agent
+            .wait_for(
+                "frame after keystroke",
+                &format!("window.__draws.length > {seen} ? window.__draws[{seen}] : null"),
+            )
+            .await;
         keys.push(drawn.as_f64().unwrap() - t0);
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
@@ -114,9 +125,21 @@ async fn main() {
 
     println!("## Co-browse core figures (loopback, this machine, one run)\n");
     println!("| figure | median | p95 | samples |\n|---|---|---|---|");
-    println!("| Join to first frame | {:.0} ms | {:.0} ms | {} |", median(joins.clone()), percentile(joins.clone(), 0.95), joins.len());
-    println!("| customer keystroke to agent frame | {:.0} ms | {:.0} ms | {} |", median(keys.clone()), percentile(keys.clone(), 0.95), keys.len());
-    println!("\n| sessions | server process (PSS) | replica Chromium (PSS, all processes) | total |\n|---|---|---|---|");
+    println!(
+        "| Join to first frame | {:.0} ms | {:.0} ms | {} |",
+        median(joins.clone()),
+        percentile(joins.clone(), 0.95),
+        joins.len()
+    );
+    println!(
+        "| customer keystroke to agent frame | {:.0} ms | {:.0} ms | {} |",
+        median(keys.clone()),
+        percentile(keys.clone(), 0.95),
+        keys.len()
+    );
+    println!(
+        "\n| sessions | server process (PSS) | replica Chromium (PSS, all processes) | total |\n|---|---|---|---|"
+    );
     println!("| 1 | {:.0} MB | {:.0} MB | {:.0} MB |", one.0, one.1, one.0 + one.1);
     println!("| 5 | {:.0} MB | {:.0} MB | {:.0} MB |", five.0, five.1, five.0 + five.1);
     println!("\nper extra session: {:.0} MB", ((five.0 + five.1) - (one.0 + one.1)) / 4.0);

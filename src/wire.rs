@@ -84,6 +84,8 @@ pub enum ToCustomer {
     /// Send a full snapshot of the page now.
     Snapshot,
     AgentJoined,
+    /// The customer is back on the site after a pause; the agent is watching again.
+    Resumed,
     AgentLeft,
     AgentPointer {
         x: f64,
@@ -273,7 +275,8 @@ mod tests {
     fn bad_messages_say_why() {
         assert_eq!(parse::<FromAgent>("not json").unwrap_err().0, ErrorCode::Malformed);
         assert_eq!(parse::<FromAgent>(r#"{"type":"fly"}"#).unwrap_err().0, ErrorCode::Malformed);
-        assert_eq!(parse::<FromAgent>(r#"{"type":"end","extra":1}"#).unwrap_err().0, ErrorCode::Malformed);
+        assert_eq!(parse::<FromAgent>(r#"{"type":"pointer","x":1,"y":2,"z":3}"#).unwrap_err().0, ErrorCode::Malformed);
+        assert_eq!(parse::<FromAgent>(r#"{"type":"pointer","x":"left","y":2}"#).unwrap_err().0, ErrorCode::Malformed);
         let big = format!(r#"{{"type":"join","session":"{}"}}"#, "1".repeat(MAX_CONTROL_MESSAGE));
         assert_eq!(parse::<FromAgent>(&big).unwrap_err().0, ErrorCode::TooLarge);
     }

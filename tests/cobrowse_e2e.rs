@@ -85,3 +85,46 @@ async fn both_see_each_others_pointer_and_agent_clicks_show_a_red_circle() {
     assert_eq!(pointer, "translate(120px, 90px)");
     scene.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn menus_inner_scroll_areas_script_changes_and_resizes_reach_the_agent() {
+    let _serial = SERIAL.lock().await;
+    let scene = Scene::new("/guide.html", timings()).await;
+    let (customer, agent) = (&scene.customer, &scene.agent);
+
+    // An inner scroll area scrolls in the agent's view too.
+    customer.eval("document.getElementById('bill-notes').scrollIntoView({ block: 'start' })").await;
+    let ratio = wait_for_match(customer, agent, PAGE_AREA, 0.97).await;
+    assert!(ratio >= 0.97, "page scrolled to the notes: {ratio:.3}");
+    let before = customer.screenshot().await;
+    customer.eval("document.getElementById('bill-notes').scrollTop = 600").await;
+    let ratio = wait_for_match(customer, agent, PAGE_AREA, 0.97).await;
+    assert!(ratio >= 0.97, "inner scroll area: {ratio:.3}");
+    assert!(match_ratio(agent, &before, PAGE_AREA).await < 0.97, "the inner scroll did not show");
+
+    // The site's own menu, opened by the customer's click.
+    customer.eval("window.scrollTo(0, 0)").await;
+    customer.click_element("document.querySelector('[data-menu]')").await;
+    assert_eq!(customer.eval("document.getElementById('help-menu').hidden").await, false);
+    let ratio = wait_for_match(customer, agent, [200.0, 0.0, 600.0, 300.0], 0.97).await;
+    assert!(ratio >= 0.97, "open menu: {ratio:.3}");
+
+    // A page the site's script keeps changing.
+    customer.goto(&format!("{}/prices.html", scene.server.demo)).await;
+    let first = customer.eval("document.getElementById('clock').textContent").await;
+    customer.wait_for("the clock ticks", &format!("document.getElementById('clock').textContent !== {first}")).await;
+    let ratio = wait_for_match(customer, agent, PAGE_AREA, 0.97).await;
+    assert!(ratio >= 0.97, "script-changed page: {ratio:.3}");
+
+    // The customer resizes the window: the agent's screen takes the new size.
+    customer.set_window(640, 480).await;
+    agent
+        .wait_for(
+            "resized",
+            "document.getElementById('screen').width === 640 && document.getElementById('screen').height === 480",
+        )
+        .await;
+    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 400.0, 480.0], 0.97).await;
+    assert!(ratio >= 0.97, "after the resize: {ratio:.3}");
+    scene.finish().await;
+}

@@ -23,11 +23,17 @@ async fn leaving_the_site_pauses_and_coming_back_resumes() {
     customer.goto(&format!("{}/prices.html", server.demo)).await;
     agent.wait_for("resumed", "document.getElementById('status').textContent.startsWith('Resumed')").await;
     assert_eq!(customer.eval("Cobrowse.state").await, "active");
+    customer
+        .wait_for(
+            "customer told",
+            &format!("{WIDGET}.querySelector('[role=status]').textContent.startsWith('Co-browse continues')"),
+        )
+        .await;
     let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 600.0], 0.95).await;
     assert!(ratio >= 0.95, "after resuming the agent's view matches only {ratio:.3}");
 
     // A link off the site pauses at once (the snippet says where it is going).
-    customer.eval("Cobrowse.on('session-paused', () => {}); document.querySelector('a[href*=partner]').click()").await;
+    customer.eval("document.querySelector('a[href*=partner]').click()").await;
     agent.wait_for("paused by link", "document.getElementById('status').textContent.startsWith('Paused')").await;
     scene.finish().await;
 }

@@ -19,6 +19,7 @@
     end: 'Sitzung beenden',
     waiting: 'Warten auf den Mitarbeiter …',
     joined: 'Die Sitzung für gemeinsames Browsen hat begonnen: Der Mitarbeiter sieht diese Seite.',
+    resumed: 'Gemeinsames Browsen geht weiter: Der Mitarbeiter sieht diese Seite wieder.',
     left: 'Der Mitarbeiter hat die Sitzung verlassen.',
     ended: 'Die Sitzung für gemeinsames Browsen wurde beendet.',
     unavailable: 'Gemeinsames Browsen ist gerade nicht verfügbar.',
@@ -32,6 +33,7 @@
     end: 'End session',
     waiting: 'Waiting for the agent…',
     joined: 'Co-browse session started: the agent can now see this page.',
+    resumed: 'Co-browse continues: the agent can see this page again.',
     left: 'The agent has left the session.',
     ended: 'The co-browse session has ended.',
     unavailable: 'Co-browse is not available right now.',
@@ -113,7 +115,6 @@
         session = { id: message.id, token: message.token };
         origins = message.origins || origins;
         saveSession(session);
-        const previous = state;
         setState(message.state);
         startRecorder();
         if (starting) {
@@ -121,19 +122,21 @@
           starting = null;
         }
         if (isNew) emit('session-started', startMessage(session.id));
-        if (previous === 'paused' && message.state === 'active') emit('session-resumed', {});
         break;
       }
       case 'snapshot':
         if (window.rrweb && stopRecording) window.rrweb.record.takeFullSnapshot(true);
         break;
-      case 'agent_joined': {
-        const resumed = state === 'paused';
+      case 'agent_joined':
         setState('active');
         notify(TEXT.joined);
-        emit(resumed ? 'session-resumed' : 'agent-joined', {});
+        emit('agent-joined', {});
         break;
-      }
+      case 'resumed':
+        setState('active');
+        notify(TEXT.resumed);
+        emit('session-resumed', {});
+        break;
       case 'agent_left':
         setState('waiting');
         hidePointer();
@@ -268,7 +271,12 @@
     if (!link || (link.target && link.target !== '_self')) return;
     let target;
     try { target = new URL(link.href, location.href); } catch (_) { return; }
-    if (!origins.includes(target.origin)) send({ type: 'leaving', href: target.href });
+    if (origins.includes(target.origin)) return;
+    send({ type: 'leaving', href: target.href });
+    if (state === 'active') {
+      setState('paused');
+      emit('session-paused', {});
+    }
   }, true);
 
   // Leaving the page closes the connection even when the browser keeps the page in its

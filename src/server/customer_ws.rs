@@ -97,7 +97,6 @@ async fn attach(
 ) -> Option<(ErrorCode, String)> {
     match handle.attach_customer(tx.clone()).await {
         Ok(a) => {
-            let _ = tx.send(a.started).await;
             *attached = Some((handle, a.conn, a.replica));
             None
         }

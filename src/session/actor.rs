@@ -106,8 +106,9 @@ impl Actor {
         self.next_conn += 1;
         let conn = self.next_conn;
         // A newer page of the same tab takes over; the old connection's writer closes.
-        self.customer = Some(Link { conn, tx });
-        self.input(Input::CustomerConnected);
+        let (state, effects) = self.state.step(Input::CustomerConnected).map_err(|r| r.code())?;
+        self.state = state;
+        // `started` goes first, so that notices the transition brings (resumed) follow it.
         let started = ToCustomer::Started {
             id: self.setup.id.clone(),
             token: self.setup.token.clone(),
@@ -115,7 +116,11 @@ impl Actor {
             state: self.state.public(),
             mode: self.state.mode(),
         };
-        Ok(CustomerAttached { conn, started, replica: self.setup.replica.commands.clone() })
+        let _ = tx.try_send(started);
+        // A newer page of the same tab takes over; the old connection's writer closes.
+        self.customer = Some(Link { conn, tx });
+        self.apply(effects);
+        Ok(CustomerAttached { conn, replica: self.setup.replica.commands.clone() })
     }
 
     async fn join_agent(&mut self, tx: mpsc::Sender<ToAgent>) -> Result<AgentAttached, ErrorCode> {
@@ -218,8 +223,9 @@ impl Actor {
                 Effect::TellCustomer(notice) => self.tell_customer(match notice {
                     Notice::AgentJoined => ToCustomer::AgentJoined,
                     Notice::AgentLeft => ToCustomer::AgentLeft,
+                    Notice::Resumed => ToCustomer::Resumed,
                     Notice::Ended(by) => ToCustomer::Ended { by },
-                    Notice::Paused | Notice::Resumed => continue,
+                    Notice::Paused => continue,
                 }),
                 Effect::Arm(timer) => {
                     let t = &self.setup.timings;

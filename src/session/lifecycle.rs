@@ -174,7 +174,7 @@ impl State {
             }
             (State::Paused, CustomerConnected) => (
                 State::Active { customer: Connected, mode: Mode::Pointer },
-                vec![Disarm(Timer::Grace), TellAgent(Notice::Resumed), TellCustomer(Notice::AgentJoined)],
+                vec![Disarm(Timer::Grace), TellAgent(Notice::Resumed), TellCustomer(Notice::Resumed)],
             ),
 
             (State::Waiting { customer: Connected }, CustomerDisconnected) => {

@@ -67,7 +67,7 @@ fn transitions() {
             State::Paused,
             CustomerConnected,
             A_CONN,
-            &[Disarm(Timer::Grace), TellAgent(Notice::Resumed), TellCustomer(Notice::AgentJoined)],
+            &[Disarm(Timer::Grace), TellAgent(Notice::Resumed), TellCustomer(Notice::Resumed)],
         ),
         // Timeouts end the session and tell whoever is there.
         (

@@ -41,8 +41,6 @@ pub struct SessionHandle {
 pub struct CustomerAttached {
     /// Identifies this connection to the actor.
     pub conn: u64,
-    /// The `started` message to send first.
-    pub started: ToCustomer,
     /// The replica's command queue, for events (ordered with page placement).
     pub replica: mpsc::Sender<ReplicaCommand>,
 }

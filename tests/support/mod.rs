@@ -233,7 +233,6 @@ impl Tab {
         let data: String = shot.result.data.into();
         format!("data:image/png;base64,{data}")
     }
-
 }
 
 /// JS for the customer's widget (its shadow root).
@@ -298,6 +297,14 @@ pub async fn wait_for_match(customer: &Tab, agent: &Tab, rect: [f64; 4], at_leas
         let shot = customer.screenshot().await;
         let ratio = match_ratio(agent, &shot, rect).await;
         if ratio >= at_least || tokio::time::Instant::now() > deadline {
+            if ratio < at_least && std::env::var_os("COBROWSE_DUMP").is_some() {
+                let agent_png = agent.eval("document.getElementById('screen').toDataURL('image/png')").await;
+                for (name, url) in [("customer", shot.as_str()), ("agent", agent_png.as_str().unwrap_or(""))] {
+                    let data = url.split_once(',').map(|(_, d)| d).unwrap_or("");
+                    let bytes = base64::engine::general_purpose::STANDARD.decode(data).unwrap_or_default();
+                    std::fs::write(format!("/tmp/cobrowse-dump-{name}.png"), bytes).unwrap();
+                }
+            }
             return ratio;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

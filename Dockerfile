@@ -1,0 +1,30 @@
+# Build stage: compile the release binary.
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock rustfmt.toml ./
+COPY src ./src
+COPY web ./web
+COPY demo ./demo
+COPY benches ./benches
+COPY tests ./tests
+COPY browser-profiles ./browser-profiles
+RUN cargo build --release --locked --bin cobrowse
+
+# Runtime stage: Debian's Chromium, tini as init, an unprivileged user.
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium tini ca-certificates curl fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+RUN useradd --system --create-home --home-dir /var/lib/cobrowse cobrowse
+COPY --from=build /src/target/release/cobrowse /usr/local/bin/cobrowse
+COPY browser-profiles /etc/cobrowse/browser-profiles
+USER cobrowse
+WORKDIR /var/lib/cobrowse
+ENV COBROWSE_LISTEN=0.0.0.0:8080 \
+    COBROWSE_DEMO_LISTEN=off \
+    COBROWSE_PROFILES=/etc/cobrowse/browser-profiles \
+    COBROWSE_CHROMIUM=/usr/bin/chromium \
+    COBROWSE_DATA=/var/lib/cobrowse/data
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/cobrowse"]
