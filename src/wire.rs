@@ -86,6 +86,9 @@ pub enum ToCustomer {
     AgentJoined,
     /// The customer is back on the site after a pause; the agent is watching again.
     Resumed,
+    /// Another tab of the same browser took this session over (a duplicated tab shares its
+    /// session storage); this one stops without reconnecting.
+    Superseded,
     AgentLeft,
     AgentPointer {
         x: f64,

@@ -154,17 +154,27 @@ async fn a_crashed_replica_is_rebuilt_and_the_agent_keeps_watching() {
 
 /// Sends SIGKILL to every renderer process descending from `pid`; returns how many.
 fn kill_renderers(pid: u32) -> usize {
-    let mut killed = 0;
+    let found = renderers(pid);
+    for (renderer, _) in &found {
+        let _ = std::process::Command::new("kill").args(["-KILL", &renderer.to_string()]).status();
+    }
+    found.len()
+}
+
+/// Renderer processes descending from `pid`, with their start times (clock ticks after boot).
+fn renderers(pid: u32) -> Vec<(u32, u64)> {
+    let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
         let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&cmdline);
-        if cmdline.contains("--type=renderer") && descends_from(child, pid) {
-            let _ = std::process::Command::new("kill").arg("-9").arg(child.to_string()).status();
-            killed += 1;
+        if String::from_utf8_lossy(&cmdline).contains("--type=renderer") && descends_from(child, pid) {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            let started =
+                stat.rsplit(')').next().and_then(|r| r.split_whitespace().nth(19)).and_then(|t| t.parse().ok());
+            found.push((child, started.unwrap_or(u64::MAX)));
         }
     }
-    killed
+    found
 }
 
 fn descends_from(mut pid: u32, ancestor: u32) -> bool {
@@ -184,4 +194,47 @@ fn descends_from(mut pid: u32, ancestor: u32) -> bool {
         pid = ppid;
     }
     false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_replica_is_replaced_and_other_sessions_keep_streaming() {
+    let _serial = SERIAL.lock().await;
+    let scene = Scene::new("/switch.html", timings()).await;
+    let (customer, agent) = (&scene.customer, &scene.agent);
+    // A second session, on the prices page whose script changes it every second.
+    let other_customer = customer.new_tab().await;
+    other_customer.goto(&format!("{}/prices.html", scene.server.demo)).await;
+    let other_id = start_session(&other_customer).await;
+    let other_agent = agent.new_tab().await;
+    join(&other_agent, &scene.server.server, &other_id).await;
+
+    // Hang the first session's replica page: freeze its renderer (the oldest one; each
+    // session's context has its own).
+    let pid = scene.server.state.browser.pid().await.expect("replica chromium runs");
+    let renderer = renderers(pid).into_iter().min_by_key(|(_, started)| *started).expect("a renderer").0;
+    let _ = std::process::Command::new("kill").args(["-STOP", &renderer.to_string()]).status();
+
+    // The agent is told, the page is rebuilt from a fresh snapshot, and it streams again.
+    agent.wait_for("told", "document.getElementById('status').textContent.startsWith('Rebuilding')").await;
+    let before = frames(agent).await;
+    customer.click_element("document.getElementById('name')").await;
+    customer.type_text("still here").await;
+    agent
+        .wait_for(
+            "frames after the rebuild",
+            &format!("Number(document.getElementById('screen').dataset.frames) > {before}"),
+        )
+        .await;
+    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 600.0], 0.97).await;
+    assert!(ratio >= 0.97, "after the rebuild the agent's view matches only {ratio:.3}");
+    // The other session never stopped.
+    let other_before = frames(&other_agent).await;
+    other_agent
+        .wait_for(
+            "other session streams",
+            &format!("Number(document.getElementById('screen').dataset.frames) > {other_before}"),
+        )
+        .await;
+    let _ = std::process::Command::new("kill").args(["-KILL", &renderer.to_string()]).status();
+    scene.finish().await;
 }

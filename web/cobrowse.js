@@ -152,6 +152,18 @@
       case 'ended':
         finish(message.by);
         break;
+      case 'superseded': {
+        // Another tab carries the session on; this one lets go without ending it.
+        const ws = socket;
+        socket = null;
+        stopRecorder();
+        if (ws) ws.close();
+        session = null;
+        saveSession(null);
+        hidePointer();
+        setState('idle');
+        break;
+      }
       case 'gone':
         saveSession(null);
         session = null;

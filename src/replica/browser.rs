@@ -186,6 +186,11 @@ impl ReplicaBrowser {
         let _ = std::fs::remove_dir_all(&self.profile_dir);
     }
 
+    /// The DevTools address of the running Chromium, for operators' debugging and fault tests.
+    pub async fn debugger_url(&self) -> Option<String> {
+        self.running.lock().await.as_ref().map(|r| r.browser.websocket_address().clone())
+    }
+
     /// The Chromium process id, for memory figures.
     pub async fn pid(&self) -> Option<u32> {
         let mut running = self.running.lock().await;

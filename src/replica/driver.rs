@@ -15,6 +15,8 @@ use crate::profile::origin_of;
 const QUEUE: usize = 256;
 /// Attempts to rebuild a failed page before giving up until the next placement.
 const REBUILD_ATTEMPTS: u32 = 3;
+/// How often an idle page is checked for a hang (a busy one is checked by every call).
+const PING_EVERY: Duration = Duration::from_secs(3);
 
 /// Starts a replica task for a session; it reports faults and recoveries on `reports` and
 /// ends when every command sender is dropped.
@@ -52,6 +54,8 @@ struct Driver {
 impl Driver {
     async fn run(mut self, mut commands: mpsc::Receiver<ReplicaCommand>) {
         let (faults_tx, mut faults) = mpsc::channel::<String>(4);
+        let mut ping = tokio::time::interval(PING_EVERY);
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 command = commands.recv() => match command {
@@ -59,6 +63,15 @@ impl Driver {
                     None => break,
                 },
                 Some(reason) = faults.recv() => self.rebuild(reason, &faults_tx).await,
+                _ = ping.tick() => {
+                    let hung = match &self.page {
+                        Some(page) => page.ping().await.err(),
+                        None => None,
+                    };
+                    if let Some(e) = hung {
+                        self.rebuild(format!("the replica page does not answer: {e}"), &faults_tx).await;
+                    }
+                }
             }
         }
         if let Some(page) = self.page.take() {

@@ -151,6 +151,16 @@ impl ReplicaPage {
         Ok(result.result.value.unwrap_or_default())
     }
 
+    /// Fails when the page does not answer within two seconds: a renderer stuck in a loop
+    /// answers nothing, and an idle one answers in well under a millisecond.
+    pub async fn ping(&self) -> Result<(), ReplicaError> {
+        const PING_TIMEOUT: Duration = Duration::from_secs(2);
+        match tokio::time::timeout(PING_TIMEOUT, self.evaluate("1".to_string())).await {
+            Ok(answer) => answer.map(|_| ()),
+            Err(_) => Err(ReplicaError::Timeout { what: "Runtime.evaluate (ping)", seconds: PING_TIMEOUT.as_secs() }),
+        }
+    }
+
     /// Replays a validated JSON array of rrweb events.
     pub async fn apply(&self, events_json: &str) -> Result<(), ReplicaError> {
         self.evaluate(format!("window.__replica.add({events_json})")).await.map(|_| ())

@@ -117,8 +117,11 @@ impl Actor {
             mode: self.state.mode(),
         };
         let _ = tx.try_send(started);
-        // A newer page of the same tab takes over; the old connection's writer closes.
-        self.customer = Some(Link { conn, tx });
+        // The newest page takes over. An older one still connected is a duplicated tab (a page
+        // that unloaded has already closed): tell it, so the two do not take turns.
+        if let Some(old) = self.customer.replace(Link { conn, tx }) {
+            let _ = old.tx.try_send(ToCustomer::Superseded);
+        }
         self.apply(effects);
         Ok(CustomerAttached { conn, replica: self.setup.replica.commands.clone() })
     }
