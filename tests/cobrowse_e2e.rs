@@ -50,6 +50,12 @@ async fn the_agent_sees_the_customers_page_typing_and_scrolling() {
     let ratio = wait_for_match(customer, agent, PAGE_AREA, 0.97).await;
     assert!(ratio >= 0.97, "after scrolling the agent's view matches only {ratio:.3}");
     assert!(match_ratio(agent, &top, PAGE_AREA).await < 0.9, "the agent's view did not scroll");
+
+    // An agent panel smaller than the customer's window scrolls; the screen keeps its size.
+    agent.set_window(600, 400).await;
+    let scrolls = agent.eval("(() => { const v = document.getElementById('viewport'); return v.scrollWidth > v.clientWidth && v.scrollHeight > v.clientHeight; })()").await;
+    assert_eq!(scrolls, true);
+    assert_eq!(agent.eval("document.getElementById('screen').getBoundingClientRect().width").await, 800);
     scene.finish().await;
 }
 
