@@ -57,7 +57,8 @@ fn check_profiles(dir: Option<&str>) -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "cobrowse=info,warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "cobrowse=info,chromiumoxide=off,warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
     let profiles = match Profiles::load(&settings.profiles) {
@@ -120,7 +121,20 @@ async fn serve(settings: Settings) -> ExitCode {
     }
     println!("Agent view (enter the customer's session ID):  {server_url}/agent/");
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        // Ctrl-C by hand, SIGTERM from a container runtime: either ends sessions cleanly.
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let terminated = async {
+            match terminate.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminated => {}
+        }
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
     });
