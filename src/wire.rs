@@ -3,7 +3,7 @@
 //!
 //! Text WebSocket messages are JSON objects tagged by `type`. Two kinds of message travel as
 //! binary instead, because they are bulky and the server never looks inside them: rrweb events
-//! from the customer (a UTF-8 JSON array) and rendered frames to the agent (JPEG bytes).
+//! from the customer (a UTF-8 JSON array) and rendered frames to the agent (PNG bytes).
 
 use serde::{Deserialize, Serialize};
 

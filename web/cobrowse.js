@@ -239,7 +239,13 @@
         emit: queueEvent,
         blockSelector: 'cobrowse-widget',
         maskInputOptions: { password: true },
-        sampling: { mousemove: false, mouseInteraction: false, scroll: 50 },
+        // Focus and blur let the replica show which field is focused; clicks and mouse moves
+        // would only cost frames (pointers travel as their own small messages).
+        sampling: {
+          mousemove: false,
+          scroll: 50,
+          mouseInteraction: { MouseUp: false, MouseDown: false, Click: false, ContextMenu: false, DblClick: false, TouchStart: false, TouchEnd: false, TouchCancel: false, Focus: true, Blur: true },
+        },
         slimDOMOptions: { script: true, comment: true },
         recordCanvas: false,
         collectFonts: false,

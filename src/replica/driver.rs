@@ -108,6 +108,10 @@ impl Driver {
                 },
                 None => Ok(()),
             },
+            ReplicaCommand::Hover { x, y } => match &self.page {
+                Some(page) => page.hover(x, y).await,
+                None => Ok(()),
+            },
             ReplicaCommand::Stream(on) => {
                 self.streaming = on;
                 match self.page.as_mut() {

@@ -18,8 +18,8 @@ pub use driver::spawn;
 /// One rendered image of the replica's viewport.
 #[derive(Debug, Clone)]
 pub struct Frame {
-    /// JPEG bytes.
-    pub jpeg: Bytes,
+    /// PNG bytes: lossless, so the agent sees the customer's pixels, not compression noise.
+    pub png: Bytes,
     /// Increases with every frame of a session.
     pub seq: u64,
 }
@@ -33,6 +33,8 @@ pub enum ReplicaCommand {
     Viewport { width: u32, height: u32 },
     /// rrweb events: a JSON array already validated by [`crate::wire::validate_events`].
     Events(String),
+    /// The customer's pointer is here: `:hover` styles (menus that open on hover) follow it.
+    Hover { x: f64, y: f64 },
     /// Start (true) or stop (false) rendering frames for an agent.
     Stream(bool),
 }

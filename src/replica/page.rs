@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+use chromiumoxide::cdp::browser_protocol::emulation::{SetDeviceMetricsOverrideParams, SetFocusEmulationEnabledParams};
 use chromiumoxide::cdp::browser_protocol::fetch::{
     self, EventRequestPaused, FulfillRequestParams, HeaderEntry, RequestPattern, RequestStage,
 };
@@ -26,8 +26,6 @@ use crate::profile::origin_of;
 
 /// Chromium calls are bounded: a crashed page answers nothing, ever.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
-/// JPEG quality of frames.
-const QUALITY: i64 = 80;
 
 /// A live replica page and the tasks that serve it.
 pub struct ReplicaPage {
@@ -77,6 +75,8 @@ impl ReplicaPage {
     async fn place(&mut self, url: &str, faults: mpsc::Sender<String>) -> Result<(), ReplicaError> {
         let page = self.inner.page.clone();
         self.set_viewport(self.width, self.height).await?;
+        // A headless page is never the focused window; without this, focus rings never paint.
+        bounded("Emulation.setFocusEmulationEnabled", page.execute(SetFocusEmulationEnabledParams::new(true))).await?;
         // A crashed renderer, or a target closed under us, both need a new page.
         let mut crashes =
             bounded("Inspector.targetCrashed", page.event_listener::<inspector::EventTargetCrashed>()).await?;
@@ -166,6 +166,11 @@ impl ReplicaPage {
         self.evaluate(format!("window.__replica.add({events_json})")).await.map(|_| ())
     }
 
+    /// Applies `:hover` styles under the customer's pointer.
+    pub async fn hover(&self, x: f64, y: f64) -> Result<(), ReplicaError> {
+        self.evaluate(format!("window.__replica.hover({x}, {y})")).await.map(|_| ())
+    }
+
     /// Sizes the viewport like the customer's window.
     pub async fn set_viewport(&mut self, width: u32, height: u32) -> Result<(), ReplicaError> {
         self.width = width;
@@ -187,11 +192,7 @@ impl ReplicaPage {
             }
         }));
         self.keyframe().await?;
-        let params = StartScreencastParams::builder()
-            .format(StartScreencastFormat::Jpeg)
-            .quality(QUALITY)
-            .every_nth_frame(1)
-            .build();
+        let params = StartScreencastParams::builder().format(StartScreencastFormat::Png).every_nth_frame(1).build();
         bounded("Page.startScreencast", self.inner.page.execute(params)).await.map(|_| ())
     }
 
@@ -202,7 +203,7 @@ impl ReplicaPage {
 
     /// Renders the viewport now; the screencast's first frame can be stale.
     pub async fn keyframe(&self) -> Result<(), ReplicaError> {
-        let params = CaptureScreenshotParams::builder().format(CaptureScreenshotFormat::Jpeg).quality(QUALITY).build();
+        let params = CaptureScreenshotParams::builder().format(CaptureScreenshotFormat::Png).build();
         let shot = bounded("Page.captureScreenshot", self.inner.page.execute(params)).await?;
         publish(&self.frames, &self.seq, shot.result.data.as_ref());
         Ok(())
@@ -217,11 +218,11 @@ impl ReplicaPage {
     }
 }
 
-fn publish(frames: &watch::Sender<Option<Frame>>, seq: &std::sync::atomic::AtomicU64, base64_jpeg: &str) {
-    match base64::engine::general_purpose::STANDARD.decode(base64_jpeg) {
-        Ok(jpeg) => {
+fn publish(frames: &watch::Sender<Option<Frame>>, seq: &std::sync::atomic::AtomicU64, base64_png: &str) {
+    match base64::engine::general_purpose::STANDARD.decode(base64_png) {
+        Ok(png) => {
             let seq = seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            frames.send_replace(Some(Frame { jpeg: jpeg.into(), seq }));
+            frames.send_replace(Some(Frame { png: png.into(), seq }));
         }
         Err(e) => tracing::warn!(error = %e, "undecodable frame from chromium"),
     }

@@ -153,7 +153,7 @@ async fn write(
                 }
                 let frame = frames.as_mut().and_then(|f| f.borrow_and_update().clone());
                 if let Some(frame) = frame {
-                    if sink.send(Message::Binary(frame.jpeg)).await.is_err() {
+                    if sink.send(Message::Binary(frame.png)).await.is_err() {
                         return;
                     }
                 }

@@ -129,7 +129,13 @@ async fn on_message(
             let _ = replica.send(ReplicaCommand::Viewport { width, height }).await;
             handle.customer(conn, FromCustomerConn::Viewport { width, height }).await;
         }
-        FromCustomer::Pointer { x, y } => handle.customer(conn, FromCustomerConn::Pointer(Point { x, y })).await,
+        FromCustomer::Pointer { x, y } => {
+            // Hover styles are a nicety: when the replica is busy, a pointer move is dropped.
+            if x.is_finite() && y.is_finite() {
+                let _ = replica.try_send(ReplicaCommand::Hover { x, y });
+            }
+            handle.customer(conn, FromCustomerConn::Pointer(Point { x, y })).await
+        }
         FromCustomer::Leaving { .. } => handle.customer(conn, FromCustomerConn::LeavingSite).await,
         FromCustomer::End => handle.customer(conn, FromCustomerConn::End).await,
         FromCustomer::Start | FromCustomer::Resume { .. } => {

@@ -279,7 +279,7 @@ pub async fn match_ratio(agent: &Tab, screenshot: &str, rect: [f64; 4]) -> f64 {
             let same = 0;
             for (let i = 0; i < a.length; i += 4) {{
                 const d = Math.max(Math.abs(a[i] - b[i]), Math.abs(a[i + 1] - b[i + 1]), Math.abs(a[i + 2] - b[i + 2]));
-                if (d <= 40) same++;
+                if (d <= 8) same++;
             }}
             return same / (a.length / 4);
         }})()",
@@ -296,6 +296,9 @@ pub async fn wait_for_match(customer: &Tab, agent: &Tab, rect: [f64; 4], at_leas
     loop {
         let shot = customer.screenshot().await;
         let ratio = match_ratio(agent, &shot, rect).await;
+        if std::env::var_os("COBROWSE_TRACE").is_some() {
+            eprintln!("match {ratio:.4} frames {}", frames(agent).await);
+        }
         if ratio >= at_least || tokio::time::Instant::now() > deadline {
             if ratio < at_least && std::env::var_os("COBROWSE_DUMP").is_some() {
                 let agent_png = agent.eval("document.getElementById('screen').toDataURL('image/png')").await;

@@ -149,7 +149,7 @@
   function drawFrame(buffer) {
     if (decoding) { waiting = buffer; return; }
     decoding = true;
-    createImageBitmap(new Blob([buffer], { type: 'image/jpeg' })).then((bitmap) => {
+    createImageBitmap(new Blob([buffer], { type: 'image/png' })).then((bitmap) => {
       resize(bitmap.width, bitmap.height);
       context.drawImage(bitmap, 0, 0);
       bitmap.close();

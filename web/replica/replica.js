@@ -9,8 +9,21 @@
   const EVENT_META = 4;
   const EVENT_FULL_SNAPSHOT = 2;
   const root = () => document.getElementById('replica');
+  const EVENT_INCREMENTAL = 3;
+  const SOURCE_MOUSE_INTERACTION = 2;
+  const INTERACTION_FOCUS = 5;
   let replayer = null;
   let complete = false;
+  let hovered = null;
+
+  // Focus shows a ring only where it shows for the customer too: fields focused by a click
+  // show one, buttons and links focused by a click do not.
+  function focusesField(event) {
+    if (event.type !== EVENT_INCREMENTAL || event.data.source !== SOURCE_MOUSE_INTERACTION || event.data.type !== INTERACTION_FOCUS) return true;
+    const node = replayer.getMirror().getNode(event.data.id);
+    if (!node || node.nodeType !== 1) return false;
+    return /^(INPUT|TEXTAREA|SELECT)$/.test(node.tagName) || node.isContentEditable;
+  }
 
   // A page (a Meta event) starts a new Replayer, which also frees the events the old one kept.
   function fresh() {
@@ -25,6 +38,9 @@
       showWarning: false,
       showDebug: false,
       triggerFocus: true,
+      // The focused field shows its focus ring; a blinking caret would cost a frame every
+      // half second for as long as the customer's cursor sits in a field.
+      insertStyleRules: ['* { caret-color: transparent !important; }'],
       pauseAnimation: false,
       UNSAFE_replayCanvas: false,
       // Applying at once counts as "sync" to rrweb, which would otherwise stage changes in a
@@ -36,6 +52,7 @@
     replayer.enableInteract();
     replayer.startLive(APPLY_AT_ONCE);
     complete = false;
+    hovered = null;
   }
 
   window.__replica = {
@@ -46,8 +63,20 @@
         if (!replayer) continue;
         if (event.type === EVENT_FULL_SNAPSHOT) complete = true;
         else if (!complete && event.type !== EVENT_META) continue;
+        if (!focusesField(event)) continue;
         replayer.addEvent(event);
       }
+      return true;
+    },
+    // rrweb's replay rewrites `:hover` rules to also match a `:hover` class; mark the element
+    // under the customer's pointer, and its ancestors, with it.
+    hover(x, y) {
+      if (!replayer || !complete) return false;
+      const doc = replayer.iframe.contentDocument;
+      const target = doc && doc.elementFromPoint(x, y);
+      if (!target || target === hovered) return false;
+      hovered = target;
+      replayer.hoverElements(target);
       return true;
     },
   };
