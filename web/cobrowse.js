@@ -5,7 +5,8 @@
   'use strict';
   if (window.Cobrowse) return;
 
-  const script = document.currentScript;
+  // With `defer` or `async` the running script is known; injected by a tag manager, look for it.
+  const script = document.currentScript || document.querySelector('script[src*="/cobrowse.js"]');
   const serverBase = new URL('.', script ? script.src : location.href);
   const socketUrl = new URL('ws/customer', serverBase);
   socketUrl.protocol = serverBase.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -325,6 +326,12 @@
         .panel h2 { font-size: 15px; margin: 0 0 6px; }
         .sid { font: 600 22px/1.2 ui-monospace, monospace; letter-spacing: 2px; margin: 2px 0 6px; }
         .hint, .mode { color: #555; font-size: 12px; margin: 0 0 8px; }
+        /* Once the agent is there the panel shrinks, to cover as little of the page as it can. */
+        .panel.compact { padding: 8px 12px; }
+        .panel.compact h2, .panel.compact .label { display: none; }
+        .panel.compact .sid { font-size: 14px; letter-spacing: 1px; margin: 0; }
+        .panel.compact .mode { margin: 2px 0 6px; }
+        .panel.compact .end { padding: 4px 10px; }
         .end { background: #fff; color: #a4161a; border-color: #a4161a; }
         .status:empty { display: none; }
         .status { background: #1f2933; color: #fff; border-radius: 6px; padding: 8px 12px; max-width: 300px; }
@@ -338,7 +345,7 @@
         <div role="status" aria-live="polite" class="status"></div>
         <section class="panel" hidden aria-label="${TEXT.cobrowse}">
           <h2>${TEXT.cobrowse}</h2>
-          <div>${TEXT.sessionId}</div>
+          <div class="label">${TEXT.sessionId}</div>
           <div class="sid"></div>
           <p class="hint">${TEXT.readOut}</p>
           <p class="mode"></p>
@@ -364,6 +371,7 @@
     const live = state === 'waiting' || state === 'active' || state === 'paused';
     ui.start.hidden = live;
     ui.panel.hidden = !live;
+    ui.panel.classList.toggle('compact', state === 'active' || state === 'paused');
     ui.sid.textContent = session ? session.id : '';
     ui.hint.hidden = state !== 'waiting';
     ui.mode.textContent = state === 'active' ? TEXT.pointerMode : state === 'waiting' ? TEXT.waiting : '';
