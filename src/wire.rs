@@ -181,6 +181,8 @@ pub enum ToAgent {
     Resumed,
     /// The replica is being rebuilt after a fault; frames resume by themselves.
     ReplicaRestarting,
+    /// The replica could not be rebuilt; it is tried again when the customer opens a page.
+    ReplicaUnavailable,
     /// An input or request was refused; `code` says why.
     Refused {
         code: ErrorCode,

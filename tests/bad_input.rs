@@ -238,3 +238,27 @@ async fn a_hung_replica_is_replaced_and_other_sessions_keep_streaming() {
     let _ = std::process::Command::new("kill").args(["-KILL", &renderer.to_string()]).status();
     scene.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_working_chromium_the_agent_is_told_and_the_session_survives() {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start_with(timings(), "/nonexistent/chromium".into()).await;
+    let customer = Person::launch("customer").await;
+    let agent = Person::launch("agent").await;
+    customer.goto(&format!("{}/", server.demo)).await;
+    let id = start_session(&customer).await;
+    agent.goto(&format!("{}/agent/?session={id}", server.server)).await;
+    agent
+        .wait_for(
+            "told",
+            "document.getElementById('status').textContent.startsWith('The customer’s page cannot be shown right now')",
+        )
+        .await;
+    // Pointing still works, and the session is still there to end.
+    assert_eq!(customer.eval("Cobrowse.state").await, "active");
+    agent.click_element("document.getElementById('end')").await;
+    customer.wait_for("ended", "Cobrowse.state === 'ended'").await;
+    customer.close().await;
+    agent.close().await;
+    server.stop().await;
+}

@@ -174,5 +174,6 @@ impl Driver {
             }
         }
         tracing::error!(session = %self.session, "replica could not be rebuilt; waiting for the next page");
+        let _ = self.reports.send(ReplicaReport::Unavailable).await;
     }
 }

@@ -46,6 +46,8 @@ pub enum ReplicaReport {
     Restarting(String),
     /// A rebuilt page is ready and needs a full snapshot from the customer.
     Ready,
+    /// The page could not be rebuilt; the next page the customer opens tries again.
+    Unavailable,
 }
 
 /// A session's way to its replica. Dropping every sender closes the page.

@@ -193,6 +193,7 @@ impl Actor {
         match report {
             ReplicaReport::Restarting(_) => self.tell_agent(ToAgent::ReplicaRestarting),
             ReplicaReport::Ready => self.tell_customer(ToCustomer::Snapshot),
+            ReplicaReport::Unavailable => self.tell_agent(ToAgent::ReplicaUnavailable),
         }
     }
 

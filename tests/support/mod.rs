@@ -77,6 +77,13 @@ pub fn timings() -> Timings {
 
 impl TestServer {
     pub async fn start(timings: Timings) -> TestServer {
+        let server = TestServer::start_with(timings, chromium()).await;
+        server.state.browser.start().await.expect("the replica Chromium starts");
+        server
+    }
+
+    /// A server whose replicas use `replica_chromium` (which need not work).
+    pub async fn start_with(timings: Timings, replica_chromium: PathBuf) -> TestServer {
         // RUST_LOG=cobrowse=debug shows the server's side of a failing test.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -90,9 +97,11 @@ impl TestServer {
         let outside_url = format!("http://{}", outside.local_addr().unwrap());
         let profiles = TempDir::new("profiles");
         std::fs::write(profiles.0.join("demo.toml"), format!("[site]\norigins = [\"{demo_url}\"]\n")).unwrap();
-        let state =
-            AppState::new(Profiles::load(&profiles.0).unwrap(), Arc::new(ReplicaBrowser::new(chromium())), timings);
-        state.browser.start().await.expect("the replica Chromium starts");
+        let state = AppState::new(
+            Profiles::load(&profiles.0).unwrap(),
+            Arc::new(ReplicaBrowser::new(replica_chromium)),
+            timings,
+        );
         let (stop, rx) = tokio::sync::watch::channel(false);
         let stopped = move || {
             let mut rx = rx.clone();

@@ -16,6 +16,7 @@
     paused: 'Pausiert: Der Kunde hat die Website verlassen.',
     resumed: 'Fortgesetzt: Der Kunde ist zurück auf der Website.',
     restarting: 'Die Ansicht wird neu aufgebaut …',
+    unavailable: 'Die Seite des Kunden kann gerade nicht angezeigt werden; beim nächsten Seitenwechsel wird es erneut versucht.',
     ended: { customer: 'Der Kunde hat die Sitzung beendet.', agent: 'Sie haben die Sitzung beendet.', timeout: 'Die Sitzung ist abgelaufen.', interaction: 'Die Interaktion wurde beendet; die Sitzung ist vorbei.', server: 'Der Server hat die Sitzung beendet.' },
     lost: 'Die Verbindung zum Server ist unterbrochen.',
     codes: { no_such_session: 'Es gibt keine Sitzung mit dieser ID.', session_ended: 'Diese Sitzung wurde beendet.', agent_present: 'Ein anderer Mitarbeiter ist bereits in dieser Sitzung.', pointer_mode: 'Zeigermodus: Sie können nur zeigen.', write_mode_unavailable: 'Der Schreibmodus ist nicht verfügbar.' },
@@ -32,6 +33,7 @@
     paused: 'Paused: the customer has left the site.',
     resumed: 'Resumed: the customer is back on the site.',
     restarting: 'Rebuilding the view of the customer’s page…',
+    unavailable: 'The customer’s page cannot be shown right now; it is tried again when they open another page.',
     ended: { customer: 'The customer ended the session.', agent: 'You ended the session.', timeout: 'The session timed out.', interaction: 'The interaction ended, and with it the session.', server: 'The server ended the session.' },
     lost: 'The connection to the server was lost.',
     codes: { no_such_session: 'There is no session with this ID.', session_ended: 'This session has ended.', agent_present: 'Another agent is already in this session.', pointer_mode: 'Pointer mode: you can only point.', write_mode_unavailable: 'Write mode is not available.' },
@@ -106,6 +108,7 @@
       case 'paused': setPaused(true); say(TEXT.paused); break;
       case 'resumed': setPaused(false); say(TEXT.resumed); break;
       case 'replica_restarting': say(TEXT.restarting); break;
+      case 'replica_unavailable': say(TEXT.unavailable); break;
       case 'refused': say(TEXT.codes[message.code] || message.message); break;
       case 'ended':
         say(TEXT.ended[message.by] || TEXT.ended.server);
