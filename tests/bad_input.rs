@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -76,12 +74,7 @@ async fn wrong_ids_second_agents_and_malformed_messages_are_refused_without_harm
     let frames_before = frames(&agent).await;
     customer.click_element("document.getElementById('address')").await;
     customer.type_text("1 Harbour Row").await;
-    agent
-        .wait_for(
-            "frames keep coming",
-            &format!("Number(document.getElementById('screen').dataset.frames) > {frames_before}"),
-        )
-        .await;
+    wait_for_frame_after(&agent, frames_before).await;
     let ratio = wait_for_match(&customer, &agent, [0.0, 0.0, 480.0, 600.0], 0.99).await;
     assert!(ratio >= 0.99, "after bad messages the agent's view matches only {ratio:.3}");
 
@@ -135,21 +128,20 @@ async fn a_crashed_replica_is_rebuilt_and_the_agent_keeps_watching() {
     let killed = kill_renderers(pid);
     assert!(killed > 0, "no renderer found under chromium {pid}");
 
+    rebuilt_and_streaming(customer, agent, "email", "ada@example.com").await;
+    scene.finish().await;
+}
+
+/// The agent is told the replica is being rebuilt; then the rebuilt replica, filled from a
+/// fresh snapshot, shows what the customer types into the field `field`.
+async fn rebuilt_and_streaming(customer: &Tab, agent: &Tab, field: &str, text: &str) {
     agent.wait_for("told", "document.getElementById('status').textContent.startsWith('Rebuilding')").await;
-    // The rebuilt replica is filled from a fresh snapshot and streams again.
     let before = frames(agent).await;
-    customer.click_element("document.getElementById('email')").await;
-    customer.type_text("ada@example.com").await;
-    agent
-        .wait_for(
-            "frames after the rebuild",
-            &format!("Number(document.getElementById('screen').dataset.frames) > {before}"),
-        )
-        .await;
+    customer.click_element(&format!("document.getElementById('{field}')")).await;
+    customer.type_text(text).await;
+    wait_for_frame_after(agent, before).await;
     let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 600.0], 0.99).await;
     assert!(ratio >= 0.99, "after the rebuild the agent's view matches only {ratio:.3}");
-    tokio::time::sleep(Duration::from_millis(10)).await;
-    scene.finish().await;
 }
 
 /// Sends SIGKILL to every renderer process descending from `pid`; returns how many.
@@ -214,27 +206,9 @@ async fn a_hung_replica_is_replaced_and_other_sessions_keep_streaming() {
     let renderer = renderers(pid).into_iter().min_by_key(|(_, started)| *started).expect("a renderer").0;
     let _ = std::process::Command::new("kill").args(["-STOP", &renderer.to_string()]).status();
 
-    // The agent is told, the page is rebuilt from a fresh snapshot, and it streams again.
-    agent.wait_for("told", "document.getElementById('status').textContent.startsWith('Rebuilding')").await;
-    let before = frames(agent).await;
-    customer.click_element("document.getElementById('name')").await;
-    customer.type_text("still here").await;
-    agent
-        .wait_for(
-            "frames after the rebuild",
-            &format!("Number(document.getElementById('screen').dataset.frames) > {before}"),
-        )
-        .await;
-    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 600.0], 0.99).await;
-    assert!(ratio >= 0.99, "after the rebuild the agent's view matches only {ratio:.3}");
+    rebuilt_and_streaming(customer, agent, "name", "still here").await;
     // The other session never stopped.
-    let other_before = frames(&other_agent).await;
-    other_agent
-        .wait_for(
-            "other session streams",
-            &format!("Number(document.getElementById('screen').dataset.frames) > {other_before}"),
-        )
-        .await;
+    wait_for_frame_after(&other_agent, frames(&other_agent).await).await;
     let _ = std::process::Command::new("kill").args(["-KILL", &renderer.to_string()]).status();
     scene.finish().await;
 }

@@ -269,6 +269,13 @@ pub async fn frames(agent: &Tab) -> u64 {
     agent.eval("Number(document.getElementById('screen').dataset.frames || 0)").await.as_u64().unwrap_or(0)
 }
 
+/// Waits until the agent has drawn more than `before` frames.
+pub async fn wait_for_frame_after(agent: &Tab, before: u64) {
+    agent
+        .wait_for("a new frame", &format!("Number(document.getElementById('screen').dataset.frames) > {before}"))
+        .await;
+}
+
 /// The agent's status line.
 pub async fn agent_status(agent: &Tab) -> String {
     agent.eval("document.getElementById('status').textContent").await.as_str().unwrap_or("").to_string()
