@@ -114,6 +114,31 @@ pub enum ToCustomer {
     },
 }
 
+/// A message to a client: whether the connection has nothing more to say after it, and how
+/// the other side's pointer is put.
+pub trait Outgoing: Serialize {
+    fn is_final(&self) -> bool;
+    fn pointer(at: Point) -> Self;
+}
+
+impl Outgoing for ToCustomer {
+    fn is_final(&self) -> bool {
+        matches!(self, ToCustomer::Ended { .. } | ToCustomer::Gone { .. } | ToCustomer::Superseded)
+    }
+    fn pointer(at: Point) -> Self {
+        ToCustomer::AgentPointer { x: at.x, y: at.y }
+    }
+}
+
+impl Outgoing for ToAgent {
+    fn is_final(&self) -> bool {
+        matches!(self, ToAgent::Ended { .. })
+    }
+    fn pointer(at: Point) -> Self {
+        ToAgent::CustomerPointer { x: at.x, y: at.y }
+    }
+}
+
 /// Messages the agent view sends (text frames).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -224,6 +249,8 @@ pub enum ErrorCode {
     WriteModeUnavailable,
     /// The page is not on this site's origins.
     WrongOrigin,
+    /// Too many failed joins from this address; try again in a minute.
+    TooManyAttempts,
 }
 
 /// Parses a text message, or says why it cannot.

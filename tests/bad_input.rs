@@ -236,3 +236,69 @@ async fn without_a_working_chromium_the_agent_is_told_and_the_session_survives()
     agent.close().await;
     server.stop().await;
 }
+
+/// JS that opens a raw agent socket and sends `join` for `id`. It resolves with the
+/// `type:code` of each message received (frames count as "frame"): after the first message
+/// (then closes), or with `until_closed` once the server closes the socket.
+fn raw_agent_join(server: &str, id: &str, until_closed: bool) -> String {
+    format!(
+        "new Promise((resolve) => {{ const ws = new WebSocket('{server}/ws/agent'.replace('http', 'ws')); const got = []; ws.onopen = () => ws.send(JSON.stringify({{type: 'join', session: '{id}'}})); ws.onmessage = (e) => {{ got.push(typeof e.data === 'string' ? JSON.parse(e.data).type + ':' + (JSON.parse(e.data).code || '') : 'frame'); if (!{until_closed}) {{ resolve(got); ws.close(); }} }}; ws.onclose = () => resolve(got); }})"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_session_ids_is_cut_off_after_ten_failures_a_minute() {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start(timings()).await;
+    let customer = Person::launch("customer").await;
+    let agent = Person::launch("agent").await;
+    customer.goto(&format!("{}/", server.demo)).await;
+    let id = start_session(&customer).await;
+    agent.goto(&format!("{}/agent/", server.server)).await;
+
+    // A connection that keeps guessing is closed after five failures; the address is refused
+    // after ten, even for the right ID.
+    let mut answers = Vec::new();
+    for guess in 0..11 {
+        let wrong = format!("{:09}", 100_000_000 + guess);
+        let got = agent.eval(&raw_agent_join(&server.server, &wrong, false)).await;
+        answers.push(got[0].as_str().unwrap().to_string());
+    }
+    assert!(answers[..10].iter().all(|a| a == "join_failed:no_such_session"), "{answers:?}");
+    assert_eq!(answers[10], "join_failed:too_many_attempts");
+    let got = agent.eval(&raw_agent_join(&server.server, &id, false)).await;
+    assert_eq!(got[0], "join_failed:too_many_attempts");
+    let closed_after = agent
+        .eval(&format!(
+            "new Promise((resolve) => {{ const ws = new WebSocket('{}/ws/agent'.replace('http', 'ws')); let n = 0; ws.onopen = () => {{ for (let i = 0; i < 8; i++) ws.send(JSON.stringify({{type: 'join', session: '00000000' + i}})); }}; ws.onmessage = () => n++; ws.onclose = () => resolve(n); }})",
+            server.server
+        ))
+        .await;
+    assert!(closed_after.as_u64().unwrap() <= 5, "the connection stayed open after {closed_after} failures");
+    customer.close().await;
+    agent.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_a_session_ends_the_server_closes_both_connections() {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start(timings()).await;
+    let customer = Person::launch("customer").await;
+    let agent = Person::launch("agent").await;
+    customer.goto(&format!("{}/", server.demo)).await;
+    let id = start_session(&customer).await;
+    agent.goto(&format!("{}/agent/", server.server)).await;
+    // A raw agent connection that would never close by itself.
+    agent.eval(&format!("window.__closed = {}; true", raw_agent_join(&server.server, &id, true))).await;
+    customer.wait_for("agent joined", "Cobrowse.state === 'active'").await;
+    customer.click_element(&format!("{WIDGET}.querySelector('button.end')")).await;
+    let got = bounded("closed by the server", async { agent.eval("window.__closed").await }).await;
+    let got: Vec<String> = serde_json::from_value(got).unwrap();
+    assert_eq!(got.first().map(String::as_str), Some("joined:"), "{got:?}");
+    assert_eq!(got.last().map(String::as_str), Some("ended:"), "{got:?}");
+    assert!(server.state.registry.is_empty());
+    customer.close().await;
+    agent.close().await;
+    server.stop().await;
+}

@@ -283,24 +283,32 @@
     });
   }, { capture: true, passive: true });
 
-  // A link off the site pauses the session at once, rather than after the reconnect window.
-  document.addEventListener('click', (event) => {
+  // A followed link off the site pauses the session at once, rather than after the reconnect
+  // window. The click only notes where it leads (the page may still cancel it, and mail or
+  // phone links open elsewhere); the page actually going away confirms it.
+  let leavingFor = null;
+  window.addEventListener('click', (event) => {
+    leavingFor = null;
     if (!session || event.defaultPrevented) return;
     const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
-    if (!link || (link.target && link.target !== '_self')) return;
+    if (!link || link.hasAttribute('download') || (link.target && link.target !== '_self')) return;
     let target;
     try { target = new URL(link.href, location.href); } catch (_) { return; }
-    if (origins.includes(target.origin)) return;
-    send({ type: 'leaving', href: target.href });
-    if (state === 'active') {
-      setState('paused');
-      emit('session-paused', {});
-    }
-  }, true);
+    if (!/^https?:$/.test(target.protocol) || origins.includes(target.origin)) return;
+    leavingFor = { href: target.href, at: Date.now() };
+  });
 
   // Leaving the page closes the connection even when the browser keeps the page in its
   // back-forward cache; coming back from that cache resumes.
   window.addEventListener('pagehide', () => {
+    if (leavingFor && Date.now() - leavingFor.at < 10000) {
+      send({ type: 'leaving', href: leavingFor.href });
+      if (state === 'active') {
+        setState('paused');
+        emit('session-paused', {});
+      }
+    }
+    leavingFor = null;
     const ws = socket;
     socket = null;
     stopRecorder();

@@ -44,7 +44,7 @@ pub fn chromium_flags() -> Vec<&'static str> {
         "password-store=basic",
         "use-mock-keychain",
         "remote-debugging-port=0",
-        "disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,PreloadTopChromeWebUI,LocalNetworkAccessChecks,Translate,MediaRouter,OptimizationHints",
+        "disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,PreloadTopChromeWebUI,Translate,MediaRouter,OptimizationHints",
     ]
 }
 

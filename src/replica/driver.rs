@@ -23,6 +23,7 @@ const PING_EVERY: Duration = Duration::from_secs(3);
 pub fn spawn(browser: Arc<ReplicaBrowser>, session: String, reports: mpsc::Sender<ReplicaReport>) -> ReplicaHandle {
     let (commands, rx) = mpsc::channel(QUEUE);
     let (frames_tx, frames) = watch::channel(None);
+    let (streaming, streaming_rx) = watch::channel(false);
     let driver = Driver {
         browser,
         session,
@@ -33,8 +34,8 @@ pub fn spawn(browser: Arc<ReplicaBrowser>, session: String, reports: mpsc::Sende
         placed: None,
         streaming: false,
     };
-    tokio::spawn(driver.run(rx));
-    ReplicaHandle { commands, frames }
+    tokio::spawn(driver.run(rx, streaming_rx));
+    ReplicaHandle { commands, streaming, frames }
 }
 
 struct Driver {
@@ -52,7 +53,7 @@ struct Driver {
 }
 
 impl Driver {
-    async fn run(mut self, mut commands: mpsc::Receiver<ReplicaCommand>) {
+    async fn run(mut self, mut commands: mpsc::Receiver<ReplicaCommand>, mut streaming: watch::Receiver<bool>) {
         let (faults_tx, mut faults) = mpsc::channel::<String>(4);
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -63,6 +64,10 @@ impl Driver {
                     None => break,
                 },
                 Some(reason) = faults.recv() => self.rebuild(reason, &faults_tx).await,
+                Ok(()) = streaming.changed() => {
+                    let on = *streaming.borrow_and_update();
+                    self.stream(on, &faults_tx).await;
+                }
                 _ = ping.tick() => {
                     let hung = match &self.page {
                         Some(page) => page.ping().await.err(),
@@ -112,14 +117,22 @@ impl Driver {
                 Some(page) => page.hover(x, y).await,
                 None => Ok(()),
             },
-            ReplicaCommand::Stream(on) => {
-                self.streaming = on;
-                match self.page.as_mut() {
-                    Some(page) if on => page.start_stream().await,
-                    Some(page) => page.stop_stream().await,
-                    None => Ok(()),
-                }
-            }
+        };
+        if let Err(e) = outcome {
+            self.rebuild(e.to_string(), faults).await;
+        }
+    }
+
+    /// Starts or stops rendering frames for an agent.
+    async fn stream(&mut self, on: bool, faults: &mpsc::Sender<String>) {
+        if self.streaming == on {
+            return;
+        }
+        self.streaming = on;
+        let outcome = match self.page.as_mut() {
+            Some(page) if on => page.start_stream().await,
+            Some(page) => page.stop_stream().await,
+            None => Ok(()),
         };
         if let Err(e) = outcome {
             self.rebuild(e.to_string(), faults).await;

@@ -35,8 +35,6 @@ pub enum ReplicaCommand {
     Events(String),
     /// The customer's pointer is here: `:hover` styles (menus that open on hover) follow it.
     Hover { x: f64, y: f64 },
-    /// Start (true) or stop (false) rendering frames for an agent.
-    Stream(bool),
 }
 
 /// What a replica tells its session.
@@ -51,10 +49,13 @@ pub enum ReplicaReport {
 }
 
 /// A session's way to its replica. Dropping every sender closes the page.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ReplicaHandle {
     /// Orders to the replica's task.
     pub commands: mpsc::Sender<ReplicaCommand>,
+    /// Whether an agent is watching, so frames are rendered. A `watch`, so the session never
+    /// waits on a replica that is busy with a long queue of events.
+    pub streaming: watch::Sender<bool>,
     /// The newest frame; a slow agent skips the ones it missed.
     pub frames: watch::Receiver<Option<Frame>>,
 }

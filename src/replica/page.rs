@@ -42,10 +42,18 @@ async fn bounded<T>(
     what: &'static str,
     fut: impl std::future::Future<Output = Result<T, chromiumoxide::error::CdpError>>,
 ) -> Result<T, ReplicaError> {
-    match tokio::time::timeout(CALL_TIMEOUT, fut).await {
+    bounded_by(CALL_TIMEOUT, what, fut).await
+}
+
+async fn bounded_by<T>(
+    limit: Duration,
+    what: &'static str,
+    fut: impl std::future::Future<Output = Result<T, chromiumoxide::error::CdpError>>,
+) -> Result<T, ReplicaError> {
+    match tokio::time::timeout(limit, fut).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(ReplicaError::Cdp { what, cause: e.to_string() }),
-        Err(_) => Err(ReplicaError::Timeout { what, seconds: CALL_TIMEOUT.as_secs() }),
+        Err(_) => Err(ReplicaError::Timeout { what, seconds: limit.as_secs() }),
     }
 }
 
@@ -89,6 +97,17 @@ impl ReplicaPage {
                 else => return,
             };
             let _ = faults.send(reason).await;
+        }));
+
+        // Frames, while a screencast runs: acknowledge each at once so Chromium keeps sending,
+        // and publish it as the newest.
+        let mut screencast = bounded("Page.screencastFrame", page.event_listener::<EventScreencastFrame>()).await?;
+        let (frames, seq, ack_page) = (self.frames.clone(), self.seq.clone(), page.clone());
+        self.tasks.push(tokio::spawn(async move {
+            while let Some(event) = screencast.next().await {
+                let _ = ack_page.execute(ScreencastFrameAckParams::new(event.session_id)).await;
+                publish(&frames, &seq, event.data.as_ref());
+            }
         }));
 
         // Every document this page asks for is answered by us: the main frame gets the shell,
@@ -141,9 +160,13 @@ impl ReplicaPage {
     }
 
     async fn evaluate(&self, expression: String) -> Result<serde_json::Value, ReplicaError> {
+        self.evaluate_within(CALL_TIMEOUT, expression).await
+    }
+
+    async fn evaluate_within(&self, limit: Duration, expression: String) -> Result<serde_json::Value, ReplicaError> {
         let mut params = EvaluateParams::new(expression);
         params.return_by_value = Some(true);
-        let result = bounded("Runtime.evaluate", self.inner.page.execute(params)).await?.result;
+        let result = bounded_by(limit, "Runtime.evaluate", self.inner.page.execute(params)).await?.result;
         if let Some(ex) = result.exception_details {
             let text = ex.exception.and_then(|o| o.description).unwrap_or(ex.text);
             return Err(ReplicaError::Script(text));
@@ -154,16 +177,15 @@ impl ReplicaPage {
     /// Fails when the page does not answer within two seconds: a renderer stuck in a loop
     /// answers nothing, and an idle one answers in well under a millisecond.
     pub async fn ping(&self) -> Result<(), ReplicaError> {
-        const PING_TIMEOUT: Duration = Duration::from_secs(2);
-        match tokio::time::timeout(PING_TIMEOUT, self.evaluate("1".to_string())).await {
-            Ok(answer) => answer.map(|_| ()),
-            Err(_) => Err(ReplicaError::Timeout { what: "Runtime.evaluate (ping)", seconds: PING_TIMEOUT.as_secs() }),
-        }
+        self.evaluate_within(Duration::from_secs(2), "1".to_string()).await.map(|_| ())
     }
 
-    /// Replays a validated JSON array of rrweb events.
+    /// Replays a validated JSON array of rrweb events. A big snapshot gets longer than the
+    /// usual call timeout (a second per megabyte more), so a slow machine is not taken for a
+    /// hung page.
     pub async fn apply(&self, events_json: &str) -> Result<(), ReplicaError> {
-        self.evaluate(format!("window.__replica.add({events_json})")).await.map(|_| ())
+        let limit = CALL_TIMEOUT + Duration::from_secs((events_json.len() / 1_000_000) as u64);
+        self.evaluate_within(limit, format!("window.__replica.add({events_json})")).await.map(|_| ())
     }
 
     /// Applies `:hover` styles under the customer's pointer.
@@ -179,18 +201,8 @@ impl ReplicaPage {
         bounded("Emulation.setDeviceMetricsOverride", self.inner.page.execute(params)).await.map(|_| ())
     }
 
-    /// Sends a keyframe now, then streams a frame on every change, acknowledging each so
-    /// Chromium keeps sending.
+    /// Sends a keyframe now, then a frame on every change (see [`ReplicaPage::place`]).
     pub async fn start_stream(&mut self) -> Result<(), ReplicaError> {
-        let page = self.inner.page.clone();
-        let mut events = bounded("Page.screencastFrame", page.event_listener::<EventScreencastFrame>()).await?;
-        let (frames, seq) = (self.frames.clone(), self.seq.clone());
-        self.tasks.push(tokio::spawn(async move {
-            while let Some(event) = events.next().await {
-                let _ = page.execute(ScreencastFrameAckParams::new(event.session_id)).await;
-                publish(&frames, &seq, event.data.as_ref());
-            }
-        }));
         self.keyframe().await?;
         let params = StartScreencastParams::builder().format(StartScreencastFormat::Png).every_nth_frame(1).build();
         bounded("Page.startScreencast", self.inner.page.execute(params)).await.map(|_| ())

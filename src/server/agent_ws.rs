@@ -1,34 +1,42 @@
 //! `/ws/agent`: the agent view's channel. The reader joins a session and passes pointer moves,
 //! clicks and requests to it; the writer sends the session's messages and the newest frame.
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use futures::stream::SplitSink;
-use futures::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, watch};
+use std::net::SocketAddr;
+use std::time::Instant;
 
-use super::{AppError, AppState};
-use crate::replica::Frame;
-use crate::session::{id::is_session_id, FromAgentConn, Lookup, SessionHandle, CLIENT_QUEUE};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use tokio::sync::watch;
+
+use super::{connection, AppError, AppState};
+use crate::session::{id::is_session_id, AgentAttached, ClientLink, FromAgentConn, Lookup, SessionHandle};
 use crate::wire::{self, ErrorCode, FromAgent, Point, ToAgent};
+
+/// Failed joins one connection may make before it is closed.
+const FAILURES_PER_CONNECTION: u32 = 5;
 
 pub async fn upgrade(
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     State(state): State<AppState>,
 ) -> Response {
     let Ok(ws) = ws else { return AppError::NotWebSocket.into_response() };
-    ws.max_message_size(1024 * 1024).on_upgrade(move |socket| serve(socket, state))
+    ws.max_message_size(1024 * 1024).on_upgrade(move |socket| serve(socket, state, peer))
 }
 
-async fn serve(socket: WebSocket, state: AppState) {
+async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr) {
     let (sink, mut stream) = socket.split();
-    let (tx, rx) = mpsc::channel::<ToAgent>(CLIENT_QUEUE);
-    let (frames_tx, frames_rx) = watch::channel::<Option<watch::Receiver<Option<Frame>>>>(None);
-    let writer = tokio::spawn(write(sink, rx, frames_rx));
+    let (link, rx, pointer) = ClientLink::<ToAgent>::new();
+    let (done_tx, mut done) = watch::channel(false);
+    let (frames_tx, frames) = watch::channel(None);
+    let writer = tokio::spawn(connection::write(sink, rx, pointer, frames, done_tx));
+    let tx = link.messages.clone();
 
     let mut joined: Option<(SessionHandle, u64)> = None;
-    while let Some(Ok(message)) = stream.next().await {
+    let mut failures = 0;
+    while let Some(message) = connection::next(&mut stream, &mut done).await {
         let text = match message {
             Message::Text(text) => text,
             Message::Binary(_) => {
@@ -38,26 +46,29 @@ async fn serve(socket: WebSocket, state: AppState) {
                 });
                 continue;
             }
-            Message::Close(_) => break,
-            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Close(_) | Message::Ping(_) | Message::Pong(_) => continue,
         };
         let message = match wire::parse::<FromAgent>(&text) {
             Ok(m) => m,
             Err((code, message)) => {
-                tracing::warn!(?code, %message, "bad agent message");
+                tracing::warn!(%peer, ?code, %message, "bad agent message");
                 let _ = tx.try_send(ToAgent::Error { code, message });
                 continue;
             }
         };
         match (message, &joined) {
-            (FromAgent::Join { session }, None) => match join(&state, &session, &tx).await {
-                Ok((handle, conn, frames)) => {
-                    let _ = frames_tx.send(Some(frames));
-                    joined = Some((handle, conn));
+            (FromAgent::Join { session }, None) => match join(&state, peer, &session, &link).await {
+                Ok((handle, attached)) => {
+                    let _ = frames_tx.send(Some(attached.frames));
+                    joined = Some((handle, attached.conn));
                 }
                 Err((code, message)) => {
-                    tracing::info!(?code, "join refused");
+                    failures += 1;
                     let _ = tx.send(ToAgent::JoinFailed { code, message }).await;
+                    if failures >= FAILURES_PER_CONNECTION {
+                        tracing::warn!(%peer, "closing an agent connection after {failures} failed joins");
+                        break;
+                    }
                 }
             },
             (FromAgent::Join { .. }, Some(_)) => {
@@ -79,20 +90,39 @@ async fn serve(socket: WebSocket, state: AppState) {
                     tx.try_send(ToAgent::Error { code: ErrorCode::Unexpected, message: "join a session first".into() });
             }
         }
-        if tx.is_closed() {
-            break;
-        }
     }
     if let Some((handle, conn)) = joined {
         handle.agent(conn, FromAgentConn::Gone).await;
     }
-    drop(tx);
+    drop((tx, link));
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), writer).await;
 }
 
-type Joined = (SessionHandle, u64, watch::Receiver<Option<Frame>>);
+async fn join(
+    state: &AppState,
+    peer: SocketAddr,
+    session: &str,
+    link: &ClientLink<ToAgent>,
+) -> Result<(SessionHandle, AgentAttached), (ErrorCode, String)> {
+    if !state.join_limit.allows(peer.ip(), Instant::now()) {
+        tracing::warn!(%peer, "join refused: too many failed joins from this address");
+        return Err((ErrorCode::TooManyAttempts, "Too many attempts; wait a minute and try again.".into()));
+    }
+    let result = lookup_and_join(state, session, link).await;
+    if let Err((code, _)) = &result {
+        tracing::info!(%peer, ?code, "join refused");
+        if matches!(code, ErrorCode::NoSuchSession | ErrorCode::SessionEnded) {
+            state.join_limit.failed(peer.ip(), Instant::now());
+        }
+    }
+    result
+}
 
-async fn join(state: &AppState, session: &str, tx: &mpsc::Sender<ToAgent>) -> Result<Joined, (ErrorCode, String)> {
+async fn lookup_and_join(
+    state: &AppState,
+    session: &str,
+    link: &ClientLink<ToAgent>,
+) -> Result<(SessionHandle, AgentAttached), (ErrorCode, String)> {
     let session = session.trim().replace([' ', '-'], "");
     let no_such = || (ErrorCode::NoSuchSession, "There is no co-browse session with this ID.".to_string());
     if !is_session_id(&session) {
@@ -103,62 +133,12 @@ async fn join(state: &AppState, session: &str, tx: &mpsc::Sender<ToAgent>) -> Re
         Lookup::Ended => return Err((ErrorCode::SessionEnded, "This co-browse session has ended.".into())),
         Lookup::Unknown => return Err(no_such()),
     };
-    match handle.join_agent(tx.clone()).await {
-        Ok(attached) => {
-            let _ = tx.send(attached.joined).await;
-            Ok((handle, attached.conn, attached.frames))
-        }
+    match handle.join_agent(link.clone()).await {
+        Ok(attached) => Ok((handle, attached)),
         Err(ErrorCode::AgentPresent) => {
             Err((ErrorCode::AgentPresent, "Another agent is already in this session.".into()))
         }
         Err(ErrorCode::SessionEnded) => Err((ErrorCode::SessionEnded, "This co-browse session has ended.".into())),
         Err(code) => Err((code, "The session could not be joined.".into())),
     }
-}
-
-/// Sends queued messages and, once joined, every new frame; a slow agent skips to the newest.
-async fn write(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut rx: mpsc::Receiver<ToAgent>,
-    mut session_frames: watch::Receiver<Option<watch::Receiver<Option<Frame>>>>,
-) {
-    let mut frames: Option<watch::Receiver<Option<Frame>>> = None;
-    loop {
-        let next_frame = async {
-            match frames.as_mut() {
-                Some(f) => f.changed().await.is_ok(),
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            biased;
-            message = rx.recv() => match message {
-                Some(message) => {
-                    if sink.send(Message::Text(wire::to_text(&message).into())).await.is_err() {
-                        return;
-                    }
-                }
-                None => break,
-            },
-            Ok(()) = session_frames.changed() => {
-                frames = session_frames.borrow_and_update().clone();
-                if let Some(f) = frames.as_mut() {
-                    f.mark_changed();
-                }
-            }
-            alive = next_frame => {
-                if !alive {
-                    frames = None;
-                    continue;
-                }
-                let frame = frames.as_mut().and_then(|f| f.borrow_and_update().clone());
-                if let Some(frame) = frame {
-                    if sink.send(Message::Binary(frame.png)).await.is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    }
-    let _ = sink.send(Message::Close(None)).await;
 }

@@ -1,5 +1,5 @@
 //! `/ws/customer`: the snippet's channel. The page's `Origin` header picks the profile; a reader
-//! task feeds the session and the replica, a writer task sends the session's messages.
+//! feeds the session and the replica, a writer task sends the session's messages.
 
 use std::sync::Arc;
 
@@ -7,13 +7,13 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use futures::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use futures::StreamExt;
+use tokio::sync::{mpsc, watch};
 
-use super::{AppError, AppState};
+use super::{connection, AppError, AppState};
 use crate::profile::{origin_of, Profile};
 use crate::replica::ReplicaCommand;
-use crate::session::{self, FromCustomerConn, SessionHandle, CLIENT_QUEUE};
+use crate::session::{self, ClientLink, FromCustomerConn, SessionHandle};
 use crate::wire::{self, ErrorCode, FromCustomer, Point, ToCustomer};
 
 pub async fn upgrade(
@@ -27,31 +27,36 @@ pub async fn upgrade(
         return AppError::OriginNotAllowed(origin).into_response();
     };
     let Ok(ws) = ws else { return AppError::NotWebSocket.into_response() };
-    ws.max_message_size(wire::MAX_EVENTS_MESSAGE + 1024).on_upgrade(move |socket| serve(socket, state, profile, origin))
+    // A browser sends each message as one frame, so the frame limit is the message limit.
+    let limit = wire::MAX_EVENTS_MESSAGE + 1024;
+    ws.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| serve(socket, state, profile, origin))
+}
+
+/// The session this connection is attached to.
+struct Attached {
+    handle: SessionHandle,
+    conn: u64,
+    replica: mpsc::Sender<ReplicaCommand>,
 }
 
 async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin: String) {
-    let (mut sink, mut stream) = socket.split();
-    let (tx, mut rx) = mpsc::channel::<ToCustomer>(CLIENT_QUEUE);
-    let writer = tokio::spawn(async move {
-        while let Some(message) = rx.recv().await {
-            if sink.send(Message::Text(wire::to_text(&message).into())).await.is_err() {
-                return;
-            }
-        }
-        let _ = sink.send(Message::Close(None)).await;
-    });
+    let (sink, mut stream) = socket.split();
+    let (link, rx, pointer) = ClientLink::<ToCustomer>::new();
+    let (done_tx, mut done) = watch::channel(false);
+    let (_no_frames, frames) = watch::channel(None);
+    let writer = tokio::spawn(connection::write(sink, rx, pointer, frames, done_tx));
+    let tx = link.messages.clone();
 
-    let mut attached: Option<(SessionHandle, u64, mpsc::Sender<ReplicaCommand>)> = None;
-    while let Some(Ok(message)) = stream.next().await {
+    let mut attached: Option<Attached> = None;
+    while let Some(message) = connection::next(&mut stream, &mut done).await {
         let error = match (message, &attached) {
             (Message::Text(text), None) => match wire::parse::<FromCustomer>(&text) {
                 Ok(FromCustomer::Start) => {
                     let handle = session::create(&state.registry, &state.browser, profile.clone(), state.timings);
-                    attach(handle, &tx, &mut attached).await
+                    attach(handle, &link, &mut attached).await
                 }
                 Ok(FromCustomer::Resume { token }) => match state.registry.by_token(&token) {
-                    Some(handle) => attach(handle, &tx, &mut attached).await,
+                    Some(handle) => attach(handle, &link, &mut attached).await,
                     None => {
                         let message = "This co-browse session is over.".to_string();
                         let _ = tx.send(ToCustomer::Gone { code: ErrorCode::NoSuchSession, message }).await;
@@ -61,13 +66,13 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                 Ok(_) => Some((ErrorCode::Unexpected, "start or resume a session first".to_string())),
                 Err(e) => Some(e),
             },
-            (Message::Text(text), Some((handle, conn, replica))) => match wire::parse::<FromCustomer>(&text) {
-                Ok(message) => on_message(message, handle, *conn, replica, &origin).await,
+            (Message::Text(text), Some(a)) => match wire::parse::<FromCustomer>(&text) {
+                Ok(message) => on_message(message, a, &origin).await,
                 Err(e) => Some(e),
             },
-            (Message::Binary(bytes), Some((_, _, replica))) => match wire::validate_events(&bytes) {
+            (Message::Binary(bytes), Some(a)) => match wire::validate_events(&bytes) {
                 Ok(json) => {
-                    let _ = replica.send(ReplicaCommand::Events(json.to_string())).await;
+                    let _ = a.replica.send(ReplicaCommand::Events(json.to_string())).await;
                     None
                 }
                 Err(e) => Some(e),
@@ -75,45 +80,39 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
             (Message::Binary(_), None) => {
                 Some((ErrorCode::Unexpected, "events before the session started".to_string()))
             }
-            (Message::Close(_), _) => break,
-            (Message::Ping(_) | Message::Pong(_), _) => None,
+            (Message::Close(_) | Message::Ping(_) | Message::Pong(_), _) => None,
         };
         if let Some((code, message)) = error {
             tracing::warn!(%origin, ?code, %message, "bad customer message");
             let _ = tx.try_send(ToCustomer::Error { code, message });
         }
     }
-    if let Some((handle, conn, _)) = attached {
-        handle.customer(conn, FromCustomerConn::Gone).await;
+    if let Some(a) = attached {
+        a.handle.customer(a.conn, FromCustomerConn::Gone).await;
     }
-    drop(tx);
+    drop((tx, link));
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), writer).await;
 }
 
 async fn attach(
     handle: SessionHandle,
-    tx: &mpsc::Sender<ToCustomer>,
-    attached: &mut Option<(SessionHandle, u64, mpsc::Sender<ReplicaCommand>)>,
+    link: &ClientLink<ToCustomer>,
+    attached: &mut Option<Attached>,
 ) -> Option<(ErrorCode, String)> {
-    match handle.attach_customer(tx.clone()).await {
+    match handle.attach_customer(link.clone()).await {
         Ok(a) => {
-            *attached = Some((handle, a.conn, a.replica));
+            *attached = Some(Attached { handle, conn: a.conn, replica: a.replica });
             None
         }
         Err(code) => {
-            let _ = tx.send(ToCustomer::Gone { code, message: "This co-browse session is over.".into() }).await;
+            let _ =
+                link.messages.send(ToCustomer::Gone { code, message: "This co-browse session is over.".into() }).await;
             None
         }
     }
 }
 
-async fn on_message(
-    message: FromCustomer,
-    handle: &SessionHandle,
-    conn: u64,
-    replica: &mpsc::Sender<ReplicaCommand>,
-    origin: &str,
-) -> Option<(ErrorCode, String)> {
+async fn on_message(message: FromCustomer, a: &Attached, origin: &str) -> Option<(ErrorCode, String)> {
     match message {
         FromCustomer::Page { href, width, height } => {
             // The replica goes where the connection's own origin says, whatever the page claims.
@@ -121,23 +120,24 @@ async fn on_message(
                 return Some((ErrorCode::WrongOrigin, format!("page {href} is not on {origin}")));
             }
             let (width, height) = clamp(width, height);
-            let _ = replica.send(ReplicaCommand::Place { url: href, width, height }).await;
-            handle.customer(conn, FromCustomerConn::Viewport { width, height }).await;
+            let _ = a.replica.send(ReplicaCommand::Place { url: href, width, height }).await;
+            a.handle.customer(a.conn, FromCustomerConn::Viewport { width, height }).await;
         }
         FromCustomer::Viewport { width, height } => {
             let (width, height) = clamp(width, height);
-            let _ = replica.send(ReplicaCommand::Viewport { width, height }).await;
-            handle.customer(conn, FromCustomerConn::Viewport { width, height }).await;
+            let _ = a.replica.send(ReplicaCommand::Viewport { width, height }).await;
+            a.handle.customer(a.conn, FromCustomerConn::Viewport { width, height }).await;
         }
         FromCustomer::Pointer { x, y } => {
-            // Hover styles are a nicety: when the replica is busy, a pointer move is dropped.
-            if x.is_finite() && y.is_finite() {
-                let _ = replica.try_send(ReplicaCommand::Hover { x, y });
+            if !x.is_finite() || !y.is_finite() {
+                return Some((ErrorCode::Malformed, "pointer coordinates must be numbers".to_string()));
             }
-            handle.customer(conn, FromCustomerConn::Pointer(Point { x, y })).await
+            // Hover styles are a nicety: when the replica is busy, a pointer move is dropped.
+            let _ = a.replica.try_send(ReplicaCommand::Hover { x, y });
+            a.handle.customer(a.conn, FromCustomerConn::Pointer(Point { x, y })).await
         }
-        FromCustomer::Leaving { .. } => handle.customer(conn, FromCustomerConn::LeavingSite).await,
-        FromCustomer::End => handle.customer(conn, FromCustomerConn::End).await,
+        FromCustomer::Leaving { .. } => a.handle.customer(a.conn, FromCustomerConn::LeavingSite).await,
+        FromCustomer::End => a.handle.customer(a.conn, FromCustomerConn::End).await,
         FromCustomer::Start | FromCustomer::Resume { .. } => {
             return Some((ErrorCode::Unexpected, "this connection already has a session".to_string()))
         }

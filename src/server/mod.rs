@@ -1,8 +1,10 @@
 //! The HTTP server: router, shared state, and the run loop that tests call on a port-0 listener.
 
 mod agent_ws;
+mod connection;
 mod customer_ws;
 mod error;
+pub mod join_limit;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -31,12 +33,20 @@ pub struct AppState {
     pub browser: Arc<ReplicaBrowser>,
     /// Session timings from the settings.
     pub timings: Timings,
+    /// Failed joins by source address.
+    pub join_limit: Arc<join_limit::JoinLimit>,
 }
 
 impl AppState {
     /// State for a server with these profiles, this Chromium and these timings.
     pub fn new(profiles: Profiles, browser: Arc<ReplicaBrowser>, timings: Timings) -> AppState {
-        AppState { registry: Arc::new(Registry::default()), profiles: Arc::new(profiles), browser, timings }
+        AppState {
+            registry: Arc::new(Registry::default()),
+            profiles: Arc::new(profiles),
+            browser,
+            timings,
+            join_limit: Arc::default(),
+        }
     }
 }
 
@@ -82,7 +92,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let registry = state.registry.clone();
     let browser = state.browser.clone();
-    let app = router(state);
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -8,10 +8,10 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::lifecycle::{Effect, Input, Notice, Presence, State, Timer};
-use super::{AgentAttached, Command, CustomerAttached, FromAgentConn, FromCustomerConn, Registry, Timings};
+use super::{AgentAttached, ClientLink, Command, CustomerAttached, FromAgentConn, FromCustomerConn, Registry, Timings};
 use crate::profile::Profile;
-use crate::replica::{ReplicaCommand, ReplicaHandle, ReplicaReport};
-use crate::wire::{EndedBy, ErrorCode, ToAgent, ToCustomer};
+use crate::replica::{ReplicaHandle, ReplicaReport};
+use crate::wire::{EndedBy, ErrorCode, Point, ToAgent, ToCustomer};
 
 /// Everything a new actor starts from.
 pub struct Setup {
@@ -23,10 +23,10 @@ pub struct Setup {
     pub replica: ReplicaHandle,
 }
 
-/// One attached client: its connection number and its writer's queue.
+/// One attached client: its connection number and the way to its writer.
 struct Link<T> {
     conn: u64,
-    tx: mpsc::Sender<T>,
+    link: ClientLink<T>,
 }
 
 pub struct Actor {
@@ -80,18 +80,17 @@ impl Actor {
 
     async fn handle(&mut self, command: Command) {
         match command {
-            Command::AttachCustomer { tx, reply } => {
-                let _ = reply.send(self.attach_customer(tx));
+            Command::AttachCustomer { link, reply } => {
+                let _ = reply.send(self.attach_customer(link));
             }
-            Command::JoinAgent { tx, reply } => {
-                let answer = self.join_agent(tx).await;
-                let _ = reply.send(answer);
+            Command::JoinAgent { link, reply } => {
+                let _ = reply.send(self.join_agent(link));
             }
             Command::Customer { conn, message } if self.customer.as_ref().is_some_and(|c| c.conn == conn) => {
-                self.on_customer(message).await
+                self.on_customer(message)
             }
             Command::Agent { conn, message } if self.agent.as_ref().is_some_and(|a| a.conn == conn) => {
-                self.on_agent(message).await
+                self.on_agent(message)
             }
             // From a connection that has since been replaced: a page that already unloaded.
             Command::Customer { .. } | Command::Agent { .. } => {}
@@ -99,7 +98,7 @@ impl Actor {
         }
     }
 
-    fn attach_customer(&mut self, tx: mpsc::Sender<ToCustomer>) -> Result<CustomerAttached, ErrorCode> {
+    fn attach_customer(&mut self, link: ClientLink<ToCustomer>) -> Result<CustomerAttached, ErrorCode> {
         if let State::Ended { .. } = self.state {
             return Err(ErrorCode::SessionEnded);
         }
@@ -116,43 +115,48 @@ impl Actor {
             state: self.state.public(),
             mode: self.state.mode(),
         };
-        let _ = tx.try_send(started);
+        let _ = link.messages.try_send(started);
         // The newest page takes over. An older one still connected is a duplicated tab (a page
         // that unloaded has already closed): tell it, so the two do not take turns.
-        if let Some(old) = self.customer.replace(Link { conn, tx }) {
-            let _ = old.tx.try_send(ToCustomer::Superseded);
+        if let Some(old) = self.customer.replace(Link { conn, link }) {
+            let _ = old.link.messages.try_send(ToCustomer::Superseded);
         }
         self.apply(effects);
         Ok(CustomerAttached { conn, replica: self.setup.replica.commands.clone() })
     }
 
-    async fn join_agent(&mut self, tx: mpsc::Sender<ToAgent>) -> Result<AgentAttached, ErrorCode> {
+    fn join_agent(&mut self, link: ClientLink<ToAgent>) -> Result<AgentAttached, ErrorCode> {
         let (state, effects) = self.state.step(Input::AgentJoined).map_err(|r| r.code())?;
         self.next_conn += 1;
         let conn = self.next_conn;
-        self.agent = Some(Link { conn, tx });
         self.state = state;
-        self.apply(effects);
-        self.replica(ReplicaCommand::Stream(true)).await;
-        tracing::info!(session = %self.setup.id, "agent joined");
-        let joined = ToAgent::Joined {
+        // `joined` goes first, so that notices the transition brings (paused) follow it.
+        let _ = link.messages.try_send(ToAgent::Joined {
             session: self.setup.id.clone(),
             width: self.viewport.0,
             height: self.viewport.1,
             state: self.state.public(),
             mode: self.state.mode(),
             write_mode_allowed: false,
-        };
-        Ok(AgentAttached { conn, joined, frames: self.setup.replica.frames.clone() })
+        });
+        self.agent = Some(Link { conn, link });
+        self.apply(effects);
+        self.setup.replica.streaming.send_replace(true);
+        tracing::info!(session = %self.setup.id, "agent joined");
+        Ok(AgentAttached { conn, frames: self.setup.replica.frames.clone() })
     }
 
-    async fn on_customer(&mut self, message: FromCustomerConn) {
+    fn on_customer(&mut self, message: FromCustomerConn) {
         match message {
             FromCustomerConn::Viewport { width, height } => {
                 self.viewport = (width, height);
                 self.tell_agent(ToAgent::Viewport { width, height });
             }
-            FromCustomerConn::Pointer(p) => self.tell_agent(ToAgent::CustomerPointer { x: p.x, y: p.y }),
+            FromCustomerConn::Pointer(p) => {
+                if let Some(agent) = &self.agent {
+                    agent.link.pointer.send_replace(Some(p));
+                }
+            }
             FromCustomerConn::LeavingSite => self.input(Input::CustomerLeftSite),
             FromCustomerConn::End => self.input(Input::End(EndedBy::Customer)),
             FromCustomerConn::Gone => {
@@ -162,13 +166,14 @@ impl Actor {
         }
     }
 
-    async fn on_agent(&mut self, message: FromAgentConn) {
+    fn on_agent(&mut self, message: FromAgentConn) {
         let customer_here = matches!(self.state, State::Active { customer: Presence::Connected, .. });
         match message {
-            FromAgentConn::Pointer(p) if customer_here => {
-                self.tell_customer(ToCustomer::AgentPointer { x: p.x, y: p.y })
+            FromAgentConn::Pointer(p) if customer_here => self.point_for_customer(p),
+            FromAgentConn::Click(p) if customer_here => {
+                self.point_for_customer(p);
+                self.tell_customer(ToCustomer::AgentClick { x: p.x, y: p.y });
             }
-            FromAgentConn::Click(p) if customer_here => self.tell_customer(ToCustomer::AgentClick { x: p.x, y: p.y }),
             FromAgentConn::Pointer(_) | FromAgentConn::Click(_) => {}
             FromAgentConn::RequestWriteMode => {
                 tracing::warn!(session = %self.setup.id, "refused a write-mode request: write mode is not offered by this server");
@@ -182,7 +187,7 @@ impl Actor {
             FromAgentConn::End => self.input(Input::End(EndedBy::Agent)),
             FromAgentConn::Gone => {
                 self.agent = None;
-                self.replica(ReplicaCommand::Stream(false)).await;
+                self.setup.replica.streaming.send_replace(false);
                 self.input(Input::AgentLeft);
                 tracing::info!(session = %self.setup.id, "agent left");
             }
@@ -250,22 +255,25 @@ impl Actor {
         }
     }
 
-    async fn replica(&self, command: ReplicaCommand) {
-        let _ = self.setup.replica.commands.send(command).await;
+    fn point_for_customer(&self, p: Point) {
+        if let Some(customer) = &self.customer {
+            customer.link.pointer.send_replace(Some(p));
+        }
     }
 
+    // A full queue means the client stopped reading; its connection will time out.
     fn tell_agent(&self, message: ToAgent) {
         if let Some(agent) = &self.agent {
-            if agent.tx.try_send(message).is_err() {
-                tracing::debug!(session = %self.setup.id, "agent queue full; message dropped");
+            if agent.link.messages.try_send(message).is_err() {
+                tracing::warn!(session = %self.setup.id, "agent is not reading; a message was dropped");
             }
         }
     }
 
     fn tell_customer(&self, message: ToCustomer) {
         if let Some(customer) = &self.customer {
-            if customer.tx.try_send(message).is_err() {
-                tracing::debug!(session = %self.setup.id, "customer queue full; message dropped");
+            if customer.link.messages.try_send(message).is_err() {
+                tracing::warn!(session = %self.setup.id, "customer is not reading; a message was dropped");
             }
         }
     }

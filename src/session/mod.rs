@@ -18,8 +18,34 @@ pub use registry::{Lookup, Registry};
 
 /// Commands waiting for a session actor.
 const COMMAND_QUEUE: usize = 64;
-/// Messages waiting for one client's writer; pointer moves beyond this are dropped.
+/// Messages waiting for one client's writer. Pointer moves do not queue (see [`ClientLink`]),
+/// so only a client that stopped reading fills this.
 pub const CLIENT_QUEUE: usize = 64;
+
+/// How a session reaches one client's writer task.
+#[derive(Debug)]
+pub struct ClientLink<T> {
+    /// Notices and answers, in order.
+    pub messages: mpsc::Sender<T>,
+    /// The other side's pointer: only the newest position matters, so a moving mouse can
+    /// never crowd out a notice such as "ended".
+    pub pointer: Arc<watch::Sender<Option<Point>>>,
+}
+
+impl<T> Clone for ClientLink<T> {
+    fn clone(&self) -> Self {
+        ClientLink { messages: self.messages.clone(), pointer: self.pointer.clone() }
+    }
+}
+
+impl<T> ClientLink<T> {
+    /// A link and the receiving ends its writer task needs.
+    pub fn new() -> (ClientLink<T>, mpsc::Receiver<T>, watch::Receiver<Option<Point>>) {
+        let (messages, rx) = mpsc::channel(CLIENT_QUEUE);
+        let (pointer, pointer_rx) = watch::channel(None);
+        (ClientLink { messages, pointer: Arc::new(pointer) }, rx, pointer_rx)
+    }
+}
 
 /// A session's timings, from the settings.
 #[derive(Debug, Clone, Copy)]
@@ -45,11 +71,9 @@ pub struct CustomerAttached {
     pub replica: mpsc::Sender<ReplicaCommand>,
 }
 
-/// What an agent connection gets when it joins.
+/// What an agent connection gets when it joins (the `joined` message is already queued).
 pub struct AgentAttached {
     pub conn: u64,
-    /// The `joined` message to send first.
-    pub joined: ToAgent,
     /// The replica's newest frame.
     pub frames: watch::Receiver<Option<Frame>>,
 }
@@ -76,24 +100,24 @@ pub enum FromAgentConn {
 }
 
 enum Command {
-    AttachCustomer { tx: mpsc::Sender<ToCustomer>, reply: oneshot::Sender<Result<CustomerAttached, ErrorCode>> },
+    AttachCustomer { link: ClientLink<ToCustomer>, reply: oneshot::Sender<Result<CustomerAttached, ErrorCode>> },
     Customer { conn: u64, message: FromCustomerConn },
-    JoinAgent { tx: mpsc::Sender<ToAgent>, reply: oneshot::Sender<Result<AgentAttached, ErrorCode>> },
+    JoinAgent { link: ClientLink<ToAgent>, reply: oneshot::Sender<Result<AgentAttached, ErrorCode>> },
     Agent { conn: u64, message: FromAgentConn },
     Shutdown,
 }
 
 impl SessionHandle {
     /// Attaches a customer connection (new session or a page load resuming one).
-    pub async fn attach_customer(&self, tx: mpsc::Sender<ToCustomer>) -> Result<CustomerAttached, ErrorCode> {
+    pub async fn attach_customer(&self, link: ClientLink<ToCustomer>) -> Result<CustomerAttached, ErrorCode> {
         let (reply, answer) = oneshot::channel();
-        self.ask(Command::AttachCustomer { tx, reply }, answer).await
+        self.ask(Command::AttachCustomer { link, reply }, answer).await
     }
 
     /// Joins an agent connection.
-    pub async fn join_agent(&self, tx: mpsc::Sender<ToAgent>) -> Result<AgentAttached, ErrorCode> {
+    pub async fn join_agent(&self, link: ClientLink<ToAgent>) -> Result<AgentAttached, ErrorCode> {
         let (reply, answer) = oneshot::channel();
-        self.ask(Command::JoinAgent { tx, reply }, answer).await
+        self.ask(Command::JoinAgent { link, reply }, answer).await
     }
 
     /// Passes on a customer message; a session that has ended ignores it.

@@ -19,7 +19,7 @@
     unavailable: 'Die Seite des Kunden kann gerade nicht angezeigt werden; beim nächsten Seitenwechsel wird es erneut versucht.',
     ended: { customer: 'Der Kunde hat die Sitzung beendet.', agent: 'Sie haben die Sitzung beendet.', timeout: 'Die Sitzung ist abgelaufen.', interaction: 'Die Interaktion wurde beendet; die Sitzung ist vorbei.', server: 'Der Server hat die Sitzung beendet.' },
     lost: 'Die Verbindung zum Server ist unterbrochen.',
-    codes: { no_such_session: 'Es gibt keine Sitzung mit dieser ID.', session_ended: 'Diese Sitzung wurde beendet.', agent_present: 'Ein anderer Mitarbeiter ist bereits in dieser Sitzung.', pointer_mode: 'Zeigermodus: Sie können nur zeigen.', write_mode_unavailable: 'Der Schreibmodus ist nicht verfügbar.' },
+    codes: { too_many_attempts: 'Zu viele Versuche; bitte warten Sie eine Minute.', no_such_session: 'Es gibt keine Sitzung mit dieser ID.', session_ended: 'Diese Sitzung wurde beendet.', agent_present: 'Ein anderer Mitarbeiter ist bereits in dieser Sitzung.', pointer_mode: 'Zeigermodus: Sie können nur zeigen.', write_mode_unavailable: 'Der Schreibmodus ist nicht verfügbar.' },
   } : {
     title: 'Co-browse',
     sessionId: 'Session ID',
@@ -36,7 +36,7 @@
     unavailable: 'The customer’s page cannot be shown right now; it is tried again when they open another page.',
     ended: { customer: 'The customer ended the session.', agent: 'You ended the session.', timeout: 'The session timed out.', interaction: 'The interaction ended, and with it the session.', server: 'The server ended the session.' },
     lost: 'The connection to the server was lost.',
-    codes: { no_such_session: 'There is no session with this ID.', session_ended: 'This session has ended.', agent_present: 'Another agent is already in this session.', pointer_mode: 'Pointer mode: you can only point.', write_mode_unavailable: 'Write mode is not available.' },
+    codes: { too_many_attempts: 'Too many attempts; wait a minute and try again.', no_such_session: 'There is no session with this ID.', session_ended: 'This session has ended.', agent_present: 'Another agent is already in this session.', pointer_mode: 'Pointer mode: you can only point.', write_mode_unavailable: 'Write mode is not available.' },
   };
 
   const $ = (id) => document.getElementById(id);

@@ -1,0 +1,102 @@
+//! What every client connection shares: the writer task (messages, the other side's pointer,
+//! frames, keep-alive pings) and a reader that gives up on a silent peer.
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, watch};
+
+use crate::replica::Frame;
+use crate::wire::{self, Outgoing, Point};
+
+/// The writer pings this often, so a live peer always has something to answer.
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// A peer silent this long (not even a pong) is gone: a half-open connection.
+const IDLE_LIMIT: Duration = Duration::from_secs(60);
+
+/// Where a joined agent's frames come from (none for customers, none before joining).
+pub type FrameSource = watch::Receiver<Option<watch::Receiver<Option<Frame>>>>;
+
+/// Writes to one client until its queue closes or a final message (such as `ended`) went out,
+/// then closes the socket. Sends `done` when it stops, so the reader stops too.
+pub async fn write<T: Outgoing>(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut messages: mpsc::Receiver<T>,
+    mut pointer: watch::Receiver<Option<Point>>,
+    mut frame_source: FrameSource,
+    done: watch::Sender<bool>,
+) {
+    let mut frames: Option<watch::Receiver<Option<Frame>>> = None;
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    loop {
+        let next_frame = async {
+            match frames.as_mut() {
+                Some(f) => f.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        let sent = tokio::select! {
+            biased;
+            message = messages.recv() => match message {
+                Some(message) => {
+                    let last = message.is_final();
+                    let sent = sink.send(Message::Text(wire::to_text(&message).into())).await;
+                    if last {
+                        break;
+                    }
+                    sent
+                }
+                None => break,
+            },
+            Ok(()) = pointer.changed() => {
+                let at = *pointer.borrow_and_update();
+                match at {
+                    Some(at) => sink.send(Message::Text(wire::to_text(&T::pointer(at)).into())).await,
+                    None => Ok(()),
+                }
+            }
+            Ok(()) = frame_source.changed() => {
+                frames = frame_source.borrow_and_update().clone();
+                if let Some(f) = frames.as_mut() {
+                    f.mark_changed();
+                }
+                Ok(())
+            }
+            alive = next_frame => {
+                let frame = if alive { frames.as_mut().and_then(|f| f.borrow_and_update().clone()) } else {
+                    frames = None;
+                    None
+                };
+                match frame {
+                    Some(frame) => sink.send(Message::Binary(frame.png)).await,
+                    None => Ok(()),
+                }
+            }
+            _ = ping.tick() => sink.send(Message::Ping(Default::default())).await,
+        };
+        if sent.is_err() {
+            break;
+        }
+    }
+    let _ = sink.send(Message::Close(None)).await;
+    let _ = done.send(true);
+}
+
+/// The next message from the peer, or `None` when it closed, went silent, or the writer
+/// finished (the session ended).
+pub async fn next(stream: &mut SplitStream<WebSocket>, writer_done: &mut watch::Receiver<bool>) -> Option<Message> {
+    tokio::select! {
+        received = tokio::time::timeout(IDLE_LIMIT, stream.next()) => match received {
+            Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) => None,
+            Ok(Some(Ok(message))) => Some(message),
+            Err(_) => {
+                tracing::info!("closing a connection silent for {} s", IDLE_LIMIT.as_secs());
+                None
+            }
+        },
+        _ = writer_done.wait_for(|done| *done) => None,
+    }
+}

@@ -1,0 +1,67 @@
+//! Limits failed joins per source address, so session IDs cannot be found by guessing.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Failed joins allowed per address within [`WINDOW`].
+pub const MAX_FAILURES: usize = 10;
+/// The sliding window failures are counted in.
+pub const WINDOW: Duration = Duration::from_secs(60);
+
+/// Recent failed joins by source address.
+#[derive(Default)]
+pub struct JoinLimit {
+    failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+}
+
+impl JoinLimit {
+    /// Whether `addr` may try to join now.
+    pub fn allows(&self, addr: IpAddr, now: Instant) -> bool {
+        let mut failures = self.failures.lock().unwrap();
+        match failures.get_mut(&addr) {
+            Some(times) => {
+                forget_old(times, now);
+                times.len() < MAX_FAILURES
+            }
+            None => true,
+        }
+    }
+
+    /// Counts a failed join from `addr`.
+    pub fn failed(&self, addr: IpAddr, now: Instant) {
+        let mut failures = self.failures.lock().unwrap();
+        // Keep the map small: addresses whose failures all aged out are dropped.
+        failures.retain(|_, times| {
+            forget_old(times, now);
+            !times.is_empty()
+        });
+        failures.entry(addr).or_default().push_back(now);
+    }
+}
+
+fn forget_old(times: &mut VecDeque<Instant>, now: Instant) {
+    while times.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+        times.pop_front();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_failures_a_minute_then_refused_until_they_age_out() {
+        let limit = JoinLimit::default();
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let start = Instant::now();
+        for i in 0..MAX_FAILURES {
+            assert!(limit.allows(a, start), "attempt {i}");
+            limit.failed(a, start + Duration::from_secs(i as u64));
+        }
+        assert!(!limit.allows(a, start + Duration::from_secs(30)));
+        assert!(limit.allows(b, start + Duration::from_secs(30)), "other addresses are not affected");
+        assert!(limit.allows(a, start + WINDOW + Duration::from_secs(1)), "the oldest failure aged out");
+    }
+}
