@@ -65,6 +65,12 @@ async fn both_see_each_others_pointer_and_agent_clicks_show_a_red_circle() {
     let scene = Scene::new("/", timings()).await;
     let (customer, agent) = (&scene.customer, &scene.agent);
 
+    // While a session is live, Cobrowse.start() from a page script returns it, never a second.
+    let started = customer.eval("Cobrowse.start()").await;
+    assert_eq!(started, serde_json::json!({ "id": scene.id, "startMessage": format!("{{start:{}}}", scene.id) }));
+    assert_eq!(customer.eval("Cobrowse.state").await, "active");
+    assert_eq!(scene.server.state.registry.len(), 1);
+
     // The agent clicks at (300, 200) of the customer screen.
     let origin = agent
         .eval("(() => { const r = document.getElementById('screen').getBoundingClientRect(); return [r.x, r.y]; })()")

@@ -55,3 +55,27 @@ async fn crafted_actions_change_nothing_in_pointer_mode() {
     agent.close().await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_scripts_cannot_press_the_widgets_buttons() {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start(timings()).await;
+    let customer = Person::launch("customer").await;
+    customer.goto(&format!("{}/", server.demo)).await;
+    customer.wait_for("widget", "!!document.querySelector('cobrowse-widget')").await;
+
+    // A synthetic click on "Co-browse" starts nothing.
+    customer.eval(&format!("{WIDGET}.querySelector('button.start').click()")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(customer.eval("Cobrowse.state").await, "idle");
+    assert!(server.state.registry.is_empty());
+
+    // A person's click does; then a synthetic click on "End session" ends nothing.
+    start_session(&customer).await;
+    customer.eval(&format!("{WIDGET}.querySelector('button.end').click()")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(customer.eval("Cobrowse.state").await, "waiting");
+    assert_eq!(server.state.registry.len(), 1);
+    customer.close().await;
+    server.stop().await;
+}
