@@ -1,5 +1,6 @@
-//! Pointer mode is enforced by the server: crafted agent messages asking for clicks, keys or
-//! navigation are refused and change nothing on the customer's page.
+//! What must never happen: an agent acting in pointer mode (crafted messages asking for clicks,
+//! keys or navigation are refused by the server and change nothing), a page script pressing
+//! the widget's buttons, a password value leaving the customer's browser.
 
 mod support;
 
@@ -77,5 +78,32 @@ async fn page_scripts_cannot_press_the_widgets_buttons() {
     assert_eq!(customer.eval("Cobrowse.state").await, "waiting");
     assert_eq!(server.state.registry.len(), 1);
     customer.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_values_never_leave_the_customers_browser() {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start(timings()).await;
+    let customer = Person::launch("customer").await;
+    let agent = Person::launch("agent").await;
+    // Record every byte the page sends over WebSockets.
+    use chromiumoxide::cdp::browser_protocol::page::AddScriptToEvaluateOnNewDocumentParams;
+    let hook = "window.__sent = []; const send = WebSocket.prototype.send; WebSocket.prototype.send = function (data) { window.__sent.push(typeof data === 'string' ? data : new TextDecoder().decode(data)); return send.call(this, data); };";
+    customer.page.execute(AddScriptToEvaluateOnNewDocumentParams::new(hook)).await.unwrap();
+    customer.goto(&format!("{}/switch.html", server.demo)).await;
+    customer.eval("document.getElementById('password').value = 'preset-Secret-1'").await;
+    let id = start_session(&customer).await;
+    join(&agent, &server.server, &id).await;
+    customer.click_element("document.getElementById('password')").await;
+    customer.type_text("typed-Secret-2").await;
+    customer.click_element("document.getElementById('name')").await;
+    customer.type_text("Visible Name").await;
+    // The name reaching the agent shows the recorder ran after the password was typed.
+    customer.wait_for("name sent", "window.__sent.some((m) => m.includes('Visible Name'))").await;
+    let leaked = customer.eval("window.__sent.filter((m) => m.includes('Secret')).length").await;
+    assert_eq!(leaked, 0, "a password value was sent");
+    customer.close().await;
+    agent.close().await;
     server.stop().await;
 }
