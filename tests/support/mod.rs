@@ -45,6 +45,8 @@ pub struct TestServer {
     pub demo: String,
     /// The same demo pages on an origin no profile lists.
     pub outside: String,
+    /// The pages of `tests/fixtures/` (listed in the profile).
+    pub fixtures: String,
     pub state: AppState,
     stop: tokio::sync::watch::Sender<bool>,
     _profiles: TempDir,
@@ -65,6 +67,33 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Serves `tests/fixtures/` under `/fixtures/`, with `{{COBROWSE}}` replaced by the server.
+async fn serve_fixtures(listener: TcpListener, cobrowse: String) {
+    use axum::http::{header, StatusCode, Uri};
+    use axum::response::IntoResponse;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let app = axum::Router::new().fallback(move |uri: Uri| {
+        let (dir, cobrowse) = (dir.clone(), cobrowse.clone());
+        async move {
+            let name = uri.path().trim_start_matches("/fixtures/");
+            if name.contains("..") || name.contains('/') {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            let kind = match name.rsplit('.').next() {
+                Some("css") => "text/css",
+                Some("svg") => "image/svg+xml",
+                Some("js") => "text/javascript",
+                _ => "text/html; charset=utf-8",
+            };
+            ([(header::CONTENT_TYPE, kind)], text.replace("{{COBROWSE}}", &cobrowse)).into_response()
+        }
+    });
+    let _ = axum::serve(listener, app).await;
 }
 
 pub fn timings() -> Timings {
@@ -92,11 +121,17 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let demo = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let outside = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let fixtures = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let fixtures_url = format!("http://{}", fixtures.local_addr().unwrap());
         let server = format!("http://{}", listener.local_addr().unwrap());
         let demo_url = format!("http://{}", demo.local_addr().unwrap());
         let outside_url = format!("http://{}", outside.local_addr().unwrap());
         let profiles = TempDir::new("profiles");
-        std::fs::write(profiles.0.join("demo.toml"), format!("[site]\norigins = [\"{demo_url}\"]\n")).unwrap();
+        std::fs::write(
+            profiles.0.join("demo.toml"),
+            format!("[site]\norigins = [\"{demo_url}\", \"{fixtures_url}\"]\n"),
+        )
+        .unwrap();
         let state = AppState::new(
             Profiles::load(&profiles.0).unwrap(),
             Arc::new(ReplicaBrowser::new(replica_chromium)),
@@ -112,7 +147,16 @@ impl TestServer {
         tokio::spawn(cobrowse::run(listener, stopped(), state.clone()));
         tokio::spawn(cobrowse::demo::serve(demo, server.clone(), stopped()));
         tokio::spawn(cobrowse::demo::serve(outside, server.clone(), stopped()));
-        TestServer { server, demo: demo_url, outside: outside_url, state, stop, _profiles: profiles }
+        tokio::spawn(serve_fixtures(fixtures, server.clone()));
+        TestServer {
+            server,
+            demo: demo_url,
+            outside: outside_url,
+            fixtures: fixtures_url,
+            state,
+            stop,
+            _profiles: profiles,
+        }
     }
 
     pub async fn stop(self) {
