@@ -38,6 +38,10 @@ async fn the_agent_sees_the_customers_page_typing_and_scrolling() {
         .unwrap();
     }
     assert!(ratio >= 0.99, "the typed name shows in only {ratio:.3} of the field's pixels");
+    // A screenshot of the "Customer screen" element is the customer's screenshot.
+    let element = element_screenshot(agent, "document.getElementById('screen')").await;
+    let ratio = images_match(agent, &customer.screenshot().await, &element, PAGE_AREA).await;
+    assert!(ratio >= 0.99, "the Customer screen element matches only {ratio:.3}");
     let unchanged = match_ratio(agent, &before, field).await;
     assert!(unchanged < 0.99, "the agent's field looks as it did before typing ({unchanged:.3})");
 
@@ -53,7 +57,7 @@ async fn the_agent_sees_the_customers_page_typing_and_scrolling() {
 
     // An agent panel smaller than the customer's window scrolls; the screen keeps its size.
     agent.set_window(600, 400).await;
-    let scrolls = agent.eval("(() => { const v = document.getElementById('viewport'); return v.scrollWidth > v.clientWidth && v.scrollHeight > v.clientHeight; })()").await;
+    let scrolls = agent.eval("(() => { const v = document.scrollingElement; return v.scrollWidth > v.clientWidth && v.scrollHeight > v.clientHeight; })()").await;
     assert_eq!(scrolls, true);
     assert_eq!(agent.eval("document.getElementById('screen').getBoundingClientRect().width").await, 800);
     scene.finish().await;

@@ -325,6 +325,50 @@ pub async fn agent_status(agent: &Tab) -> String {
     agent.eval("document.getElementById('status').textContent").await.as_str().unwrap_or("").to_string()
 }
 
+/// A screenshot (data URL) of the element `js` evaluates to, as a screenshot tool takes one:
+/// whatever is drawn over it included, even where it lies beyond the window.
+pub async fn element_screenshot(tab: &Tab, js: &str) -> String {
+    let rect = tab
+        .eval(&format!("(() => {{ const r = {js}.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, r.height]; }})()"))
+        .await;
+    let r: [f64; 4] = serde_json::from_value(rect).unwrap();
+    let clip = chromiumoxide::cdp::browser_protocol::page::Viewport {
+        x: r[0],
+        y: r[1],
+        width: r[2],
+        height: r[3],
+        scale: 1.0,
+    };
+    let params = CaptureScreenshotParams::builder()
+        .format(CaptureScreenshotFormat::Png)
+        .clip(clip)
+        .capture_beyond_viewport(true)
+        .build();
+    let shot = bounded("element screenshot", tab.page.execute(params)).await.unwrap();
+    let data: String = shot.result.data.into();
+    format!("data:image/png;base64,{data}")
+}
+
+/// Fraction of pixels in `rect` (x, y, w, h) that match between two PNG data URLs, computed in
+/// `tab`'s page.
+pub async fn images_match(tab: &Tab, a: &str, b: &str, rect: [f64; 4]) -> f64 {
+    let js = format!(
+        "(async () => {{
+            const load = async (src) => {{ const img = new Image(); img.src = src; await img.decode(); const c = document.createElement('canvas'); c.width = img.width; c.height = img.height; const cx = c.getContext('2d'); cx.drawImage(img, 0, 0); return cx; }};
+            const [x, y, w, h] = {rect:?}.map(Math.round);
+            const a = (await load({a:?})).getImageData(x, y, w, h).data;
+            const b = (await load({b:?})).getImageData(x, y, w, h).data;
+            let same = 0;
+            for (let i = 0; i < a.length; i += 4) {{
+                const d = Math.max(Math.abs(a[i] - b[i]), Math.abs(a[i + 1] - b[i + 1]), Math.abs(a[i + 2] - b[i + 2]));
+                if (d <= 8) same++;
+            }}
+            return same / (a.length / 4);
+        }})()"
+    );
+    tab.eval(&js).await.as_f64().unwrap()
+}
+
 /// Fraction of pixels in `rect` (x, y, w, h) of the agent's "Customer screen" that match
 /// `screenshot` (a data URL of the customer's viewport) within a small tolerance.
 pub async fn match_ratio(agent: &Tab, screenshot: &str, rect: [f64; 4]) -> f64 {
