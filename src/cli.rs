@@ -107,7 +107,8 @@ async fn serve(settings: Settings) -> ExitCode {
             grace: settings.grace,
             reconnect_window: settings.reconnect_window,
         },
-    );
+    )
+    .with_max_sessions(settings.max_sessions);
     let browser = state.browser.clone();
     tokio::spawn(async move {
         if let Err(e) = browser.start().await {

@@ -27,6 +27,8 @@ pub struct Settings {
     /// How long a customer may be disconnected (a page load) before the agent sees a pause
     /// (`--reconnect-window`, `COBROWSE_RECONNECT_WINDOW`).
     pub reconnect_window: Duration,
+    /// Live sessions at most; each holds a Chromium context (`--max-sessions`, `COBROWSE_MAX_SESSIONS`).
+    pub max_sessions: usize,
 }
 
 /// A setting that could not be understood; names the flag and the value.
@@ -104,6 +106,12 @@ pub const SPECS: &[SettingSpec] = &[
         default: "3s",
         help: "a customer gone longer than this (not a page load) pauses the session",
     },
+    SettingSpec {
+        flag: "--max-sessions",
+        env: "COBROWSE_MAX_SESSIONS",
+        default: "100",
+        help: "live sessions at most (each holds a Chromium context)",
+    },
 ];
 
 impl Settings {
@@ -158,6 +166,14 @@ impl Settings {
             waiting_ttl: duration("COBROWSE_WAITING_TTL")?,
             grace: duration("COBROWSE_GRACE")?,
             reconnect_window: duration("COBROWSE_RECONNECT_WINDOW")?,
+            max_sessions: {
+                let v = value("COBROWSE_MAX_SESSIONS");
+                v.parse().ok().filter(|n| *n > 0).ok_or(SettingsError::Invalid {
+                    name: "COBROWSE_MAX_SESSIONS",
+                    value: v,
+                    what: "positive number",
+                })?
+            },
         })
     }
 }
@@ -195,6 +211,7 @@ mod tests {
         assert_eq!(s.chromium, PathBuf::from("/usr/bin/chromium"));
         assert_eq!(s.waiting_ttl, Duration::from_secs(600));
         assert_eq!(s.grace, Duration::from_secs(120));
+        assert_eq!(s.max_sessions, 100);
     }
 
     #[test]
@@ -216,6 +233,7 @@ mod tests {
         let err = parse(&[], &[("COBROWSE_GRACE", "soon")]).unwrap_err().to_string();
         assert!(err.contains("COBROWSE_GRACE"), "{err}");
         assert!(matches!(parse(&["--colour"], &[]), Err(SettingsError::Unknown(_))));
+        assert!(parse(&["--max-sessions", "0"], &[]).unwrap_err().to_string().contains("COBROWSE_MAX_SESSIONS"));
         assert!(matches!(parse(&["--listen"], &[]), Err(SettingsError::MissingValue(_))));
     }
 

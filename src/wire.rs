@@ -251,6 +251,8 @@ pub enum ErrorCode {
     WrongOrigin,
     /// Too many failed joins from this address; try again in a minute.
     TooManyAttempts,
+    /// The server is at its limit of live sessions.
+    ServerBusy,
 }
 
 /// Parses a text message, or says why it cannot.

@@ -216,7 +216,7 @@ async fn a_hung_replica_is_replaced_and_other_sessions_keep_streaming() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_working_chromium_the_agent_is_told_and_the_session_survives() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start_with(timings(), "/nonexistent/chromium".into()).await;
+    let server = TestServer::start_with(timings(), "/nonexistent/chromium".into(), |state| state).await;
     let customer = Person::launch("customer").await;
     let agent = Person::launch("agent").await;
     customer.goto(&format!("{}/", server.demo)).await;
@@ -300,5 +300,23 @@ async fn when_a_session_ends_the_server_closes_both_connections() {
     assert!(server.state.registry.is_empty());
     customer.close().await;
     agent.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_at_its_session_limit_turns_new_customers_away_politely() {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start_with(timings(), chromium(), |state| state.with_max_sessions(1)).await;
+    let customer = Person::launch("customer").await;
+    customer.goto(&format!("{}/", server.demo)).await;
+    start_session(&customer).await;
+    let second = customer.new_tab().await;
+    second.goto(&format!("{}/", server.demo)).await;
+    second.wait_for("widget", "!!document.querySelector('cobrowse-widget')").await;
+    let refused = second.eval("Cobrowse.start().then(() => 'started', (e) => e.message)").await;
+    assert_eq!(refused, "Co-browse is busy right now; please try again later.");
+    assert_eq!(second.eval("Cobrowse.state").await, "idle");
+    assert_eq!(server.state.registry.len(), 1);
+    customer.close().await;
     server.stop().await;
 }

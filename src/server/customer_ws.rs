@@ -51,6 +51,12 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
     while let Some(message) = connection::next(&mut stream, &mut done).await {
         let error = match (message, &attached) {
             (Message::Text(text), None) => match wire::parse::<FromCustomer>(&text) {
+                Ok(FromCustomer::Start) if state.registry.len() >= state.max_sessions => {
+                    tracing::warn!(%origin, max = state.max_sessions, "refused a new session: the server is at its limit");
+                    let message = "Co-browse is busy right now; please try again later.".to_string();
+                    let _ = tx.send(ToCustomer::Gone { code: ErrorCode::ServerBusy, message }).await;
+                    None
+                }
                 Ok(FromCustomer::Start) => {
                     let handle = session::create(&state.registry, &state.browser, profile.clone(), state.timings);
                     attach(handle, &link, &mut attached).await

@@ -35,6 +35,8 @@ pub struct AppState {
     pub timings: Timings,
     /// Failed joins by source address.
     pub join_limit: Arc<join_limit::JoinLimit>,
+    /// Live sessions at most.
+    pub max_sessions: usize,
 }
 
 impl AppState {
@@ -46,7 +48,13 @@ impl AppState {
             browser,
             timings,
             join_limit: Arc::default(),
+            max_sessions: 100,
         }
+    }
+
+    /// The same state with a different cap on live sessions.
+    pub fn with_max_sessions(self, max_sessions: usize) -> AppState {
+        AppState { max_sessions, ..self }
     }
 }
 

@@ -106,13 +106,18 @@ pub fn timings() -> Timings {
 
 impl TestServer {
     pub async fn start(timings: Timings) -> TestServer {
-        let server = TestServer::start_with(timings, chromium()).await;
+        let server = TestServer::start_with(timings, chromium(), |state| state).await;
         server.state.browser.start().await.expect("the replica Chromium starts");
         server
     }
 
-    /// A server whose replicas use `replica_chromium` (which need not work).
-    pub async fn start_with(timings: Timings, replica_chromium: PathBuf) -> TestServer {
+    /// A server whose replicas use `replica_chromium` (which need not work), with its state
+    /// adjusted by `configure`.
+    pub async fn start_with(
+        timings: Timings,
+        replica_chromium: PathBuf,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> TestServer {
         // RUST_LOG=cobrowse=debug shows the server's side of a failing test.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -132,11 +137,11 @@ impl TestServer {
             format!("[site]\norigins = [\"{demo_url}\", \"{fixtures_url}\"]\n"),
         )
         .unwrap();
-        let state = AppState::new(
+        let state = configure(AppState::new(
             Profiles::load(&profiles.0).unwrap(),
             Arc::new(ReplicaBrowser::new(replica_chromium)),
             timings,
-        );
+        ));
         let (stop, rx) = tokio::sync::watch::channel(false);
         let stopped = move || {
             let mut rx = rx.clone();
@@ -416,11 +421,6 @@ pub async fn wait_for_match(customer: &Tab, agent: &Tab, rect: [f64; 4], at_leas
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// Encodes bytes as base64 (for fixtures).
-pub fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// Browser tests share two cores: one at a time.
