@@ -77,7 +77,8 @@ pub async fn launch_chromium(chromium: &Path, profile_dir: &Path) -> Result<(Bro
             }
         }
         flag.store(false, Ordering::SeqCst);
-        tracing::warn!("chromium event loop ended");
+        // Expected at shutdown; after a crash, the next page to open relaunches it (and says so).
+        tracing::info!("chromium exited");
     });
     // Headless Chromium opens a default tab that costs memory and nothing else.
     if let Ok(targets) = browser.execute(GetTargetsParams::default()).await {
