@@ -9,11 +9,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_ids_second_agents_and_malformed_messages_are_refused_without_harm() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start(timings()).await;
-    let customer = Person::launch("customer").await;
-    let agent = Person::launch("agent").await;
-    capture_sockets(&agent).await;
-    capture_sockets(&customer).await;
+    let cast = Cast::new(timings()).await;
+    let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
+    capture_sockets(agent).await;
+    capture_sockets(customer).await;
 
     // A wrong ID: the agent view says there is no such session.
     agent.goto(&format!("{}/agent/?session=000000000", server.server)).await;
@@ -32,17 +31,17 @@ async fn wrong_ids_second_agents_and_malformed_messages_are_refused_without_harm
         .await;
 
     customer.goto(&format!("{}/switch.html", server.demo)).await;
-    let id = start_session(&customer).await;
-    join(&agent, &server.server, &id).await;
+    let id = start_session(customer).await;
+    join(agent, &server.server, &id).await;
 
     // Malformed and oversized messages get an error back; the session goes on.
-    agent_sends(&agent, "this is not json").await;
-    agent_receives(&agent, "error", Some("malformed")).await;
-    agent_sends(&agent, r#"{"type":"teleport"}"#).await;
-    agent_sends(&agent, &format!(r#"{{"type":"pointer","x":1,"y":2,"pad":"{}"}}"#, "x".repeat(20_000))).await;
-    agent_receives(&agent, "error", Some("too_large")).await;
-    agent_sends(&agent, r#"{"type":"join","session":"123456789"}"#).await;
-    agent_receives(&agent, "error", Some("unexpected")).await;
+    agent_sends(agent, "this is not json").await;
+    agent_receives(agent, "error", Some("malformed")).await;
+    agent_sends(agent, r#"{"type":"teleport"}"#).await;
+    agent_sends(agent, &format!(r#"{{"type":"pointer","x":1,"y":2,"pad":"{}"}}"#, "x".repeat(20_000))).await;
+    agent_receives(agent, "error", Some("too_large")).await;
+    agent_sends(agent, r#"{"type":"join","session":"123456789"}"#).await;
+    agent_receives(agent, "error", Some("unexpected")).await;
 
     // A second agent is refused with a clear message; the first keeps the session.
     let second = agent
@@ -71,16 +70,14 @@ async fn wrong_ids_second_agents_and_malformed_messages_are_refused_without_harm
             "(window.__received || []).some((m) => m.type === 'error' && m.code === 'unexpected')",
         )
         .await;
-    let frames_before = frames(&agent).await;
+    let frames_before = frames(agent).await;
     customer.click_element("document.getElementById('address')").await;
     customer.type_text("1 Harbour Row").await;
-    wait_for_frame_after(&agent, frames_before).await;
-    let ratio = wait_for_match(&customer, &agent, [0.0, 0.0, 480.0, 600.0], 0.99).await;
+    wait_for_frame_after(agent, frames_before).await;
+    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 600.0], 0.99).await;
     assert!(ratio >= 0.99, "after bad messages the agent's view matches only {ratio:.3}");
 
-    customer.close().await;
-    agent.close().await;
-    server.stop().await;
+    cast.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -216,11 +213,10 @@ async fn a_hung_replica_is_replaced_and_other_sessions_keep_streaming() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_working_chromium_the_agent_is_told_and_the_session_survives() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start_with(timings(), "/nonexistent/chromium".into(), |state| state).await;
-    let customer = Person::launch("customer").await;
-    let agent = Person::launch("agent").await;
+    let cast = Cast::on(TestServer::start_with(timings(), "/nonexistent/chromium".into(), |state| state).await).await;
+    let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
     customer.goto(&format!("{}/", server.demo)).await;
-    let id = start_session(&customer).await;
+    let id = start_session(customer).await;
     agent.goto(&format!("{}/agent/?session={id}", server.server)).await;
     agent
         .wait_for(
@@ -232,9 +228,7 @@ async fn without_a_working_chromium_the_agent_is_told_and_the_session_survives()
     assert_eq!(customer.eval("Cobrowse.state").await, "active");
     agent.click_element("document.getElementById('end')").await;
     customer.wait_for("ended", "Cobrowse.state === 'ended'").await;
-    customer.close().await;
-    agent.close().await;
-    server.stop().await;
+    cast.finish().await;
 }
 
 /// JS that opens a raw agent socket and sends `join` for `id`. It resolves with the
@@ -249,11 +243,10 @@ fn raw_agent_join(server: &str, id: &str, until_closed: bool) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guessing_session_ids_is_cut_off_after_ten_failures_a_minute() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start(timings()).await;
-    let customer = Person::launch("customer").await;
-    let agent = Person::launch("agent").await;
+    let cast = Cast::new(timings()).await;
+    let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
     customer.goto(&format!("{}/", server.demo)).await;
-    let id = start_session(&customer).await;
+    let id = start_session(customer).await;
     agent.goto(&format!("{}/agent/", server.server)).await;
 
     // A connection that keeps guessing is closed after five failures; the address is refused
@@ -275,19 +268,16 @@ async fn guessing_session_ids_is_cut_off_after_ten_failures_a_minute() {
         ))
         .await;
     assert!(closed_after.as_u64().unwrap() <= 5, "the connection stayed open after {closed_after} failures");
-    customer.close().await;
-    agent.close().await;
-    server.stop().await;
+    cast.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_a_session_ends_the_server_closes_both_connections() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start(timings()).await;
-    let customer = Person::launch("customer").await;
-    let agent = Person::launch("agent").await;
+    let cast = Cast::new(timings()).await;
+    let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
     customer.goto(&format!("{}/", server.demo)).await;
-    let id = start_session(&customer).await;
+    let id = start_session(customer).await;
     agent.goto(&format!("{}/agent/", server.server)).await;
     // A raw agent connection that would never close by itself.
     agent.eval(&format!("window.__closed = {}; true", raw_agent_join(&server.server, &id, true))).await;
@@ -298,9 +288,7 @@ async fn when_a_session_ends_the_server_closes_both_connections() {
     assert_eq!(got.first().map(String::as_str), Some("joined:"), "{got:?}");
     assert_eq!(got.last().map(String::as_str), Some("ended:"), "{got:?}");
     assert!(server.state.registry.is_empty());
-    customer.close().await;
-    agent.close().await;
-    server.stop().await;
+    cast.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

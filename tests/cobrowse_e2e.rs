@@ -148,14 +148,13 @@ async fn menus_inner_scroll_areas_script_changes_and_resizes_reach_the_agent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_richer_page_images_shadow_dom_iframes_and_editing_reaches_the_agent() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start(timings()).await;
-    let customer = Person::launch("customer").await;
-    let agent = Person::launch("agent").await;
+    let cast = Cast::new(timings()).await;
+    let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
     customer.goto(&format!("{}/fixtures/rich.html", server.fixtures)).await;
-    let id = start_session(&customer).await;
-    join(&agent, &server.server, &id).await;
+    let id = start_session(customer).await;
+    join(agent, &server.server, &id).await;
 
-    let ratio = wait_for_match(&customer, &agent, PAGE_AREA, 0.99).await;
+    let ratio = wait_for_match(customer, agent, PAGE_AREA, 0.99).await;
     assert!(ratio >= 0.99, "rich page: {ratio:.3}");
     // Typing drives the page's own script (a result list); a select and contenteditable change.
     customer.click_element("document.getElementById('search')").await;
@@ -164,13 +163,11 @@ async fn a_richer_page_images_shadow_dom_iframes_and_editing_reaches_the_agent()
     customer.click_element("document.getElementById('editor')").await;
     customer.type_text(" and more").await;
     customer.eval("document.getElementById('card').shadowRoot.getElementById('inner').textContent = 'updated'").await;
-    let ratio = wait_for_match(&customer, &agent, PAGE_AREA, 0.99).await;
+    let ratio = wait_for_match(customer, agent, PAGE_AREA, 0.99).await;
     assert!(ratio >= 0.99, "after typing: {ratio:.3}");
     // Scrolled past the sticky header's start: the header stays, the content moves.
     customer.eval("window.scrollTo(0, 700)").await;
-    let ratio = wait_for_match(&customer, &agent, PAGE_AREA, 0.99).await;
+    let ratio = wait_for_match(customer, agent, PAGE_AREA, 0.99).await;
     assert!(ratio >= 0.99, "after scrolling: {ratio:.3}");
-    customer.close().await;
-    agent.close().await;
-    server.stop().await;
+    cast.finish().await;
 }

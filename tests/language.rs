@@ -16,11 +16,10 @@ async fn speak_german(tab: &Tab) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn german_browsers_get_the_german_ui() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start(timings()).await;
-    let customer = Person::launch("customer").await;
-    let agent = Person::launch("agent").await;
-    speak_german(&customer).await;
-    speak_german(&agent).await;
+    let cast = Cast::new(timings()).await;
+    let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
+    speak_german(customer).await;
+    speak_german(agent).await;
 
     customer.goto(&format!("{}/", server.demo)).await;
     assert_eq!(customer.eval("navigator.language").await, "de-DE");
@@ -29,7 +28,7 @@ async fn german_browsers_get_the_german_ui() {
         customer.eval(&format!("{WIDGET}.querySelector('button.start').textContent")).await,
         "Gemeinsames Browsen"
     );
-    let id = start_session(&customer).await;
+    let id = start_session(customer).await;
     assert_eq!(customer.eval(&format!("{WIDGET}.querySelector('button.end').textContent")).await, "Sitzung beenden");
 
     agent.goto(&format!("{}/agent/", server.server)).await;
@@ -48,7 +47,5 @@ async fn german_browsers_get_the_german_ui() {
         .wait_for("German notice", &format!("{WIDGET}.querySelector('[role=status]').textContent.startsWith('Die Sitzung für gemeinsames Browsen hat begonnen')"))
         .await;
 
-    customer.close().await;
-    agent.close().await;
-    server.stop().await;
+    cast.finish().await;
 }

@@ -80,28 +80,25 @@ async fn unattended_sessions_time_out() {
         grace: Duration::from_millis(1500),
         reconnect_window: Duration::from_millis(300),
     };
-    let server = TestServer::start(timings).await;
-    let customer = Person::launch("customer").await;
-    let agent = Person::launch("agent").await;
+    let cast = Cast::new(timings).await;
+    let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
 
     // No agent joins: the session expires and the customer is told why.
     customer.goto(&format!("{}/", server.demo)).await;
     customer.wait_for("snippet", "!!window.Cobrowse").await;
     customer.eval("window.__ended = null; Cobrowse.on('session-ended', (e) => { window.__ended = e.by; })").await;
-    let id = start_session(&customer).await;
+    let id = start_session(customer).await;
     customer.wait_for("expired", "window.__ended === 'timeout'").await;
     agent.goto(&format!("{}/agent/?session={id}", server.server)).await;
     agent.wait_for("expired ID", "document.getElementById('status').textContent === 'This session has ended.'").await;
 
     // The customer leaves while an agent watches and does not come back within the grace period.
     customer.goto(&format!("{}/", server.demo)).await;
-    let id = start_session(&customer).await;
-    join(&agent, &server.server, &id).await;
+    let id = start_session(customer).await;
+    join(agent, &server.server, &id).await;
     customer.goto(&format!("{}/", server.outside)).await;
     agent.wait_for("paused", "document.getElementById('status').textContent.startsWith('Paused')").await;
     agent.wait_for("grace over", "document.getElementById('status').textContent === 'The session timed out.'").await;
 
-    customer.close().await;
-    agent.close().await;
-    server.stop().await;
+    cast.finish().await;
 }

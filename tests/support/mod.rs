@@ -426,29 +426,57 @@ pub async fn wait_for_match(customer: &Tab, agent: &Tab, rect: [f64; 4], at_leas
 /// Browser tests share two cores: one at a time.
 pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A server, a customer on `path` of the demo site with a session started, and an agent joined.
-pub struct Scene {
+/// A server and two people, a customer and an agent, each in their own browser.
+pub struct Cast {
     pub server: TestServer,
     pub customer: Person,
     pub agent: Person,
-    pub id: String,
 }
 
-impl Scene {
-    pub async fn new(path: &str, timings: Timings) -> Scene {
-        let server = TestServer::start(timings).await;
+impl Cast {
+    pub async fn new(timings: Timings) -> Cast {
+        Cast::on(TestServer::start(timings).await).await
+    }
+
+    /// The two people, for a server started some other way.
+    pub async fn on(server: TestServer) -> Cast {
         let customer = Person::launch("customer").await;
         let agent = Person::launch("agent").await;
-        customer.goto(&format!("{}{path}", server.demo)).await;
-        let id = start_session(&customer).await;
-        join(&agent, &server.server, &id).await;
-        Scene { server, customer, agent, id }
+        Cast { server, customer, agent }
     }
 
     pub async fn finish(self) {
         self.customer.close().await;
         self.agent.close().await;
         self.server.stop().await;
+    }
+}
+
+/// A [`Cast`] with the customer on `path` of the demo site, a session started, and the agent
+/// joined.
+pub struct Scene {
+    pub cast: Cast,
+    pub id: String,
+}
+
+impl std::ops::Deref for Scene {
+    type Target = Cast;
+    fn deref(&self) -> &Cast {
+        &self.cast
+    }
+}
+
+impl Scene {
+    pub async fn new(path: &str, timings: Timings) -> Scene {
+        let cast = Cast::new(timings).await;
+        cast.customer.goto(&format!("{}{path}", cast.server.demo)).await;
+        let id = start_session(&cast.customer).await;
+        join(&cast.agent, &cast.server.server, &id).await;
+        Scene { cast, id }
+    }
+
+    pub async fn finish(self) {
+        self.cast.finish().await;
     }
 }
 
