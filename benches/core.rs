@@ -12,7 +12,7 @@ use support::*;
 
 /// Records, in the agent's page, when each join started and each frame was drawn (wall-clock ms).
 const AGENT_HOOK: &str = "window.__joins = []; window.__draws = []; const now = () => performance.timeOrigin + performance.now();
-const RealWS = window.WebSocket; window.WebSocket = class extends RealWS { constructor(...a) { window.__joins.push(now()); super(...a); } };
+window.__bytes = 0; const RealWS = window.WebSocket; window.WebSocket = class extends RealWS { constructor(...a) { window.__joins.push(now()); super(...a); this.addEventListener('message', (e) => { if (typeof e.data !== 'string') window.__bytes += e.data.byteLength; }); } };
 const draw = CanvasRenderingContext2D.prototype.drawImage; CanvasRenderingContext2D.prototype.drawImage = function (...a) { window.__draws.push(now()); return draw.apply(this, a); };";
 
 fn wall_ms() -> f64 {
@@ -92,10 +92,11 @@ async fn main() {
     customer.click_element("document.getElementById('address')").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut keys = Vec::new();
+    let bytes_before = agent.eval("window.__bytes").await.as_f64().unwrap();
     for i in 0..50 {
         let seen = agent.eval("window.__draws.length").await.as_u64().unwrap();
         let t0 = wall_ms();
-        customer.type_text(if i % 10 == 9 { " " } else { "a" }).await;
+        customer.type_text(if i % 2 == 0 { "a" } else { "b" }).await;
         let drawn = agent
             .wait_for(
                 "frame after keystroke",
@@ -105,6 +106,9 @@ async fn main() {
         keys.push(drawn.as_f64().unwrap() - t0);
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
+
+    let key_bytes = (agent.eval("window.__bytes").await.as_f64().unwrap() - bytes_before) / 50.0;
+    let whole_frame = customer.screenshot().await.len() as f64 * 3.0 / 4.0;
 
     // Memory: the server process and the replica Chromium (all its processes), 1 then 5 sessions.
     let chromium = server.state.browser.pid().await.unwrap();
@@ -137,6 +141,7 @@ async fn main() {
         percentile(keys.clone(), 0.95),
         keys.len()
     );
+    println!("\nbytes to the agent per keystroke: {key_bytes:.0} (one whole 800x600 PNG frame: {whole_frame:.0})");
     println!(
         "\n| sessions | server process (PSS) | replica Chromium (PSS, all processes) | total |\n|---|---|---|---|"
     );

@@ -10,6 +10,7 @@
 //! - [`replica`]: the headless Chromium that rebuilds each customer's page; every raw CDP call
 //!   lives here.
 //! - [`profile`]: browser profiles (`browser-profiles/*.toml`), chosen by the page's origin.
+//! - [`stream`]: frame deltas for each agent (only the tiles that changed).
 //! - [`wire`]: every message exchanged with the customer snippet and the agent view.
 //! - [`demo`]: the small demo company site served beside the server.
 //! - [`assets`]: the web files (snippet, agent view, replica shell) compiled into the binary.
@@ -22,6 +23,7 @@ pub mod replica;
 pub mod server;
 pub mod session;
 pub mod settings;
+pub mod stream;
 pub mod wire;
 
 pub use server::run;

@@ -9,6 +9,7 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, watch};
 
 use crate::replica::Frame;
+use crate::stream::tiles::TileEncoder;
 use crate::wire::{self, Outgoing, Point};
 
 /// The writer pings this often, so a live peer always has something to answer.
@@ -29,6 +30,8 @@ pub async fn write<T: Outgoing>(
     done: watch::Sender<bool>,
 ) {
     let mut frames: Option<watch::Receiver<Option<Frame>>> = None;
+    // What this client's screen shows, so only what changed since is sent.
+    let mut tiles = TileEncoder::default();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     loop {
@@ -60,6 +63,7 @@ pub async fn write<T: Outgoing>(
             }
             Ok(()) = frame_source.changed() => {
                 frames = frame_source.borrow_and_update().clone();
+                tiles = TileEncoder::default();
                 if let Some(f) = frames.as_mut() {
                     f.mark_changed();
                 }
@@ -70,9 +74,13 @@ pub async fn write<T: Outgoing>(
                     frames = None;
                     None
                 };
-                match frame {
-                    Some(frame) => sink.send(Message::Binary(frame.png)).await,
-                    None => Ok(()),
+                match frame.map(|frame| tiles.encode(&frame.png)) {
+                    Some(Ok(Some(delta))) => sink.send(Message::Binary(delta.into())).await,
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "a frame could not be encoded; skipped");
+                        Ok(())
+                    }
+                    Some(Ok(None)) | None => Ok(()),
                 }
             }
             _ = ping.tick() => sink.send(Message::Ping(Default::default())).await,

@@ -75,7 +75,7 @@
     ws.onopen = () => ws.send(JSON.stringify({ type: 'join', session: id }));
     ws.onmessage = (event) => {
       if (socket !== ws) return;
-      if (typeof event.data !== 'string') { drawFrame(event.data); return; }
+      if (typeof event.data !== 'string') { queueFrame(event.data); return; }
       let message;
       try { message = JSON.parse(event.data); } catch (_) { return; }
       onMessage(message);
@@ -95,12 +95,14 @@
         live.hidden = false;
         live.querySelector('.session-label').textContent = `${TEXT.sessionId}: ${sessionId}`;
         stage.hidden = false;
-        if (message.width && message.height) resize(message.width, message.height);
+        // Before the first frame only: resizing clears the canvas, and frames after the first
+        // carry only the tiles that changed. Each frame states its own size.
+        if (!frames && message.width && message.height) resize(message.width, message.height);
         setPaused(message.state === 'paused');
         say(message.state === 'paused' ? TEXT.paused : frames ? TEXT.joined(sessionId) : TEXT.waitingForPage);
         if (message.state !== 'paused') setTimeout(() => { if (sessionId && status.textContent === TEXT.waitingForPage) say(TEXT.joined(sessionId)); }, 1000);
         break;
-      case 'viewport': resize(message.width, message.height); break;
+      case 'viewport': break; // the next frame has the new size
       case 'customer_pointer':
         customerPointer.hidden = false;
         customerPointer.style.transform = `translate(${message.x}px, ${message.y}px)`;
@@ -145,24 +147,38 @@
     }
   }
 
-  // Only the newest frame matters: one decode at a time, and a frame that arrives meanwhile
-  // replaces any other that was waiting.
-  let decoding = false;
-  let waiting = null;
-  function drawFrame(buffer) {
-    if (decoding) { waiting = buffer; return; }
-    decoding = true;
-    createImageBitmap(new Blob([buffer], { type: 'image/png' })).then((bitmap) => {
-      resize(bitmap.width, bitmap.height);
-      context.drawImage(bitmap, 0, 0);
-      bitmap.close();
-      frames += 1;
-      canvas.dataset.frames = String(frames);
-      if (status.textContent === TEXT.waitingForPage) say(TEXT.joined(sessionId));
-    }, (error) => console.warn('cobrowse: undecodable frame', error)).finally(() => {
-      decoding = false;
-      if (waiting) { const next = waiting; waiting = null; drawFrame(next); }
+  // Frames are tile deltas (src/stream/tiles.rs): every one must be drawn, in order, onto
+  // what the ones before drew. A message is `u8 kind = 1, u16 width, u16 height, u16 count`
+  // and per tile `u16 x, u16 y, u16 w, u16 h, u32 length, PNG bytes`.
+  let drawing = Promise.resolve();
+  function queueFrame(buffer) {
+    drawing = drawing.then(() => drawFrame(buffer)).catch((error) => console.warn('cobrowse: undrawable frame', error));
+  }
+
+  async function drawFrame(buffer) {
+    const view = new DataView(buffer);
+    if (view.getUint8(0) !== 1) return;
+    const width = view.getUint16(1);
+    const height = view.getUint16(3);
+    const count = view.getUint16(5);
+    const tiles = [];
+    let at = 7;
+    for (let i = 0; i < count; i++) {
+      const length = view.getUint32(at + 8);
+      const png = new Blob([new Uint8Array(buffer, at + 12, length)], { type: 'image/png' });
+      tiles.push({ x: view.getUint16(at), y: view.getUint16(at + 2), bitmap: createImageBitmap(png) });
+      at += 12 + length;
+    }
+    const bitmaps = await Promise.all(tiles.map((tile) => tile.bitmap));
+    // All tiles of a frame land together, so the agent never sees half an update.
+    resize(width, height);
+    tiles.forEach((tile, i) => {
+      context.drawImage(bitmaps[i], tile.x, tile.y);
+      bitmaps[i].close();
     });
+    frames += 1;
+    canvas.dataset.frames = String(frames);
+    if (status.textContent === TEXT.waitingForPage) say(TEXT.joined(sessionId));
   }
 
   function send(message) {

@@ -1,0 +1,3 @@
+//! Turning the replica's frames into what goes over the wire to one agent.
+
+pub mod tiles;

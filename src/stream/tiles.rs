@@ -1,0 +1,136 @@
+//! Frame deltas for one agent: only the 64×64 tiles that changed since the last frame this
+//! agent received, each a small lossless PNG.
+//!
+//! Message layout (binary WebSocket message, big-endian), mirrored in `web/agent/agent.js`:
+//! `u8 kind = 1, u16 width, u16 height, u16 tiles`, then per tile
+//! `u16 x, u16 y, u16 w, u16 h, u32 length, length bytes of PNG`.
+
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{ImageEncoder, RgbaImage};
+
+/// Tile edge in pixels.
+pub const TILE: u32 = 64;
+/// Kind byte of a tiles message.
+pub const KIND_TILES: u8 = 1;
+/// Beyond this share of changed tiles, the whole frame goes as it came (no re-encoding).
+const WHOLE_FRAME_SHARE: f64 = 0.5;
+
+/// What an encoder could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum TileError {
+    #[error("frame is not a PNG: {0}")]
+    Decode(String),
+    #[error("frame of {0}x{1} pixels is too large")]
+    TooLarge(u32, u32),
+    #[error("tile could not be encoded: {0}")]
+    Encode(String),
+}
+
+/// Remembers the last frame one agent was sent.
+#[derive(Default)]
+pub struct TileEncoder {
+    last: Option<RgbaImage>,
+}
+
+/// One rectangle of a frame and its PNG bytes.
+struct Tile<'a> {
+    x: u32,
+    y: u32,
+    w: u32,
+    h: u32,
+    png: std::borrow::Cow<'a, [u8]>,
+}
+
+impl TileEncoder {
+    /// The message that brings this agent from the last frame it got to `png`, or `None` when
+    /// nothing changed.
+    pub fn encode(&mut self, png: &[u8]) -> Result<Option<Vec<u8>>, TileError> {
+        let frame = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+            .map_err(|e| TileError::Decode(e.to_string()))?
+            .into_rgba8();
+        let (width, height) = frame.dimensions();
+        if width > u16::MAX as u32 || height > u16::MAX as u32 {
+            return Err(TileError::TooLarge(width, height));
+        }
+        let whole =
+            |png: &[u8]| vec![Tile { x: 0, y: 0, w: width, h: height, png: std::borrow::Cow::Owned(png.to_vec()) }];
+        let tiles = match &self.last {
+            Some(last) if last.dimensions() == frame.dimensions() => {
+                let changed = changed_tiles(last, &frame);
+                let total = width.div_ceil(TILE) * height.div_ceil(TILE);
+                if changed.is_empty() {
+                    self.last = Some(frame);
+                    return Ok(None);
+                }
+                if changed.len() as f64 > total as f64 * WHOLE_FRAME_SHARE {
+                    whole(png)
+                } else {
+                    changed
+                        .into_iter()
+                        .map(|(x, y, w, h)| {
+                            let part = image::imageops::crop_imm(&frame, x, y, w, h).to_image();
+                            Ok(Tile { x, y, w, h, png: std::borrow::Cow::Owned(encode_png(&part)?) })
+                        })
+                        .collect::<Result<Vec<_>, TileError>>()?
+                }
+            }
+            _ => whole(png),
+        };
+        let message = write_message(width, height, &tiles);
+        self.last = Some(frame);
+        Ok(Some(message))
+    }
+}
+
+/// Rectangles (x, y, w, h) of the tiles that differ between two frames of one size.
+fn changed_tiles(a: &RgbaImage, b: &RgbaImage) -> Vec<(u32, u32, u32, u32)> {
+    let (width, height) = a.dimensions();
+    let stride = width as usize * 4;
+    let (a, b) = (a.as_raw(), b.as_raw());
+    let mut changed = Vec::new();
+    for ty in (0..height).step_by(TILE as usize) {
+        let h = TILE.min(height - ty);
+        for tx in (0..width).step_by(TILE as usize) {
+            let w = TILE.min(width - tx);
+            let differs = (ty..ty + h).any(|y| {
+                let start = y as usize * stride + tx as usize * 4;
+                let end = start + w as usize * 4;
+                a[start..end] != b[start..end]
+            });
+            if differs {
+                changed.push((tx, ty, w, h));
+            }
+        }
+    }
+    changed
+}
+
+/// Fast PNG: small tiles of flat page content compress well even at the fastest level.
+fn encode_png(image: &RgbaImage) -> Result<Vec<u8>, TileError> {
+    let mut out = Vec::new();
+    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Sub)
+        .write_image(image.as_raw(), image.width(), image.height(), image::ExtendedColorType::Rgba8)
+        .map_err(|e| TileError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
+fn write_message(width: u32, height: u32, tiles: &[Tile<'_>]) -> Vec<u8> {
+    let size = 7 + tiles.iter().map(|t| 12 + t.png.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(size);
+    out.push(KIND_TILES);
+    for v in [width as u16, height as u16, tiles.len() as u16] {
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+    for t in tiles {
+        for v in [t.x as u16, t.y as u16, t.w as u16, t.h as u16] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        out.extend_from_slice(&(t.png.len() as u32).to_be_bytes());
+        out.extend_from_slice(&t.png);
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "tiles_tests.rs"]
+mod tests;

@@ -1,0 +1,99 @@
+//! Tile deltas: decoding the messages the way the agent view does must rebuild every frame.
+
+use super::*;
+use image::Rgba;
+
+fn png(image: &RgbaImage) -> Vec<u8> {
+    encode_png(image).unwrap()
+}
+
+/// Applies a tiles message to `canvas`, as `web/agent/agent.js` does.
+fn apply(canvas: &mut Option<RgbaImage>, message: &[u8]) {
+    let be16 = |i: usize| u16::from_be_bytes([message[i], message[i + 1]]) as u32;
+    assert_eq!(message[0], KIND_TILES);
+    let (width, height, count) = (be16(1), be16(3), be16(5));
+    let canvas = canvas.get_or_insert_with(|| RgbaImage::new(width, height));
+    if canvas.dimensions() != (width, height) {
+        *canvas = RgbaImage::new(width, height);
+    }
+    let mut at = 7;
+    for _ in 0..count {
+        let (x, y, w, h) = (be16(at), be16(at + 2), be16(at + 4), be16(at + 6));
+        let len = u32::from_be_bytes(message[at + 8..at + 12].try_into().unwrap()) as usize;
+        let tile = image::load_from_memory(&message[at + 12..at + 12 + len]).unwrap().into_rgba8();
+        assert_eq!(tile.dimensions(), (w, h));
+        image::imageops::replace(canvas, &tile, x as i64, y as i64);
+        at += 12 + len;
+    }
+    assert_eq!(at, message.len());
+}
+
+fn page(width: u32, height: u32) -> RgbaImage {
+    RgbaImage::from_fn(width, height, |x, y| Rgba([(x % 251) as u8, (y % 241) as u8, ((x + y) % 7 * 30) as u8, 255]))
+}
+
+#[test]
+fn the_first_frame_goes_whole_and_rebuilds_exactly() {
+    let frame = page(200, 130);
+    let mut encoder = TileEncoder::default();
+    let message = encoder.encode(&png(&frame)).unwrap().unwrap();
+    let mut canvas = None;
+    apply(&mut canvas, &message);
+    assert_eq!(canvas.unwrap(), frame);
+}
+
+#[test]
+fn a_small_change_sends_only_its_tile() {
+    let first = page(800, 600);
+    let mut second = first.clone();
+    for x in 50..90 {
+        second.put_pixel(x, 10, Rgba([0, 0, 0, 255]));
+    }
+    let mut encoder = TileEncoder::default();
+    let mut canvas = None;
+    apply(&mut canvas, &encoder.encode(&png(&first)).unwrap().unwrap());
+    let delta = encoder.encode(&png(&second)).unwrap().unwrap();
+    assert_eq!(u16::from_be_bytes([delta[5], delta[6]]), 2, "the change spans two tiles");
+    assert!(delta.len() < png(&second).len() / 20, "delta of {} bytes", delta.len());
+    apply(&mut canvas, &delta);
+    assert_eq!(canvas.unwrap(), second);
+}
+
+#[test]
+fn nothing_changed_sends_nothing_and_edges_are_partial_tiles() {
+    let frame = page(130, 70);
+    let mut encoder = TileEncoder::default();
+    let mut canvas = None;
+    apply(&mut canvas, &encoder.encode(&png(&frame)).unwrap().unwrap());
+    assert!(encoder.encode(&png(&frame)).unwrap().is_none());
+    let mut edge = frame.clone();
+    edge.put_pixel(129, 69, Rgba([1, 2, 3, 255]));
+    let delta = encoder.encode(&png(&edge)).unwrap().unwrap();
+    apply(&mut canvas, &delta);
+    assert_eq!(canvas.unwrap(), edge);
+}
+
+#[test]
+fn a_resize_or_a_big_change_sends_the_whole_frame() {
+    let mut encoder = TileEncoder::default();
+    let mut canvas = None;
+    apply(&mut canvas, &encoder.encode(&png(&page(300, 200))).unwrap().unwrap());
+    let resized = page(320, 240);
+    let message = encoder.encode(&png(&resized)).unwrap().unwrap();
+    assert_eq!(u16::from_be_bytes([message[5], message[6]]), 1);
+    apply(&mut canvas, &message);
+    assert_eq!(canvas.as_ref().unwrap(), &resized);
+    let inverted = RgbaImage::from_fn(320, 240, |x, y| {
+        let p = resized.get_pixel(x, y);
+        Rgba([255 - p[0], 255 - p[1], 255 - p[2], 255])
+    });
+    let message = encoder.encode(&png(&inverted)).unwrap().unwrap();
+    assert_eq!(u16::from_be_bytes([message[5], message[6]]), 1, "whole frame");
+    apply(&mut canvas, &message);
+    assert_eq!(canvas.unwrap(), inverted);
+}
+
+#[test]
+fn garbage_is_an_error() {
+    assert!(matches!(TileEncoder::default().encode(b"not a png"), Err(TileError::Decode(_))));
+}
