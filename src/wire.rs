@@ -1,9 +1,9 @@
 //! Every message between the server and its clients; `web/cobrowse.js` and `web/agent/agent.js`
 //! mirror these names.
 //!
-//! Text WebSocket messages are JSON objects tagged by `type`. Two kinds of message travel as
-//! binary instead, because they are bulky and the server never looks inside them: rrweb events
-//! from the customer (a UTF-8 JSON array) and rendered frames to the agent (PNG bytes).
+//! Text WebSocket messages are JSON objects tagged by `type`. Two bulky kinds travel as binary
+//! instead: rrweb events from the customer (a UTF-8 JSON array, which the server only
+//! validates) and frames to the agent (the tiles that changed, see `crate::stream::tiles`).
 
 use serde::{Deserialize, Serialize};
 
