@@ -74,13 +74,21 @@ pub async fn write<T: Outgoing>(
                     frames = None;
                     None
                 };
-                match frame.map(|frame| tiles.encode(&frame.png)) {
-                    Some(Ok(Some(delta))) => sink.send(Message::Binary(delta.into())).await,
-                    Some(Err(e)) => {
+                let delta = match frame {
+                    Some(frame) => {
+                        let (encoder, delta) = std::mem::take(&mut tiles).encode_off_thread(frame.png).await;
+                        tiles = encoder;
+                        delta
+                    }
+                    None => Ok(None),
+                };
+                match delta {
+                    Ok(Some(delta)) => sink.send(Message::Binary(delta.into())).await,
+                    Err(e) => {
                         tracing::warn!(error = %e, "a frame could not be encoded; skipped");
                         Ok(())
                     }
-                    Some(Ok(None)) | None => Ok(()),
+                    Ok(None) => Ok(()),
                 }
             }
             _ = ping.tick() => sink.send(Message::Ping(Default::default())).await,

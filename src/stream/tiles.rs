@@ -82,6 +82,23 @@ impl TileEncoder {
     }
 }
 
+impl TileEncoder {
+    /// [`TileEncoder::encode`] on a blocking thread (decoding and diffing take milliseconds,
+    /// too long for an async worker). If that thread fails, the encoder comes back empty, so
+    /// the next frame goes whole.
+    pub async fn encode_off_thread(mut self, png: bytes::Bytes) -> (TileEncoder, Result<Option<Vec<u8>>, TileError>) {
+        match tokio::task::spawn_blocking(move || {
+            let delta = self.encode(&png);
+            (self, delta)
+        })
+        .await
+        {
+            Ok(done) => done,
+            Err(e) => (TileEncoder::default(), Err(TileError::Encode(e.to_string()))),
+        }
+    }
+}
+
 /// Rectangles (x, y, w, h) of the tiles that differ between two frames of one size.
 fn changed_tiles(a: &RgbaImage, b: &RgbaImage) -> Vec<(u32, u32, u32, u32)> {
     let (width, height) = a.dimensions();
