@@ -17,6 +17,10 @@ const QUEUE: usize = 256;
 const REBUILD_ATTEMPTS: u32 = 3;
 /// How often an idle page is checked for a hang (a busy one is checked by every call).
 const PING_EVERY: Duration = Duration::from_secs(3);
+/// Once the customer's changes pause this long, a frame is captured anyway. The screencast
+/// now and then sends no frame for a change made just after a snapshot (seen with a scroll);
+/// this settles the agent's view within a moment. An unchanged capture costs the agent nothing.
+const SETTLE_AFTER: Duration = Duration::from_millis(300);
 
 /// Starts a replica task for a session; it reports faults and recoveries on `reports` and
 /// ends when every command sender is dropped.
@@ -33,6 +37,7 @@ pub fn spawn(browser: Arc<ReplicaBrowser>, session: String, reports: mpsc::Sende
         page: None,
         placed: None,
         streaming: false,
+        settle_at: None,
     };
     tokio::spawn(driver.run(rx, streaming_rx));
     ReplicaHandle { commands, streaming, frames }
@@ -50,6 +55,8 @@ struct Driver {
     placed: Option<(String, u32, u32)>,
     /// Whether an agent is watching.
     streaming: bool,
+    /// When to capture a settling frame, if changes were applied since the last one.
+    settle_at: Option<tokio::time::Instant>,
 }
 
 impl Driver {
@@ -64,6 +71,16 @@ impl Driver {
                     None => break,
                 },
                 Some(reason) = faults.recv() => self.rebuild(reason, &faults_tx).await,
+                _ = tokio::time::sleep_until(self.settle_at.unwrap_or_else(tokio::time::Instant::now)), if self.settle_at.is_some() => {
+                    self.settle_at = None;
+                    let failed = match &self.page {
+                        Some(page) if self.streaming => page.keyframe().await.err(),
+                        _ => None,
+                    };
+                    if let Some(e) = failed {
+                        self.rebuild(e.to_string(), &faults_tx).await;
+                    }
+                }
                 Ok(()) = streaming.changed() => {
                     let on = *streaming.borrow_and_update();
                     self.stream(on, &faults_tx).await;
@@ -103,7 +120,9 @@ impl Driver {
                 self.resize(width, height).await
             }
             ReplicaCommand::Events(json) => match &self.page {
-                Some(page) => match page.apply(&json).await {
+                Some(page) => match page.apply(&json).await.inspect(|_| {
+                    self.settle_at = Some(tokio::time::Instant::now() + SETTLE_AFTER);
+                }) {
                     // The shell itself raised: the events were odd, the page is fine.
                     Err(super::ReplicaError::Script(e)) => {
                         tracing::warn!(session = %self.session, error = %e, "replica could not apply events");
