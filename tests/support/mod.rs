@@ -1,5 +1,9 @@
 //! Test harness: a real server on port-0 listeners (with the demo site and an "outside" site),
 //! and real headless Chromium browsers playing the customer and the agent.
+//!
+//! When a pixel comparison fails, `COBROWSE_DUMP=1` writes both images to
+//! `/tmp/cobrowse-dump-{customer,agent}.png`; `COBROWSE_TRACE=1` prints every comparison, and
+//! `RUST_LOG=cobrowse=debug` shows the server's side.
 
 #![allow(dead_code)]
 
