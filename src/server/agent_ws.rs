@@ -7,10 +7,9 @@ use std::time::Instant;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
-use tokio::sync::watch;
 
-use super::{connection, AppError, AppState};
+use super::connection::Connection;
+use super::{AppError, AppState};
 use crate::session::{id::is_session_id, AgentAttached, ClientLink, FromAgentConn, Lookup, SessionHandle};
 use crate::wire::{self, ErrorCode, FromAgent, Point, ToAgent};
 
@@ -27,16 +26,13 @@ pub async fn upgrade(
 }
 
 async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr) {
-    let (sink, mut stream) = socket.split();
-    let (link, rx, pointer) = ClientLink::<ToAgent>::new();
-    let (done_tx, mut done) = watch::channel(false);
-    let (frames_tx, frames) = watch::channel(None);
-    let writer = tokio::spawn(connection::write(sink, rx, pointer, frames, done_tx));
+    let mut connection = Connection::<ToAgent>::start(socket);
+    let link = connection.link.clone();
     let tx = link.messages.clone();
 
     let mut joined: Option<(SessionHandle, u64)> = None;
     let mut failures = 0;
-    while let Some(message) = connection::next(&mut stream, &mut done).await {
+    while let Some(message) = connection.next().await {
         let text = match message {
             Message::Text(text) => text,
             Message::Binary(_) => {
@@ -59,7 +55,7 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr) {
         match (message, &joined) {
             (FromAgent::Join { session }, None) => match join(&state, peer, &session, &link).await {
                 Ok((handle, attached)) => {
-                    let _ = frames_tx.send(Some(attached.frames));
+                    let _ = connection.frames.send(Some(attached.frames));
                     joined = Some((handle, attached.conn));
                 }
                 Err((code, message)) => {
@@ -95,7 +91,7 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr) {
         handle.agent(conn, FromAgentConn::Gone).await;
     }
     drop((tx, link));
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), writer).await;
+    connection.finish().await;
 }
 
 async fn join(

@@ -9,6 +9,7 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, watch};
 
 use crate::replica::Frame;
+use crate::session::ClientLink;
 use crate::stream::tiles::TileEncoder;
 use crate::wire::{self, Outgoing, Point};
 
@@ -20,9 +21,47 @@ const IDLE_LIMIT: Duration = Duration::from_secs(60);
 /// Where a joined agent's frames come from (none for customers, none before joining).
 pub type FrameSource = watch::Receiver<Option<watch::Receiver<Option<Frame>>>>;
 
+/// One client's connection, with its writer task running.
+pub struct Connection<T> {
+    /// What the client sends.
+    pub stream: SplitStream<WebSocket>,
+    /// The way to the writer, for the session and for the reader's own answers.
+    pub link: ClientLink<T>,
+    /// Where frames come from, once there are any.
+    pub frames: watch::Sender<Option<watch::Receiver<Option<Frame>>>>,
+    /// Turns true when the writer has stopped.
+    pub writer_done: watch::Receiver<bool>,
+    /// The writer task.
+    pub writer: tokio::task::JoinHandle<()>,
+}
+
+impl<T: Outgoing + Send + 'static> Connection<T> {
+    /// Splits the socket and starts its writer.
+    pub fn start(socket: WebSocket) -> Connection<T> {
+        let (sink, stream) = socket.split();
+        let (link, rx, pointer) = ClientLink::<T>::new();
+        let (done_tx, writer_done) = watch::channel(false);
+        let (frames, frame_source) = watch::channel(None);
+        let writer = tokio::spawn(write(sink, rx, pointer, frame_source, done_tx));
+        Connection { stream, link, frames, writer_done, writer }
+    }
+
+    /// The next message from the peer, or `None` when it closed, went silent, or the writer
+    /// finished (the session ended).
+    pub async fn next(&mut self) -> Option<Message> {
+        receive(&mut self.stream, &mut self.writer_done).await
+    }
+
+    /// Lets the writer send what is queued and close the socket.
+    pub async fn finish(self) {
+        drop(self.link);
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.writer).await;
+    }
+}
+
 /// Writes to one client until its queue closes or a final message (such as `ended`) went out,
 /// then closes the socket. Sends `done` when it stops, so the reader stops too.
-pub async fn write<T: Outgoing>(
+async fn write<T: Outgoing>(
     mut sink: SplitSink<WebSocket, Message>,
     mut messages: mpsc::Receiver<T>,
     mut pointer: watch::Receiver<Option<Point>>,
@@ -103,7 +142,7 @@ pub async fn write<T: Outgoing>(
 
 /// The next message from the peer, or `None` when it closed, went silent, or the writer
 /// finished (the session ended).
-pub async fn next(stream: &mut SplitStream<WebSocket>, writer_done: &mut watch::Receiver<bool>) -> Option<Message> {
+async fn receive(stream: &mut SplitStream<WebSocket>, writer_done: &mut watch::Receiver<bool>) -> Option<Message> {
     tokio::select! {
         received = tokio::time::timeout(IDLE_LIMIT, stream.next()) => match received {
             Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) => None,

@@ -7,10 +7,10 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
-use super::{connection, AppError, AppState};
+use super::connection::Connection;
+use super::{AppError, AppState};
 use crate::profile::{origin_of, Profile};
 use crate::replica::ReplicaCommand;
 use crate::session::{self, ClientLink, FromCustomerConn, SessionHandle};
@@ -40,15 +40,12 @@ struct Attached {
 }
 
 async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin: String) {
-    let (sink, mut stream) = socket.split();
-    let (link, rx, pointer) = ClientLink::<ToCustomer>::new();
-    let (done_tx, mut done) = watch::channel(false);
-    let (_no_frames, frames) = watch::channel(None);
-    let writer = tokio::spawn(connection::write(sink, rx, pointer, frames, done_tx));
+    let mut connection = Connection::<ToCustomer>::start(socket);
+    let link = connection.link.clone();
     let tx = link.messages.clone();
 
     let mut attached: Option<Attached> = None;
-    while let Some(message) = connection::next(&mut stream, &mut done).await {
+    while let Some(message) = connection.next().await {
         let error = match (message, &attached) {
             (Message::Text(text), None) => match wire::parse::<FromCustomer>(&text) {
                 Ok(FromCustomer::Start) if state.registry.len() >= state.max_sessions => {
@@ -97,7 +94,7 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
         a.handle.customer(a.conn, FromCustomerConn::Gone).await;
     }
     drop((tx, link));
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), writer).await;
+    connection.finish().await;
 }
 
 async fn attach(
