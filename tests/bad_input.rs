@@ -16,19 +16,9 @@ async fn wrong_ids_second_agents_and_malformed_messages_are_refused_without_harm
 
     // A wrong ID: the agent view says there is no such session.
     agent.goto(&format!("{}/agent/?session=000000000", server.server)).await;
-    agent
-        .wait_for(
-            "no such session",
-            "document.getElementById('status').textContent === 'There is no session with this ID.'",
-        )
-        .await;
+    wait_for_status(agent, "There is no session with this ID.").await;
     agent.goto(&format!("{}/agent/?session=not-an-id", server.server)).await;
-    agent
-        .wait_for(
-            "no such session",
-            "document.getElementById('status').textContent === 'There is no session with this ID.'",
-        )
-        .await;
+    wait_for_status(agent, "There is no session with this ID.").await;
 
     customer.goto(&format!("{}/switch.html", server.demo)).await;
     let id = start_session(customer).await;
@@ -132,7 +122,7 @@ async fn a_crashed_replica_is_rebuilt_and_the_agent_keeps_watching() {
 /// The agent is told the replica is being rebuilt; then the rebuilt replica, filled from a
 /// fresh snapshot, shows what the customer types into the field `field`.
 async fn rebuilt_and_streaming(customer: &Tab, agent: &Tab, field: &str, text: &str) {
-    agent.wait_for("told", "document.getElementById('status').textContent.startsWith('Rebuilding')").await;
+    wait_for_status_start(agent, "Rebuilding").await;
     let before = frames(agent).await;
     customer.click_element(&format!("document.getElementById('{field}')")).await;
     customer.type_text(text).await;
@@ -218,12 +208,7 @@ async fn without_a_working_chromium_the_agent_is_told_and_the_session_survives()
     customer.goto(&format!("{}/", server.demo)).await;
     let id = start_session(customer).await;
     agent.goto(&format!("{}/agent/?session={id}", server.server)).await;
-    agent
-        .wait_for(
-            "told",
-            "document.getElementById('status').textContent.startsWith('The customer’s page cannot be shown right now')",
-        )
-        .await;
+    wait_for_status_start(agent, "The customer’s page cannot be shown right now").await;
     // Pointing still works, and the session is still there to end.
     assert_eq!(customer.eval("Cobrowse.state").await, "active");
     agent.click_element("document.getElementById('end')").await;

@@ -16,12 +16,12 @@ async fn leaving_the_site_pauses_and_coming_back_resumes() {
     // A page outside the profile's origins (here, loaded directly): paused once the page load
     // window passes without the customer coming back.
     customer.goto(&format!("{}/", server.outside)).await;
-    agent.wait_for("paused", "document.getElementById('status').textContent.startsWith('Paused')").await;
+    wait_for_status_start(agent, "Paused").await;
     assert_eq!(agent.eval("document.getElementById('paused-cover').hidden").await, false);
 
     // Back to the site in the same tab: the session resumes by itself, with a fresh snapshot.
     customer.goto(&format!("{}/prices.html", server.demo)).await;
-    agent.wait_for("resumed", "document.getElementById('status').textContent.startsWith('Resumed')").await;
+    wait_for_status_start(agent, "Resumed").await;
     assert_eq!(customer.eval("Cobrowse.state").await, "active");
     customer
         .wait_for(
@@ -34,7 +34,7 @@ async fn leaving_the_site_pauses_and_coming_back_resumes() {
 
     // A link off the site pauses at once (the snippet says where it is going).
     customer.eval("document.querySelector('a[href*=partner]').click()").await;
-    agent.wait_for("paused by link", "document.getElementById('status').textContent.startsWith('Paused')").await;
+    wait_for_status_start(agent, "Paused").await;
     scene.finish().await;
 }
 
@@ -46,15 +46,13 @@ async fn ending_from_either_side_tells_the_other_and_kills_the_id() {
 
     // The customer ends: the agent is told, and the ID cannot be joined again.
     customer.click_element(&format!("{WIDGET}.querySelector('button.end')")).await;
-    agent
-        .wait_for("agent told", "document.getElementById('status').textContent === 'The customer ended the session.'")
-        .await;
+    wait_for_status(agent, "The customer ended the session.").await;
     assert_eq!(customer.eval("Cobrowse.state").await, "ended");
     agent.click_element("document.getElementById('session-id')").await;
     agent.eval("document.getElementById('session-id').value = ''").await;
     agent.type_text(&scene.id).await;
     agent.click_element("document.querySelector('button[aria-label=Join]')").await;
-    agent.wait_for("dead ID", "document.getElementById('status').textContent === 'This session has ended.'").await;
+    wait_for_status(agent, "This session has ended.").await;
 
     // A new session; this time the agent ends it and the customer is told.
     customer.goto(&format!("{}/", server.demo)).await;
@@ -90,15 +88,15 @@ async fn unattended_sessions_time_out() {
     let id = start_session(customer).await;
     customer.wait_for("expired", "window.__ended === 'timeout'").await;
     agent.goto(&format!("{}/agent/?session={id}", server.server)).await;
-    agent.wait_for("expired ID", "document.getElementById('status').textContent === 'This session has ended.'").await;
+    wait_for_status(agent, "This session has ended.").await;
 
     // The customer leaves while an agent watches and does not come back within the grace period.
     customer.goto(&format!("{}/", server.demo)).await;
     let id = start_session(customer).await;
     join(agent, &server.server, &id).await;
     customer.goto(&format!("{}/", server.outside)).await;
-    agent.wait_for("paused", "document.getElementById('status').textContent.startsWith('Paused')").await;
-    agent.wait_for("grace over", "document.getElementById('status').textContent === 'The session timed out.'").await;
+    wait_for_status_start(agent, "Paused").await;
+    wait_for_status(agent, "The session timed out.").await;
 
     cast.finish().await;
 }

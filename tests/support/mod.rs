@@ -329,6 +329,26 @@ pub async fn wait_for_frame_after(agent: &Tab, before: u64) {
         .await;
 }
 
+/// Waits until the agent's status line reads `text` exactly.
+pub async fn wait_for_status(agent: &Tab, text: &str) {
+    agent
+        .wait_for(
+            &format!("agent status {text:?}"),
+            &format!("document.getElementById('status').textContent === {text:?}"),
+        )
+        .await;
+}
+
+/// Waits until the agent's status line starts with `prefix`.
+pub async fn wait_for_status_start(agent: &Tab, prefix: &str) {
+    agent
+        .wait_for(
+            &format!("agent status {prefix:?}…"),
+            &format!("document.getElementById('status').textContent.startsWith({prefix:?})"),
+        )
+        .await;
+}
+
 /// The agent's status line.
 pub async fn agent_status(agent: &Tab) -> String {
     agent.eval("document.getElementById('status').textContent").await.as_str().unwrap_or("").to_string()
