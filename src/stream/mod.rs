@@ -1,3 +1,4 @@
 //! Turning the replica's frames into what goes over the wire to one agent.
 
+pub mod scroll;
 pub mod tiles;

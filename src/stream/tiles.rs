@@ -1,19 +1,29 @@
 //! Frame deltas for one agent: only the 64×64 tiles that changed since the last frame this
 //! agent received, each a small lossless PNG.
 //!
+//! When the page scrolled, most of the new frame is the old one moved: the message then starts
+//! with row moves the agent makes itself (see [`super::scroll`]), and tiles repair the rest.
+//!
 //! Message layout (binary WebSocket message, big-endian), mirrored in `web/agent/agent.js`:
-//! `u8 kind = 1, u16 width, u16 height, u16 tiles`, then per tile
+//! `u8 kind, u16 width, u16 height`; kind 2 continues with `u16 moves` and per move
+//! `u16 from_y, u16 to_y, u16 rows`; both kinds end with `u16 tiles` and per tile
 //! `u16 x, u16 y, u16 w, u16 h, u32 length, length bytes of PNG`.
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ImageEncoder, RgbaImage};
 
+use super::scroll::{self, RowMove};
+
 /// Tile edge in pixels.
 pub const TILE: u32 = 64;
 /// Kind byte of a tiles message.
 pub const KIND_TILES: u8 = 1;
+/// Kind byte of a message that first moves rows (a scroll), then draws tiles.
+pub const KIND_COPY_TILES: u8 = 2;
 /// Beyond this share of changed tiles, the whole frame goes as it came (no re-encoding).
 const WHOLE_FRAME_SHARE: f64 = 0.5;
+/// Beyond this share of changed tiles, the frame is checked for a scroll.
+const SCROLL_CHECK_SHARE: f64 = 0.2;
 
 /// What an encoder could not do.
 #[derive(Debug, thiserror::Error)]
@@ -54,15 +64,25 @@ impl TileEncoder {
         }
         let whole =
             |png: &[u8]| vec![Tile { x: 0, y: 0, w: width, h: height, png: std::borrow::Cow::Owned(png.to_vec()) }];
+        let mut moves = Vec::new();
         let tiles = match &self.last {
             Some(last) if last.dimensions() == frame.dimensions() => {
-                let changed = changed_tiles(last, &frame);
+                let mut changed = changed_tiles(last, &frame);
                 let total = width.div_ceil(TILE) * height.div_ceil(TILE);
                 if changed.is_empty() {
                     self.last = Some(frame);
                     return Ok(None);
                 }
+                if changed.len() as f64 > total as f64 * SCROLL_CHECK_SHARE {
+                    if let Some((found, after)) =
+                        scrolled(last, &frame).filter(|(_, after)| after.len() < changed.len())
+                    {
+                        moves = found;
+                        changed = after;
+                    }
+                }
                 if changed.len() as f64 > total as f64 * WHOLE_FRAME_SHARE {
+                    moves.clear();
                     whole(png)
                 } else {
                     changed
@@ -76,7 +96,7 @@ impl TileEncoder {
             }
             _ => whole(png),
         };
-        let message = write_message(width, height, &tiles);
+        let message = write_message(width, height, &moves, &tiles);
         self.last = Some(frame);
         Ok(Some(message))
     }
@@ -99,8 +119,11 @@ impl TileEncoder {
     }
 }
 
-/// Rectangles (x, y, w, h) of the tiles that differ between two frames of one size.
-fn changed_tiles(a: &RgbaImage, b: &RgbaImage) -> Vec<(u32, u32, u32, u32)> {
+/// A rectangle of a frame: x, y, width, height.
+type Rect = (u32, u32, u32, u32);
+
+/// Rectangles of the tiles that differ between two frames of one size.
+fn changed_tiles(a: &RgbaImage, b: &RgbaImage) -> Vec<Rect> {
     let (width, height) = a.dimensions();
     let stride = width as usize * 4;
     let (a, b) = (a.as_raw(), b.as_raw());
@@ -131,13 +154,33 @@ fn encode_png(image: &RgbaImage) -> Result<Vec<u8>, TileError> {
     Ok(out)
 }
 
-fn write_message(width: u32, height: u32, tiles: &[Tile<'_>]) -> Vec<u8> {
-    let size = 7 + tiles.iter().map(|t| 12 + t.png.len()).sum::<usize>();
+/// The row moves of a scroll from `last` to `frame`, and the tiles still different after them.
+fn scrolled(last: &RgbaImage, frame: &RgbaImage) -> Option<(Vec<RowMove>, Vec<Rect>)> {
+    let moves = scroll::detect(last, frame);
+    if moves.is_empty() {
+        return None;
+    }
+    let mut predicted = last.clone();
+    scroll::apply(&mut predicted, &moves);
+    Some((moves, changed_tiles(&predicted, frame)))
+}
+
+fn write_message(width: u32, height: u32, moves: &[RowMove], tiles: &[Tile<'_>]) -> Vec<u8> {
+    let size = 9 + moves.len() * 6 + tiles.iter().map(|t| 12 + t.png.len()).sum::<usize>();
     let mut out = Vec::with_capacity(size);
-    out.push(KIND_TILES);
-    for v in [width as u16, height as u16, tiles.len() as u16] {
+    out.push(if moves.is_empty() { KIND_TILES } else { KIND_COPY_TILES });
+    for v in [width as u16, height as u16] {
         out.extend_from_slice(&v.to_be_bytes());
     }
+    if !moves.is_empty() {
+        out.extend_from_slice(&(moves.len() as u16).to_be_bytes());
+        for m in moves {
+            for v in [m.from as u16, m.to as u16, m.rows as u16] {
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+        }
+    }
+    out.extend_from_slice(&(tiles.len() as u16).to_be_bytes());
     for t in tiles {
         for v in [t.x as u16, t.y as u16, t.w as u16, t.h as u16] {
             out.extend_from_slice(&v.to_be_bytes());

@@ -3,6 +3,11 @@
 use super::*;
 use image::Rgba;
 
+fn tile_count(message: &[u8]) -> u16 {
+    assert_eq!(message[0], KIND_TILES);
+    u16::from_be_bytes([message[5], message[6]])
+}
+
 fn png(image: &RgbaImage) -> Vec<u8> {
     encode_png(image).unwrap()
 }
@@ -10,13 +15,22 @@ fn png(image: &RgbaImage) -> Vec<u8> {
 /// Applies a tiles message to `canvas`, as `web/agent/agent.js` does.
 fn apply(canvas: &mut Option<RgbaImage>, message: &[u8]) {
     let be16 = |i: usize| u16::from_be_bytes([message[i], message[i + 1]]) as u32;
-    assert_eq!(message[0], KIND_TILES);
-    let (width, height, count) = (be16(1), be16(3), be16(5));
+    assert!(message[0] == KIND_TILES || message[0] == KIND_COPY_TILES);
+    let (width, height) = (be16(1), be16(3));
     let canvas = canvas.get_or_insert_with(|| RgbaImage::new(width, height));
     if canvas.dimensions() != (width, height) {
         *canvas = RgbaImage::new(width, height);
     }
-    let mut at = 7;
+    let mut at = 5;
+    if message[0] == KIND_COPY_TILES {
+        let moves: Vec<RowMove> = (0..be16(at) as usize)
+            .map(|i| RowMove { from: be16(at + 2 + i * 6), to: be16(at + 4 + i * 6), rows: be16(at + 6 + i * 6) })
+            .collect();
+        scroll::apply(canvas, &moves);
+        at += 2 + moves.len() * 6;
+    }
+    let count = be16(at);
+    at += 2;
     for _ in 0..count {
         let (x, y, w, h) = (be16(at), be16(at + 2), be16(at + 4), be16(at + 6));
         let len = u32::from_be_bytes(message[at + 8..at + 12].try_into().unwrap()) as usize;
@@ -53,7 +67,7 @@ fn a_small_change_sends_only_its_tile() {
     let mut canvas = None;
     apply(&mut canvas, &encoder.encode(&png(&first)).unwrap().unwrap());
     let delta = encoder.encode(&png(&second)).unwrap().unwrap();
-    assert_eq!(u16::from_be_bytes([delta[5], delta[6]]), 2, "the change spans two tiles");
+    assert_eq!(tile_count(&delta), 2, "the change spans two tiles");
     assert!(delta.len() < png(&second).len() / 20, "delta of {} bytes", delta.len());
     apply(&mut canvas, &delta);
     assert_eq!(canvas.unwrap(), second);
@@ -80,7 +94,7 @@ fn a_resize_or_a_big_change_sends_the_whole_frame() {
     apply(&mut canvas, &encoder.encode(&png(&page(300, 200))).unwrap().unwrap());
     let resized = page(320, 240);
     let message = encoder.encode(&png(&resized)).unwrap().unwrap();
-    assert_eq!(u16::from_be_bytes([message[5], message[6]]), 1);
+    assert_eq!(tile_count(&message), 1);
     apply(&mut canvas, &message);
     assert_eq!(canvas.as_ref().unwrap(), &resized);
     let inverted = RgbaImage::from_fn(320, 240, |x, y| {
@@ -88,7 +102,7 @@ fn a_resize_or_a_big_change_sends_the_whole_frame() {
         Rgba([255 - p[0], 255 - p[1], 255 - p[2], 255])
     });
     let message = encoder.encode(&png(&inverted)).unwrap().unwrap();
-    assert_eq!(u16::from_be_bytes([message[5], message[6]]), 1, "whole frame");
+    assert_eq!(tile_count(&message), 1, "whole frame");
     apply(&mut canvas, &message);
     assert_eq!(canvas.unwrap(), inverted);
 }
@@ -96,4 +110,38 @@ fn a_resize_or_a_big_change_sends_the_whole_frame() {
 #[test]
 fn garbage_is_an_error() {
     assert!(matches!(TileEncoder::default().encode(b"not a png"), Err(TileError::Decode(_))));
+}
+
+/// A long page of distinct lines under a fixed header, seen scrolled down by `offset` pixels.
+fn scrolled_page(offset: u32) -> RgbaImage {
+    RgbaImage::from_fn(640, 480, |x, y| {
+        if y < 48 {
+            return Rgba([20, 69, 47, 255]);
+        }
+        let line = y + offset;
+        let ink = line % 20 > 5 && (line * 7 + x * 13) % 89 < 9;
+        if ink {
+            Rgba([35, 48, 59, 255])
+        } else {
+            Rgba([247, 245, 240, 255])
+        }
+    })
+}
+
+#[test]
+fn a_scroll_sends_row_moves_and_only_the_uncovered_tiles() {
+    let mut encoder = TileEncoder::default();
+    let mut canvas = None;
+    apply(&mut canvas, &encoder.encode(&png(&scrolled_page(0))).unwrap().unwrap());
+    let next = scrolled_page(100);
+    let delta = encoder.encode(&png(&next)).unwrap().unwrap();
+    assert_eq!(delta[0], KIND_COPY_TILES);
+    let whole = png(&next).len();
+    assert!(delta.len() < whole / 3, "scroll delta of {} bytes, whole frame {whole}", delta.len());
+    apply(&mut canvas, &delta);
+    assert_eq!(canvas.as_ref().unwrap(), &next);
+    // And back up.
+    let back = scrolled_page(30);
+    apply(&mut canvas, &encoder.encode(&png(&back)).unwrap().unwrap());
+    assert_eq!(canvas.unwrap(), back);
 }

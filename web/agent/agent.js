@@ -148,8 +148,10 @@
   }
 
   // Frames are tile deltas (src/stream/tiles.rs): every one must be drawn, in order, onto
-  // what the ones before drew. A message is `u8 kind = 1, u16 width, u16 height, u16 count`
-  // and per tile `u16 x, u16 y, u16 w, u16 h, u32 length, PNG bytes`.
+  // what the ones before drew. A message is `u8 kind, u16 width, u16 height`; kind 2 (a scroll)
+  // then moves rows, `u16 count` and per move `u16 fromY, u16 toY, u16 rows` (whole width, in
+  // order); both kinds end with `u16 count` and per tile `u16 x, u16 y, u16 w, u16 h,
+  // u32 length, PNG bytes`.
   let drawing = Promise.resolve();
   function queueFrame(buffer) {
     drawing = drawing.then(() => drawFrame(buffer)).catch((error) => console.warn('cobrowse: undrawable frame', error));
@@ -157,12 +159,22 @@
 
   async function drawFrame(buffer) {
     const view = new DataView(buffer);
-    if (view.getUint8(0) !== 1) return;
+    const kind = view.getUint8(0);
+    if (kind !== 1 && kind !== 2) return;
     const width = view.getUint16(1);
     const height = view.getUint16(3);
-    const count = view.getUint16(5);
+    let at = 5;
+    const moves = [];
+    if (kind === 2) {
+      const count = view.getUint16(at);
+      at += 2;
+      for (let i = 0; i < count; i++, at += 6) {
+        moves.push({ from: view.getUint16(at), to: view.getUint16(at + 2), rows: view.getUint16(at + 4) });
+      }
+    }
+    const count = view.getUint16(at);
+    at += 2;
     const tiles = [];
-    let at = 7;
     for (let i = 0; i < count; i++) {
       const length = view.getUint32(at + 8);
       const png = new Blob([new Uint8Array(buffer, at + 12, length)], { type: 'image/png' });
@@ -172,6 +184,8 @@
     const bitmaps = await Promise.all(tiles.map((tile) => tile.bitmap));
     // All tiles of a frame land together, so the agent never sees half an update.
     resize(width, height);
+    // Drawing the canvas onto itself copies the source first, so overlapping moves are exact.
+    moves.forEach((m) => context.drawImage(canvas, 0, m.from, width, m.rows, 0, m.to, width, m.rows));
     tiles.forEach((tile, i) => {
       context.drawImage(bitmaps[i], tile.x, tile.y);
       bitmaps[i].close();
