@@ -218,15 +218,20 @@
 
   let batch = null;
   const encoder = new TextEncoder();
+  // Everything one task records goes out as one message, so the replica shows it in one frame.
+  // A message to ourselves runs after the task and all its microtasks (where the recorder's
+  // mutation observer reports), yet before timers and rendering.
+  const flushChannel = new MessageChannel();
+  function flushEvents() {
+    const events = batch;
+    batch = null;
+    if (events && socket && socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(JSON.stringify(events)));
+  }
+  flushChannel.port1.onmessage = flushEvents;
   function queueEvent(event) {
     if (!batch) {
       batch = [];
-      // Everything one task records goes out as one message.
-      queueMicrotask(() => {
-        const events = batch;
-        batch = null;
-        if (socket && socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(JSON.stringify(events)));
-      });
+      flushChannel.port2.postMessage(null);
     }
     batch.push(event);
   }
@@ -255,6 +260,7 @@
   }
 
   function stopRecorder() {
+    flushEvents();
     if (stopRecording) {
       try { stopRecording(); } catch (_) { /* already stopped */ }
       stopRecording = null;

@@ -21,6 +21,11 @@ const PING_EVERY: Duration = Duration::from_secs(3);
 /// now and then sends no frame for a change made just after a snapshot (seen with a scroll);
 /// this settles the agent's view within a moment. An unchanged capture costs the agent nothing.
 const SETTLE_AFTER: Duration = Duration::from_millis(300);
+/// A frame captured this long after a change was rendered after it, so it shows it.
+const FRAME_AFTER_CHANGE: Duration = Duration::from_millis(20);
+/// Events merged into one replay call at most: a backlog is caught up in a few frames, not one
+/// per message, while one call stays bounded.
+const MERGE_AT_MOST: usize = 64;
 
 /// Starts a replica task for a session; it reports faults and recoveries on `reports` and
 /// ends when every command sender is dropped.
@@ -67,18 +72,42 @@ impl Driver {
         loop {
             tokio::select! {
                 command = commands.recv() => match command {
-                    Some(command) => self.handle(command, &faults_tx).await,
+                    Some(command) => {
+                        let mut next = Some(command);
+                        while let Some(command) = next.take() {
+                            let command = match command {
+                                ReplicaCommand::Events(json) => {
+                                    let (merged, after) = merge_queued_events(json, &mut commands);
+                                    next = after;
+                                    ReplicaCommand::Events(merged)
+                                }
+                                other => other,
+                            };
+                            self.handle(command, &faults_tx).await;
+                        }
+                    }
                     None => break,
                 },
                 Some(reason) = faults.recv() => self.rebuild(reason, &faults_tx).await,
                 _ = tokio::time::sleep_until(self.settle_at.unwrap_or_else(tokio::time::Instant::now)), if self.settle_at.is_some() => {
-                    self.settle_at = None;
+                    let applied = self.settle_at.take().map(|at| at - SETTLE_AFTER);
+                    // A frame rendered well after the last change already shows it.
+                    let shown = match (applied, self.frames.borrow().as_ref()) {
+                        (Some(applied), Some(frame)) => frame.captured > applied.into_std() + FRAME_AFTER_CHANGE,
+                        _ => false,
+                    };
                     let failed = match &self.page {
-                        Some(page) if self.streaming => page.keyframe().await.err(),
+                        Some(page) if self.streaming && !shown => page.keyframe().await.err(),
                         _ => None,
                     };
-                    if let Some(e) = failed {
-                        self.rebuild(e.to_string(), &faults_tx).await;
+                    match failed {
+                        // A busy machine renders slowly; rebuilding would only add work. A page
+                        // that really hangs fails its ping, and a crash is reported anyway.
+                        Some(e @ super::ReplicaError::Timeout { .. }) => {
+                            tracing::warn!(session = %self.session, error = %e, "settling frame skipped");
+                        }
+                        Some(e) => self.rebuild(e.to_string(), &faults_tx).await,
+                        None => {}
                     }
                 }
                 Ok(()) = streaming.changed() => {
@@ -121,6 +150,7 @@ impl Driver {
             }
             ReplicaCommand::Events(json) => match &self.page {
                 Some(page) => match page.apply(&json).await.inspect(|_| {
+                    tracing::debug!(session = %self.session, bytes = json.len(), "events applied");
                     self.settle_at = Some(tokio::time::Instant::now() + SETTLE_AFTER);
                 }) {
                     // The shell itself raised: the events were odd, the page is fine.
@@ -207,5 +237,58 @@ impl Driver {
         }
         tracing::error!(session = %self.session, "replica could not be rebuilt; waiting for the next page");
         let _ = self.reports.send(ReplicaReport::Unavailable).await;
+    }
+}
+
+/// Takes the rrweb event arrays already queued behind `first` and joins them into one array,
+/// so a replica that fell behind applies the backlog in one call and renders it in one frame.
+/// Returns the merged array and the first queued command that is not events, if any.
+fn merge_queued_events(
+    first: String,
+    commands: &mut mpsc::Receiver<ReplicaCommand>,
+) -> (String, Option<ReplicaCommand>) {
+    let mut parts = vec![first];
+    let mut after = None;
+    while parts.len() < MERGE_AT_MOST {
+        match commands.try_recv() {
+            Ok(ReplicaCommand::Events(json)) => parts.push(json),
+            Ok(other) => {
+                after = Some(other);
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    if parts.len() == 1 {
+        return (parts.pop().unwrap_or_default(), after);
+    }
+    // Each part is a validated JSON array; its elements go into one.
+    let inner: Vec<&str> = parts
+        .iter()
+        .filter_map(|p| p.trim().strip_prefix('[')?.strip_suffix(']'))
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    (format!("[{}]", inner.join(",")), after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn queued_event_arrays_merge_into_one_and_other_commands_keep_their_place() {
+        let (tx, mut rx) = mpsc::channel(8);
+        tx.send(ReplicaCommand::Events(" [{\"a\":1}] ".into())).await.unwrap();
+        tx.send(ReplicaCommand::Events("[]".into())).await.unwrap();
+        tx.send(ReplicaCommand::Hover { x: 1.0, y: 2.0 }).await.unwrap();
+        tx.send(ReplicaCommand::Events("[3]".into())).await.unwrap();
+        let (merged, after) = merge_queued_events("[0,{\"b\":[1,2]}]".into(), &mut rx);
+        assert_eq!(merged, r#"[0,{"b":[1,2]},{"a":1}]"#);
+        let parsed: serde_json::Value = serde_json::from_str(&merged).unwrap();
+        assert_eq!(parsed.as_array().unwrap().len(), 3);
+        assert!(matches!(after, Some(ReplicaCommand::Hover { .. })));
+        assert!(matches!(rx.try_recv(), Ok(ReplicaCommand::Events(e)) if e == "[3]"));
+        // Nothing queued: the array passes through untouched.
+        assert_eq!(merge_queued_events("[7]".into(), &mut rx).0, "[7]");
     }
 }

@@ -22,6 +22,8 @@ pub struct Frame {
     pub png: Bytes,
     /// Increases with every frame of a session.
     pub seq: u64,
+    /// When Chromium handed the frame over.
+    pub captured: std::time::Instant,
 }
 
 /// Orders for a session's replica, processed in the order sent.

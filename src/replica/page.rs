@@ -26,6 +26,9 @@ use crate::profile::origin_of;
 
 /// Chromium calls are bounded: a crashed page answers nothing, ever.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// At most 40 frames a second per session: above 30 for the agent, and well below what a page
+/// animating without pause would take from the other sessions (see `README.md`, Performance).
+const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(25);
 
 /// A live replica page and the tasks that serve it.
 pub struct ReplicaPage {
@@ -104,9 +107,15 @@ impl ReplicaPage {
         let mut screencast = bounded("Page.screencastFrame", page.event_listener::<EventScreencastFrame>()).await?;
         let (frames, seq, ack_page) = (self.frames.clone(), self.seq.clone(), page.clone());
         self.tasks.push(tokio::spawn(async move {
+            let mut next_ack = tokio::time::Instant::now();
             while let Some(event) = screencast.next().await {
-                let _ = ack_page.execute(ScreencastFrameAckParams::new(event.session_id)).await;
                 publish(&frames, &seq, event.data.as_ref());
+                // Chromium sends the next frame only after this ack, so holding it back caps the
+                // frame rate of a page that changes all the time (an animation): each frame
+                // costs tens of milliseconds of CPU, shared by every session.
+                tokio::time::sleep_until(next_ack).await;
+                next_ack = tokio::time::Instant::now() + MIN_FRAME_INTERVAL;
+                let _ = ack_page.execute(ScreencastFrameAckParams::new(event.session_id)).await;
             }
         }));
 
@@ -215,7 +224,9 @@ impl ReplicaPage {
 
     /// Renders the viewport now; the screencast's first frame can be stale.
     pub async fn keyframe(&self) -> Result<(), ReplicaError> {
-        let params = CaptureScreenshotParams::builder().format(CaptureScreenshotFormat::Png).build();
+        // Fast compression: about a third of the CPU of the default, for a somewhat larger PNG.
+        let params =
+            CaptureScreenshotParams::builder().format(CaptureScreenshotFormat::Png).optimize_for_speed(true).build();
         let shot = bounded("Page.captureScreenshot", self.inner.page.execute(params)).await?;
         publish(&self.frames, &self.seq, shot.result.data.as_ref());
         Ok(())
@@ -234,7 +245,7 @@ fn publish(frames: &watch::Sender<Option<Frame>>, seq: &std::sync::atomic::Atomi
     match base64::engine::general_purpose::STANDARD.decode(base64_png) {
         Ok(png) => {
             let seq = seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            frames.send_replace(Some(Frame { png: png.into(), seq }));
+            frames.send_replace(Some(Frame { png: png.into(), seq, captured: std::time::Instant::now() }));
         }
         Err(e) => tracing::warn!(error = %e, "undecodable frame from chromium"),
     }

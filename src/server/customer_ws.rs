@@ -75,6 +75,7 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
             },
             (Message::Binary(bytes), Some(a)) => match wire::validate_events(&bytes) {
                 Ok(json) => {
+                    tracing::debug!(bytes = json.len(), "events received");
                     let _ = a.replica.send(ReplicaCommand::Events(json.to_string())).await;
                     None
                 }
