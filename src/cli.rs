@@ -1,4 +1,5 @@
-//! The command line: `cobrowse` serves; `cobrowse check-profiles [DIR]` validates profiles.
+//! The command line: `cobrowse` serves; `cobrowse check-profiles [DIR]` validates profiles;
+//! `cobrowse bench` runs the benchmark.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,6 +16,13 @@ use crate::settings::{Settings, SPECS};
 pub async fn main(args: Vec<String>) -> ExitCode {
     match args.first().map(String::as_str) {
         Some("check-profiles") => check_profiles(args.get(1).map(String::as_str)),
+        Some("bench") => match std::env::current_exe() {
+            Ok(exe) => crate::bench::main(&args[1..], &exe).await,
+            Err(e) => {
+                eprintln!("cobrowse bench: cannot find this program's path: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Some("help" | "--help" | "-h") => {
             print!("{}", usage());
             ExitCode::SUCCESS
@@ -31,7 +39,7 @@ pub async fn main(args: Vec<String>) -> ExitCode {
 
 fn usage() -> String {
     let mut text = String::from(
-        "Usage:\n  cobrowse [OPTIONS]              serve the co-browse server (and the demo site)\n  cobrowse check-profiles [DIR]   validate browser profiles without starting\n\nOptions (each also an environment variable):\n",
+        "Usage:\n  cobrowse [OPTIONS]              serve the co-browse server (and the demo site)\n  cobrowse check-profiles [DIR]   validate browser profiles without starting\n  cobrowse bench [OPTIONS]        run the benchmark (see README, Performance)\n\nOptions (each also an environment variable):\n",
     );
     for s in SPECS {
         text.push_str(&format!("  {:<20} {:<26} {} (default {})\n", s.flag, s.env, s.help, s.default));

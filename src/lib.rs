@@ -13,9 +13,11 @@
 //! - [`stream`]: frame deltas for each agent (only the tiles that changed).
 //! - [`wire`]: every message exchanged with the customer snippet and the agent view.
 //! - [`demo`]: the small demo company site served beside the server.
+//! - [`bench`]: `cobrowse bench`, the benchmark (simulated customers and agents on loopback).
 //! - [`assets`]: the web files (snippet, agent view, replica shell) compiled into the binary.
 
 pub mod assets;
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod profile;

@@ -1,0 +1,242 @@
+//! A simulated agent for the benchmark: joins over `/ws/agent` like the agent view, rebuilds
+//! every frame from the tile deltas exactly as the view draws them, and reads the probe's
+//! sequence number out of the pixels.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures::{SinkExt, StreamExt};
+use image::{Rgba, RgbaImage};
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::wall_ms;
+use crate::stream::tiles::{KIND_COPY_TILES, KIND_TILES};
+
+/// Sequence-number bits in the probe strip (see `probe.js`).
+const PROBE_BITS: u32 = 20;
+/// Edge of one probe cell in pixels.
+const PROBE_CELL: u32 = 6;
+
+/// One frame the agent received.
+#[derive(Debug, Clone)]
+pub struct FrameSeen {
+    /// Wall-clock milliseconds when the frame was drawn into the agent's picture.
+    pub at: f64,
+    /// The probe's number in that picture, if the probe was visible.
+    pub seq: Option<u32>,
+    /// The picture itself, kept while [`AgentClient::compare_jpeg`] is on, to be encoded as a
+    /// whole JPEG frame after the run (encoding it here would slow the agent down).
+    pub picture: Option<Arc<RgbaImage>>,
+}
+
+/// Everything one simulated agent saw.
+#[derive(Debug, Default)]
+pub struct AgentLog {
+    /// Milliseconds from sending `join` to drawing the first frame.
+    pub join_to_first_frame: Option<f64>,
+    /// Every frame, in order.
+    pub frames: Vec<FrameSeen>,
+    /// Every message's arrival (wall-clock ms) and size, frames and text alike.
+    pub messages: Vec<(f64, usize)>,
+    /// Why the connection ended early, if it did.
+    pub failure: Option<String>,
+}
+
+/// A running simulated agent.
+pub struct AgentClient {
+    stop: watch::Sender<bool>,
+    jpeg: Arc<AtomicBool>,
+    log: Arc<Mutex<AgentLog>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// JPEG quality of the full-frame comparison: a common screen-sharing setting.
+pub const JPEG_QUALITY: u8 = 80;
+
+impl AgentClient {
+    /// Connects to `server` (`http://host:port`) and joins `session`.
+    pub async fn join(server: &str, session: &str) -> Result<AgentClient, String> {
+        let url = format!("{}/ws/agent", server.replacen("http", "ws", 1));
+        let (socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| e.to_string())?;
+        let (stop, stopped) = watch::channel(false);
+        let jpeg = Arc::new(AtomicBool::new(false));
+        let log = Arc::new(Mutex::new(AgentLog::default()));
+        let task = tokio::spawn(receive(socket, session.to_string(), stopped, jpeg.clone(), log.clone()));
+        Ok(AgentClient { stop, jpeg, log, task })
+    }
+
+    /// While on, each received picture is kept for [`jpeg_size`].
+    pub fn compare_jpeg(&self, on: bool) {
+        self.jpeg.store(on, Ordering::SeqCst);
+    }
+
+    /// What this agent saw so far.
+    pub fn log(&self) -> std::sync::MutexGuard<'_, AgentLog> {
+        self.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits up to `limit` for the first frame.
+    pub async fn first_frame(&self, limit: std::time::Duration) -> Result<f64, String> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            {
+                let log = self.log();
+                if let Some(ms) = log.join_to_first_frame {
+                    return Ok(ms);
+                }
+                if let Some(failure) = &log.failure {
+                    return Err(failure.clone());
+                }
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err("no frame arrived".into());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Leaves and returns what this agent saw.
+    pub async fn finish(self) -> AgentLog {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+        let mut log = self.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        std::mem::take(&mut *log)
+    }
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn receive(
+    mut socket: Socket,
+    session: String,
+    mut stop: watch::Receiver<bool>,
+    jpeg: Arc<AtomicBool>,
+    shared: Arc<Mutex<AgentLog>>,
+) {
+    let log = |f: &mut dyn FnMut(&mut AgentLog)| f(&mut shared.lock().unwrap_or_else(|p| p.into_inner()));
+    let join = serde_json::json!({ "type": "join", "session": session }).to_string();
+    let joined_at = wall_ms();
+    if let Err(e) = socket.send(Message::Text(join.into())).await {
+        log(&mut |l| l.failure = Some(e.to_string()));
+        return;
+    }
+    let mut picture = RgbaImage::new(0, 0);
+    loop {
+        let message = tokio::select! {
+            m = socket.next() => m,
+            _ = stop.wait_for(|s| *s) => break,
+        };
+        let message = match message {
+            Some(Ok(m)) => m,
+            Some(Err(e)) => {
+                log(&mut |l| l.failure = Some(e.to_string()));
+                break;
+            }
+            None => {
+                log(&mut |l| l.failure = Some("the server closed the connection".into()));
+                break;
+            }
+        };
+        let arrived = wall_ms();
+        match message {
+            Message::Binary(data) => {
+                if let Err(e) = apply(&mut picture, &data) {
+                    log(&mut |l| l.failure = Some(e.clone()));
+                    break;
+                }
+                let at = wall_ms();
+                let seq = probe_seq(&picture);
+                let kept = jpeg.load(Ordering::Relaxed).then(|| Arc::new(picture.clone()));
+                log(&mut |l| {
+                    l.messages.push((arrived, data.len()));
+                    l.join_to_first_frame.get_or_insert(at - joined_at);
+                    l.frames.push(FrameSeen { at, seq, picture: kept.clone() });
+                });
+            }
+            Message::Text(text) => {
+                log(&mut |l| l.messages.push((arrived, text.len())));
+                if text.contains("\"join_failed\"") || text.contains("\"ended\"") {
+                    log(&mut |l| l.failure = Some(text.to_string()));
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let _ = socket.close(None).await;
+}
+
+fn read_u16(data: &[u8], at: usize) -> Result<u32, String> {
+    data.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]) as u32).ok_or_else(|| "short frame message".into())
+}
+
+/// Draws one frame message into `picture`, as `web/agent/agent.js` does on its canvas.
+fn apply(picture: &mut RgbaImage, data: &[u8]) -> Result<(), String> {
+    let kind = *data.first().ok_or("empty frame message")?;
+    let (width, height) = (read_u16(data, 1)?, read_u16(data, 3)?);
+    if picture.dimensions() != (width, height) {
+        *picture = RgbaImage::new(width, height);
+    }
+    let mut at = 5;
+    if kind == KIND_COPY_TILES {
+        let copies = read_u16(data, at)?;
+        at += 2;
+        for _ in 0..copies {
+            let (sy, dy, h) = (read_u16(data, at)?, read_u16(data, at + 2)?, read_u16(data, at + 4)?);
+            at += 6;
+            copy_rows(picture, sy, dy, h);
+        }
+    } else if kind != KIND_TILES {
+        return Err(format!("unknown frame message kind {kind}"));
+    }
+    let tiles = read_u16(data, at)?;
+    at += 2;
+    for _ in 0..tiles {
+        let (x, y) = (read_u16(data, at)?, read_u16(data, at + 2)?);
+        let len =
+            data.get(at + 8..at + 12).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])).ok_or("short tile")?;
+        at += 12;
+        let png = data.get(at..at + len as usize).ok_or("short tile data")?;
+        at += len as usize;
+        let tile = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+            .map_err(|e| format!("tile is not a PNG: {e}"))?
+            .into_rgba8();
+        image::imageops::replace(picture, &tile, x as i64, y as i64);
+    }
+    Ok(())
+}
+
+/// Moves `h` whole rows from `sy` to `dy` (they may overlap).
+fn copy_rows(picture: &mut RgbaImage, sy: u32, dy: u32, h: u32) {
+    let stride = picture.width() as usize * 4;
+    let rows = picture.height();
+    let h = h.min(rows.saturating_sub(sy)).min(rows.saturating_sub(dy)) as usize;
+    let raw: &mut [u8] = picture;
+    raw.copy_within(sy as usize * stride..(sy as usize + h) * stride, dy as usize * stride);
+}
+
+/// The probe's number, if its red and blue end cells are where they belong.
+fn probe_seq(picture: &RgbaImage) -> Option<u32> {
+    let (width, height) = picture.dimensions();
+    if width < PROBE_CELL * (PROBE_BITS + 2) || height < PROBE_CELL {
+        return None;
+    }
+    let cell = |i: u32| *picture.get_pixel(i * PROBE_CELL + PROBE_CELL / 2, PROBE_CELL / 2);
+    let is = |Rgba([r, g, b, _]): Rgba<u8>, want: [bool; 3]| [r > 200, g > 200, b > 200] == want;
+    if !is(cell(0), [true, false, false]) || !is(cell(PROBE_BITS + 1), [false, false, true]) {
+        return None;
+    }
+    Some((0..PROBE_BITS).filter(|&i| cell(1 + i).0[0] < 128).fold(0, |n, i| n | (1 << i)))
+}
+
+/// Bytes of `picture` as one whole JPEG frame at [`JPEG_QUALITY`].
+pub fn jpeg_size(picture: &RgbaImage) -> usize {
+    let rgb = image::DynamicImage::ImageRgba8(picture.clone()).into_rgb8();
+    let mut out = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
+    match rgb.write_with_encoder(encoder) {
+        Ok(()) => out.len(),
+        Err(_) => 0,
+    }
+}

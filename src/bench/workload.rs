@@ -1,0 +1,267 @@
+//! The benchmark's scenarios: timed joins, one session under each workload, and N sessions
+//! browsing at once.
+
+use std::time::Duration;
+
+use super::agent::{jpeg_size, AgentClient};
+use super::customer::{Customer, CustomerBrowser};
+use super::procfs::{memory, CpuMeter};
+use super::report::{glass_to_glass, Report, ScaleFigures, Spread, WorkloadFigures};
+use super::server::ServerUnderTest;
+use super::{wall_ms, Options};
+
+/// The simulated customers' window: a common laptop viewport.
+pub const VIEWPORT: (u32, u32) = (1280, 800);
+/// How long the agent waits after the customer starts before joining: reading out nine digits
+/// takes longer than this, so the replica is ready as it would be in real use.
+const JOIN_AFTER: Duration = Duration::from_secs(1);
+/// Frames still in flight when a workload stops are given this long to arrive.
+const DRAIN: Duration = Duration::from_secs(1);
+
+/// One step of a scripted workload: load a page (or stay), start a probe workload (or idle),
+/// let it run, stop it.
+struct Step {
+    page: Option<&'static str>,
+    call: Option<&'static str>,
+    seconds: f64,
+}
+
+const fn step(page: Option<&'static str>, call: Option<&'static str>, seconds: f64) -> Step {
+    Step { page, call, seconds }
+}
+
+/// A customer's visit at a human pace: the home page, reading and scrolling the guide, filling
+/// in two fields of the form, a look at the live prices (the site's script and CSS animation),
+/// and back home.
+const BROWSING: &[Step] = &[
+    step(Some("/"), None, 2.0),
+    step(Some("/guide.html"), Some("scrolling(120, 250)"), 3.0),
+    step(None, None, 1.0),
+    step(Some("/switch.html"), Some("typing('#name', 'Alex Morgan', 6)"), 2.0),
+    step(None, Some("typing('#address', '12 Harbour Row, Bristol', 8)"), 3.0),
+    step(Some("/prices.html"), Some("ticking(2)"), 4.0),
+    step(Some("/"), None, 2.0),
+];
+
+/// Single-session workloads: name, page, probe call (none: idle).
+const WORKLOADS: &[(&str, &str, Option<&str>)] = &[
+    ("typing (10 keys/s)", "/switch.html", Some("typing('#address', '12 Harbour Row, Bristol BS1 4RN', 10)")),
+    ("scrolling (100 px every 100 ms)", "/guide.html", Some("scrolling(100, 100)")),
+    ("DOM churn (table rewritten every frame)", "/prices.html", Some("churn()")),
+    ("CSS animation (site's live page)", "/prices.html", Some("ticking(10)")),
+    ("idle", "/", None),
+];
+
+async fn perform(customer: &mut Customer, demo: &str, steps: &[Step]) -> Result<(), String> {
+    for s in steps {
+        if let Some(page) = s.page {
+            customer.open_page(&format!("{demo}{page}")).await?;
+        }
+        if let Some(call) = s.call {
+            customer.run(call).await?;
+        }
+        tokio::time::sleep(Duration::from_secs_f64(s.seconds)).await;
+        customer.stop().await;
+    }
+    Ok(())
+}
+
+/// `n` customers with live sessions, each watched by its own agent.
+async fn sessions(
+    n: usize,
+    server: &ServerUnderTest,
+    customers: &CustomerBrowser,
+) -> Result<Vec<(Customer, AgentClient)>, String> {
+    let mut started = Vec::new();
+    for _ in 0..n {
+        let mut customer = customers.open(VIEWPORT).await?;
+        customer.open_page(&format!("{}/", server.demo)).await?;
+        let id = customer.start_session().await?;
+        started.push((customer, id));
+    }
+    tokio::time::sleep(JOIN_AFTER).await;
+    let mut watched = Vec::new();
+    for (customer, id) in started {
+        let agent = AgentClient::join(&server.server, &id).await?;
+        agent.first_frame(Duration::from_secs(10)).await?;
+        customer.wait_active().await?;
+        watched.push((customer, agent));
+    }
+    Ok(watched)
+}
+
+async fn session(server: &ServerUnderTest, customers: &CustomerBrowser) -> Result<(Customer, AgentClient), String> {
+    sessions(1, server, customers).await?.pop().ok_or_else(|| "no session".into())
+}
+
+async fn end(customers: &CustomerBrowser, customer: Customer, agent: AgentClient) {
+    agent.finish().await;
+    let _ = customer.eval("Cobrowse.end()").await;
+    customers.close(customer).await;
+}
+
+/// Runs every scenario.
+pub async fn measure(
+    options: &Options,
+    server: &ServerUnderTest,
+    customers: &CustomerBrowser,
+) -> Result<Report, String> {
+    eprintln!("bench: timing {} joins", options.joins);
+    let mut joins = Vec::new();
+    for _ in 0..options.joins {
+        let (customer, agent) = session(server, customers).await?;
+        joins.push(agent.log().join_to_first_frame.unwrap_or_default());
+        end(customers, customer, agent).await;
+    }
+
+    let (mut customer, agent) = session(server, customers).await?;
+    let mut workloads = Vec::new();
+    for &(name, page, call) in WORKLOADS {
+        eprintln!("bench: one session, {name}");
+        customer.open_page(&format!("{}{page}", server.demo)).await?;
+        tokio::time::sleep(DRAIN).await;
+        let steps = [step(None, call, options.seconds)];
+        workloads.push(timed(name, &mut customer, &agent, server, &steps, false).await?);
+    }
+    eprintln!("bench: one session, scripted browsing");
+    workloads.push(timed("scripted browsing", &mut customer, &agent, server, BROWSING, true).await?);
+    end(customers, customer, agent).await;
+
+    let mut scale = Vec::new();
+    for &n in &options.sessions {
+        eprintln!("bench: {n} sessions browsing at once");
+        scale.push(at_once(n, server, customers).await?);
+        // Closed contexts free their memory in the background; let them before the next round.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    Ok(Report {
+        machine: machine(),
+        viewport: VIEWPORT,
+        join_to_first_frame_ms: Spread::of(joins),
+        workloads,
+        scale,
+        write_mode_latency: "not measured: write mode is not built yet (issue 5)".into(),
+    })
+}
+
+/// Runs `steps` on one session and measures it.
+async fn timed(
+    name: &str,
+    customer: &mut Customer,
+    agent: &AgentClient,
+    server: &ServerUnderTest,
+    steps: &[Step],
+    jpeg: bool,
+) -> Result<WorkloadFigures, String> {
+    let marks_before = customer.marks.len();
+    let (frames_before, messages_before) = {
+        let log = agent.log();
+        (log.frames.len(), log.messages.len())
+    };
+    agent.compare_jpeg(jpeg);
+    let cpu = CpuMeter::start(server.pid);
+    let started = wall_ms();
+    perform(customer, &server.demo, steps).await?;
+    let stopped = wall_ms();
+    let (server_cpu, chromium_cpu) = cpu.read();
+    tokio::time::sleep(DRAIN).await;
+    agent.compare_jpeg(false);
+
+    let mut log = agent.log();
+    if let Some(failure) = &log.failure {
+        return Err(format!("the agent's connection failed: {failure}"));
+    }
+    let seconds = (stopped - started) / 1000.0;
+    let frames = &log.frames[frames_before..];
+    let (latencies, unseen) = glass_to_glass(&customer.marks[marks_before..], frames);
+    if std::env::var_os("COBROWSE_BENCH_TRACE").is_some() {
+        let marks = &customer.marks[marks_before..];
+        for (mark, latency) in marks.iter().zip(&latencies).filter(|(_, l)| **l > 300.0) {
+            eprintln!("slow: seq {} at +{:.0} ms took {latency:.0} ms", mark.0, mark.1 - started);
+        }
+        let seqs: Vec<String> = frames.iter().map(|f| format!("{:.0}:{:?}", f.at - started, f.seq)).collect();
+        eprintln!("frames: {}", seqs.join(" "));
+        let all: Vec<String> = marks.iter().map(|m| format!("{}@{:.0}", m.0, m.1 - started)).collect();
+        eprintln!("marks: {}", all.join(" "));
+    }
+    let during = frames.iter().filter(|f| f.at <= stopped);
+    let bytes: usize = log.messages[messages_before..].iter().filter(|(at, _)| *at <= stopped).map(|m| m.1).sum();
+    // The comparison's encoding runs now, after the timed run, on the pictures kept.
+    let jpeg_bytes: usize = during.clone().filter_map(|f| f.picture.as_deref()).map(jpeg_size).sum();
+    Ok(WorkloadFigures {
+        workload: name.to_string(),
+        seconds,
+        latency_ms: Spread::of(latencies),
+        unseen_changes: unseen,
+        frames_per_second: during.count() as f64 / seconds,
+        bytes_per_second: bytes as f64 / seconds,
+        jpeg_bytes_per_second: jpeg.then(|| jpeg_bytes as f64 / seconds),
+        newest_state_shown: log.frames.last().and_then(|f| f.seq) == Some(customer.seq()),
+        server_cpu_percent: server_cpu,
+        chromium_cpu_percent: chromium_cpu,
+    })
+    .inspect(|_| log.frames.iter_mut().for_each(|f| f.picture = None))
+}
+
+/// `n` customers browsing at once, each watched by its own agent.
+async fn at_once(n: usize, server: &ServerUnderTest, customers: &CustomerBrowser) -> Result<ScaleFigures, String> {
+    let mut sessions = sessions(n, server, customers).await?;
+    let cpu = CpuMeter::start(server.pid);
+    let started = wall_ms();
+    // Customers do not move in step: each starts a little after the one before.
+    let runs = sessions.iter_mut().enumerate().map(|(i, (customer, _))| async move {
+        tokio::time::sleep(Duration::from_millis((i * 2000 / n) as u64)).await;
+        perform(customer, &server.demo, BROWSING).await
+    });
+    let outcomes = futures::future::join_all(runs).await;
+    let stopped = wall_ms();
+    let (server_cpu, chromium_cpu) = cpu.read();
+    let (server_mb, chromium_mb) = memory(server.pid);
+    tokio::time::sleep(DRAIN).await;
+
+    let mut latencies = Vec::new();
+    let (mut unseen, mut bytes) = (0, 0);
+    for (customer, agent) in &sessions {
+        let log = agent.log();
+        let (l, u) = glass_to_glass(&customer.marks, &log.frames);
+        latencies.extend(l);
+        unseen += u;
+        bytes += log.messages.iter().filter(|(at, _)| (started..=stopped).contains(at)).map(|m| m.1).sum::<usize>();
+    }
+    for (customer, agent) in sessions {
+        end(customers, customer, agent).await;
+    }
+    outcomes.into_iter().collect::<Result<Vec<()>, String>>()?;
+    let seconds = (stopped - started) / 1000.0;
+    Ok(ScaleFigures {
+        sessions: n,
+        latency_ms: Spread::of(latencies),
+        unseen_changes: unseen,
+        server_cpu_percent: server_cpu,
+        chromium_cpu_percent: chromium_cpu,
+        server_mb,
+        chromium_mb,
+        mb_per_session: (server_mb + chromium_mb) / n as f64,
+        bytes_per_second_per_session: bytes as f64 / seconds / n as f64,
+    })
+}
+
+/// The CPU model, core count and memory, for the report's heading.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, m)| m.trim().to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let gib = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    format!("{model}, {cores} cores, {gib:.0} GiB")
+}
