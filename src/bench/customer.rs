@@ -34,11 +34,12 @@ impl CustomerBrowser {
         let browser = ReplicaBrowser::new(chromium.to_path_buf());
         browser.start().await.map_err(|e| e.to_string())?;
         // Customers' pages render on the customers' own machines, not on the server's: here
-        // they get the CPU the server leaves over, so they do not crowd out what is measured.
-        // Renderers started later come from these processes and keep their priority.
+        // they run at a lower priority, so they do not crowd out what is measured (yet still
+        // load their pages when the server is saturated). Renderers started later come from
+        // these processes and keep their priority.
         if let Some(pid) = browser.pid().await {
             for process in super::procfs::processes(pid, true) {
-                let _ = std::process::Command::new("renice").args(["-n", "19", "-p", &process.to_string()]).output();
+                let _ = std::process::Command::new("renice").args(["-n", "10", "-p", &process.to_string()]).output();
             }
         }
         Ok(CustomerBrowser { browser })
@@ -90,7 +91,7 @@ impl Customer {
     pub async fn open_page(&mut self, url: &str) -> Result<(), String> {
         self.take_marks().await;
         let load = self.page.page.goto(url);
-        tokio::time::timeout(Duration::from_secs(15), load)
+        tokio::time::timeout(Duration::from_secs(30), load)
             .await
             .map_err(|_| format!("{url} did not load"))?
             .map_err(|e| e.to_string())?;

@@ -70,6 +70,8 @@ pub struct WorkloadFigures {
 #[derive(Debug, Clone, Serialize)]
 pub struct ScaleFigures {
     pub sessions: usize,
+    /// Customers whose scripted visit failed part way (a page that did not load in time).
+    pub failed_visits: usize,
     pub latency_ms: Spread,
     pub unseen_changes: usize,
     pub server_cpu_percent: f64,
@@ -135,10 +137,10 @@ impl Report {
                 w.chromium_cpu_percent
             );
         }
-        md += "\n### Sessions at once (each customer browsing: typing, scrolling, page loads, live page)\n\n| sessions | glass-to-glass p50 / p95 / p99 | CPU server / Chromium | memory server + Chromium | per session | to each agent |\n|---|---|---|---|---|---|\n";
+        md += "\n### Sessions at once (each customer browsing: typing, scrolling, page loads, live page)\n\n| sessions | glass-to-glass p50 / p95 / p99 | CPU server / Chromium | memory server + Chromium | per session | to each agent | visits failed |\n|---|---|---|---|---|---|---|\n";
         for s in &self.scale {
             md += &format!(
-                "| {} | {:.0} / {:.0} / {:.0} ms | {:.0}% / {:.0}% | {:.0} + {:.0} MB | {:.0} MB | {:.3} Mbit/s |\n",
+                "| {} | {:.0} / {:.0} / {:.0} ms | {:.0}% / {:.0}% | {:.0} + {:.0} MB | {:.0} MB | {:.3} Mbit/s | {} |\n",
                 s.sessions,
                 s.latency_ms.p50,
                 s.latency_ms.p95,
@@ -148,7 +150,8 @@ impl Report {
                 s.server_mb,
                 s.chromium_mb,
                 s.mb_per_session,
-                mbit(s.bytes_per_second_per_session)
+                mbit(s.bytes_per_second_per_session),
+                s.failed_visits
             );
         }
         md += &format!("\nWrite-mode latency (agent action to customer page): {}\n", self.write_mode_latency);

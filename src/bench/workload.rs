@@ -231,10 +231,14 @@ async fn at_once(n: usize, server: &ServerUnderTest, customers: &CustomerBrowser
     for (customer, agent) in sessions {
         end(customers, customer, agent).await;
     }
-    outcomes.into_iter().collect::<Result<Vec<()>, String>>()?;
+    let failures: Vec<String> = outcomes.into_iter().filter_map(Result::err).collect();
+    if let Some(first) = failures.first() {
+        eprintln!("bench: {} of {n} customers could not finish their visit; the first: {first}", failures.len());
+    }
     let seconds = (stopped - started) / 1000.0;
     Ok(ScaleFigures {
         sessions: n,
+        failed_visits: failures.len(),
         latency_ms: Spread::of(latencies),
         unseen_changes: unseen,
         server_cpu_percent: server_cpu,

@@ -67,8 +67,9 @@ fn a_small_change_sends_only_its_tile() {
     let mut canvas = None;
     apply(&mut canvas, &encoder.encode(&png(&first)).unwrap().unwrap());
     let delta = encoder.encode(&png(&second)).unwrap().unwrap();
-    assert_eq!(tile_count(&delta), 2, "the change spans two tiles");
-    assert!(delta.len() < png(&second).len() / 20, "delta of {} bytes", delta.len());
+    assert_eq!(tile_count(&delta), 1, "the change spans two tiles, sent as one rectangle");
+    let be16 = |i: usize| u16::from_be_bytes([delta[i], delta[i + 1]]);
+    assert_eq!((be16(7), be16(9), be16(11), be16(13)), (0, 0, 128, 64), "x, y, w, h of the rectangle");
     apply(&mut canvas, &delta);
     assert_eq!(canvas.unwrap(), second);
 }
@@ -144,4 +145,12 @@ fn a_scroll_sends_row_moves_and_only_the_uncovered_tiles() {
     let back = scrolled_page(30);
     apply(&mut canvas, &encoder.encode(&png(&back)).unwrap().unwrap());
     assert_eq!(canvas.unwrap(), back);
+}
+
+#[test]
+fn changed_tiles_merge_into_bands() {
+    let t = |x, y| (x * TILE, y * TILE, TILE, TILE);
+    // A run of three in one row, the same run in the next row, and a lone tile.
+    let merged = merge(vec![t(0, 0), t(1, 0), t(2, 0), t(5, 0), t(0, 1), t(1, 1), t(2, 1), t(4, 2)]);
+    assert_eq!(merged, vec![(0, 0, 3 * TILE, 2 * TILE), (5 * TILE, 0, TILE, TILE), (4 * TILE, 2 * TILE, TILE, TILE)]);
 }
