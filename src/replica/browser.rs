@@ -96,6 +96,8 @@ struct Running {
 
 /// The shared Chromium. Opening a page locks it briefly; pages then work on their own.
 pub struct ReplicaBrowser {
+    /// The frame budget every page of this browser shares.
+    pub pacer: Arc<super::pacer::FramePacer>,
     chromium: PathBuf,
     profile_dir: PathBuf,
     running: Mutex<Option<Running>>,
@@ -114,7 +116,8 @@ impl ReplicaBrowser {
     pub fn new(chromium: PathBuf) -> ReplicaBrowser {
         let n = NEXT_BROWSER.fetch_add(1, Ordering::SeqCst);
         let profile_dir = std::env::temp_dir().join(format!("cobrowse-replica-{}-{n}", std::process::id()));
-        ReplicaBrowser { chromium, profile_dir, running: Mutex::new(None) }
+        let pacer = Arc::new(super::pacer::FramePacer::for_this_machine());
+        ReplicaBrowser { pacer, chromium, profile_dir, running: Mutex::new(None) }
     }
 
     /// Launches Chromium now, so the first session does not wait for it.

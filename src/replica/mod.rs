@@ -7,6 +7,7 @@
 
 pub mod browser;
 mod driver;
+pub mod pacer;
 mod page;
 
 use bytes::Bytes;

@@ -33,6 +33,7 @@ const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(25);
 /// A live replica page and the tasks that serve it.
 pub struct ReplicaPage {
     inner: ContextPage,
+    pacer: Arc<super::pacer::FramePacer>,
     origin: String,
     width: u32,
     height: u32,
@@ -73,7 +74,8 @@ impl ReplicaPage {
     ) -> Result<ReplicaPage, ReplicaError> {
         let origin = origin_of(url).ok_or(ReplicaError::Script(format!("not an http(s) URL: {url}")))?;
         let inner = browser.open_page().await?;
-        let mut page = ReplicaPage { inner, origin, width, height, tasks: Vec::new(), frames, seq };
+        let pacer = browser.pacer.clone();
+        let mut page = ReplicaPage { inner, pacer, origin, width, height, tasks: Vec::new(), frames, seq };
         match page.place(url, faults).await {
             Ok(()) => Ok(page),
             Err(e) => {
@@ -105,15 +107,17 @@ impl ReplicaPage {
         // Frames, while a screencast runs: acknowledge each at once so Chromium keeps sending,
         // and publish it as the newest.
         let mut screencast = bounded("Page.screencastFrame", page.event_listener::<EventScreencastFrame>()).await?;
-        let (frames, seq, ack_page) = (self.frames.clone(), self.seq.clone(), page.clone());
+        let (frames, seq, ack_page, pacer) = (self.frames.clone(), self.seq.clone(), page.clone(), self.pacer.clone());
         self.tasks.push(tokio::spawn(async move {
             let mut next_ack = tokio::time::Instant::now();
             while let Some(event) = screencast.next().await {
                 publish(&frames, &seq, event.data.as_ref());
-                // Chromium sends the next frame only after this ack, so holding it back caps the
-                // frame rate of a page that changes all the time (an animation): each frame
-                // costs tens of milliseconds of CPU, shared by every session.
+                // Chromium captures the next frame only after this ack, so holding it back caps
+                // the frame rate of a page that changes all the time (an animation), and shares
+                // the machine's capture budget among sessions.
                 tokio::time::sleep_until(next_ack).await;
+                let pixels = event.metadata.device_width * event.metadata.device_height;
+                pacer.take(pixels.max(1.0) as u64).await;
                 next_ack = tokio::time::Instant::now() + MIN_FRAME_INTERVAL;
                 let _ = ack_page.execute(ScreencastFrameAckParams::new(event.session_id)).await;
             }
@@ -224,6 +228,7 @@ impl ReplicaPage {
 
     /// Renders the viewport now; the screencast's first frame can be stale.
     pub async fn keyframe(&self) -> Result<(), ReplicaError> {
+        self.pacer.take(self.width as u64 * self.height as u64).await;
         // Fast compression: about a third of the CPU of the default, for a somewhat larger PNG.
         let params =
             CaptureScreenshotParams::builder().format(CaptureScreenshotFormat::Png).optimize_for_speed(true).build();
