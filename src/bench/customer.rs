@@ -53,6 +53,11 @@ impl CustomerBrowser {
         Ok(Customer { page, seq: 0, marks: Vec::new() })
     }
 
+    /// The customers' Chromium browser process.
+    pub async fn pid(&self) -> Option<u32> {
+        self.browser.pid().await
+    }
+
     /// Closes a customer's window.
     pub async fn close(&self, customer: Customer) {
         self.browser.close_page(customer.page).await;

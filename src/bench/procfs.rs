@@ -91,3 +91,31 @@ pub fn memory(server: u32) -> (f64, f64) {
     let tree = processes(server, true);
     (pss_mb(&tree[..1]), pss_mb(&tree[1..]))
 }
+
+/// CPU use of the load generator itself over a stretch of time: the customers' Chromium (all
+/// its processes) and this process (the simulated agents), in percent of one core.
+pub struct LoadMeter {
+    customers: u32,
+    start: (f64, f64, std::time::Instant),
+}
+
+impl LoadMeter {
+    /// Starts measuring the customers' Chromium (`customers` is its browser process).
+    pub fn start(customers: u32) -> LoadMeter {
+        LoadMeter {
+            customers,
+            start: (cpu_seconds(&processes(customers, true)), Self::own(), std::time::Instant::now()),
+        }
+    }
+
+    fn own() -> f64 {
+        cpu_seconds(&[std::process::id()])
+    }
+
+    /// Percent of one core used by (the customers' Chromium, the agents) since the start.
+    pub fn read(&self) -> (f64, f64) {
+        let elapsed = self.start.2.elapsed().as_secs_f64().max(0.001);
+        let customers = cpu_seconds(&processes(self.customers, true)) - self.start.0;
+        (customers / elapsed * 100.0, (Self::own() - self.start.1) / elapsed * 100.0)
+    }
+}

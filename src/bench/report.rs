@@ -76,6 +76,8 @@ pub struct ScaleFigures {
     pub unseen_changes: usize,
     pub server_cpu_percent: f64,
     pub chromium_cpu_percent: f64,
+    /// CPU of the load generator on the same machine: (customers' Chromium, simulated agents).
+    pub load_generator_cpu_percent: (f64, f64),
     pub server_mb: f64,
     pub chromium_mb: f64,
     pub mb_per_session: f64,
@@ -137,10 +139,10 @@ impl Report {
                 w.chromium_cpu_percent
             );
         }
-        md += "\n### Sessions at once (each customer browsing: typing, scrolling, page loads, live page)\n\n| sessions | glass-to-glass p50 / p95 / p99 | CPU server / Chromium | memory server + Chromium | per session | to each agent | visits failed |\n|---|---|---|---|---|---|---|\n";
+        md += "\n### Sessions at once (each customer browsing: typing, scrolling, page loads, live page)\n\n| sessions | glass-to-glass p50 / p95 / p99 | CPU server / Chromium | memory server + Chromium | per session | to each agent | visits failed | CPU of the load: customers / agents |\n|---|---|---|---|---|---|---|---|\n";
         for s in &self.scale {
             md += &format!(
-                "| {} | {:.0} / {:.0} / {:.0} ms | {:.0}% / {:.0}% | {:.0} + {:.0} MB | {:.0} MB | {:.3} Mbit/s | {} |\n",
+                "| {} | {:.0} / {:.0} / {:.0} ms | {:.0}% / {:.0}% | {:.0} + {:.0} MB | {:.0} MB | {:.3} Mbit/s | {} | {:.0}% / {:.0}% |\n",
                 s.sessions,
                 s.latency_ms.p50,
                 s.latency_ms.p95,
@@ -151,7 +153,9 @@ impl Report {
                 s.chromium_mb,
                 s.mb_per_session,
                 mbit(s.bytes_per_second_per_session),
-                s.failed_visits
+                s.failed_visits,
+                s.load_generator_cpu_percent.0,
+                s.load_generator_cpu_percent.1
             );
         }
         md += &format!("\nWrite-mode latency (agent action to customer page): {}\n", self.write_mode_latency);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::agent::{jpeg_size, AgentClient};
 use super::customer::{Customer, CustomerBrowser};
-use super::procfs::{memory, CpuMeter};
+use super::procfs::{memory, CpuMeter, LoadMeter};
 use super::report::{glass_to_glass, Report, ScaleFigures, Spread, WorkloadFigures};
 use super::server::ServerUnderTest;
 use super::{wall_ms, Options};
@@ -183,6 +183,7 @@ async fn timed(
         eprintln!("frames: {}", seqs.join(" "));
         let all: Vec<String> = marks.iter().map(|m| format!("{}@{:.0}", m.0, m.1 - started)).collect();
         eprintln!("marks: {}", all.join(" "));
+        eprintln!("customer's last number: {}", customer.seq());
     }
     let during = frames.iter().filter(|f| f.at <= stopped);
     let bytes: usize = log.messages[messages_before..].iter().filter(|(at, _)| *at <= stopped).map(|m| m.1).sum();
@@ -206,6 +207,7 @@ async fn timed(
 /// `n` customers browsing at once, each watched by its own agent.
 async fn at_once(n: usize, server: &ServerUnderTest, customers: &CustomerBrowser) -> Result<ScaleFigures, String> {
     let mut sessions = sessions(n, server, customers).await?;
+    let load = customers.pid().await.map(LoadMeter::start);
     let cpu = CpuMeter::start(server.pid);
     let started = wall_ms();
     // Customers do not move in step: each starts a little after the one before.
@@ -216,6 +218,7 @@ async fn at_once(n: usize, server: &ServerUnderTest, customers: &CustomerBrowser
     let outcomes = futures::future::join_all(runs).await;
     let stopped = wall_ms();
     let (server_cpu, chromium_cpu) = cpu.read();
+    let (customers_cpu, agents_cpu) = load.map(|l| l.read()).unwrap_or_default();
     let (server_mb, chromium_mb) = memory(server.pid);
     tokio::time::sleep(DRAIN).await;
 
@@ -243,6 +246,7 @@ async fn at_once(n: usize, server: &ServerUnderTest, customers: &CustomerBrowser
         unseen_changes: unseen,
         server_cpu_percent: server_cpu,
         chromium_cpu_percent: chromium_cpu,
+        load_generator_cpu_percent: (customers_cpu, agents_cpu),
         server_mb,
         chromium_mb,
         mb_per_session: (server_mb + chromium_mb) / n as f64,
