@@ -8,7 +8,7 @@
 //! - [`session`]: one actor task per co-browse session, the [`session::registry`] of live
 //!   sessions, and the pure [`session::lifecycle`] state machine for lifecycle and mode.
 //! - [`replica`]: the headless Chromium that rebuilds each customer's page; every raw CDP call
-//!   lives here.
+//!   lives here (the benchmark's simulated customers use its page helpers too).
 //! - [`profile`]: browser profiles (`browser-profiles/*.toml`), chosen by the page's origin.
 //! - [`stream`]: frame deltas for each agent (only the tiles that changed).
 //! - [`wire`]: every message exchanged with the customer snippet and the agent view.

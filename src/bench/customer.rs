@@ -5,9 +5,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
-use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
-
 use crate::replica::browser::ContextPage;
 use crate::replica::ReplicaBrowser;
 
@@ -48,8 +45,7 @@ impl CustomerBrowser {
     /// Opens a customer's window at `width`×`height`.
     pub async fn open(&self, (width, height): (u32, u32)) -> Result<Customer, String> {
         let page = self.browser.open_page().await.map_err(|e| e.to_string())?;
-        let size = SetDeviceMetricsOverrideParams::new(width as i64, height as i64, 1.0, false);
-        page.page.execute(size).await.map_err(|e| e.to_string())?;
+        page.set_viewport(width, height).await.map_err(|e| e.to_string())?;
         Ok(Customer { page, seq: 0, marks: Vec::new() })
     }
 
@@ -77,29 +73,13 @@ impl Customer {
 
     /// Evaluates `expression` (awaiting a promise) and returns its JSON value.
     pub async fn eval(&self, expression: &str) -> Result<serde_json::Value, String> {
-        let mut params = EvaluateParams::new(expression);
-        params.await_promise = Some(true);
-        params.return_by_value = Some(true);
-        let call = self.page.page.execute(params);
-        let result = match tokio::time::timeout(Duration::from_secs(15), call).await {
-            Ok(Ok(r)) => r.result,
-            Ok(Err(e)) => return Err(e.to_string()),
-            Err(_) => return Err(format!("no answer to {expression}")),
-        };
-        if let Some(ex) = result.exception_details {
-            return Err(ex.exception.and_then(|o| o.description).unwrap_or(ex.text));
-        }
-        Ok(result.result.value.unwrap_or_default())
+        self.page.evaluate(expression, Duration::from_secs(15)).await.map_err(|e| e.to_string())
     }
 
     /// Loads `url`, waits for the snippet, and puts the probe on the page.
     pub async fn open_page(&mut self, url: &str) -> Result<(), String> {
         self.take_marks().await;
-        let load = self.page.page.goto(url);
-        tokio::time::timeout(Duration::from_secs(30), load)
-            .await
-            .map_err(|_| format!("{url} did not load"))?
-            .map_err(|e| e.to_string())?;
+        self.page.goto(url, Duration::from_secs(30)).await.map_err(|e| format!("{url} did not load: {e}"))?;
         for _ in 0..300 {
             if self.eval("!!window.Cobrowse").await? == serde_json::Value::Bool(true) {
                 self.eval(PROBE).await?;

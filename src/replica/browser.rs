@@ -6,9 +6,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::target::{
     CloseTargetParams, CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams, GetTargetsParams,
 };
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::{Browser, BrowserConfig, Page};
 use futures::StreamExt;
 use tokio::sync::Mutex;
@@ -107,6 +109,41 @@ pub struct ReplicaBrowser {
 pub struct ContextPage {
     pub page: Page,
     pub context: chromiumoxide::cdp::browser_protocol::browser::BrowserContextId,
+}
+
+impl ContextPage {
+    /// Sizes the page's viewport (CSS pixels, scale 1).
+    pub async fn set_viewport(&self, width: u32, height: u32) -> Result<(), ReplicaError> {
+        let params = SetDeviceMetricsOverrideParams::new(width as i64, height as i64, 1.0, false);
+        self.page.execute(params).await.map(|_| ()).map_err(cdp("Emulation.setDeviceMetricsOverride"))
+    }
+
+    /// Loads `url` and waits for its load event, at most `limit`.
+    pub async fn goto(&self, url: &str, limit: Duration) -> Result<(), ReplicaError> {
+        match tokio::time::timeout(limit, self.page.goto(url)).await {
+            Ok(loaded) => loaded.map(|_| ()).map_err(cdp("Page.navigate")),
+            Err(_) => Err(ReplicaError::Timeout { what: "Page.navigate", seconds: limit.as_secs() }),
+        }
+    }
+
+    /// Evaluates `expression` in the page, awaiting a promise, and returns its JSON value.
+    pub async fn evaluate(&self, expression: &str, limit: Duration) -> Result<serde_json::Value, ReplicaError> {
+        let mut params = EvaluateParams::new(expression);
+        params.await_promise = Some(true);
+        params.return_by_value = Some(true);
+        let result = match tokio::time::timeout(limit, self.page.execute(params)).await {
+            Ok(answer) => answer.map_err(cdp("Runtime.evaluate"))?.result,
+            Err(_) => return Err(ReplicaError::Timeout { what: "Runtime.evaluate", seconds: limit.as_secs() }),
+        };
+        if let Some(ex) = result.exception_details {
+            return Err(ReplicaError::Script(ex.exception.and_then(|o| o.description).unwrap_or(ex.text)));
+        }
+        Ok(result.result.value.unwrap_or_default())
+    }
+}
+
+fn cdp(what: &'static str) -> impl Fn(chromiumoxide::error::CdpError) -> ReplicaError {
+    move |e| ReplicaError::Cdp { what, cause: e.to_string() }
 }
 
 static NEXT_BROWSER: AtomicU64 = AtomicU64::new(0);

@@ -1,9 +1,10 @@
 //! The replica: a headless Chromium page per session, on the company's origin, that rebuilds the
 //! customer's page from rrweb events and renders the frames the agent sees.
 //!
-//! Every raw CDP call of the project lives in this module: [`browser`] launches and supervises
+//! Every raw CDP call lives in this module (the benchmark's simulated customers, in
+//! [`crate::bench`], use [`browser::ContextPage`]'s helpers): [`browser`] launches and supervises
 //! the one Chromium, [`page`] drives one session's page, [`driver`] is the task that owns a
-//! session's page and rebuilds it after faults.
+//! session's page and rebuilds it after faults, [`pacer`] shares the machine's frame budget.
 
 pub mod browser;
 mod driver;
