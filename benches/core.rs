@@ -1,4 +1,4 @@
-//! `cargo bench`: the same benchmark as `cobrowse bench` (arguments after `--` pass through),
+//! `cargo bench`: the same benchmark as `cobrowse bench` (`cargo bench --bench core -- OPTIONS`),
 //! with the freshly built `cobrowse` binary as the server under test.
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
