@@ -22,21 +22,22 @@ pub struct RowMove {
     pub rows: u32,
 }
 
-fn row_hashes(image: &RgbaImage) -> Vec<u64> {
+/// Hashes of each row's left and right halves (scrollbar excluded): a row whose content moved
+/// but which a fixed element covers on one side (a chat button in a corner) still matches on
+/// the other, and tiles repair the covered part.
+fn row_hashes(image: &RgbaImage) -> Vec<[u64; 2]> {
     let (width, _) = image.dimensions();
     let stride = width as usize * 4;
-    let compared = width.saturating_sub(SCROLLBAR).max(1) as usize * 4;
-    image
-        .as_raw()
-        .chunks_exact(stride)
-        .map(|row| {
-            row[..compared].chunks(8).fold(0xcbf2_9ce4_8422_2325u64, |h, word| {
-                let mut bytes = [0u8; 8];
-                bytes[..word.len()].copy_from_slice(word);
-                (h.rotate_left(5) ^ u64::from_le_bytes(bytes)).wrapping_mul(0x517c_c1b7_2722_0a95)
-            })
+    let compared = width.saturating_sub(SCROLLBAR).max(2) as usize;
+    let middle = compared / 2 * 4;
+    let hash = |bytes: &[u8]| {
+        bytes.chunks(8).fold(0xcbf2_9ce4_8422_2325u64, |h, word| {
+            let mut eight = [0u8; 8];
+            eight[..word.len()].copy_from_slice(word);
+            (h.rotate_left(5) ^ u64::from_le_bytes(eight)).wrapping_mul(0x517c_c1b7_2722_0a95)
         })
-        .collect()
+    };
+    image.as_raw().chunks_exact(stride).map(|row| [hash(&row[..middle]), hash(&row[middle..compared * 4])]).collect()
 }
 
 /// The row moves that turn most of `old` into `new`, in the order they must be made (each
@@ -46,21 +47,25 @@ pub fn detect(old: &RgbaImage, new: &RgbaImage) -> Vec<RowMove> {
         return Vec::new();
     }
     let (old_rows, new_rows) = (row_hashes(old), row_hashes(new));
-    let mut seen: HashMap<u64, Vec<u32>> = HashMap::with_capacity(old_rows.len());
-    for (y, h) in old_rows.iter().enumerate() {
-        seen.entry(*h).or_default().push(y as u32);
+    let mut seen: [HashMap<u64, Vec<u32>>; 2] = Default::default();
+    for (y, halves) in old_rows.iter().enumerate() {
+        for (side, h) in halves.iter().enumerate() {
+            seen[side].entry(*h).or_default().push(y as u32);
+        }
     }
-    // Each distinctive row of the new frame votes for the distances it may have moved; rows
-    // that stayed put vote for no move at all.
+    // Each distinctive half row of the new frame votes for the distances it may have moved;
+    // rows that stayed put vote for no move at all.
     let mut votes: HashMap<i64, u32> = HashMap::new();
-    for (y, h) in new_rows.iter().enumerate() {
-        match seen.get(h) {
-            Some(found) if found.len() as u32 <= COMMON_ROW => {
-                for &from in found {
-                    *votes.entry(from as i64 - y as i64).or_default() += 1;
+    for (y, halves) in new_rows.iter().enumerate() {
+        for (side, h) in halves.iter().enumerate() {
+            match seen[side].get(h) {
+                Some(found) if found.len() as u32 <= COMMON_ROW => {
+                    for &from in found {
+                        *votes.entry(from as i64 - y as i64).or_default() += 1;
+                    }
                 }
+                _ => {}
             }
-            _ => {}
         }
     }
     let Some((shift, count)) = votes.into_iter().max_by_key(|&(shift, count)| (count, -shift.abs())) else {
@@ -75,7 +80,10 @@ pub fn detect(old: &RgbaImage, new: &RgbaImage) -> Vec<RowMove> {
     let mut run: Option<(u32, u32)> = None;
     for y in 0..=height {
         let from = y + shift;
-        let matches = y < height && (0..height).contains(&from) && new_rows[y as usize] == old_rows[from as usize];
+        let matches = y < height && (0..height).contains(&from) && {
+            let (new, old) = (new_rows[y as usize], old_rows[from as usize]);
+            new[0] == old[0] || new[1] == old[1]
+        };
         run = match (run, matches) {
             (None, true) => Some((y as u32, 1)),
             (Some((start, len)), true) => Some((start, len + 1)),
@@ -150,6 +158,21 @@ mod tests {
                 assert_eq!(predicted.get_pixel(x, y), new.get_pixel(x, y), "({x}, {y})");
             }
         }
+    }
+
+    #[test]
+    fn a_fixed_corner_button_does_not_stop_its_rows_moving() {
+        let with_button = |offset| {
+            let mut v = view(offset);
+            for y in 150..190 {
+                for x in 220..285 {
+                    v.put_pixel(x, y, Rgba([20, 69, 47, 255]));
+                }
+            }
+            v
+        };
+        let moves = detect(&with_button(0), &with_button(45));
+        assert_eq!(moves, vec![RowMove { from: 75, to: 30, rows: 125 }]);
     }
 
     #[test]
