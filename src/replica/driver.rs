@@ -21,7 +21,7 @@ const PING_EVERY: Duration = Duration::from_secs(3);
 /// now and then sends no frame for a change made just after a snapshot (seen with a scroll);
 /// this settles the agent's view within a moment. An unchanged capture costs the agent nothing.
 const SETTLE_AFTER: Duration = Duration::from_millis(300);
-/// A frame captured this long after a change was rendered after it, so it shows it.
+/// A frame swapped this long after a change was applied was drawn after it, so it shows it.
 const FRAME_AFTER_CHANGE: Duration = Duration::from_millis(20);
 /// Events merged into one replay call at most: a backlog is caught up in a few frames, not one
 /// per message, while one call stays bounded.
@@ -91,9 +91,9 @@ impl Driver {
                 Some(reason) = faults.recv() => self.rebuild(reason, &faults_tx).await,
                 _ = tokio::time::sleep_until(self.settle_at.unwrap_or_else(tokio::time::Instant::now)), if self.settle_at.is_some() => {
                     let applied = self.settle_at.take().map(|at| at - SETTLE_AFTER);
-                    // A frame rendered well after the last change already shows it.
+                    // A frame rendered after the last change already shows it.
                     let shown = match (applied, self.frames.borrow().as_ref()) {
-                        (Some(applied), Some(frame)) => frame.captured > applied.into_std() + FRAME_AFTER_CHANGE,
+                        (Some(applied), Some(frame)) => frame.rendered > applied.into_std() + FRAME_AFTER_CHANGE,
                         _ => false,
                     };
                     let failed = match &self.page {

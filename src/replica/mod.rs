@@ -24,8 +24,9 @@ pub struct Frame {
     pub png: Bytes,
     /// Increases with every frame of a session.
     pub seq: u64,
-    /// When Chromium handed the frame over.
-    pub captured: std::time::Instant,
+    /// The page as of when this frame shows it (the compositor's swap, or the capture request):
+    /// changes applied before this instant are in the frame.
+    pub rendered: std::time::Instant,
 }
 
 /// Orders for a session's replica, processed in the order sent.

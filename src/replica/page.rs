@@ -111,7 +111,13 @@ impl ReplicaPage {
         self.tasks.push(tokio::spawn(async move {
             let mut next_ack = tokio::time::Instant::now();
             while let Some(event) = screencast.next().await {
-                publish(&frames, &seq, event.data.as_ref());
+                // Frames arrive tens of milliseconds after their swap (encoding, transport); what
+                // a frame shows is decided by the swap time, when Chromium says it.
+                let rendered = event.metadata.timestamp.as_ref().map_or_else(
+                    || std::time::Instant::now() - SCREENCAST_DELAY_IF_UNKNOWN,
+                    |swap| instant_of_wall_clock(*swap.inner()),
+                );
+                publish(&frames, &seq, event.data.as_ref(), rendered);
                 // Chromium captures the next frame only after this ack, so holding it back caps
                 // the frame rate of a page that changes all the time (an animation), and shares
                 // the machine's capture budget among sessions.
@@ -229,11 +235,12 @@ impl ReplicaPage {
     /// Renders the viewport now; the screencast's first frame can be stale.
     pub async fn keyframe(&self) -> Result<(), ReplicaError> {
         self.pacer.take(self.width as u64 * self.height as u64).await;
+        let requested = std::time::Instant::now();
         // Fast compression: about a third of the CPU of the default, for a somewhat larger PNG.
         let params =
             CaptureScreenshotParams::builder().format(CaptureScreenshotFormat::Png).optimize_for_speed(true).build();
         let shot = bounded("Page.captureScreenshot", self.inner.page.execute(params)).await?;
-        publish(&self.frames, &self.seq, shot.result.data.as_ref());
+        publish(&self.frames, &self.seq, shot.result.data.as_ref(), requested);
         Ok(())
     }
 
@@ -246,11 +253,28 @@ impl ReplicaPage {
     }
 }
 
-fn publish(frames: &watch::Sender<Option<Frame>>, seq: &std::sync::atomic::AtomicU64, base64_png: &str) {
+/// Assumed age of a screencast frame at arrival when Chromium gives no swap time: longer than
+/// its encoding takes, so a frame is never taken to show a change it may have missed.
+const SCREENCAST_DELAY_IF_UNKNOWN: Duration = Duration::from_millis(250);
+
+/// The monotonic instant of a wall-clock time (seconds since the Unix epoch).
+fn instant_of_wall_clock(seconds: f64) -> std::time::Instant {
+    let now_wall =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    let age = Duration::try_from_secs_f64((now_wall - seconds).max(0.0)).unwrap_or(SCREENCAST_DELAY_IF_UNKNOWN);
+    std::time::Instant::now().checked_sub(age).unwrap_or_else(std::time::Instant::now)
+}
+
+fn publish(
+    frames: &watch::Sender<Option<Frame>>,
+    seq: &std::sync::atomic::AtomicU64,
+    base64_png: &str,
+    rendered: std::time::Instant,
+) {
     match base64::engine::general_purpose::STANDARD.decode(base64_png) {
         Ok(png) => {
             let seq = seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            frames.send_replace(Some(Frame { png: png.into(), seq, captured: std::time::Instant::now() }));
+            frames.send_replace(Some(Frame { png: png.into(), seq, rendered }));
         }
         Err(e) => tracing::warn!(error = %e, "undecodable frame from chromium"),
     }
