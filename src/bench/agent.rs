@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::wall_ms;
+use crate::stream::scroll::{self, RowMove};
 use crate::stream::tiles::{KIND_COPY_TILES, KIND_TILES};
 
 /// Sequence-number bits in the probe strip (see `probe.js`).
@@ -183,9 +184,9 @@ fn apply(picture: &mut RgbaImage, data: &[u8]) -> Result<(), String> {
         let copies = read_u16(data, at)?;
         at += 2;
         for _ in 0..copies {
-            let (sy, dy, h) = (read_u16(data, at)?, read_u16(data, at + 2)?, read_u16(data, at + 4)?);
+            let (from, to, rows) = (read_u16(data, at)?, read_u16(data, at + 2)?, read_u16(data, at + 4)?);
             at += 6;
-            copy_rows(picture, sy, dy, h);
+            scroll::apply(picture, &[RowMove { from, to, rows }]);
         }
     } else if kind != KIND_TILES {
         return Err(format!("unknown frame message kind {kind}"));
@@ -205,15 +206,6 @@ fn apply(picture: &mut RgbaImage, data: &[u8]) -> Result<(), String> {
         image::imageops::replace(picture, &tile, x as i64, y as i64);
     }
     Ok(())
-}
-
-/// Moves `h` whole rows from `sy` to `dy` (they may overlap).
-fn copy_rows(picture: &mut RgbaImage, sy: u32, dy: u32, h: u32) {
-    let stride = picture.width() as usize * 4;
-    let rows = picture.height();
-    let h = h.min(rows.saturating_sub(sy)).min(rows.saturating_sub(dy)) as usize;
-    let raw: &mut [u8] = picture;
-    raw.copy_within(sy as usize * stride..(sy as usize + h) * stride, dy as usize * stride);
 }
 
 /// The probe's number, if its red and blue end cells are where they belong.

@@ -57,32 +57,45 @@ pub fn pss_mb(pids: &[u32]) -> f64 {
     kb as f64 / 1024.0
 }
 
-/// CPU use of two process groups over a stretch of time, in percent of one core.
+/// A set of processes whose CPU time is measured together.
+#[derive(Debug, Clone, Copy)]
+pub enum Group {
+    /// One process.
+    Alone(u32),
+    /// Every process descending from this one, not itself.
+    Descendants(u32),
+    /// This process and every process descending from it.
+    Tree(u32),
+}
+
+impl Group {
+    fn cpu_seconds(self) -> f64 {
+        match self {
+            Group::Alone(pid) => cpu_seconds(&[pid]),
+            Group::Descendants(pid) => cpu_seconds(&processes(pid, true)[1..]),
+            Group::Tree(pid) => cpu_seconds(&processes(pid, true)),
+        }
+    }
+}
+
+/// CPU use of process groups over a stretch of time, in percent of one core each.
 pub struct CpuMeter {
-    server: u32,
-    start: (f64, f64, std::time::Instant),
+    groups: Vec<Group>,
+    start: Vec<f64>,
+    since: std::time::Instant,
 }
 
 impl CpuMeter {
-    /// Starts measuring the server process (alone) and its Chromium (its descendants).
-    pub fn start(server: u32) -> CpuMeter {
-        CpuMeter { server, start: (Self::server_cpu(server), Self::chromium_cpu(server), std::time::Instant::now()) }
+    /// Starts measuring `groups`.
+    pub fn start(groups: Vec<Group>) -> CpuMeter {
+        let start = groups.iter().map(|g| g.cpu_seconds()).collect();
+        CpuMeter { groups, start, since: std::time::Instant::now() }
     }
 
-    fn server_cpu(server: u32) -> f64 {
-        cpu_seconds(&[server])
-    }
-
-    fn chromium_cpu(server: u32) -> f64 {
-        cpu_seconds(&processes(server, true)[1..])
-    }
-
-    /// Percent of one core used by (server, Chromium) since [`CpuMeter::start`].
-    pub fn read(&self) -> (f64, f64) {
-        let elapsed = self.start.2.elapsed().as_secs_f64().max(0.001);
-        let server = Self::server_cpu(self.server) - self.start.0;
-        let chromium = Self::chromium_cpu(self.server) - self.start.1;
-        (server / elapsed * 100.0, chromium / elapsed * 100.0)
+    /// Percent of one core each group used since [`CpuMeter::start`], in the order given.
+    pub fn read(&self) -> Vec<f64> {
+        let elapsed = self.since.elapsed().as_secs_f64().max(0.001);
+        self.groups.iter().zip(&self.start).map(|(g, start)| (g.cpu_seconds() - start) / elapsed * 100.0).collect()
     }
 }
 
@@ -90,32 +103,4 @@ impl CpuMeter {
 pub fn memory(server: u32) -> (f64, f64) {
     let tree = processes(server, true);
     (pss_mb(&tree[..1]), pss_mb(&tree[1..]))
-}
-
-/// CPU use of the load generator itself over a stretch of time: the customers' Chromium (all
-/// its processes) and this process (the simulated agents), in percent of one core.
-pub struct LoadMeter {
-    customers: u32,
-    start: (f64, f64, std::time::Instant),
-}
-
-impl LoadMeter {
-    /// Starts measuring the customers' Chromium (`customers` is its browser process).
-    pub fn start(customers: u32) -> LoadMeter {
-        LoadMeter {
-            customers,
-            start: (cpu_seconds(&processes(customers, true)), Self::own(), std::time::Instant::now()),
-        }
-    }
-
-    fn own() -> f64 {
-        cpu_seconds(&[std::process::id()])
-    }
-
-    /// Percent of one core used by (the customers' Chromium, the agents) since the start.
-    pub fn read(&self) -> (f64, f64) {
-        let elapsed = self.start.2.elapsed().as_secs_f64().max(0.001);
-        let customers = cpu_seconds(&processes(self.customers, true)) - self.start.0;
-        (customers / elapsed * 100.0, (Self::own() - self.start.1) / elapsed * 100.0)
-    }
 }

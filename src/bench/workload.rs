@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::agent::{jpeg_size, AgentClient};
 use super::customer::{Customer, CustomerBrowser};
-use super::procfs::{memory, CpuMeter, LoadMeter};
+use super::procfs::{memory, CpuMeter, Group};
 use super::report::{glass_to_glass, Report, ScaleFigures, Spread, WorkloadFigures};
 use super::server::ServerUnderTest;
 use super::{wall_ms, Options};
@@ -159,11 +159,11 @@ async fn timed(
         (log.frames.len(), log.messages.len())
     };
     agent.compare_jpeg(jpeg);
-    let cpu = CpuMeter::start(server.pid);
+    let cpu = server_cpu_meter(server);
     let started = wall_ms();
     perform(customer, &server.demo, steps).await?;
     let stopped = wall_ms();
-    let (server_cpu, chromium_cpu) = cpu.read();
+    let (server_cpu, chromium_cpu) = two(cpu.read());
     tokio::time::sleep(DRAIN).await;
     agent.compare_jpeg(false);
 
@@ -207,8 +207,10 @@ async fn timed(
 /// `n` customers browsing at once, each watched by its own agent.
 async fn at_once(n: usize, server: &ServerUnderTest, customers: &CustomerBrowser) -> Result<ScaleFigures, String> {
     let mut sessions = sessions(n, server, customers).await?;
-    let load = customers.pid().await.map(LoadMeter::start);
-    let cpu = CpuMeter::start(server.pid);
+    // The load generator's own share: the customers' Chromium, and this process (the agents).
+    let customers_pid = customers.pid().await.unwrap_or(std::process::id());
+    let load = CpuMeter::start(vec![Group::Tree(customers_pid), Group::Alone(std::process::id())]);
+    let cpu = server_cpu_meter(server);
     let started = wall_ms();
     // Customers do not move in step: each starts a little after the one before.
     let runs = sessions.iter_mut().enumerate().map(|(i, (customer, _))| async move {
@@ -217,8 +219,8 @@ async fn at_once(n: usize, server: &ServerUnderTest, customers: &CustomerBrowser
     });
     let outcomes = futures::future::join_all(runs).await;
     let stopped = wall_ms();
-    let (server_cpu, chromium_cpu) = cpu.read();
-    let (customers_cpu, agents_cpu) = load.map(|l| l.read()).unwrap_or_default();
+    let (server_cpu, chromium_cpu) = two(cpu.read());
+    let (customers_cpu, agents_cpu) = two(load.read());
     let (server_mb, chromium_mb) = memory(server.pid);
     tokio::time::sleep(DRAIN).await;
 
@@ -252,6 +254,15 @@ async fn at_once(n: usize, server: &ServerUnderTest, customers: &CustomerBrowser
         mb_per_session: (server_mb + chromium_mb) / n as f64,
         bytes_per_second_per_session: bytes as f64 / seconds / n as f64,
     })
+}
+
+/// Measures the server process alone and its Chromium (every process under it).
+fn server_cpu_meter(server: &ServerUnderTest) -> CpuMeter {
+    CpuMeter::start(vec![Group::Alone(server.pid), Group::Descendants(server.pid)])
+}
+
+fn two(read: Vec<f64>) -> (f64, f64) {
+    (read.first().copied().unwrap_or_default(), read.get(1).copied().unwrap_or_default())
 }
 
 /// The CPU model, core count and memory, for the report's heading.
