@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::profile::Profiles;
+use crate::profile::{ProfileStore, Profiles};
 use crate::replica::ReplicaBrowser;
 use crate::server::AppState;
 use crate::session::Timings;
@@ -52,13 +52,16 @@ fn check_profiles(dir: Option<&str>) -> ExitCode {
         .map(String::from)
         .or_else(|| std::env::var("COBROWSE_PROFILES").ok())
         .unwrap_or_else(|| "browser-profiles".into());
-    match Profiles::load(std::path::Path::new(&dir)) {
-        Ok(_) => {
-            println!("{dir}: all profiles are valid");
+    match Profiles::check(std::path::Path::new(&dir)) {
+        Ok(count) => {
+            println!("{dir}: {count} profile(s), all valid");
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("{e}");
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            eprintln!("{dir}: {} problem(s); co-browse would not start with these profiles", problems.len());
             ExitCode::FAILURE
         }
     }
@@ -69,7 +72,7 @@ async fn serve(settings: Settings) -> ExitCode {
         .unwrap_or_else(|_| "cobrowse=info,chromiumoxide=off,warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
-    let profiles = match Profiles::load(&settings.profiles) {
+    let profiles = match ProfileStore::load(&settings.profiles) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("cobrowse: bad browser profile: {e}");

@@ -49,6 +49,18 @@ pub struct Point {
     pub y: f64,
 }
 
+/// What the snippet and the replica hide from the agent: the session's profile's `[masking]`.
+/// Password fields are always masked, whatever the rules say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Rules {
+    /// CSS selectors whose text and values travel as asterisks.
+    pub masked: Vec<String>,
+    /// CSS selectors that travel as an empty box of the same size.
+    pub blocked: Vec<String>,
+    /// Regular expressions on the path of pages that are not sent at all.
+    pub masked_pages: Vec<String>,
+}
+
 /// Messages the customer snippet sends (text frames).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -80,6 +92,12 @@ pub enum ToCustomer {
         origins: Vec<String>,
         state: PublicState,
         mode: Mode,
+        /// What to hide from the agent on this site; the snippet masks before it sends.
+        rules: Rules,
+    },
+    /// An admin changed the site's profile: record the page again under these rules.
+    Rules {
+        rules: Rules,
     },
     /// Send a full snapshot of the page now.
     Snapshot,
@@ -204,6 +222,14 @@ pub enum ToAgent {
     Paused,
     /// The customer is back on the site; a fresh snapshot follows.
     Resumed,
+    /// The customer is on a page the profile masks whole (`private`), or has left it.
+    PrivatePage {
+        private: bool,
+    },
+    /// What the agent's pointer rests on, when it is hidden from the agent (`None` otherwise).
+    PointerOver {
+        hidden: Option<Hidden>,
+    },
     /// The replica is being rebuilt after a fault; frames resume by themselves.
     ReplicaRestarting,
     /// The replica could not be rebuilt; it is tried again when the customer opens a page.
@@ -225,6 +251,18 @@ pub enum ToAgent {
         code: ErrorCode,
         message: String,
     },
+}
+
+/// Why the agent cannot see what their pointer rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hidden {
+    /// A masked form field (or password): only the customer can fill it.
+    MaskedField,
+    /// Masked text.
+    Masked,
+    /// A blocked element.
+    Blocked,
 }
 
 /// Machine-readable reasons, which the clients translate.

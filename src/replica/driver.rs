@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, watch};
 use super::page::ReplicaPage;
 use super::{ReplicaBrowser, ReplicaCommand, ReplicaHandle, ReplicaReport};
 use crate::profile::origin_of;
+use crate::wire::{Hidden, Rules};
 
 /// Commands queued for a replica; the customer's connection waits when the replica lags.
 const QUEUE: usize = 256;
@@ -29,7 +30,12 @@ const MERGE_AT_MOST: usize = 64;
 
 /// Starts a replica task for a session; it reports faults and recoveries on `reports` and
 /// ends when every command sender is dropped.
-pub fn spawn(browser: Arc<ReplicaBrowser>, session: String, reports: mpsc::Sender<ReplicaReport>) -> ReplicaHandle {
+pub fn spawn(
+    browser: Arc<ReplicaBrowser>,
+    session: String,
+    reports: mpsc::Sender<ReplicaReport>,
+    rules: Rules,
+) -> ReplicaHandle {
     let (commands, rx) = mpsc::channel(QUEUE);
     let (frames_tx, frames) = watch::channel(None);
     let (streaming, streaming_rx) = watch::channel(false);
@@ -43,6 +49,9 @@ pub fn spawn(browser: Arc<ReplicaBrowser>, session: String, reports: mpsc::Sende
         placed: None,
         streaming: false,
         settle_at: None,
+        rules,
+        private: false,
+        pointer_over: None,
     };
     tokio::spawn(driver.run(rx, streaming_rx));
     ReplicaHandle { commands, streaming, frames }
@@ -62,6 +71,12 @@ struct Driver {
     streaming: bool,
     /// When to capture a settling frame, if changes were applied since the last one.
     settle_at: Option<tokio::time::Instant>,
+    /// The profile's masking, applied again to every page.
+    rules: Rules,
+    /// Whether the customer is on a page masked whole.
+    private: bool,
+    /// What hidden thing the agent's pointer was last found on.
+    pointer_over: Option<Hidden>,
 }
 
 impl Driver {
@@ -133,13 +148,23 @@ impl Driver {
 
     async fn handle(&mut self, command: ReplicaCommand, faults: &mpsc::Sender<String>) {
         let outcome = match command {
-            ReplicaCommand::Place { url, width, height } => {
+            ReplicaCommand::Place { url, width, height, private } => {
                 let same_origin = self.page.as_ref().is_some_and(|p| Some(p.origin()) == origin_of(&url).as_deref());
                 self.placed = Some((url, width, height));
-                if same_origin {
-                    self.resize(width, height).await
-                } else {
-                    self.open(faults).await
+                self.private = private;
+                match &mut self.page {
+                    Some(page) if same_origin => match page.set_viewport(width, height).await {
+                        Ok(()) => page.set_private(private).await,
+                        Err(e) => Err(e),
+                    },
+                    _ => self.open(faults).await,
+                }
+            }
+            ReplicaCommand::Rules(rules) => {
+                self.rules = rules;
+                match &self.page {
+                    Some(page) => page.set_rules(&self.rules).await,
+                    None => Ok(()),
                 }
             }
             ReplicaCommand::Viewport { width, height } => {
@@ -149,8 +174,11 @@ impl Driver {
                 self.resize(width, height).await
             }
             ReplicaCommand::Events(json) => match &self.page {
-                Some(page) => match page.apply(&json).await.inspect(|_| {
+                Some(page) => match page.apply(&json).await.map(|defects| {
                     tracing::debug!(session = %self.session, bytes = json.len(), "events applied");
+                    if defects > 0 {
+                        tracing::error!(session = %self.session, defects, "defect: masked content arrived unmasked from the customer's browser; the replica masked it before rendering");
+                    }
                     self.settle_at = Some(tokio::time::Instant::now() + SETTLE_AFTER);
                 }) {
                     // The shell itself raised: the events were odd, the page is fine.
@@ -164,6 +192,23 @@ impl Driver {
             },
             ReplicaCommand::Hover { x, y } => match &self.page {
                 Some(page) => page.hover(x, y).await,
+                None => Ok(()),
+            },
+            ReplicaCommand::Probe { x, y } => match &self.page {
+                Some(page) => match page.probe(x, y).await {
+                    Ok(found) => {
+                        if found != self.pointer_over {
+                            self.pointer_over = found;
+                            let _ = self.reports.try_send(ReplicaReport::PointerOver(found));
+                        }
+                        Ok(())
+                    }
+                    Err(super::ReplicaError::Script(e)) => {
+                        tracing::warn!(session = %self.session, error = %e, "replica could not hit-test");
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                },
                 None => Ok(()),
             },
         };
@@ -211,6 +256,8 @@ impl Driver {
             faults.clone(),
         )
         .await?;
+        page.set_rules(&self.rules).await?;
+        page.set_private(self.private).await?;
         if self.streaming {
             page.start_stream().await?;
         }

@@ -14,6 +14,8 @@ mod page;
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
+use crate::wire::{Hidden, Rules};
+
 pub use browser::ReplicaBrowser;
 pub use driver::spawn;
 
@@ -32,14 +34,19 @@ pub struct Frame {
 /// Orders for a session's replica, processed in the order sent.
 #[derive(Debug)]
 pub enum ReplicaCommand {
-    /// Put the replica on the page at `url` (whose origin the server has checked) at this size.
-    Place { url: String, width: u32, height: u32 },
+    /// Put the replica on the page at `url` (whose origin the server has checked) at this size;
+    /// a `private` page (masked whole by the profile) shows only a notice.
+    Place { url: String, width: u32, height: u32, private: bool },
+    /// The profile's masking, applied again to everything the replica shows.
+    Rules(Rules),
     /// The customer's window changed size.
     Viewport { width: u32, height: u32 },
     /// rrweb events: a JSON array already validated by [`crate::wire::validate_events`].
     Events(String),
     /// The customer's pointer is here: `:hover` styles (menus that open on hover) follow it.
     Hover { x: f64, y: f64 },
+    /// Find out whether the agent's pointer rests on something hidden from the agent.
+    Probe { x: f64, y: f64 },
 }
 
 /// What a replica tells its session.
@@ -51,6 +58,8 @@ pub enum ReplicaReport {
     Ready,
     /// The page could not be rebuilt; the next page the customer opens tries again.
     Unavailable,
+    /// The agent's pointer moved onto (or off) something hidden from the agent.
+    PointerOver(Option<Hidden>),
 }
 
 /// A session's way to its replica. Dropping every sender closes the page.

@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 use super::browser::{ContextPage, ReplicaBrowser};
 use super::{Frame, ReplicaError};
 use crate::profile::origin_of;
+use crate::wire::{Hidden, Rules};
 
 /// Chromium calls are bounded: a crashed page answers nothing, ever.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -199,17 +200,34 @@ impl ReplicaPage {
         self.evaluate_within(Duration::from_secs(2), "1".to_string()).await.map(|_| ())
     }
 
-    /// Replays a validated JSON array of rrweb events. A big snapshot gets longer than the
-    /// usual call timeout (a second per megabyte more), so a slow machine is not taken for a
-    /// hung page.
-    pub async fn apply(&self, events_json: &str) -> Result<(), ReplicaError> {
+    /// Replays a validated JSON array of rrweb events, and returns how many masked values it
+    /// found unmasked (and masked before rendering). A big snapshot gets longer than the usual
+    /// call timeout (a second per megabyte more), so a slow machine is not taken for a hung page.
+    pub async fn apply(&self, events_json: &str) -> Result<u64, ReplicaError> {
         let limit = CALL_TIMEOUT + Duration::from_secs((events_json.len() / 1_000_000) as u64);
-        self.evaluate_within(limit, format!("window.__replica.add({events_json})")).await.map(|_| ())
+        let defects = self.evaluate_within(limit, format!("window.__replica.add({events_json})")).await?;
+        Ok(defects.as_u64().unwrap_or(0))
     }
 
     /// Applies `:hover` styles under the customer's pointer.
     pub async fn hover(&self, x: f64, y: f64) -> Result<(), ReplicaError> {
         self.evaluate(format!("window.__replica.hover({x}, {y})")).await.map(|_| ())
+    }
+
+    /// Masks (again) what the profile says, from now on.
+    pub async fn set_rules(&self, rules: &Rules) -> Result<(), ReplicaError> {
+        self.evaluate(format!("window.__replica.rules({})", crate::wire::to_text(rules))).await.map(|_| ())
+    }
+
+    /// Shows a notice instead of the page while the customer is on a page masked whole.
+    pub async fn set_private(&self, private: bool) -> Result<(), ReplicaError> {
+        self.evaluate(format!("window.__replica.setPrivate({private})")).await.map(|_| ())
+    }
+
+    /// What hidden thing, if any, lies at this point of the viewport.
+    pub async fn probe(&self, x: f64, y: f64) -> Result<Option<Hidden>, ReplicaError> {
+        let found = self.evaluate(format!("window.__replica.probe({x}, {y})")).await?;
+        Ok(serde_json::from_value(found).unwrap_or(None))
     }
 
     /// Sizes the viewport like the customer's window.

@@ -37,6 +37,8 @@ struct Attached {
     handle: SessionHandle,
     conn: u64,
     replica: mpsc::Sender<ReplicaCommand>,
+    /// Whether the page is masked whole: then no events may come, and any that do are dropped.
+    private: bool,
 }
 
 async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin: String) {
@@ -46,7 +48,7 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
 
     let mut attached: Option<Attached> = None;
     while let Some(message) = connection.next().await {
-        let error = match (message, &attached) {
+        let error = match (message, &mut attached) {
             (Message::Text(text), None) => match wire::parse::<FromCustomer>(&text) {
                 Ok(FromCustomer::Start) if state.registry.len() >= state.max_sessions => {
                     tracing::warn!(%origin, max = state.max_sessions, "refused a new session: the server is at its limit");
@@ -55,7 +57,10 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                     None
                 }
                 Ok(FromCustomer::Start) => {
-                    let handle = session::create(&state.registry, &state.browser, profile.clone(), state.timings);
+                    // The profile as it is now: an edit since this connection opened applies.
+                    let profile = state.profiles.for_origin(&origin).unwrap_or_else(|| profile.clone());
+                    let site = session::Origin { origin: origin.clone(), profile, store: &state.profiles };
+                    let handle = session::create(&state.registry, &state.browser, site, state.timings);
                     attach(handle, &link, &mut attached).await
                 }
                 Ok(FromCustomer::Resume { token }) => match state.registry.by_token(&token) {
@@ -70,9 +75,13 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                 Err(e) => Some(e),
             },
             (Message::Text(text), Some(a)) => match wire::parse::<FromCustomer>(&text) {
-                Ok(message) => on_message(message, a, &origin).await,
+                Ok(message) => on_message(message, a, &origin, &state, &profile).await,
                 Err(e) => Some(e),
             },
+            (Message::Binary(bytes), Some(a)) if a.private => {
+                tracing::error!(session = %a.handle.id, bytes = bytes.len(), "defect: the customer's browser sent page content from a page masked whole; dropped");
+                None
+            }
             (Message::Binary(bytes), Some(a)) => match wire::validate_events(&bytes) {
                 Ok(json) => {
                     tracing::debug!(bytes = json.len(), "events received");
@@ -105,7 +114,7 @@ async fn attach(
 ) -> Option<(ErrorCode, String)> {
     match handle.attach_customer(link.clone()).await {
         Ok(a) => {
-            *attached = Some(Attached { handle, conn: a.conn, replica: a.replica });
+            *attached = Some(Attached { handle, conn: a.conn, replica: a.replica, private: false });
             None
         }
         Err(code) => {
@@ -116,7 +125,13 @@ async fn attach(
     }
 }
 
-async fn on_message(message: FromCustomer, a: &Attached, origin: &str) -> Option<(ErrorCode, String)> {
+async fn on_message(
+    message: FromCustomer,
+    a: &mut Attached,
+    origin: &str,
+    state: &AppState,
+    connected_with: &Arc<Profile>,
+) -> Option<(ErrorCode, String)> {
     match message {
         FromCustomer::Page { href, width, height } => {
             // The replica goes where the connection's own origin says, whatever the page claims.
@@ -124,8 +139,10 @@ async fn on_message(message: FromCustomer, a: &Attached, origin: &str) -> Option
                 return Some((ErrorCode::WrongOrigin, format!("page {href} is not on {origin}")));
             }
             let (width, height) = clamp(width, height);
-            let _ = a.replica.send(ReplicaCommand::Place { url: href, width, height }).await;
-            a.handle.customer(a.conn, FromCustomerConn::Viewport { width, height }).await;
+            let profile = state.profiles.for_origin(origin).unwrap_or_else(|| connected_with.clone());
+            a.private = profile.masks_page(&href);
+            let _ = a.replica.send(ReplicaCommand::Place { url: href, width, height, private: a.private }).await;
+            a.handle.customer(a.conn, FromCustomerConn::Page { width, height, private: a.private }).await;
         }
         FromCustomer::Viewport { width, height } => {
             let (width, height) = clamp(width, height);

@@ -17,7 +17,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::assets;
-use crate::profile::Profiles;
+use crate::profile::ProfileStore;
 use crate::replica::ReplicaBrowser;
 use crate::session::{Registry, Timings};
 pub use error::AppError;
@@ -27,8 +27,8 @@ pub use error::AppError;
 pub struct AppState {
     /// Live sessions.
     pub registry: Arc<Registry>,
-    /// Browser profiles by origin.
-    pub profiles: Arc<Profiles>,
+    /// Browser profiles by origin, kept current with their folder.
+    pub profiles: Arc<ProfileStore>,
     /// The Chromium that hosts replicas.
     pub browser: Arc<ReplicaBrowser>,
     /// Session timings from the settings.
@@ -41,7 +41,7 @@ pub struct AppState {
 
 impl AppState {
     /// State for a server with these profiles, this Chromium and these timings.
-    pub fn new(profiles: Profiles, browser: Arc<ReplicaBrowser>, timings: Timings) -> AppState {
+    pub fn new(profiles: ProfileStore, browser: Arc<ReplicaBrowser>, timings: Timings) -> AppState {
         AppState {
             registry: Arc::new(Registry::default()),
             profiles: Arc::new(profiles),
@@ -100,6 +100,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let registry = state.registry.clone();
     let browser = state.browser.clone();
+    let reloads = tokio::spawn(state.profiles.clone().watch(crate::profile::store::POLL_EVERY));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -109,6 +110,7 @@ pub async fn run(
             }
         })
         .await?;
+    reloads.abort();
     browser.shutdown().await;
     Ok(())
 }

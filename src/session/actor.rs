@@ -4,20 +4,25 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::lifecycle::{Effect, Input, Notice, Presence, State, Timer};
 use super::{AgentAttached, ClientLink, Command, CustomerAttached, FromAgentConn, FromCustomerConn, Registry, Timings};
-use crate::profile::Profile;
-use crate::replica::{ReplicaHandle, ReplicaReport};
+use crate::profile::{Profile, Profiles};
+use crate::replica::{ReplicaCommand, ReplicaHandle, ReplicaReport};
 use crate::wire::{EndedBy, ErrorCode, Point, ToAgent, ToCustomer};
 
 /// Everything a new actor starts from.
 pub struct Setup {
     pub id: String,
     pub token: String,
+    /// The origin of the page that started the session: its profile is looked up by it.
+    pub origin: String,
+    /// The profile in force; replaced when an admin edits it.
     pub profile: Arc<Profile>,
+    /// The live profiles.
+    pub profiles: watch::Receiver<Arc<Profiles>>,
     pub timings: Timings,
     pub registry: Arc<Registry>,
     pub replica: ReplicaHandle,
@@ -38,7 +43,18 @@ pub struct Actor {
     viewport: (u32, u32),
     deadlines: HashMap<Timer, Instant>,
     next_conn: u64,
+    /// Whether the customer is on a page the profile masks whole.
+    private: bool,
+    /// The agent's pointer, waiting to be hit-tested in the replica.
+    probe_at: Option<Point>,
+    /// When the waiting pointer is hit-tested.
+    probe_due: Option<Instant>,
+    /// When the pointer was last hit-tested.
+    last_probe: Instant,
 }
+
+/// The agent's pointer is hit-tested (to say when it rests on a masked field) at most this often.
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 impl Actor {
     pub fn spawn(setup: Setup, commands: mpsc::Receiver<Command>, reports: mpsc::Receiver<ReplicaReport>) {
@@ -51,6 +67,10 @@ impl Actor {
             viewport: (0, 0),
             deadlines: HashMap::new(),
             next_conn: 0,
+            private: false,
+            probe_at: None,
+            probe_due: None,
+            last_probe: Instant::now(),
         };
         tracing::info!(session = %actor.setup.id, "session created");
         actor.apply(effects);
@@ -58,6 +78,7 @@ impl Actor {
     }
 
     async fn run(mut self, mut commands: mpsc::Receiver<Command>, mut reports: mpsc::Receiver<ReplicaReport>) {
+        let mut profiles = self.setup.profiles.clone();
         while !matches!(self.state, State::Ended { .. }) {
             let next = self.deadlines.iter().min_by_key(|(_, at)| **at).map(|(t, at)| (*t, *at));
             tokio::select! {
@@ -70,6 +91,16 @@ impl Actor {
                     let timer = next.expect("guarded").0;
                     self.deadlines.remove(&timer);
                     self.input(Input::Elapsed(timer));
+                }
+                _ = tokio::time::sleep_until(self.probe_due.unwrap_or_else(Instant::now)), if self.probe_due.is_some() => {
+                    self.probe_due = None;
+                    if let Some(at) = self.probe_at.take() {
+                        self.probe(at);
+                    }
+                }
+                Ok(()) = profiles.changed() => {
+                    let set = profiles.borrow_and_update().clone();
+                    self.profiles_changed(&set);
                 }
             }
         }
@@ -114,6 +145,7 @@ impl Actor {
             origins: self.setup.profile.site.origins.clone(),
             state: self.state.public(),
             mode: self.state.mode(),
+            rules: self.setup.profile.rules(),
         };
         let _ = link.messages.try_send(started);
         // The newest page takes over. An older one still connected is a duplicated tab (a page
@@ -139,6 +171,9 @@ impl Actor {
             mode: self.state.mode(),
             write_mode_allowed: false,
         });
+        if self.private {
+            let _ = link.messages.try_send(ToAgent::PrivatePage { private: true });
+        }
         self.agent = Some(Link { conn, link });
         self.apply(effects);
         self.setup.replica.streaming.send_replace(true);
@@ -148,6 +183,14 @@ impl Actor {
 
     fn on_customer(&mut self, message: FromCustomerConn) {
         match message {
+            FromCustomerConn::Page { width, height, private } => {
+                self.viewport = (width, height);
+                self.tell_agent(ToAgent::Viewport { width, height });
+                if private != self.private {
+                    self.private = private;
+                    self.tell_agent(ToAgent::PrivatePage { private });
+                }
+            }
             FromCustomerConn::Viewport { width, height } => {
                 self.viewport = (width, height);
                 self.tell_agent(ToAgent::Viewport { width, height });
@@ -169,7 +212,10 @@ impl Actor {
     fn on_agent(&mut self, message: FromAgentConn) {
         let customer_here = matches!(self.state, State::Active { customer: Presence::Connected, .. });
         match message {
-            FromAgentConn::Pointer(p) if customer_here => self.point_for_customer(p),
+            FromAgentConn::Pointer(p) if customer_here => {
+                self.point_for_customer(p);
+                self.probe(p);
+            }
             FromAgentConn::Click(p) if customer_here => {
                 self.point_for_customer(p);
                 self.tell_customer(ToCustomer::AgentClick { x: p.x, y: p.y });
@@ -199,7 +245,49 @@ impl Actor {
             ReplicaReport::Restarting(_) => self.tell_agent(ToAgent::ReplicaRestarting),
             ReplicaReport::Ready => self.tell_customer(ToCustomer::Snapshot),
             ReplicaReport::Unavailable => self.tell_agent(ToAgent::ReplicaUnavailable),
+            ReplicaReport::PointerOver(hidden) => self.tell_agent(ToAgent::PointerOver { hidden }),
         }
+    }
+
+    /// Hit-tests the agent's pointer in the replica, at most every [`PROBE_EVERY`]; a pointer
+    /// that moves on in between is tested where it ends up.
+    fn probe(&mut self, at: Point) {
+        let now = Instant::now();
+        if self.probe_due.is_some() || now < self.last_probe + PROBE_EVERY {
+            self.probe_at = Some(at);
+            self.probe_due.get_or_insert(self.last_probe + PROBE_EVERY);
+            return;
+        }
+        self.last_probe = now;
+        // A busy replica skips a hit-test; the next pointer move asks again.
+        let _ = self.setup.replica.commands.try_send(ReplicaCommand::Probe { x: at.x, y: at.y });
+    }
+
+    /// An admin edited the profiles: a changed profile for this site applies at once, in the
+    /// replica and in the customer's browser (which records the page again under it).
+    fn profiles_changed(&mut self, profiles: &Profiles) {
+        let Some(profile) = profiles.for_origin(&self.setup.origin) else {
+            tracing::warn!(session = %self.setup.id, origin = %self.setup.origin, "no profile covers this session's site any more; it keeps its last rules");
+            return;
+        };
+        let same = profile.same_rules(&self.setup.profile);
+        let rules = profile.rules();
+        self.setup.profile = profile;
+        if same {
+            return;
+        }
+        tracing::info!(session = %self.setup.id, file = %self.setup.profile.file.display(), "profile edited; the session follows it");
+        match self.setup.replica.commands.try_send(ReplicaCommand::Rules(rules.clone())) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            // Behind a backlog of events: queue it without holding up the session.
+            Err(mpsc::error::TrySendError::Full(command)) => {
+                let commands = self.setup.replica.commands.clone();
+                tokio::spawn(async move {
+                    let _ = commands.send(command).await;
+                });
+            }
+        }
+        self.tell_customer(ToCustomer::Rules { rules });
     }
 
     fn refuse(&self, code: ErrorCode, message: &str) {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::profile::Profile;
+use crate::profile::{Profile, ProfileStore};
 use crate::replica::{Frame, ReplicaBrowser, ReplicaCommand};
 use crate::wire::{AgentAction, ErrorCode, Point, ToAgent, ToCustomer};
 pub use registry::{Lookup, Registry};
@@ -81,7 +81,16 @@ pub struct AgentAttached {
 /// A message from the customer's connection to its session.
 #[derive(Debug)]
 pub enum FromCustomerConn {
-    Viewport { width: u32, height: u32 },
+    /// A page was opened (or the path changed); `private` when the profile masks it whole.
+    Page {
+        width: u32,
+        height: u32,
+        private: bool,
+    },
+    Viewport {
+        width: u32,
+        height: u32,
+    },
     Pointer(Point),
     LeavingSite,
     End,
@@ -143,22 +152,38 @@ impl SessionHandle {
     }
 }
 
+/// Where a new session comes from: the customer page's origin, and the profiles in force.
+pub struct Origin<'a> {
+    /// The origin of the page that started the session.
+    pub origin: String,
+    /// The profile covering it now.
+    pub profile: Arc<Profile>,
+    /// The live profiles, whose edits reach the running session.
+    pub store: &'a ProfileStore,
+}
+
 /// Creates a session with a fresh ID, starts its actor and its replica, and registers it.
 pub fn create(
     registry: &Arc<Registry>,
     browser: &Arc<ReplicaBrowser>,
-    profile: Arc<Profile>,
+    site: Origin<'_>,
     timings: Timings,
 ) -> SessionHandle {
     registry.create(|id, token| {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let (reports_tx, reports) = mpsc::channel(8);
-        let replica = crate::replica::spawn(browser.clone(), id.clone(), reports_tx);
-        actor::Actor::spawn(
-            actor::Setup { id: id.clone(), token, profile, timings, registry: registry.clone(), replica },
-            rx,
-            reports,
-        );
+        let replica = crate::replica::spawn(browser.clone(), id.clone(), reports_tx, site.profile.rules());
+        let setup = actor::Setup {
+            id: id.clone(),
+            token,
+            origin: site.origin,
+            profile: site.profile,
+            profiles: site.store.subscribe(),
+            timings,
+            registry: registry.clone(),
+            replica,
+        };
+        actor::Actor::spawn(setup, rx, reports);
         SessionHandle { id, commands }
     })
 }

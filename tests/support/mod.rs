@@ -19,7 +19,7 @@ use chromiumoxide::cdp::browser_protocol::input::{
 use chromiumoxide::cdp::browser_protocol::page::{CaptureScreenshotFormat, CaptureScreenshotParams};
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::{Browser, Page};
-use cobrowse::profile::Profiles;
+use cobrowse::profile::ProfileStore;
 use cobrowse::replica::ReplicaBrowser;
 use cobrowse::server::AppState;
 use cobrowse::session::Timings;
@@ -53,7 +53,8 @@ pub struct TestServer {
     pub fixtures: String,
     pub state: AppState,
     stop: tokio::sync::watch::Sender<bool>,
-    _profiles: TempDir,
+    /// The profiles folder the server reads (and watches for edits).
+    pub profiles: TempDir,
 }
 
 pub struct TempDir(pub PathBuf);
@@ -142,7 +143,7 @@ impl TestServer {
         )
         .unwrap();
         let state = configure(AppState::new(
-            Profiles::load(&profiles.0).unwrap(),
+            ProfileStore::load(&profiles.0).unwrap(),
             Arc::new(ReplicaBrowser::new(replica_chromium)),
             timings,
         ));
@@ -157,15 +158,7 @@ impl TestServer {
         tokio::spawn(cobrowse::demo::serve(demo, server.clone(), stopped()));
         tokio::spawn(cobrowse::demo::serve(outside, server.clone(), stopped()));
         tokio::spawn(serve_fixtures(fixtures, server.clone()));
-        TestServer {
-            server,
-            demo: demo_url,
-            outside: outside_url,
-            fixtures: fixtures_url,
-            state,
-            stop,
-            _profiles: profiles,
-        }
+        TestServer { server, demo: demo_url, outside: outside_url, fixtures: fixtures_url, state, stop, profiles }
     }
 
     pub async fn stop(self) {
