@@ -2,8 +2,8 @@
 
 use std::sync::OnceLock;
 
-/// The customer snippet sites embed (`/cobrowse.js`).
-pub const SNIPPET: &str = include_str!("../web/cobrowse.js");
+const SNIPPET: &str = include_str!("../web/cobrowse.js");
+const MASKING: &str = include_str!("../web/masking.js");
 /// rrweb's recorder and replayer, vendored from npm (MIT, see `web/vendor/LICENSE-rrweb`).
 pub const RRWEB: &str = include_str!("../web/vendor/rrweb.min.js");
 /// The agent view.
@@ -22,6 +22,13 @@ pub fn replica_shell() -> &'static str {
         let guard = |js: &str| js.replace("</script", "<\\/script");
         REPLICA_HTML.replace("/*RRWEB*/", &guard(RRWEB)).replace("/*REPLICA*/", &guard(REPLICA_JS))
     })
+}
+
+/// The customer snippet sites embed (`/cobrowse.js`): the masking rules, then the snippet, in one
+/// scope so that neither adds a global name to the site's page.
+pub fn snippet() -> &'static str {
+    static SNIPPET_JS: OnceLock<String> = OnceLock::new();
+    SNIPPET_JS.get_or_init(|| format!("(() => {{\n{MASKING}\n{SNIPPET}\n}})();\n"))
 }
 
 #[cfg(test)]

@@ -26,6 +26,8 @@
     unavailable: 'Gemeinsames Browsen ist gerade nicht verfügbar.',
     agent: 'Mitarbeiter',
     pointerMode: 'Zeigermodus',
+    maskedField: 'Der Mitarbeiter sieht nicht, was Sie in dieses Feld eingeben.',
+    privatePage: 'Diese Seite ist privat: Der Mitarbeiter sieht sie nicht.',
   } : {
     cobrowse: 'Co-browse',
     button: 'Co-browse',
@@ -40,6 +42,8 @@
     unavailable: 'Co-browse is not available right now.',
     agent: 'Agent',
     pointerMode: 'Pointer mode',
+    maskedField: 'The agent cannot see what you type in this field.',
+    privatePage: 'This page is private: the agent cannot see it.',
   };
 
   // ---- state and events (the contract's window.Cobrowse) ----
@@ -115,6 +119,7 @@
         const isNew = !session;
         session = { id: message.id, token: message.token };
         origins = message.origins || origins;
+        masking.setRules(message.rules);
         saveSession(session);
         setState(message.state);
         startRecorder();
@@ -125,6 +130,11 @@
         if (isNew) emit('session-started', startMessage(session.id));
         break;
       }
+      case 'rules':
+        // An admin changed what is masked: record the page again under the new rules.
+        masking.setRules(message.rules);
+        if (stopRecording || privatePage) { stopRecorder(); startRecorder(); }
+        break;
       case 'snapshot':
         if (window.rrweb && stopRecording) window.rrweb.record.takeFullSnapshot(true);
         break;
@@ -225,6 +235,13 @@
   function flushEvents() {
     const events = batch;
     batch = null;
+    // A page that changed its address without loading (a single-page app) may now be one the
+    // profile hides: what was recorded for it must not go.
+    if (events && stopRecording && location.href !== recordedHref && masking.isPrivatePage(location.pathname)) {
+      stopRecorder();
+      startRecorder();
+      return;
+    }
     if (events && socket && socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(JSON.stringify(events)));
   }
   flushChannel.port1.onmessage = flushEvents;
@@ -233,18 +250,30 @@
       batch = [];
       flushChannel.port2.postMessage(null);
     }
-    batch.push(event);
+    batch.push(masking.scrub(event, window.rrweb.record.mirror));
   }
 
+  // The page being recorded (or shown as private), and whether the profile hides it whole.
+  let recordedHref = null;
+  let privatePage = false;
+  let addressWatch = null;
+
   function startRecorder() {
-    if (stopRecording) return;
+    if (stopRecording || privatePage) return;
     loadRecorder().then(() => {
-      if (stopRecording || !session || !socket) return;
+      if (stopRecording || privatePage || !session || !socket) return;
+      recordedHref = location.href;
       send({ type: 'page', href: location.href, width: window.innerWidth, height: window.innerHeight });
+      watchAddress();
+      if (masking.isPrivatePage(location.pathname)) {
+        // Nothing of this page is recorded; the server shows the agent a notice instead.
+        privatePage = true;
+        if (state === 'active') notify(TEXT.privatePage);
+        return;
+      }
       stopRecording = window.rrweb.record({
         emit: queueEvent,
-        blockSelector: 'cobrowse-widget',
-        maskInputOptions: { password: true },
+        ...masking.recordOptions(),
         // Focus and blur let the replica show which field is focused; clicks and mouse moves
         // would only cost frames (pointers travel as their own small messages).
         sampling: {
@@ -265,7 +294,32 @@
       try { stopRecording(); } catch (_) { /* already stopped */ }
       stopRecording = null;
     }
+    privatePage = false;
+    clearInterval(addressWatch);
+    addressWatch = null;
   }
+
+  // A single-page app changes its address without a page load: tell the server (which checks
+  // the path against the profile), and record again when the page turns private or back.
+  function watchAddress() {
+    clearInterval(addressWatch);
+    addressWatch = setInterval(() => {
+      if (location.href === recordedHref) return;
+      if (masking.isPrivatePage(location.pathname) !== privatePage) {
+        stopRecorder();
+        startRecorder();
+      } else {
+        recordedHref = location.href;
+        send({ type: 'page', href: location.href, width: window.innerWidth, height: window.innerHeight });
+      }
+    }, 250);
+  }
+
+  // Whoever fills a masked field is told the agent cannot see it.
+  document.addEventListener('focusin', (event) => {
+    const target = event.composedPath()[0];
+    if (state === 'active' && masking.isField(target) && masking.isMasked(target)) notify(TEXT.maskedField);
+  }, true);
 
   let viewportQueued = false;
   window.addEventListener('resize', () => {

@@ -285,9 +285,11 @@ impl Profiles {
     }
 }
 
-/// Every `*.toml` file in `dir` (not its subfolders), sorted, with its text or why it could not
-/// be read.
-fn read_dir(dir: &Path) -> Result<Vec<(PathBuf, Result<String, ProfileError>)>, ProfileError> {
+/// A profile file and its text, or why it could not be read.
+type ProfileText = (PathBuf, Result<String, ProfileError>);
+
+/// Every `*.toml` file in `dir` (not its subfolders), sorted, with its text.
+fn read_dir(dir: &Path) -> Result<Vec<ProfileText>, ProfileError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| ProfileError::Read { file: dir.display().to_string(), cause: e.to_string() })?;
     let mut files: Vec<PathBuf> = entries

@@ -306,11 +306,7 @@ impl Parser {
     fn an_plus_b(&mut self) -> Result<(), String> {
         let start = self.i;
         while let Some(c) = self.peek() {
-            if c == ')'
-                || (c.is_ascii_alphabetic()
-                    && c.to_ascii_lowercase() == 'o'
-                    && self.s[start..self.i].iter().any(|c| c.is_whitespace()))
-            {
+            if c == ')' || (c.eq_ignore_ascii_case(&'o') && self.s[start..self.i].iter().any(|c| c.is_whitespace())) {
                 break;
             }
             self.i += 1;

@@ -177,6 +177,7 @@ impl Driver {
                 Some(page) => match page.apply(&json).await.map(|defects| {
                     tracing::debug!(session = %self.session, bytes = json.len(), "events applied");
                     if defects > 0 {
+                        super::MASKING_DEFECTS.fetch_add(defects, std::sync::atomic::Ordering::Relaxed);
                         tracing::error!(session = %self.session, defects, "defect: masked content arrived unmasked from the customer's browser; the replica masked it before rendering");
                     }
                     self.settle_at = Some(tokio::time::Instant::now() + SETTLE_AFTER);

@@ -19,6 +19,10 @@ use crate::wire::{Hidden, Rules};
 pub use browser::ReplicaBrowser;
 pub use driver::spawn;
 
+/// Masked values that arrived unmasked from customers' browsers (and were masked by a replica
+/// before rendering), since the server started: each one is a defect in a snippet.
+pub static MASKING_DEFECTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// One rendered image of the replica's viewport.
 #[derive(Debug, Clone)]
 pub struct Frame {

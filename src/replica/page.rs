@@ -186,6 +186,8 @@ impl ReplicaPage {
     async fn evaluate_within(&self, limit: Duration, expression: String) -> Result<serde_json::Value, ReplicaError> {
         let mut params = EvaluateParams::new(expression);
         params.return_by_value = Some(true);
+        // The shell's `add` resolves once the replayer has applied the events.
+        params.await_promise = Some(true);
         let result = bounded_by(limit, "Runtime.evaluate", self.inner.page.execute(params)).await?.result;
         if let Some(ex) = result.exception_details {
             let text = ex.exception.and_then(|o| o.description).unwrap_or(ex.text);

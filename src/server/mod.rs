@@ -61,7 +61,7 @@ impl AppState {
 /// The server's routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/cobrowse.js", get(|| async { script(assets::SNIPPET) }))
+        .route("/cobrowse.js", get(|| async { script(assets::snippet()) }))
         .route("/vendor/rrweb.min.js", get(|| async { script(assets::RRWEB) }))
         .route("/agent", get(|| async { axum::response::Redirect::permanent("/agent/") }))
         .route("/agent/", get(|| async { Html(assets::AGENT_HTML) }))
@@ -84,8 +84,10 @@ fn script(body: &'static str) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let defects = crate::replica::MASKING_DEFECTS.load(std::sync::atomic::Ordering::Relaxed);
     let body = format!(
-        "# HELP cobrowse_sessions_live Co-browse sessions currently live.\n# TYPE cobrowse_sessions_live gauge\ncobrowse_sessions_live {}\n",
+        "# HELP cobrowse_sessions_live Co-browse sessions currently live.\n# TYPE cobrowse_sessions_live gauge\ncobrowse_sessions_live {}\n\
+         # HELP cobrowse_masking_defects_total Masked values that arrived unmasked from a customer's browser and were masked by the replica.\n# TYPE cobrowse_masking_defects_total counter\ncobrowse_masking_defects_total {defects}\n",
         state.registry.len()
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)

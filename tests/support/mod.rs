@@ -55,6 +55,8 @@ pub struct TestServer {
     stop: tokio::sync::watch::Sender<bool>,
     /// The profiles folder the server reads (and watches for edits).
     pub profiles: TempDir,
+    /// The profile's `[site]` section.
+    site: String,
 }
 
 pub struct TempDir(pub PathBuf);
@@ -111,7 +113,12 @@ pub fn timings() -> Timings {
 
 impl TestServer {
     pub async fn start(timings: Timings) -> TestServer {
-        let server = TestServer::start_with(timings, chromium(), |state| state).await;
+        TestServer::start_profiled(timings, "").await
+    }
+
+    /// A server whose profile for the demo and fixture sites has `rules` after its `[site]`.
+    pub async fn start_profiled(timings: Timings, rules: &str) -> TestServer {
+        let server = TestServer::start_inner(timings, chromium(), rules, |state| state).await;
         server.state.browser.start().await.expect("the replica Chromium starts");
         server
     }
@@ -121,6 +128,15 @@ impl TestServer {
     pub async fn start_with(
         timings: Timings,
         replica_chromium: PathBuf,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> TestServer {
+        TestServer::start_inner(timings, replica_chromium, "", configure).await
+    }
+
+    async fn start_inner(
+        timings: Timings,
+        replica_chromium: PathBuf,
+        rules: &str,
         configure: impl FnOnce(AppState) -> AppState,
     ) -> TestServer {
         // RUST_LOG=cobrowse=debug shows the server's side of a failing test.
@@ -137,11 +153,8 @@ impl TestServer {
         let demo_url = format!("http://{}", demo.local_addr().unwrap());
         let outside_url = format!("http://{}", outside.local_addr().unwrap());
         let profiles = TempDir::new("profiles");
-        std::fs::write(
-            profiles.0.join("demo.toml"),
-            format!("[site]\norigins = [\"{demo_url}\", \"{fixtures_url}\"]\n"),
-        )
-        .unwrap();
+        let site = format!("[site]\norigins = [\"{demo_url}\", \"{fixtures_url}\"]\n");
+        std::fs::write(profiles.0.join("demo.toml"), format!("{site}{rules}")).unwrap();
         let state = configure(AppState::new(
             ProfileStore::load(&profiles.0).unwrap(),
             Arc::new(ReplicaBrowser::new(replica_chromium)),
@@ -158,7 +171,12 @@ impl TestServer {
         tokio::spawn(cobrowse::demo::serve(demo, server.clone(), stopped()));
         tokio::spawn(cobrowse::demo::serve(outside, server.clone(), stopped()));
         tokio::spawn(serve_fixtures(fixtures, server.clone()));
-        TestServer { server, demo: demo_url, outside: outside_url, fixtures: fixtures_url, state, stop, profiles }
+        TestServer { server, demo: demo_url, outside: outside_url, fixtures: fixtures_url, state, stop, profiles, site }
+    }
+
+    /// Rewrites the profile, as an admin editing the file would: `[site]` as before, then `rules`.
+    pub fn edit_profile(&self, rules: &str) {
+        std::fs::write(self.profiles.0.join("demo.toml"), format!("{}{rules}", self.site)).unwrap();
     }
 
     pub async fn stop(self) {
@@ -519,4 +537,51 @@ pub async fn agent_receives(agent: &Tab, kind: &str, code: Option<&str>) -> serd
             &format!("(window.__received || []).find((m) => m.type === {kind:?}{code}) || null"),
         )
         .await
+}
+
+/// Everything a tab sends on its WebSockets, as Chromium reports it (binary messages decoded):
+/// what actually left the browser, whatever the page's scripts did.
+pub struct SentCapture {
+    sent: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SentCapture {
+    pub async fn start(tab: &Tab) -> SentCapture {
+        use chromiumoxide::cdp::browser_protocol::network::{EnableParams, EventWebSocketFrameSent};
+        use futures::StreamExt;
+        let mut events = bounded("listen", tab.page.event_listener::<EventWebSocketFrameSent>()).await.unwrap();
+        bounded("network on", tab.page.execute(EnableParams::default())).await.unwrap();
+        let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let into = sent.clone();
+        let task = tokio::spawn(async move {
+            while let Some(event) = events.next().await {
+                let frame = &event.response;
+                let bytes = if frame.opcode == 1.0 {
+                    frame.payload_data.as_bytes().to_vec()
+                } else {
+                    base64::engine::general_purpose::STANDARD.decode(&frame.payload_data).unwrap_or_default()
+                };
+                into.lock().unwrap().push(bytes);
+            }
+        });
+        SentCapture { sent, task }
+    }
+
+    /// Messages sent so far.
+    pub fn count(&self) -> usize {
+        self.sent.lock().unwrap().len()
+    }
+
+    /// The messages from the `from`-th on that contain `needle`, as text.
+    pub fn containing(&self, needle: &str, from: usize) -> Vec<String> {
+        let sent = self.sent.lock().unwrap();
+        sent.iter().skip(from).map(|m| String::from_utf8_lossy(m).into_owned()).filter(|m| m.contains(needle)).collect()
+    }
+}
+
+impl Drop for SentCapture {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }

@@ -19,6 +19,9 @@
     unavailable: 'Die Seite des Kunden kann gerade nicht angezeigt werden; beim nächsten Seitenwechsel wird es erneut versucht.',
     ended: { customer: 'Der Kunde hat die Sitzung beendet.', agent: 'Sie haben die Sitzung beendet.', timeout: 'Die Sitzung ist abgelaufen.', interaction: 'Die Interaktion wurde beendet; die Sitzung ist vorbei.', server: 'Der Server hat die Sitzung beendet.' },
     lost: 'Die Verbindung zum Server ist unterbrochen.',
+    privatePage: 'Der Kunde ist auf einer privaten Seite; sie ist für Sie ausgeblendet.',
+    privateLeft: 'Der Kunde hat die private Seite verlassen.',
+    hidden: { masked_field: 'Nur der Kunde kann dieses Feld ausfüllen.', masked: 'Dieser Inhalt ist maskiert; nur der Kunde sieht ihn.', blocked: 'Dieser Teil der Seite ist für Sie ausgeblendet.' },
     codes: { too_many_attempts: 'Zu viele Versuche; bitte warten Sie eine Minute.', no_such_session: 'Es gibt keine Sitzung mit dieser ID.', session_ended: 'Diese Sitzung wurde beendet.', agent_present: 'Ein anderer Mitarbeiter ist bereits in dieser Sitzung.', pointer_mode: 'Zeigermodus: Sie können nur zeigen.', write_mode_unavailable: 'Der Schreibmodus ist nicht verfügbar.' },
   } : {
     title: 'Co-browse',
@@ -36,6 +39,9 @@
     unavailable: 'The customer’s page cannot be shown right now; it is tried again when they open another page.',
     ended: { customer: 'The customer ended the session.', agent: 'You ended the session.', timeout: 'The session timed out.', interaction: 'The interaction ended, and with it the session.', server: 'The server ended the session.' },
     lost: 'The connection to the server was lost.',
+    privatePage: 'The customer is on a private page; it is hidden from you.',
+    privateLeft: 'The customer has left the private page.',
+    hidden: { masked_field: 'Only the customer can fill this field.', masked: 'This content is masked: only the customer can see it.', blocked: 'This part of the page is hidden from you.' },
     codes: { too_many_attempts: 'Too many attempts; wait a minute and try again.', no_such_session: 'There is no session with this ID.', session_ended: 'This session has ended.', agent_present: 'Another agent is already in this session.', pointer_mode: 'Pointer mode: you can only point.', write_mode_unavailable: 'Write mode is not available.' },
   };
 
@@ -49,6 +55,7 @@
   const context = canvas.getContext('2d');
   const customerPointer = $('customer-pointer');
   const pausedCover = $('paused-cover');
+  const pointerHint = $('pointer-hint');
 
   document.documentElement.lang = german ? 'de' : 'en';
   document.title = `${TEXT.title} – agent`;
@@ -109,6 +116,8 @@
         break;
       case 'paused': setPaused(true); say(TEXT.paused); break;
       case 'resumed': setPaused(false); say(TEXT.resumed); break;
+      case 'private_page': say(message.private ? TEXT.privatePage : TEXT.privateLeft); break;
+      case 'pointer_over': showHint(message.hidden); break;
       case 'replica_restarting': say(TEXT.restarting); break;
       case 'replica_unavailable': say(TEXT.unavailable); break;
       case 'refused': say(TEXT.codes[message.code] || message.message); break;
@@ -134,11 +143,32 @@
     live.hidden = true;
     stage.hidden = true;
     customerPointer.hidden = true;
+    pointerHint.hidden = true;
+    statusBeforeHint = null;
     frames = 0;
     canvas.dataset.frames = '0';
   }
 
   function setPaused(paused) { pausedCover.hidden = !paused; }
+
+  // The agent's pointer rests on something hidden from them: say so beside the pointer and in
+  // the status line, and put the status back when the pointer moves off.
+  let statusBeforeHint = null;
+  let lastPointer = { x: 0, y: 0 };
+  function showHint(hidden) {
+    const text = hidden ? TEXT.hidden[hidden] : null;
+    if (text) {
+      if (statusBeforeHint === null) statusBeforeHint = status.textContent;
+      say(text);
+      pointerHint.textContent = text;
+      pointerHint.style.transform = `translate(${lastPointer.x + 16}px, ${lastPointer.y + 18}px)`;
+      pointerHint.hidden = false;
+    } else {
+      if (statusBeforeHint !== null && Object.values(TEXT.hidden).includes(status.textContent)) say(statusBeforeHint);
+      statusBeforeHint = null;
+      pointerHint.hidden = true;
+    }
+  }
 
   function resize(width, height) {
     if (canvas.width !== width || canvas.height !== height) {
@@ -211,6 +241,7 @@
   canvas.addEventListener('mousemove', (event) => {
     const queued = pointerQueued;
     pointerQueued = canvasPoint(event);
+    lastPointer = pointerQueued;
     if (queued) return;
     requestAnimationFrame(() => { send({ type: 'pointer', ...pointerQueued }); pointerQueued = null; });
   });

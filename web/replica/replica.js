@@ -16,6 +16,107 @@
   let complete = false;
   let hovered = null;
 
+  // ---- the profile's masking, applied again here (defence in depth) ----
+  // The snippet masks before it sends; anything that still arrives unmasked is masked here
+  // before it is rendered, and counted as a defect for the server to log.
+  const PASSWORD = 'input[type=password i], input[data-rr-is-password], input[autocomplete~=current-password i], input[autocomplete~=new-password i]';
+  const SCRUBBED = ['value', 'label', 'title', 'alt', 'aria-label', 'aria-valuetext', 'aria-description', 'aria-placeholder'];
+  const FIELD = /^(INPUT|TEXTAREA|SELECT)$/;
+  const STARRED = /^[\s*]*$/;
+  const BLOCKED_MARK = '[data-cobrowse-blocked]';
+  let masked = PASSWORD;
+  let blocked = BLOCKED_MARK;
+  // After the rules change, what was sent under the old rules is masked quietly until the
+  // customer's fresh snapshot (under the new rules) arrives.
+  let lenient = false;
+  let isPrivate = false;
+  const stars = (text) => text.replace(/\S/g, '*');
+  const valid = (selector) => { try { document.querySelector(selector); return true; } catch (_) { return false; } };
+  const joined = (base, list) => [base, ...(list || []).filter(valid)].join(', ');
+
+  // The document, its shadow roots and its same-origin iframes' documents, nested.
+  function roots(doc) {
+    const found = [];
+    const visit = (root) => {
+      found.push(root);
+      for (const el of root.querySelectorAll('*')) {
+        if (el.shadowRoot) visit(el.shadowRoot);
+        if (el.tagName === 'IFRAME') {
+          try { if (el.contentDocument) visit(el.contentDocument); } catch (_) { /* cross-origin */ }
+        }
+      }
+    };
+    visit(doc);
+    return found;
+  }
+
+  // Masks everything under `el`, across shadow roots and iframes; returns what was unmasked.
+  function maskSubtree(el) {
+    let defects = 0;
+    const visit = (node) => {
+      if (node.nodeType === 3) {
+        if (node.parentNode && node.parentNode.nodeName !== 'STYLE' && !STARRED.test(node.data)) {
+          defects++;
+          node.data = stars(node.data);
+        }
+        return;
+      }
+      if (node.nodeType === 1) {
+        const checkable = node.type === 'checkbox' || node.type === 'radio';
+        if (FIELD.test(node.tagName) && node.tagName !== 'SELECT' && !checkable && !STARRED.test(node.value || '')) {
+          defects++;
+          node.value = stars(node.value);
+        }
+        for (const name of SCRUBBED) {
+          const value = node.getAttribute(name);
+          if (value && !STARRED.test(value)) {
+            defects++;
+            node.setAttribute(name, stars(value));
+          }
+        }
+        if (node.shadowRoot) visit(node.shadowRoot);
+        if (node.tagName === 'IFRAME') {
+          try { if (node.contentDocument) visit(node.contentDocument); } catch (_) { /* cross-origin */ }
+        }
+      }
+      for (const child of node.childNodes) visit(child);
+    };
+    visit(el);
+    return defects;
+  }
+
+  function enforce() {
+    if (!replayer || !complete) return 0;
+    let defects = 0;
+    for (const root of roots(replayer.iframe.contentDocument)) {
+      for (const el of root.querySelectorAll(blocked)) {
+        if (el.firstChild) {
+          defects++;
+          el.replaceChildren();
+        }
+        if (!el.hasAttribute('data-cobrowse-blocked')) el.setAttribute('data-cobrowse-blocked', '');
+      }
+      for (const el of root.querySelectorAll(masked)) defects += maskSubtree(el);
+    }
+    return lenient ? 0 : defects;
+  }
+
+  // `el` or an ancestor, across shadow roots and iframes, matches `selector`.
+  function composedClosest(el, selector) {
+    while (el) {
+      if (el.closest(selector)) return true;
+      const root = el.getRootNode();
+      if (root.host) { el = root.host; continue; }
+      try { el = root.defaultView ? root.defaultView.frameElement : null; } catch (_) { el = null; }
+    }
+    return false;
+  }
+
+  function showNotice(show) {
+    const notice = document.getElementById('private');
+    if (notice) notice.hidden = !show;
+  }
+
   // Focus shows a ring only where it shows for the customer too: fields focused by a click
   // show one, buttons and links focused by a click do not.
   function focusesField(event) {
@@ -40,7 +141,12 @@
       triggerFocus: true,
       // The focused field shows its focus ring; a blinking caret would cost a frame every
       // half second for as long as the customer's cursor sits in a field.
-      insertStyleRules: ['* { caret-color: transparent !important; }'],
+      insertStyleRules: [
+        '* { caret-color: transparent !important; }',
+        // A blocked element: an empty, hatched box of its size where it was.
+        '[data-cobrowse-blocked] { box-sizing: border-box !important; background: repeating-linear-gradient(45deg, #eceff3 0 8px, #e1e5ea 8px 16px) !important; outline: 1px dashed #9aa5b1 !important; outline-offset: -1px !important; overflow: hidden !important; }',
+        '[data-cobrowse-blocked=inline] { display: inline-block !important; vertical-align: bottom !important; }',
+      ],
       pauseAnimation: false,
       UNSAFE_replayCanvas: false,
       // Applying at once counts as "sync" to rrweb, which would otherwise stage changes in a
@@ -56,16 +162,44 @@
   }
 
   window.__replica = {
-    add(events) {
+    // Applies events; resolves to how many masked values arrived unmasked (masked here before
+    // anything is painted: the replayer applies events in microtasks, which all run before the
+    // next rendering, and so does the check after them).
+    async add(events) {
+      if (isPrivate) return events.length;
       for (const event of events) {
         if (event.type === EVENT_META) fresh();
         // Until a full snapshot arrives there is no document for changes to apply to.
         if (!replayer) continue;
-        if (event.type === EVENT_FULL_SNAPSHOT) complete = true;
-        else if (!complete && event.type !== EVENT_META) continue;
+        if (event.type === EVENT_FULL_SNAPSHOT) {
+          complete = true;
+          lenient = false;
+        } else if (!complete && event.type !== EVENT_META) continue;
         if (!focusesField(event)) continue;
         replayer.addEvent(event);
       }
+      await null;
+      await null;
+      return enforce();
+    },
+    rules(rules) {
+      masked = joined(PASSWORD, rules.masked);
+      blocked = joined(BLOCKED_MARK, rules.blocked);
+      lenient = complete;
+      enforce();
+      return true;
+    },
+    // The customer is on a page the profile hides whole: show a notice instead of it.
+    setPrivate(value) {
+      if (value === isPrivate) return true;
+      isPrivate = value;
+      if (value && replayer) {
+        try { replayer.destroy(); } catch (_) { /* already gone */ }
+        replayer = null;
+        complete = false;
+        root().textContent = '';
+      }
+      showNotice(value);
       return true;
     },
     // rrweb's replay rewrites `:hover` rules to also match a `:hover` class; mark the element
@@ -78,6 +212,27 @@
       hovered = target;
       replayer.hoverElements(target);
       return true;
+    },
+    // What hidden thing, if any, is at this point: "blocked", "masked_field", "masked" or null.
+    probe(x, y) {
+      if (!replayer || !complete || isPrivate) return null;
+      let el = replayer.iframe.contentDocument.elementFromPoint(x, y);
+      let [dx, dy] = [0, 0];
+      while (el) {
+        const inner = el.shadowRoot ? el.shadowRoot.elementFromPoint(x - dx, y - dy) : null;
+        if (inner && inner !== el) { el = inner; continue; }
+        if (el.tagName !== 'IFRAME') break;
+        let doc = null;
+        try { doc = el.contentDocument; } catch (_) { /* cross-origin */ }
+        if (!doc) break;
+        const r = el.getBoundingClientRect();
+        [dx, dy] = [dx + r.left + el.clientLeft, dy + r.top + el.clientTop];
+        el = doc.elementFromPoint(x - dx, y - dy);
+      }
+      if (!el) return null;
+      if (composedClosest(el, blocked)) return 'blocked';
+      if (!composedClosest(el, masked)) return null;
+      return FIELD.test(el.tagName) || el.isContentEditable ? 'masked_field' : 'masked';
     },
   };
 })();
