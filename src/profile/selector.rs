@@ -247,6 +247,9 @@ impl Parser {
             self.i += 1;
             self.ws();
         }
+        if self.peek().is_none() {
+            return Err("unclosed attribute selector: [ without ]".into());
+        }
         self.expect(']', "] to close the attribute selector")
     }
 

@@ -85,10 +85,15 @@
     return defects;
   }
 
+  // Shadow roots and iframes only come with added nodes: the list is kept until some arrive.
+  let knownRoots = null;
+  const addsNodes = (event) => event.type !== EVENT_INCREMENTAL || (event.data.source === 0 && event.data.adds && event.data.adds.length > 0);
+
   function enforce() {
     if (!replayer || !complete) return 0;
     let defects = 0;
-    for (const root of roots(replayer.iframe.contentDocument)) {
+    if (!knownRoots) knownRoots = roots(replayer.iframe.contentDocument);
+    for (const root of knownRoots) {
       for (const el of root.querySelectorAll(blocked)) {
         if (el.firstChild) {
           defects++;
@@ -167,6 +172,7 @@
     // next rendering, and so does the check after them).
     async add(events) {
       if (isPrivate) return events.length;
+      if (events.some(addsNodes)) knownRoots = null;
       for (const event of events) {
         if (event.type === EVENT_META) fresh();
         // Until a full snapshot arrives there is no document for changes to apply to.
@@ -186,6 +192,7 @@
       masked = joined(PASSWORD, rules.masked);
       blocked = joined(BLOCKED_MARK, rules.blocked);
       lenient = complete;
+      knownRoots = null;
       enforce();
       return true;
     },
