@@ -72,7 +72,7 @@ fn an_origin_claimed_by_two_profiles_names_both_and_every_problem_is_listed() {
     assert!(!ok);
     let d = dir.display();
     assert!(
-        stderr.contains(&format!("{d}/b.toml: origin https://shop.example is already claimed by {d}/a.toml")),
+        stderr.contains(&format!("{d}/b.toml: line 2: origin https://shop.example is already claimed by {d}/a.toml")),
         "{stderr}"
     );
     assert!(stderr.contains(&format!("{d}/c.toml: line 4: blocked selector \"#\"")), "{stderr}");

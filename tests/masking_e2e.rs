@@ -110,6 +110,9 @@ async fn masked_content_never_leaves_the_customers_browser_and_the_agent_sees_as
             document.getElementById('country').value = 'SECRET-OPTVAL-de';
             return true; })()")
         .await;
+    customer.click_element("document.getElementById('card')").await;
+    customer.eval("document.getElementById('card').select()").await;
+    customer.type_text("SECRET-TYPEDCARD-5105").await;
     customer.click_element("document.getElementById('notes')").await;
     customer.eval("document.getElementById('notes').select()").await;
     customer.type_text("SECRET-TYPED-zeta").await;

@@ -28,6 +28,8 @@ pub struct Profile {
     pub masking: Masking,
     /// `masking.masked_pages`, compiled.
     masked_pages: Vec<Regex>,
+    /// The line of each of `site.origins` in the file, for errors about them.
+    origin_lines: Vec<usize>,
 }
 
 /// `[site]`: where co-browse runs.
@@ -105,8 +107,8 @@ pub enum ProfileError {
     Read { file: String, cause: String },
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
-    #[error("{file}: origin {origin} is already claimed by {other}")]
-    DuplicateOrigin { file: String, origin: String, other: String },
+    #[error("{file}: line {line}: origin {origin} is already claimed by {other}")]
+    DuplicateOrigin { file: String, line: usize, origin: String, other: String },
     #[error("{dir}: no profiles (*.toml) found")]
     Empty { dir: String },
 }
@@ -178,8 +180,10 @@ impl Profile {
                 }
             }
         }
+        let origin_lines = raw.site.origins.get_ref().iter().map(|o| line_of(text, o.span().start)).collect();
         Ok(Profile {
             file: file.to_path_buf(),
+            origin_lines,
             site: Site { origins: raw.site.origins.into_inner().into_iter().map(Spanned::into_inner).collect() },
             write_mode: WriteMode {
                 enabled: raw.write_mode.enabled,
@@ -193,6 +197,12 @@ impl Profile {
             },
             masked_pages,
         })
+    }
+
+    /// The line of the file where `origin` is listed.
+    fn line_of_origin(&self, origin: &str) -> usize {
+        let at = self.site.origins.iter().position(|o| o == origin);
+        at.and_then(|i| self.origin_lines.get(i).copied()).unwrap_or(1)
     }
 
     /// Whether the page at `url` is masked whole (`masked_pages` matches its path).
@@ -247,6 +257,7 @@ impl Profiles {
                     if !std::ptr::eq(other, profile) {
                         problems.push(ProfileError::DuplicateOrigin {
                             file: profile.file.display().to_string(),
+                            line: profile.line_of_origin(origin),
                             origin: origin.clone(),
                             other: other.file.display().to_string(),
                         });
@@ -269,6 +280,7 @@ impl Profiles {
                 if let Some(other) = by_origin.get(origin) {
                     return Err(ProfileError::DuplicateOrigin {
                         file: profile.file.display().to_string(),
+                        line: profile.line_of_origin(origin),
                         origin: origin.clone(),
                         other: other.file.display().to_string(),
                     });
@@ -340,7 +352,7 @@ mod tests {
         let a = Profile::parse(Path::new("a.toml"), "[site]\norigins = [\"https://x.example\"]").unwrap();
         let b = Profile::parse(Path::new("b.toml"), "[site]\norigins = [\"https://x.example\"]").unwrap();
         let e = Profiles::from_profiles(vec![a, b]).unwrap_err().to_string();
-        assert_eq!(e, "b.toml: origin https://x.example is already claimed by a.toml");
+        assert_eq!(e, "b.toml: line 2: origin https://x.example is already claimed by a.toml");
     }
 
     #[test]
