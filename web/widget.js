@@ -1,0 +1,132 @@
+// The customer's widget: the "Co-browse" button, the session panel, notifications and the
+// agent's pointer and clicks, in its own shadow root (which the recorder blocks, so the agent
+// never sees it and the site's CSS cannot break it). Part of /cobrowse.js, after masking.js.
+const widget = (() => {
+  'use strict';
+  const german = /^de\b/i.test(navigator.language || '');
+  const TEXT = german ? {
+    cobrowse: 'Gemeinsames Browsen',
+    button: 'Gemeinsames Browsen',
+    sessionId: 'Sitzungs-ID',
+    readOut: 'Nennen Sie dem Mitarbeiter diese Sitzungs-ID.',
+    end: 'Sitzung beenden',
+    waiting: 'Warten auf den Mitarbeiter …',
+    joined: 'Die Sitzung für gemeinsames Browsen hat begonnen: Der Mitarbeiter sieht diese Seite.',
+    resumed: 'Gemeinsames Browsen geht weiter: Der Mitarbeiter sieht diese Seite wieder.',
+    left: 'Der Mitarbeiter hat die Sitzung verlassen.',
+    ended: 'Die Sitzung für gemeinsames Browsen wurde beendet.',
+    unavailable: 'Gemeinsames Browsen ist gerade nicht verfügbar.',
+    agent: 'Mitarbeiter',
+    pointerMode: 'Zeigermodus',
+    maskedField: 'Der Mitarbeiter sieht nicht, was Sie in dieses Feld eingeben.',
+    privatePage: 'Diese Seite ist privat: Der Mitarbeiter sieht sie nicht.',
+  } : {
+    cobrowse: 'Co-browse',
+    button: 'Co-browse',
+    sessionId: 'Session ID',
+    readOut: 'Read this session ID to the agent.',
+    end: 'End session',
+    waiting: 'Waiting for the agent…',
+    joined: 'Co-browse session started: the agent can now see this page.',
+    resumed: 'Co-browse continues: the agent can see this page again.',
+    left: 'The agent has left the session.',
+    ended: 'The co-browse session has ended.',
+    unavailable: 'Co-browse is not available right now.',
+    agent: 'Agent',
+    pointerMode: 'Pointer mode',
+    maskedField: 'The agent cannot see what you type in this field.',
+    privatePage: 'This page is private: the agent cannot see it.',
+  };
+
+  let ui = null;
+  function build(onStart, onEnd) {
+    const host = document.createElement('cobrowse-widget');
+    host.setAttribute('style', 'all: initial !important; position: fixed !important; top: 0 !important; left: 0 !important; width: 0 !important; height: 0 !important; z-index: 2147483647 !important;');
+    const root = host.attachShadow({ mode: 'open' });
+    root.innerHTML = `
+      <style>
+        :host { all: initial; }
+        .dock { position: fixed; right: 16px; bottom: 16px; font: 14px/1.4 system-ui, sans-serif; color: #1a1a1a; display: flex; flex-direction: column; align-items: flex-end; gap: 8px; }
+        button { font: inherit; cursor: pointer; border-radius: 6px; border: 1px solid #0b5cad; padding: 8px 14px; }
+        .start { background: #0b5cad; color: #fff; box-shadow: 0 2px 8px rgba(0,0,0,.25); }
+        .panel { background: #fff; border: 1px solid #c8ced6; border-radius: 8px; padding: 12px 14px; box-shadow: 0 4px 16px rgba(0,0,0,.2); min-width: 220px; }
+        .panel h2 { font-size: 15px; margin: 0 0 6px; }
+        .sid { font: 600 22px/1.2 ui-monospace, monospace; letter-spacing: 2px; margin: 2px 0 6px; }
+        .hint, .mode { color: #555; font-size: 12px; margin: 0 0 8px; }
+        /* Once the agent is there the panel shrinks, to cover as little of the page as it can. */
+        .panel.compact { padding: 8px 12px; }
+        .panel.compact h2, .panel.compact .label { display: none; }
+        .panel.compact .sid { font-size: 14px; letter-spacing: 1px; margin: 0; }
+        .panel.compact .mode { margin: 2px 0 6px; }
+        .panel.compact .end { padding: 4px 10px; }
+        .end { background: #fff; color: #a4161a; border-color: #a4161a; }
+        .status:empty { display: none; }
+        .status { background: #1f2933; color: #fff; border-radius: 6px; padding: 8px 12px; max-width: 300px; }
+        [hidden] { display: none !important; }
+        .pointer { position: fixed; left: 0; top: 0; pointer-events: none; transition: transform 60ms linear; }
+        .pointer span { position: absolute; left: 14px; top: 14px; background: #0b5cad; color: #fff; font: 11px system-ui, sans-serif; padding: 1px 5px; border-radius: 3px; white-space: nowrap; }
+        .click { position: fixed; width: 36px; height: 36px; margin: -18px 0 0 -18px; border: 3px solid #e00; border-radius: 50%; pointer-events: none; box-sizing: border-box; animation: cobrowse-click 2s ease-out forwards; }
+        @keyframes cobrowse-click { 0% { transform: scale(.4); opacity: 1; } 30% { transform: scale(1); } 100% { opacity: 0; } }
+      </style>
+      <div class="dock">
+        <div role="status" aria-live="polite" class="status"></div>
+        <section class="panel" hidden aria-label="${TEXT.cobrowse}">
+          <h2>${TEXT.cobrowse}</h2>
+          <div class="label">${TEXT.sessionId}</div>
+          <div class="sid"></div>
+          <p class="hint">${TEXT.readOut}</p>
+          <p class="mode"></p>
+          <button type="button" class="end">${TEXT.end}</button>
+        </section>
+        <button type="button" class="start">${TEXT.button}</button>
+      </div>
+      <div class="pointer" hidden aria-hidden="true">
+        <svg width="20" height="24" viewBox="0 0 20 24"><path d="M1 1 L1 19 L6 14 L10 23 L13 22 L9 13 L16 13 Z" fill="#0b5cad" stroke="#fff" stroke-width="1.5"/></svg>
+        <span>${TEXT.agent}</span>
+      </div>`;
+    const $ = (selector) => root.querySelector(selector);
+    ui = { host, root, start: $('.start'), panel: $('.panel'), sid: $('.sid'), hint: $('.hint'), mode: $('.mode'), end: $('.end'), status: $('.status'), pointer: $('.pointer') };
+    ui.start.addEventListener('click', onStart);
+    ui.end.addEventListener('click', onEnd);
+    (document.body || document.documentElement).appendChild(host);
+  }
+
+  function render(state, sessionId) {
+    if (!ui) return;
+    const live = state === 'waiting' || state === 'active' || state === 'paused';
+    ui.start.hidden = live;
+    ui.panel.hidden = !live;
+    ui.panel.classList.toggle('compact', state === 'active' || state === 'paused');
+    ui.sid.textContent = sessionId || '';
+    ui.hint.hidden = state !== 'waiting';
+    ui.mode.textContent = state === 'active' ? TEXT.pointerMode : state === 'waiting' ? TEXT.waiting : '';
+  }
+
+  let notifyTimer = null;
+  function notify(text) {
+    if (!ui) return;
+    ui.status.textContent = text;
+    clearTimeout(notifyTimer);
+    notifyTimer = setTimeout(() => { ui.status.textContent = ''; }, 8000);
+  }
+
+  function showPointer(x, y) {
+    if (!ui) return;
+    ui.pointer.hidden = false;
+    ui.pointer.style.transform = `translate(${x}px, ${y}px)`;
+  }
+  function hidePointer() {
+    if (ui) ui.pointer.hidden = true;
+  }
+  function showClick(x, y) {
+    if (!ui) return;
+    const ring = document.createElement('div');
+    ring.className = 'click';
+    ring.style.left = `${x}px`;
+    ring.style.top = `${y}px`;
+    ui.root.appendChild(ring);
+    setTimeout(() => ring.remove(), 2000);
+  }
+
+  return { TEXT, build, render, notify, showPointer, hidePointer, showClick };
+})();
