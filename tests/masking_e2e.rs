@@ -9,7 +9,7 @@ use support::*;
 const RULES: &str = r##"
 [masking]
 masked = [".secret", "#editor"]
-blocked = ["#private-box"]
+blocked = ["#private-box", "card-form"]
 masked_pages = ["^/fixtures/statement"]
 "##;
 
@@ -57,6 +57,8 @@ const STAR_SECRETS: &str = "(() => {
     document.querySelectorAll('.secret, #editor').forEach(mask);
     document.getElementById('host').shadowRoot.querySelectorAll('.secret').forEach(mask);
     document.getElementById('frame').contentDocument.querySelectorAll('.secret').forEach(mask);
+    // A masked select shows its first option, whatever the customer chose.
+    document.getElementById('country').selectedIndex = 0;
     return true;
 })()";
 
@@ -108,6 +110,10 @@ async fn masked_content_never_leaves_the_customers_browser_and_the_agent_sees_as
             document.getElementById('host').shadowRoot.getElementById('shadow-secret').textContent = 'SECRET-SHADOWLATER-kappa';
             document.getElementById('frame').contentDocument.getElementById('frame-secret').textContent = 'SECRET-FRAMELATER-iota';
             document.getElementById('country').value = 'SECRET-OPTVAL-de';
+            // A value set on a field that is not on the page (a \"copy\" helper).
+            document.createElement('textarea').value = 'SECRET-DETACHED-iban';
+            // A blocked web component renders its form after the agent joined.
+            document.getElementById('card-form').attachShadow({ mode: 'open' }).innerHTML = '<input value=\"SECRET-CARDFORM-mu\">';
             return true; })()")
         .await;
     customer.click_element("document.getElementById('card')").await;

@@ -214,11 +214,13 @@
   }
   flushChannel.port1.onmessage = flushEvents;
   function queueEvent(event) {
+    event = masking.scrub(event, window.rrweb.record.mirror);
+    if (!event) return;
     if (!batch) {
       batch = [];
       flushChannel.port2.postMessage(null);
     }
-    batch.push(masking.scrub(event, window.rrweb.record.mirror));
+    batch.push(event);
   }
 
   // The page being recorded (or shown as private), and whether the profile hides it whole.
@@ -231,7 +233,7 @@
     loadRecorder().then(() => {
       if (stopRecording || privatePage || !session || !socket) return;
       recordedHref = location.href;
-      send({ type: 'page', href: location.href, width: window.innerWidth, height: window.innerHeight });
+      sendPage();
       watchAddress();
       if (masking.isPrivatePage(location.pathname)) {
         // Nothing of this page is recorded; the server shows the agent a notice instead.
@@ -267,6 +269,13 @@
     addressWatch = null;
   }
 
+  // Where the customer is. Of a page the profile hides, only its path (not its query or
+  // fragment, which may carry an account number or a search) leaves the browser.
+  function sendPage() {
+    const href = masking.isPrivatePage(location.pathname) ? location.origin + location.pathname : location.href;
+    send({ type: 'page', href, width: window.innerWidth, height: window.innerHeight });
+  }
+
   // A single-page app changes its address without a page load: tell the server (which checks
   // the path against the profile), and record again when the page turns private or back.
   function watchAddress() {
@@ -278,7 +287,7 @@
         startRecorder();
       } else {
         recordedHref = location.href;
-        send({ type: 'page', href: location.href, width: window.innerWidth, height: window.innerHeight });
+        sendPage();
       }
     }, 250);
   }

@@ -1,20 +1,27 @@
 // Masking in the customer's browser: the first part of /cobrowse.js (the server serves this
-// file and web/cobrowse.js as one script). It decides what the agent must not see, from the
-// profile's rules the server sends, so masked data never leaves this browser. rrweb's hooks
-// mask text and values as they are recorded; `scrub` goes over every event again before it is
-// sent, for what those hooks leave out (attributes such as an option's value or a title).
+// file, web/widget.js and web/cobrowse.js as one script). It decides what the agent must not
+// see, from the profile's rules the server sends, so masked data never leaves this browser.
+// rrweb's hooks mask text and values as they are recorded; `scrub` goes over every event again
+// before it is sent, for what those hooks leave out (attributes, checked states, inputs of
+// elements rrweb does not track, shadow roots of blocked elements, private iframes).
 const masking = (() => {
   'use strict';
-  // Passwords are always masked, also after a "show password" toggle made the field a text one
-  // (rrweb marks a field that ever was a password field).
-  const PASSWORD = 'input[type=password i], input[data-rr-is-password], input[autocomplete~=current-password i], input[autocomplete~=new-password i]';
-  // Attributes that carry what a masked element holds or says.
-  const SCRUBBED = ['value', 'label', 'title', 'alt', 'aria-label', 'aria-valuetext', 'aria-description', 'aria-placeholder'];
+  // Passwords are always masked, also after a "show password" toggle made the field a text
+  // one (rrweb marks a field it saw change; `passwords` remembers fields seen as one before).
+  const PASSWORD = 'input[type=password i], input[data-rr-is-password], input[autocomplete~=current-password i], input[autocomplete~=new-password i], input[name*=pass i], input[id*=pass i], input[name*=pwd i]';
+  const passwords = new WeakSet();
+  // Attributes a masked element keeps as they are: they shape the page, not its content.
+  const KEPT = new Set(['class', 'id', 'name', 'type', 'role', 'size', 'rows', 'cols', 'maxlength', 'minlength', 'style',
+    'contenteditable', 'dir', 'lang', 'hidden', 'disabled', 'readonly', 'multiple', 'width', 'height', 'colspan',
+    'rowspan', 'for', 'tabindex', 'placeholder', 'aria-hidden', 'autocomplete', 'inputmode', 'spellcheck', 'data-cobrowse-blocked']);
+  // Attributes that point somewhere: emptied rather than starred, so nothing is fetched.
+  const ADDRESSES = new Set(['href', 'src', 'srcset', 'poster', 'data', 'action', 'formaction', 'background', 'xlink:href', 'ping', 'cite']);
   const FIELD = /^(INPUT|TEXTAREA|SELECT)$/;
+  const NODE_DOCUMENT = 0;
   const NODE_ELEMENT = 2;
   const NODE_TEXT = 3;
   let masked = PASSWORD;
-  let blocked = null;
+  let blocked = 'cobrowse-widget';
   let pages = [];
   // A rule this browser cannot apply: every page is treated as private (fail closed).
   let broken = false;
@@ -32,9 +39,10 @@ const masking = (() => {
       if (ok.length !== (list || []).length) broken = true;
       return ok.length ? ok.join(', ') : null;
     };
-    const extra = join(rules && rules.masked);
-    masked = extra ? `${PASSWORD}, ${extra}` : PASSWORD;
-    blocked = join(rules && rules.blocked);
+    const extraMasked = join(rules && rules.masked);
+    masked = extraMasked ? `${PASSWORD}, ${extraMasked}` : PASSWORD;
+    const extraBlocked = join(rules && rules.blocked);
+    blocked = extraBlocked ? `cobrowse-widget, ${extraBlocked}` : 'cobrowse-widget';
     pages = [];
     for (const pattern of (rules && rules.masked_pages) || []) {
       try { pages.push(new RegExp(pattern)); } catch (_) { broken = true; }
@@ -42,40 +50,63 @@ const masking = (() => {
     if (broken) console.warn('cobrowse: this browser cannot apply a profile rule; pages are hidden from the agent');
   }
 
-  // The nearest element, then each enclosing shadow host and same-origin iframe.
-  function isMasked(node) {
+  // Fields that were password fields before recording started (see PASSWORD).
+  function rememberPasswords(event) {
+    const target = event.composedPath()[0];
+    if (target && target.tagName === 'INPUT' && target.type === 'password') passwords.add(target);
+  }
+  for (const type of ['focusin', 'input', 'change']) document.addEventListener(type, rememberPasswords, true);
+  function notePasswords() {
+    for (const input of document.querySelectorAll('input[type=password i]')) passwords.add(input);
+  }
+
+  // `node` or an ancestor matches `selector`: the nearest element, then each enclosing shadow
+  // host and same-origin iframe.
+  function within(node, selector) {
     let el = null;
     if (node) el = node.nodeType === 1 ? node : node.parentElement || (node.parentNode && node.parentNode.host) || null;
     while (el) {
-      if (el.closest(masked)) return true;
+      if (el.closest(selector) || passwords.has(el)) return true;
       const root = el.getRootNode();
       if (root.host) { el = root.host; continue; }
       try { el = root.defaultView ? root.defaultView.frameElement : null; } catch (_) { el = null; }
     }
     return false;
   }
-
+  const isMasked = (node) => within(node, masked);
   const isField = (el) => !!el && el.nodeType === 1 && (FIELD.test(el.tagName) || el.isContentEditable);
 
   function isPrivatePage(path) {
     return broken || pages.some((r) => r.test(path));
   }
 
+  // In a same-origin iframe showing a page the profile hides whole.
+  function inPrivateFrame(node) {
+    const doc = node.nodeType === 9 ? node : node.ownerDocument;
+    if (!doc || doc === document) return false;
+    try { return isPrivatePage(doc.location.pathname); } catch (_) { return true; }
+  }
+
+  // Nothing of this node may go: it is gone from the page (rrweb tracks only attached nodes),
+  // or lies under a blocked element (its shadow root included) or in a private iframe.
+  const withheld = (node) => !node || !node.isConnected || (node.nodeType !== 9 && within(node, blocked)) || inPrivateFrame(node);
+
   function maskInput(value, el) {
     // Hidden fields (tokens, internal IDs) are never shown, so they need not leave at all.
     if (el && el.tagName === 'INPUT' && el.type === 'hidden') return '';
     if (!isMasked(el)) return value;
-    // A masked select names its choice by position (its options' values go as positions too),
-    // so the replica shows the chosen option's masked label.
-    if (el.tagName === 'SELECT') return '*'.repeat(el.selectedIndex + 1);
+    // A masked select's choice says nothing, not even its position: the replica shows its first
+    // (masked) option.
+    if (el.tagName === 'SELECT') return '';
     return stars(value);
   }
 
   // rrweb options: every text and value passes through our functions, which mask what the
   // rules and the password rule name (inside shadow roots and iframes, too).
   function recordOptions() {
+    notePasswords();
     return {
-      blockSelector: blocked ? `cobrowse-widget, ${blocked}` : 'cobrowse-widget',
+      blockSelector: blocked,
       maskTextSelector: '*',
       maskTextFn: (text, el) => (el && el.tagName !== 'STYLE' && isMasked(el) ? stars(text) : text),
       maskInputOptions: { input: true, textarea: true, select: true, password: true },
@@ -85,8 +116,11 @@ const masking = (() => {
 
   function scrubAttributes(attributes) {
     if (!attributes) return;
-    for (const name of SCRUBBED) {
-      if (typeof attributes[name] === 'string') attributes[name] = stars(attributes[name]);
+    for (const name of Object.keys(attributes)) {
+      const value = attributes[name];
+      if (KEPT.has(name) || name.startsWith('rr_')) continue;
+      if (name === 'checked' || name === 'selected') delete attributes[name];
+      else if (typeof value === 'string') attributes[name] = ADDRESSES.has(name) ? '' : stars(value);
     }
   }
 
@@ -104,9 +138,9 @@ const masking = (() => {
         if (cls) node.attributes.class = cls;
         node.childNodes = [];
       }
-      if (!here && live && live.nodeType === 1) here = live.matches(masked);
+      if (!here && live && live.nodeType === 1) here = live.matches(masked) || passwords.has(live);
       if (here) scrubAttributes(node.attributes);
-      if (here && live && live.tagName === 'OPTION' && node.attributes) node.attributes.value = '*'.repeat(live.index + 1);
+      if (here && node.tagName === 'option' && node.attributes) node.attributes.value = '';
     } else if (node.type === NODE_TEXT && inMasked && !node.isStyle && node.textContent) {
       node.textContent = stars(node.textContent);
     }
@@ -118,23 +152,37 @@ const masking = (() => {
   const MUTATION = 0;
   const INPUT = 5;
 
-  // Goes over an event before it leaves; changes it in place and returns it.
+  // Goes over an event before it leaves, changing it in place; null when nothing of it may go.
   function scrub(event, mirror) {
     if (event.type === FULL_SNAPSHOT) {
       scrubTree(event.data.node, false, mirror);
     } else if (event.type === INCREMENTAL && event.data.source === MUTATION) {
       const data = event.data;
-      for (const add of data.adds || []) scrubTree(add.node, isMasked(mirror.getNode(add.parentId)), mirror);
-      for (const text of data.texts || []) {
+      data.adds = (data.adds || []).filter((add) => {
+        const parent = mirror.getNode(add.parentId);
+        if (withheld(parent)) return false;
+        if (add.node && add.node.type === NODE_DOCUMENT && inPrivateFrame(mirror.getNode(add.node.id) || parent)) return false;
+        scrubTree(add.node, isMasked(parent), mirror);
+        return true;
+      });
+      data.texts = (data.texts || []).filter((text) => {
         const node = mirror.getNode(text.id);
-        const inStyle = node && node.parentNode && node.parentNode.nodeName === 'STYLE';
+        if (withheld(node)) return false;
+        const inStyle = node.parentNode && node.parentNode.nodeName === 'STYLE';
         if (text.value && !inStyle && isMasked(node)) text.value = stars(text.value);
-      }
-      for (const change of data.attributes || []) {
-        if (isMasked(mirror.getNode(change.id))) scrubAttributes(change.attributes);
-      }
-    } else if (event.type === INCREMENTAL && event.data.source === INPUT && typeof event.data.text === 'string') {
-      event.data.text = maskInput(event.data.text, mirror.getNode(event.data.id));
+        return true;
+      });
+      data.attributes = (data.attributes || []).filter((change) => {
+        const node = mirror.getNode(change.id);
+        if (withheld(node)) return false;
+        if (isMasked(node)) scrubAttributes(change.attributes);
+        return true;
+      });
+    } else if (event.type === INCREMENTAL && event.data.source === INPUT) {
+      const node = mirror.getNode(event.data.id);
+      if (withheld(node)) return null;
+      if (typeof event.data.text === 'string') event.data.text = maskInput(event.data.text, node);
+      if (isMasked(node)) event.data.isChecked = false;
     }
     return event;
   }

@@ -17,6 +17,7 @@ const NOT_PORTABLE: &[(&str, &str)] = &[
     ("\\p", "Unicode classes (\\p{..}) are not supported"),
     ("\\P", "Unicode classes (\\P{..}) are not supported"),
     ("\\Q", "\\Q..\\E quoting is not supported"),
+    ("(?P<", "(?P<name>..) groups are not supported; write (?<name>..)"),
 ];
 
 /// Compiles a `masked_pages` pattern, or says why it cannot be used.
@@ -27,9 +28,9 @@ pub fn compile(pattern: &str) -> Result<Regex, String> {
         }
     }
     // Inline flags such as (?i) mean nothing to JavaScript; groups (?: and named ones are fine.
-    if let Some(at) = pattern.find("(?") {
-        let next = pattern[at + 2..].chars().next();
-        if !matches!(next, Some(':' | 'P' | '<')) {
+    for (at, _) in pattern.match_indices("(?") {
+        let escaped = pattern[..at].chars().rev().take_while(|c| *c == '\\').count() % 2 == 1;
+        if !escaped && !matches!(pattern[at + 2..].chars().next(), Some(':' | '<')) {
             return Err("inline flags such as (?i) are not supported".to_string());
         }
     }
@@ -64,7 +65,8 @@ mod tests {
         assert!(!account.is_match(path_of("https://bank.example/help#/account/")));
         assert!(compile(r"^/(orders|returns)/\d+$").unwrap().is_match("/orders/42"));
         assert!(compile("(?:a|b)").is_ok());
-        assert!(compile("(?P<id>[0-9]+)").is_ok());
+        assert!(compile("(?<id>[0-9]+)").is_ok());
+        assert!(compile("(?P<id>[0-9]+)").unwrap_err().contains("(?<name>..)"));
     }
 
     #[test]
@@ -73,6 +75,8 @@ mod tests {
         assert!(compile("[z-a]").unwrap_err().contains("invalid"));
         assert!(compile("^/(?=x)").unwrap_err().contains("look-ahead"));
         assert!(compile("(?i)^/Account").unwrap_err().contains("inline flags"));
+        assert!(compile("(?:a)(?i)b").unwrap_err().contains("inline flags"));
+        assert!(compile(r"^/a\(?b").is_ok());
         assert!(compile(r"\p{Greek}").unwrap_err().contains("Unicode classes"));
     }
 

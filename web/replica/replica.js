@@ -19,8 +19,16 @@
   // ---- the profile's masking, applied again here (defence in depth) ----
   // The snippet masks before it sends; anything that still arrives unmasked is masked here
   // before it is rendered, and counted as a defect for the server to log.
-  const PASSWORD = 'input[type=password i], input[data-rr-is-password], input[autocomplete~=current-password i], input[autocomplete~=new-password i]';
-  const SCRUBBED = ['value', 'label', 'title', 'alt', 'aria-label', 'aria-valuetext', 'aria-description', 'aria-placeholder'];
+  // The same lists as web/masking.js.
+  const PASSWORD = 'input[type=password i], input[data-rr-is-password], input[autocomplete~=current-password i], input[autocomplete~=new-password i], input[name*=pass i], input[id*=pass i], input[name*=pwd i]';
+  const KEPT = new Set(['class', 'id', 'name', 'type', 'role', 'size', 'rows', 'cols', 'maxlength', 'minlength', 'style',
+    'contenteditable', 'dir', 'lang', 'hidden', 'disabled', 'readonly', 'multiple', 'width', 'height', 'colspan',
+    'rowspan', 'for', 'tabindex', 'placeholder', 'aria-hidden', 'autocomplete', 'inputmode', 'spellcheck', 'data-cobrowse-blocked',
+    'checked', 'selected', 'sandbox']);
+  // Fields that cannot hold asterisks: a masked one is empty. Range and colour fields always
+  // hold a value (their default), so they cannot be checked.
+  const EMPTY_WHEN_MASKED = /^(number|date|time|datetime-local|month|week)$/;
+  const ALWAYS_VALUED = /^(checkbox|radio|range|color|file)$/;
   const FIELD = /^(INPUT|TEXTAREA|SELECT)$/;
   const STARRED = /^[\s*]*$/;
   const BLOCKED_MARK = '[data-cobrowse-blocked]';
@@ -62,17 +70,17 @@
         return;
       }
       if (node.nodeType === 1) {
-        const checkable = node.type === 'checkbox' || node.type === 'radio';
-        if (FIELD.test(node.tagName) && node.tagName !== 'SELECT' && !checkable && !STARRED.test(node.value || '')) {
-          defects++;
-          node.value = stars(node.value);
-        }
-        for (const name of SCRUBBED) {
-          const value = node.getAttribute(name);
-          if (value && !STARRED.test(value)) {
+        if (FIELD.test(node.tagName) && node.tagName !== 'SELECT' && !ALWAYS_VALUED.test(node.type)) {
+          const unmasked = EMPTY_WHEN_MASKED.test(node.type) ? node.value !== '' : !STARRED.test(node.value || '');
+          if (unmasked) {
             defects++;
-            node.setAttribute(name, stars(value));
+            node.value = EMPTY_WHEN_MASKED.test(node.type) ? '' : stars(node.value);
           }
+        }
+        for (const { name, value } of [...node.attributes]) {
+          if (KEPT.has(name) || name.startsWith('rr_') || STARRED.test(value)) continue;
+          defects++;
+          node.setAttribute(name, '');
         }
         if (node.shadowRoot) visit(node.shadowRoot);
         if (node.tagName === 'IFRAME') {
@@ -95,9 +103,10 @@
     if (!knownRoots) knownRoots = roots(replayer.iframe.contentDocument);
     for (const root of knownRoots) {
       for (const el of root.querySelectorAll(blocked)) {
-        if (el.firstChild) {
+        if (el.firstChild || (el.shadowRoot && el.shadowRoot.firstChild)) {
           defects++;
           el.replaceChildren();
+          if (el.shadowRoot) el.shadowRoot.replaceChildren();
         }
         if (!el.hasAttribute('data-cobrowse-blocked')) el.setAttribute('data-cobrowse-blocked', '');
       }
