@@ -27,6 +27,30 @@ async fn rect(tab: &Tab, js: &str, inset: f64) -> Rect {
     [r[0] + inset, r[1] + inset, r[2] - 2.0 * inset, r[3] - 2.0 * inset]
 }
 
+/// The rectangle of the text inside the element with this id (not the element's whole box).
+async fn text_rect(tab: &Tab, id: &str) -> Rect {
+    let js = format!("(() => {{ const r = document.createRange(); r.selectNodeContents(document.getElementById('{id}')); return r; }})()");
+    rect(tab, &js, 0.0).await
+}
+
+/// A customer on the masked fixture, a session the agent joined and sees, and everything the
+/// customer's browser sends from the session's first message on. `hook_sockets` keeps the
+/// page's sockets reachable, for a test that plays a tampered snippet.
+async fn masked_session(hook_sockets: bool) -> (Cast, SentCapture) {
+    let cast = Cast::on(TestServer::start_profiled(timings(), RULES).await).await;
+    if hook_sockets {
+        capture_sockets(&cast.customer).await;
+    }
+    cast.customer.goto(&format!("{}/fixtures/masked.html", cast.server.fixtures)).await;
+    let sent = SentCapture::start(&cast.customer).await;
+    let id = start_session(&cast.customer).await;
+    join(&cast.agent, &cast.server.server, &id).await;
+    let open_text = text_rect(&cast.customer, "open-text").await;
+    let ratio = wait_for_match(&cast.customer, &cast.agent, open_text, 0.99).await;
+    assert!(ratio >= 0.99, "unmasked text shows in only {ratio:.3} of its pixels");
+    (cast, sent)
+}
+
 /// The rectangle of an element inside the iframe `#frame`, in the top page's viewport.
 async fn frame_rect(tab: &Tab, id: &str) -> Rect {
     let js = format!("(() => {{ const f = document.getElementById('frame'); const r = f.getBoundingClientRect(); const e = f.contentDocument.getElementById('{id}').getBoundingClientRect(); return [r.x + f.clientLeft + e.x + 1, r.y + f.clientTop + e.y + 1, e.width - 2, e.height - 2]; }})()");
@@ -91,15 +115,9 @@ fn write_state(state: &serde_json::Value) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn masked_content_never_leaves_the_customers_browser_and_the_agent_sees_asterisks() {
     let _serial = SERIAL.lock().await;
-    let cast = Cast::on(TestServer::start_profiled(timings(), RULES).await).await;
+    let (cast, sent) = masked_session(false).await;
     let (customer, agent) = (&cast.customer, &cast.agent);
-    customer.goto(&format!("{}/fixtures/masked.html", cast.server.fixtures)).await;
-    let sent = SentCapture::start(customer).await;
-    let id = start_session(customer).await;
-    join(agent, &cast.server.server, &id).await;
-    let open_text = rect(customer, "document.getElementById('open-text')", 1.0).await;
-    let ratio = wait_for_match(customer, agent, open_text, 0.99).await;
-    assert!(ratio >= 0.99, "unmasked text shows in only {ratio:.3} of its pixels");
+    let open_text = text_rect(customer, "open-text").await;
 
     // After the agent joined: a page script changes masked text and values, in the page, its
     // shadow root and its iframe; the customer types into masked fields and picks an option.
@@ -214,16 +232,10 @@ async fn masked_content_never_leaves_the_customers_browser_and_the_agent_sees_as
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_masked_page_shows_the_agent_a_notice_and_sends_nothing_of_it() {
     let _serial = SERIAL.lock().await;
-    let cast = Cast::on(TestServer::start_profiled(timings(), RULES).await).await;
+    let (cast, sent) = masked_session(false).await;
     let (customer, agent) = (&cast.customer, &cast.agent);
-    customer.goto(&format!("{}/fixtures/masked.html", cast.server.fixtures)).await;
-    let id = start_session(customer).await;
-    join(agent, &cast.server.server, &id).await;
-    let open_text = rect(customer, "document.getElementById('open-text')", 1.0).await;
-    assert!(wait_for_match(customer, agent, open_text, 0.99).await >= 0.99);
 
     // The customer follows a link to a statement page, which the profile masks whole.
-    let sent = SentCapture::start(customer).await;
     customer.goto(&format!("{}/fixtures/statement.html", cast.server.fixtures)).await;
     wait_for_status(agent, "The customer is on a private page; it is hidden from you.").await;
     // The agent's screen shows the notice, not the statement.
@@ -245,7 +257,7 @@ async fn a_masked_page_shows_the_agent_a_notice_and_sends_nothing_of_it() {
     // Back on an ordinary page, the agent sees it again.
     customer.click_element("document.getElementById('back')").await;
     wait_for_status(agent, "The customer has left the private page.").await;
-    let open_text = rect(customer, "document.getElementById('open-text')", 1.0).await;
+    let open_text = text_rect(customer, "open-text").await;
     let ratio = wait_for_match(customer, agent, open_text, 0.99).await;
     assert!(ratio >= 0.99, "after the private page the agent's view matches only {ratio:.3}");
     let leaks = sent.containing("SECRET-STATEMENT", 0);
@@ -257,15 +269,9 @@ async fn a_masked_page_shows_the_agent_a_notice_and_sends_nothing_of_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_profile_edit_applies_to_a_running_session_and_a_bad_edit_changes_nothing() {
     let _serial = SERIAL.lock().await;
-    let cast = Cast::on(TestServer::start_profiled(timings(), RULES).await).await;
+    let (cast, sent) = masked_session(false).await;
     let (customer, agent) = (&cast.customer, &cast.agent);
-    customer.goto(&format!("{}/fixtures/masked.html", cast.server.fixtures)).await;
-    let sent = SentCapture::start(customer).await;
-    let id = start_session(customer).await;
-    join(agent, &cast.server.server, &id).await;
-    // The text itself, not its whole line.
-    let open_text = rect(customer, "(() => { const r = document.createRange(); r.selectNodeContents(document.getElementById('open-text')); return r; })()", 0.0).await;
-    assert!(wait_for_match(customer, agent, open_text, 0.99).await >= 0.99);
+    let open_text = text_rect(customer, "open-text").await;
     let shown = customer.screenshot().await;
 
     // The admin masks the open text too; the running session follows within moments.
@@ -297,14 +303,8 @@ async fn a_profile_edit_applies_to_a_running_session_and_a_bad_edit_changes_noth
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unmasked_value_from_a_tampered_snippet_is_masked_by_the_replica_and_counted_as_a_defect() {
     let _serial = SERIAL.lock().await;
-    let cast = Cast::on(TestServer::start_profiled(timings(), RULES).await).await;
+    let (cast, _) = masked_session(true).await;
     let (customer, agent) = (&cast.customer, &cast.agent);
-    capture_sockets(customer).await;
-    customer.goto(&format!("{}/fixtures/masked.html", cast.server.fixtures)).await;
-    let id = start_session(customer).await;
-    join(agent, &cast.server.server, &id).await;
-    let open_text = rect(customer, "document.getElementById('open-text')", 1.0).await;
-    assert!(wait_for_match(customer, agent, open_text, 0.99).await >= 0.99);
     let defects = || async {
         let metrics = agent.eval("fetch('/metrics').then((r) => r.text())").await;
         let line = metrics
