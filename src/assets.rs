@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 const SNIPPET: &str = include_str!("../web/cobrowse.js");
 const MASKING: &str = include_str!("../web/masking.js");
 const WIDGET: &str = include_str!("../web/widget.js");
+const ACTIONS: &str = include_str!("../web/actions.js");
 /// rrweb's recorder and replayer, vendored from npm (MIT, see `web/vendor/LICENSE-rrweb`).
 pub const RRWEB: &str = include_str!("../web/vendor/rrweb.min.js");
 /// The agent view.
@@ -25,11 +26,11 @@ pub fn replica_shell() -> &'static str {
     })
 }
 
-/// The customer snippet sites embed (`/cobrowse.js`): masking, the widget, then the session
-/// logic, in one scope so that none of them adds a global name to the site's page.
+/// The customer snippet sites embed (`/cobrowse.js`): masking, agent actions, the widget, then
+/// the session logic, in one scope so that none of them adds a global name to the site's page.
 pub fn snippet() -> &'static str {
     static SNIPPET_JS: OnceLock<String> = OnceLock::new();
-    SNIPPET_JS.get_or_init(|| format!("(() => {{\n{MASKING}\n{WIDGET}\n{SNIPPET}\n}})();\n"))
+    SNIPPET_JS.get_or_init(|| format!("(() => {{\n{MASKING}\n{ACTIONS}\n{WIDGET}\n{SNIPPET}\n}})();\n"))
 }
 
 #[cfg(test)]

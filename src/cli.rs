@@ -117,6 +117,7 @@ async fn serve(settings: Settings) -> ExitCode {
             waiting_ttl: settings.waiting_ttl,
             grace: settings.grace,
             reconnect_window: settings.reconnect_window,
+            write_request_ttl: settings.write_request_ttl,
         },
     )
     .with_max_sessions(settings.max_sessions);

@@ -27,6 +27,9 @@ pub struct Settings {
     /// How long a customer may be disconnected (a page load) before the agent sees a pause
     /// (`--reconnect-window`, `COBROWSE_RECONNECT_WINDOW`).
     pub reconnect_window: Duration,
+    /// How long a write-mode request waits for the customer's answer
+    /// (`--write-request-ttl`, `COBROWSE_WRITE_REQUEST_TTL`).
+    pub write_request_ttl: Duration,
     /// Live sessions at most; each holds a Chromium context (`--max-sessions`, `COBROWSE_MAX_SESSIONS`).
     pub max_sessions: usize,
 }
@@ -107,6 +110,12 @@ pub const SPECS: &[SettingSpec] = &[
         help: "a customer gone longer than this (not a page load) pauses the session",
     },
     SettingSpec {
+        flag: "--write-request-ttl",
+        env: "COBROWSE_WRITE_REQUEST_TTL",
+        default: "30s",
+        help: "a write-mode request the customer does not answer lapses after this",
+    },
+    SettingSpec {
         flag: "--max-sessions",
         env: "COBROWSE_MAX_SESSIONS",
         default: "100",
@@ -166,6 +175,7 @@ impl Settings {
             waiting_ttl: duration("COBROWSE_WAITING_TTL")?,
             grace: duration("COBROWSE_GRACE")?,
             reconnect_window: duration("COBROWSE_RECONNECT_WINDOW")?,
+            write_request_ttl: duration("COBROWSE_WRITE_REQUEST_TTL")?,
             max_sessions: {
                 let v = value("COBROWSE_MAX_SESSIONS");
                 v.parse().ok().filter(|n| *n > 0).ok_or(SettingsError::Invalid {

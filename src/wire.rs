@@ -59,6 +59,12 @@ pub struct Rules {
     pub blocked: Vec<String>,
     /// Regular expressions on the path of pages that are not sent at all.
     pub masked_pages: Vec<String>,
+    /// The site's origins: an agent's action that would leave them is refused.
+    pub origins: Vec<String>,
+    /// CSS selectors the agent can never click or type into.
+    pub disabled: Vec<String>,
+    /// Whether submit controls are out of the agent's reach.
+    pub disable_submit: bool,
 }
 
 /// Messages the customer snippet sends (text frames).
@@ -79,6 +85,28 @@ pub enum FromCustomer {
     Leaving { href: String },
     /// The customer ends the session.
     End,
+    /// The customer's answer to the agent's write-mode request ("Allow" or "Deny").
+    Consent { allow: bool },
+    /// The customer takes write mode back.
+    PointerMode,
+    /// The snippet's own check refused an agent's action; the agent is told why.
+    Refused { code: ErrorCode },
+}
+
+/// An agent's action as the customer's snippet performs it: on the element the replica found
+/// at the agent's pointer (`id` is the recorder's node ID), or on the focused element.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PageAction {
+    Click { id: u64, x: f64, y: f64 },
+    DoubleClick { id: u64, x: f64, y: f64 },
+    Text { text: String },
+    Key { key: String },
+    Scroll { id: u64, x: f64, y: f64, dx: f64, dy: f64 },
+    Navigate { url: String },
+    Back,
+    Forward,
+    Reload,
 }
 
 /// Messages the server sends the customer snippet.
@@ -130,6 +158,18 @@ pub enum ToCustomer {
         code: ErrorCode,
         message: String,
     },
+    /// The agent asks for write mode: ask the customer ("Allow" or "Deny").
+    WriteRequested,
+    /// The request lapsed or was withdrawn: close the question.
+    RequestWithdrawn,
+    /// The agent's mode changed.
+    ModeChanged {
+        mode: Mode,
+    },
+    /// Perform this agent action (the server checked it; check it again).
+    Act {
+        action: PageAction,
+    },
 }
 
 /// A message to a client: whether the connection has nothing more to say after it, and how
@@ -175,6 +215,8 @@ pub enum FromAgent {
     },
     /// Ask the customer for write mode.
     RequestWriteMode,
+    /// Give write mode back (or withdraw the request).
+    PointerMode,
     /// An action on the customer's page; only ever performed in write mode.
     Action {
         action: AgentAction,
@@ -208,6 +250,13 @@ pub enum ToAgent {
         state: PublicState,
         mode: Mode,
         write_mode_allowed: bool,
+        /// The customer's site (the origin of the page that started the session): addresses
+        /// the agent types are read against it.
+        origin: String,
+    },
+    /// The agent's mode changed (the customer allowed write mode, or either side went back).
+    ModeChanged {
+        mode: Mode,
     },
     /// The customer's window has a new size.
     Viewport {
@@ -287,6 +336,26 @@ pub enum ErrorCode {
     WriteModeUnavailable,
     /// The page is not on this site's origins.
     WrongOrigin,
+    /// A write-mode request is already waiting for the customer's answer.
+    RequestPending,
+    /// The customer said no to write mode.
+    WriteModeDenied,
+    /// The customer did not answer the write-mode request in time.
+    RequestLapsed,
+    /// The customer is not on the page (loading the next one, or away).
+    CustomerAway,
+    /// The action's target is out of the agent's reach (`write_mode.disabled`).
+    Disabled,
+    /// Submit controls are out of the agent's reach.
+    Submit,
+    /// The target is masked or blocked: only the customer can fill it.
+    Masked,
+    /// It would leave the site.
+    OutsideSite,
+    /// Nothing there to act on (outside the page, or the page changed under the pointer).
+    NoTarget,
+    /// Too many actions too fast.
+    TooFast,
     /// Too many failed joins from this address; try again in a minute.
     TooManyAttempts,
     /// The server is at its limit of live sessions.

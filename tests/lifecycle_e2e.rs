@@ -77,6 +77,7 @@ async fn unattended_sessions_time_out() {
         waiting_ttl: Duration::from_millis(1500),
         grace: Duration::from_millis(1500),
         reconnect_window: Duration::from_millis(300),
+        write_request_ttl: Duration::from_secs(30),
     };
     let cast = Cast::new(timings).await;
     let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);

@@ -22,6 +22,7 @@
   let stopRecording = null;
   let starting = null; // pending start() promise and its resolvers
   let reconnectDelay = 500;
+  let mode = 'pointer';
   const listeners = new Map();
 
   function emit(name, detail) {
@@ -33,6 +34,18 @@
   function setState(next) {
     state = next;
     render();
+  }
+
+  function setMode(next) {
+    const changed = next !== mode;
+    mode = next === 'write' ? 'write' : 'pointer';
+    render();
+    if (changed) emit('mode-changed', { mode });
+  }
+
+  function answer(allow) {
+    widget.ask(false);
+    send({ type: 'consent', allow });
   }
 
   function startMessage(id) {
@@ -88,6 +101,8 @@
         session = { id: message.id, token: message.token };
         origins = message.origins || origins;
         masking.setRules(message.rules);
+        actions.setRules(message.rules);
+        setMode(message.mode);
         saveSession(session);
         setState(message.state);
         startRecorder();
@@ -101,8 +116,26 @@
       case 'rules':
         // An admin changed what is masked: record the page again under the new rules.
         masking.setRules(message.rules);
+        actions.setRules(message.rules);
         if (stopRecording || privatePage) { stopRecorder(); startRecorder(); }
         break;
+      case 'write_requested':
+        widget.ask(true);
+        break;
+      case 'request_withdrawn':
+        widget.ask(false);
+        break;
+      case 'mode_changed':
+        widget.ask(false);
+        if (message.mode !== mode) notify(message.mode === 'write' ? TEXT.nowWrite : TEXT.nowPointer);
+        setMode(message.mode);
+        break;
+      case 'act': {
+        // Checked by the server; checked again here, on the page as it is now.
+        const code = mode !== 'write' ? 'pointer_mode' : window.rrweb && window.rrweb.record ? actions.perform(message.action, window.rrweb.record.mirror) : 'no_target';
+        if (code) send({ type: 'refused', code });
+        break;
+      }
       case 'snapshot':
         if (window.rrweb && stopRecording) window.rrweb.record.takeFullSnapshot(true);
         break;
@@ -117,6 +150,8 @@
         emit('session-resumed', {});
         break;
       case 'agent_left':
+        widget.ask(false);
+        setMode('pointer');
         setState('waiting');
         hidePointer();
         notify(TEXT.left);
@@ -172,6 +207,8 @@
     socket = null;
     if (ws) ws.close();
     hidePointer();
+    widget.ask(false);
+    mode = 'pointer';
     setState('ended');
     notify(TEXT.ended);
     if (wasLive) emit('session-ended', { by });
@@ -356,7 +393,7 @@
   });
 
   // ---- the widget (web/widget.js) ----
-  const render = () => widget.render(state, session && session.id);
+  const render = () => widget.render(state, session && session.id, mode);
   const notify = (text) => widget.notify(text);
   const showPointer = (x, y) => widget.showPointer(x, y);
   const hidePointer = () => widget.hidePointer();
@@ -381,8 +418,10 @@
       send({ type: 'end' });
       finish('customer');
     },
+    // Taking write mode back only takes power away, so page scripts may call it too.
     setPointerMode() {
-      // Write mode is never granted by this version, so the agent is always in pointer mode.
+      widget.ask(false);
+      send({ type: 'pointer_mode' });
     },
     on(event, callback) {
       if (typeof callback !== 'function') throw new TypeError('Cobrowse.on needs a callback');
@@ -394,10 +433,13 @@
 
   function boot() {
     // Only a person's click counts: a page script cannot start, end or grant on their behalf.
-    widget.build(
-      (event) => { if (event.isTrusted) window.Cobrowse.start().catch(() => {}); },
-      (event) => { if (event.isTrusted) window.Cobrowse.end(); },
-    );
+    widget.build({
+      start: (event) => { if (event.isTrusted) window.Cobrowse.start().catch(() => {}); },
+      end: (event) => { if (event.isTrusted) window.Cobrowse.end(); },
+      allow: (event) => { if (event.isTrusted) answer(true); },
+      deny: (event) => { if (event.isTrusted) answer(false); },
+      pointer: (event) => { if (event.isTrusted) window.Cobrowse.setPointerMode(); },
+    });
     render();
     const saved = loadSession();
     if (saved && saved.id && saved.token) {

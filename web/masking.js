@@ -74,6 +74,8 @@ const masking = (() => {
     return false;
   }
   const isMasked = (node) => within(node, masked);
+  // Out of the agent's sight: masked, or blocked (the widget included).
+  const isHidden = (node) => within(node, masked) || within(node, blocked);
   const isField = (el) => !!el && el.nodeType === 1 && (FIELD.test(el.tagName) || el.isContentEditable);
 
   function isPrivatePage(path) {
@@ -187,5 +189,5 @@ const masking = (() => {
     return event;
   }
 
-  return { setRules, isMasked, isField, isPrivatePage, recordOptions, scrub };
+  return { setRules, isMasked, isHidden, isField, isPrivatePage, recordOptions, scrub };
 })();

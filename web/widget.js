@@ -18,6 +18,14 @@ const widget = (() => {
     unavailable: 'Gemeinsames Browsen ist gerade nicht verfügbar.',
     agent: 'Mitarbeiter',
     pointerMode: 'Zeigermodus',
+    writeMode: 'Schreibmodus: Der Mitarbeiter kann auf dieser Seite handeln.',
+    toPointer: 'Zum Zeigermodus wechseln',
+    askTitle: 'Darf der Mitarbeiter handeln?',
+    askText: 'Der Mitarbeiter möchte auf dieser Seite für Sie klicken, tippen und navigieren. Sie können das jederzeit zurücknehmen.',
+    allow: 'Erlauben',
+    deny: 'Ablehnen',
+    nowWrite: 'Der Mitarbeiter kann jetzt auf dieser Seite handeln.',
+    nowPointer: 'Zurück im Zeigermodus: Der Mitarbeiter kann nur zeigen.',
     maskedField: 'Der Mitarbeiter sieht nicht, was Sie in dieses Feld eingeben.',
     privatePage: 'Diese Seite ist privat: Der Mitarbeiter sieht sie nicht.',
   } : {
@@ -34,12 +42,21 @@ const widget = (() => {
     unavailable: 'Co-browse is not available right now.',
     agent: 'Agent',
     pointerMode: 'Pointer mode',
+    writeMode: 'Write mode: the agent can act on this page.',
+    toPointer: 'Switch to pointer mode',
+    askTitle: 'Allow the agent to act?',
+    askText: 'The agent asks to click, type and navigate on this page for you. You can take this back at any time.',
+    allow: 'Allow',
+    deny: 'Deny',
+    nowWrite: 'The agent can now act on this page.',
+    nowPointer: 'Back to pointer mode: the agent can only point.',
     maskedField: 'The agent cannot see what you type in this field.',
     privatePage: 'This page is private: the agent cannot see it.',
   };
 
   let ui = null;
-  function build(onStart, onEnd) {
+  // `on` holds the handlers of the buttons: start, end, allow, deny, pointer.
+  function build(on) {
     const host = document.createElement('cobrowse-widget');
     host.setAttribute('style', 'all: initial !important; position: fixed !important; top: 0 !important; left: 0 !important; width: 0 !important; height: 0 !important; z-index: 2147483647 !important;');
     const root = host.attachShadow({ mode: 'open' });
@@ -60,6 +77,12 @@ const widget = (() => {
         .panel.compact .mode { margin: 2px 0 6px; }
         .panel.compact .end { padding: 4px 10px; }
         .end { background: #fff; color: #a4161a; border-color: #a4161a; }
+        .to-pointer { background: #fff; color: #0b5cad; margin: 0 0 6px; }
+        .ask { background: #fff; border: 2px solid #0b5cad; border-radius: 8px; padding: 12px 14px; box-shadow: 0 4px 16px rgba(0,0,0,.25); max-width: 300px; }
+        .ask h2 { font-size: 15px; margin: 0 0 6px; }
+        .ask p { margin: 0 0 10px; }
+        .ask .allow { background: #0b5cad; color: #fff; margin-right: 8px; }
+        .ask .deny { background: #fff; color: #0b5cad; }
         .status:empty { display: none; }
         .status { background: #1f2933; color: #fff; border-radius: 6px; padding: 8px 12px; max-width: 300px; }
         [hidden] { display: none !important; }
@@ -70,12 +93,18 @@ const widget = (() => {
       </style>
       <div class="dock">
         <div role="status" aria-live="polite" class="status"></div>
+        <div class="ask" role="alertdialog" aria-labelledby="cobrowse-ask-title" aria-describedby="cobrowse-ask-text" hidden>
+          <h2 id="cobrowse-ask-title">${TEXT.askTitle}</h2>
+          <p id="cobrowse-ask-text">${TEXT.askText}</p>
+          <button type="button" class="allow">${TEXT.allow}</button><button type="button" class="deny">${TEXT.deny}</button>
+        </div>
         <section class="panel" hidden aria-label="${TEXT.cobrowse}">
           <h2>${TEXT.cobrowse}</h2>
           <div class="label">${TEXT.sessionId}</div>
           <div class="sid"></div>
           <p class="hint">${TEXT.readOut}</p>
           <p class="mode"></p>
+          <button type="button" class="to-pointer" hidden>${TEXT.toPointer}</button>
           <button type="button" class="end">${TEXT.end}</button>
         </section>
         <button type="button" class="start">${TEXT.button}</button>
@@ -85,13 +114,16 @@ const widget = (() => {
         <span>${TEXT.agent}</span>
       </div>`;
     const $ = (selector) => root.querySelector(selector);
-    ui = { host, root, start: $('.start'), panel: $('.panel'), sid: $('.sid'), hint: $('.hint'), mode: $('.mode'), end: $('.end'), status: $('.status'), pointer: $('.pointer') };
-    ui.start.addEventListener('click', onStart);
-    ui.end.addEventListener('click', onEnd);
+    ui = { host, root, start: $('.start'), panel: $('.panel'), sid: $('.sid'), hint: $('.hint'), mode: $('.mode'), end: $('.end'), status: $('.status'), pointer: $('.pointer'), ask: $('.ask'), toPointer: $('.to-pointer') };
+    ui.start.addEventListener('click', on.start);
+    ui.end.addEventListener('click', on.end);
+    $('.allow').addEventListener('click', on.allow);
+    $('.deny').addEventListener('click', on.deny);
+    ui.toPointer.addEventListener('click', on.pointer);
     (document.body || document.documentElement).appendChild(host);
   }
 
-  function render(state, sessionId) {
+  function render(state, sessionId, mode) {
     if (!ui) return;
     const live = state === 'waiting' || state === 'active' || state === 'paused';
     ui.start.hidden = live;
@@ -99,7 +131,16 @@ const widget = (() => {
     ui.panel.classList.toggle('compact', state === 'active' || state === 'paused');
     ui.sid.textContent = sessionId || '';
     ui.hint.hidden = state !== 'waiting';
-    ui.mode.textContent = state === 'active' ? TEXT.pointerMode : state === 'waiting' ? TEXT.waiting : '';
+    const writing = state === 'active' && mode === 'write';
+    ui.mode.textContent = writing ? TEXT.writeMode : state === 'active' ? TEXT.pointerMode : state === 'waiting' ? TEXT.waiting : '';
+    ui.toPointer.hidden = !writing;
+  }
+
+  // The agent's write-mode request, as a question the customer answers (or it goes away).
+  function ask(open) {
+    if (!ui) return;
+    ui.ask.hidden = !open;
+    if (open) ui.ask.querySelector('.allow').focus();
   }
 
   let notifyTimer = null;
@@ -128,5 +169,5 @@ const widget = (() => {
     setTimeout(() => ring.remove(), 2000);
   }
 
-  return { TEXT, build, render, notify, showPointer, hidePointer, showClick };
+  return { TEXT, build, render, ask, notify, showPointer, hidePointer, showClick };
 })();

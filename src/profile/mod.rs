@@ -217,6 +217,9 @@ impl Profile {
             masked: self.masking.masked.clone(),
             blocked: self.masking.blocked.clone(),
             masked_pages: self.masking.masked_pages.clone(),
+            origins: self.site.origins.clone(),
+            disabled: self.write_mode.disabled.clone(),
+            disable_submit: self.write_mode.disable_submit,
         }
     }
 

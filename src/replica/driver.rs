@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, watch};
 use super::page::ReplicaPage;
 use super::{ReplicaBrowser, ReplicaCommand, ReplicaHandle, ReplicaReport};
 use crate::profile::origin_of;
-use crate::wire::{Hidden, Rules};
+use crate::wire::{ErrorCode, Hidden, Rules};
 
 /// Commands queued for a replica; the customer's connection waits when the replica lags.
 const QUEUE: usize = 256;
@@ -195,6 +195,23 @@ impl Driver {
                 Some(page) => page.hover(x, y).await,
                 None => Ok(()),
             },
+            ReplicaCommand::HitTest { seq, action } => {
+                let outcome = match &self.page {
+                    Some(page) => match page.hit_test(&action).await {
+                        Ok(outcome) => Ok(outcome),
+                        Err(super::ReplicaError::Script(e)) => {
+                            tracing::warn!(session = %self.session, error = %e, "replica could not hit-test an action");
+                            Ok(Err(ErrorCode::NoTarget))
+                        }
+                        Err(e) => Err(e),
+                    },
+                    None => Ok(Err(ErrorCode::NoTarget)),
+                };
+                // Every hit-test is answered, even when the page failed, so no action waits forever.
+                let answer = outcome.as_ref().map(|o| *o).unwrap_or(Err(ErrorCode::NoTarget));
+                let _ = self.reports.send(ReplicaReport::HitTested { seq, outcome: answer }).await;
+                outcome.map(|_| ())
+            }
             ReplicaCommand::Probe { x, y } => match &self.page {
                 Some(page) => match page.probe(x, y).await {
                     Ok(found) => {

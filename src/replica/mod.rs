@@ -14,7 +14,7 @@ mod page;
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
-use crate::wire::{Hidden, Rules};
+use crate::wire::{AgentAction, ErrorCode, Hidden, Rules};
 
 pub use browser::ReplicaBrowser;
 pub use driver::spawn;
@@ -51,10 +51,12 @@ pub enum ReplicaCommand {
     Hover { x: f64, y: f64 },
     /// Find out whether the agent's pointer rests on something hidden from the agent.
     Probe { x: f64, y: f64 },
+    /// Hit-test an agent's action against the profile (answered as [`ReplicaReport::HitTested`]).
+    HitTest { seq: u64, action: AgentAction },
 }
 
 /// What a replica tells its session.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ReplicaReport {
     /// The page failed (crash, hang, closed target) and is being rebuilt.
     Restarting(String),
@@ -64,6 +66,9 @@ pub enum ReplicaReport {
     Unavailable,
     /// The agent's pointer moved onto (or off) something hidden from the agent.
     PointerOver(Option<Hidden>),
+    /// The answer to hit-test `seq`: the node the action lands on (none for keys and text,
+    /// which go to the focused element), or why it may not.
+    HitTested { seq: u64, outcome: Result<Option<u64>, ErrorCode> },
 }
 
 /// A session's way to its replica. Dropping every sender closes the page.

@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 use super::browser::{ContextPage, ReplicaBrowser};
 use super::{Frame, ReplicaError};
 use crate::profile::origin_of;
-use crate::wire::{Hidden, Rules};
+use crate::wire::{AgentAction, ErrorCode, Hidden, Rules};
 
 /// Chromium calls are bounded: a crashed page answers nothing, ever.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -230,6 +230,15 @@ impl ReplicaPage {
     pub async fn probe(&self, x: f64, y: f64) -> Result<Option<Hidden>, ReplicaError> {
         let found = self.evaluate(format!("window.__replica.probe({x}, {y})")).await?;
         Ok(serde_json::from_value(found).unwrap_or(None))
+    }
+
+    /// Hit-tests an agent's action against the profile's write-mode rules.
+    pub async fn hit_test(&self, action: &AgentAction) -> Result<Result<Option<u64>, ErrorCode>, ReplicaError> {
+        let answer = self.evaluate(format!("window.__replica.check({})", crate::wire::to_text(action))).await?;
+        Ok(match answer.get("refused").and_then(|r| serde_json::from_value::<ErrorCode>(r.clone()).ok()) {
+            Some(code) => Err(code),
+            None => Ok(answer.get("id").and_then(|id| id.as_u64())),
+        })
     }
 
     /// Sizes the viewport like the customer's window.

@@ -75,6 +75,7 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr) {
                     FromAgent::Pointer { x, y } => FromAgentConn::Pointer(Point { x, y }),
                     FromAgent::Click { x, y } => FromAgentConn::Click(Point { x, y }),
                     FromAgent::RequestWriteMode => FromAgentConn::RequestWriteMode,
+                    FromAgent::PointerMode => FromAgentConn::PointerMode,
                     FromAgent::Action { action } => FromAgentConn::Action(action),
                     FromAgent::End => FromAgentConn::End,
                     FromAgent::Join { .. } => unreachable!("matched above"),

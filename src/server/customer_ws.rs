@@ -159,6 +159,9 @@ async fn on_message(
         }
         FromCustomer::Leaving { .. } => a.handle.customer(a.conn, FromCustomerConn::LeavingSite).await,
         FromCustomer::End => a.handle.customer(a.conn, FromCustomerConn::End).await,
+        FromCustomer::Consent { allow } => a.handle.customer(a.conn, FromCustomerConn::Consent { allow }).await,
+        FromCustomer::PointerMode => a.handle.customer(a.conn, FromCustomerConn::PointerMode).await,
+        FromCustomer::Refused { code } => a.handle.customer(a.conn, FromCustomerConn::Refused(code)).await,
         FromCustomer::Start | FromCustomer::Resume { .. } => {
             return Some((ErrorCode::Unexpected, "this connection already has a session".to_string()))
         }

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::lifecycle::{Effect, Input, Notice, Presence, State, Timer};
+use super::gate::{ActionGate, Verdict};
+use super::lifecycle::{Effect, Input, Notice, Presence, Side, State, Timer};
 use super::{AgentAttached, ClientLink, Command, CustomerAttached, FromAgentConn, FromCustomerConn, Registry, Timings};
 use crate::profile::{Profile, Profiles};
 use crate::replica::{ReplicaCommand, ReplicaHandle, ReplicaReport};
-use crate::wire::{EndedBy, ErrorCode, Point, ToAgent, ToCustomer};
+use crate::wire::{AgentAction, EndedBy, ErrorCode, Point, ToAgent, ToCustomer};
 
 /// Everything a new actor starts from.
 pub struct Setup {
@@ -51,6 +52,8 @@ pub struct Actor {
     probe_due: Option<Instant>,
     /// When the pointer was last hit-tested.
     last_probe: Instant,
+    /// Agent actions in write mode: rate limit and hit-tests in flight.
+    gate: ActionGate,
 }
 
 /// The agent's pointer is hit-tested (to say when it rests on a masked field) at most this often.
@@ -71,6 +74,7 @@ impl Actor {
             probe_at: None,
             probe_due: None,
             last_probe: Instant::now(),
+            gate: ActionGate::new(std::time::Instant::now()),
         };
         tracing::info!(session = %actor.setup.id, "session created");
         actor.apply(effects);
@@ -169,7 +173,8 @@ impl Actor {
             height: self.viewport.1,
             state: self.state.public(),
             mode: self.state.mode(),
-            write_mode_allowed: false,
+            write_mode_allowed: self.setup.profile.write_mode.enabled,
+            origin: self.setup.origin.clone(),
         });
         if self.private {
             let _ = link.messages.try_send(ToAgent::PrivatePage { private: true });
@@ -201,6 +206,15 @@ impl Actor {
                 }
             }
             FromCustomerConn::LeavingSite => self.input(Input::CustomerLeftSite),
+            FromCustomerConn::Consent { allow } => {
+                tracing::info!(session = %self.setup.id, allow, "customer answered the write-mode request");
+                self.input(Input::Consent { allow });
+            }
+            FromCustomerConn::PointerMode => self.input(Input::PointerMode { by: Side::Customer }),
+            FromCustomerConn::Refused(code) => {
+                tracing::info!(session = %self.setup.id, ?code, "the customer's page refused an agent action");
+                self.refuse(code, refusal_text(code));
+            }
             FromCustomerConn::End => self.input(Input::End(EndedBy::Customer)),
             FromCustomerConn::Gone => {
                 self.customer = None;
@@ -221,15 +235,19 @@ impl Actor {
                 self.tell_customer(ToCustomer::AgentClick { x: p.x, y: p.y });
             }
             FromAgentConn::Pointer(_) | FromAgentConn::Click(_) => {}
-            FromAgentConn::RequestWriteMode => {
-                tracing::warn!(session = %self.setup.id, "refused a write-mode request: write mode is not offered by this server");
-                self.refuse(ErrorCode::WriteModeUnavailable, "Write mode is not available on this server.");
+            FromAgentConn::RequestWriteMode if !self.setup.profile.write_mode.enabled => {
+                tracing::warn!(session = %self.setup.id, "refused a write-mode request: the site's profile does not offer write mode");
+                self.refuse(ErrorCode::WriteModeUnavailable, "Write mode is not available on this site.");
             }
-            FromAgentConn::Action(action) => {
-                let code = self.state.admits_action().err().unwrap_or(ErrorCode::WriteModeUnavailable);
-                tracing::warn!(session = %self.setup.id, ?action, ?code, "refused an agent action");
-                self.refuse(code, "Pointer mode: the agent can only point.");
-            }
+            FromAgentConn::RequestWriteMode => match self.state.step(Input::RequestWrite) {
+                Ok(_) => {
+                    tracing::info!(session = %self.setup.id, "agent asked for write mode");
+                    self.input(Input::RequestWrite);
+                }
+                Err(refusal) => self.refuse(refusal.code(), refusal_text(refusal.code())),
+            },
+            FromAgentConn::PointerMode => self.input(Input::PointerMode { by: Side::Agent }),
+            FromAgentConn::Action(action) => self.act(action),
             FromAgentConn::End => self.input(Input::End(EndedBy::Agent)),
             FromAgentConn::Gone => {
                 self.agent = None;
@@ -246,6 +264,44 @@ impl Actor {
             ReplicaReport::Ready => self.tell_customer(ToCustomer::Snapshot),
             ReplicaReport::Unavailable => self.tell_agent(ToAgent::ReplicaUnavailable),
             ReplicaReport::PointerOver(hidden) => self.tell_agent(ToAgent::PointerOver { hidden }),
+            ReplicaReport::HitTested { seq, outcome } => {
+                if self.state.admits_action().is_err() {
+                    let dropped = self.gate.drop_pending();
+                    tracing::info!(session = %self.setup.id, dropped, "agent actions dropped: pointer mode is back");
+                    return;
+                }
+                match self.gate.hit_tested(seq, outcome) {
+                    Some(Ok(action)) => self.tell_customer(ToCustomer::Act { action }),
+                    Some(Err(code)) => {
+                        tracing::info!(session = %self.setup.id, ?code, "agent action refused by the profile");
+                        self.refuse(code, refusal_text(code));
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+
+    /// An agent's action: only in write mode, through the gate and the replica's hit-test.
+    fn act(&mut self, action: AgentAction) {
+        if let Err(code) = self.state.admits_action() {
+            tracing::warn!(session = %self.setup.id, ?action, ?code, "refused an agent action in pointer mode");
+            self.refuse(code, refusal_text(code));
+            return;
+        }
+        let now = std::time::Instant::now();
+        match self.gate.admit(now, action, self.viewport, &self.setup.profile.site.origins) {
+            Verdict::Perform(action) => self.tell_customer(ToCustomer::Act { action }),
+            Verdict::HitTest(seq, action) => {
+                if self.setup.replica.commands.try_send(ReplicaCommand::HitTest { seq, action }).is_err() {
+                    let _ = self.gate.hit_tested(seq, Err(ErrorCode::TooFast));
+                    self.refuse(ErrorCode::TooFast, refusal_text(ErrorCode::TooFast));
+                }
+            }
+            Verdict::Refused(code, message) => {
+                tracing::info!(session = %self.setup.id, ?code, "agent action refused");
+                self.refuse(code, message);
+            }
         }
     }
 
@@ -303,6 +359,9 @@ impl Actor {
                 }
                 self.state = state;
                 self.apply(effects);
+                if self.state.admits_action().is_err() {
+                    self.gate.drop_pending();
+                }
             }
             Err(refusal) => tracing::debug!(session = %self.setup.id, ?input, ?refusal, "input refused"),
         }
@@ -315,14 +374,28 @@ impl Actor {
                     Notice::Paused => ToAgent::Paused,
                     Notice::Resumed => ToAgent::Resumed,
                     Notice::Ended(by) => ToAgent::Ended { by },
-                    Notice::AgentJoined | Notice::AgentLeft => continue,
+                    Notice::Mode(mode) => ToAgent::ModeChanged { mode },
+                    Notice::WriteDenied => ToAgent::Refused {
+                        code: ErrorCode::WriteModeDenied,
+                        message: refusal_text(ErrorCode::WriteModeDenied).into(),
+                    },
+                    Notice::RequestLapsed => ToAgent::Refused {
+                        code: ErrorCode::RequestLapsed,
+                        message: refusal_text(ErrorCode::RequestLapsed).into(),
+                    },
+                    Notice::AgentJoined | Notice::AgentLeft | Notice::WriteRequested | Notice::RequestWithdrawn => {
+                        continue
+                    }
                 }),
                 Effect::TellCustomer(notice) => self.tell_customer(match notice {
                     Notice::AgentJoined => ToCustomer::AgentJoined,
                     Notice::AgentLeft => ToCustomer::AgentLeft,
                     Notice::Resumed => ToCustomer::Resumed,
                     Notice::Ended(by) => ToCustomer::Ended { by },
-                    Notice::Paused => continue,
+                    Notice::WriteRequested => ToCustomer::WriteRequested,
+                    Notice::RequestWithdrawn => ToCustomer::RequestWithdrawn,
+                    Notice::Mode(mode) => ToCustomer::ModeChanged { mode },
+                    Notice::Paused | Notice::WriteDenied | Notice::RequestLapsed => continue,
                 }),
                 Effect::Arm(timer) => {
                     let t = &self.setup.timings;
@@ -330,6 +403,7 @@ impl Actor {
                         Timer::Waiting => t.waiting_ttl,
                         Timer::Reconnect => t.reconnect_window,
                         Timer::Grace => t.grace,
+                        Timer::Consent => t.write_request_ttl,
                     };
                     self.deadlines.insert(timer, Instant::now() + after);
                 }
@@ -364,5 +438,24 @@ impl Actor {
                 tracing::warn!(session = %self.setup.id, "customer is not reading; a message was dropped");
             }
         }
+    }
+}
+
+/// What the agent is told when something is refused (the agent view translates by code).
+fn refusal_text(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::PointerMode => "Pointer mode: the agent can only point.",
+        ErrorCode::WriteModeUnavailable => "Write mode is not available on this site.",
+        ErrorCode::RequestPending => "A write-mode request is already waiting for the customer's answer.",
+        ErrorCode::WriteModeDenied => "The customer declined write mode.",
+        ErrorCode::RequestLapsed => "The customer did not answer the write-mode request.",
+        ErrorCode::CustomerAway => "The customer is not on the page right now.",
+        ErrorCode::Disabled => "That is out of the agent's reach on this site.",
+        ErrorCode::Submit => "Only the customer can submit.",
+        ErrorCode::Masked => "Only the customer can fill this field.",
+        ErrorCode::OutsideSite => "That would leave the customer's site.",
+        ErrorCode::NoTarget => "There is nothing to act on there.",
+        ErrorCode::TooFast => "Too many actions at once; slow down.",
+        _ => "That was refused.",
     }
 }

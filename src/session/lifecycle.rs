@@ -17,13 +17,22 @@ pub enum Presence {
     Away,
 }
 
+/// Who controls the page: the agent only points, has asked to act, or acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Pointer,
+    /// The agent asked for write mode; the customer has not answered yet.
+    Asking,
+    Write,
+}
+
 /// A session's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     /// The customer has a session ID; no agent has joined (yet, or any more).
     Waiting { customer: Presence },
     /// An agent watches a customer who is on the site (or is loading the next page of it).
-    Active { customer: Presence, mode: Mode },
+    Active { customer: Presence, control: Control },
     /// An agent is joined but the customer is not on the site.
     Paused,
     /// Over; the ID is dead.
@@ -41,6 +50,23 @@ pub enum Input {
     CustomerLeftSite,
     Elapsed(Timer),
     End(EndedBy),
+    /// The agent asks for write mode (the profile allows it; the actor checked).
+    RequestWrite,
+    /// The customer answered the request.
+    Consent {
+        allow: bool,
+    },
+    /// Back to pointer mode, by either side.
+    PointerMode {
+        by: Side,
+    },
+}
+
+/// One of the two people in a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Customer,
+    Agent,
 }
 
 /// The session's timers.
@@ -52,6 +78,8 @@ pub enum Timer {
     Reconnect,
     /// A joined session whose customer stays away ends.
     Grace,
+    /// A write-mode request nobody answers lapses.
+    Consent,
 }
 
 /// What the session is told about a change.
@@ -62,6 +90,16 @@ pub enum Notice {
     Paused,
     Resumed,
     Ended(EndedBy),
+    /// The customer is asked whether the agent may act.
+    WriteRequested,
+    /// The question is off (it lapsed or the agent withdrew it).
+    RequestWithdrawn,
+    /// The agent's mode changed, by `Side`'s doing (or by the customer's answer).
+    Mode(Mode),
+    /// The customer said no.
+    WriteDenied,
+    /// Nobody answered in time.
+    RequestLapsed,
 }
 
 /// Work the actor must do after a transition.
@@ -80,6 +118,12 @@ pub enum Effect {
 pub enum Refusal {
     AgentPresent,
     Ended,
+    /// A write-mode request is already waiting for the customer.
+    AlreadyAsked,
+    /// Write mode holds already.
+    AlreadyWrite,
+    /// The customer is not on the page to be asked.
+    CustomerAway,
 }
 
 impl Refusal {
@@ -88,6 +132,9 @@ impl Refusal {
         match self {
             Refusal::AgentPresent => ErrorCode::AgentPresent,
             Refusal::Ended => ErrorCode::SessionEnded,
+            Refusal::AlreadyAsked => ErrorCode::RequestPending,
+            Refusal::AlreadyWrite => ErrorCode::Unexpected,
+            Refusal::CustomerAway => ErrorCode::CustomerAway,
         }
     }
 }
@@ -111,9 +158,14 @@ impl State {
     /// The agent's mode (pointer unless write mode was granted and still holds).
     pub fn mode(self) -> Mode {
         match self {
-            State::Active { mode, .. } => mode,
+            State::Active { control: Control::Write, .. } => Mode::Write,
             _ => Mode::Pointer,
         }
+    }
+
+    /// Whether a write-mode request waits for the customer's answer.
+    pub fn asking(self) -> bool {
+        matches!(self, State::Active { control: Control::Asking, .. })
     }
 
     /// Whether an agent is joined.
@@ -125,7 +177,9 @@ impl State {
     /// connected, lets one through; everything else is pointer mode.
     pub fn admits_action(self) -> Result<(), ErrorCode> {
         match self {
-            State::Active { mode: Mode::Write, customer: Presence::Connected } => Ok(()),
+            State::Active { control: Control::Write, customer: Presence::Connected } => Ok(()),
+            // Write mode holds, but the customer's next page is still loading.
+            State::Active { control: Control::Write, .. } => Err(ErrorCode::CustomerAway),
             _ => Err(ErrorCode::PointerMode),
         }
     }
@@ -152,14 +206,15 @@ impl State {
                 vec![Disarm(Timer::Waiting), Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)],
             ),
             (State::Waiting { customer }, AgentJoined) => (
-                State::Active { customer, mode: Mode::Pointer },
+                State::Active { customer, control: Control::Pointer },
                 vec![Disarm(Timer::Waiting), TellCustomer(Notice::AgentJoined)],
             ),
             (State::Active { .. } | State::Paused, AgentJoined) => return Err(Refusal::AgentPresent),
 
-            (State::Active { customer, .. }, AgentLeft) => {
-                (State::Waiting { customer }, vec![Arm(Timer::Waiting), TellCustomer(Notice::AgentLeft)])
-            }
+            (State::Active { customer, .. }, AgentLeft) => (
+                State::Waiting { customer },
+                vec![Disarm(Timer::Consent), Arm(Timer::Waiting), TellCustomer(Notice::AgentLeft)],
+            ),
             (State::Paused, AgentLeft) => (
                 State::Waiting { customer: Away },
                 vec![Disarm(Timer::Grace), Arm(Timer::Waiting), TellCustomer(Notice::AgentLeft)],
@@ -169,19 +224,24 @@ impl State {
             (State::Waiting { .. }, CustomerConnected) => {
                 (State::Waiting { customer: Connected }, vec![Disarm(Timer::Reconnect)])
             }
-            (State::Active { mode, .. }, CustomerConnected) => {
-                (State::Active { customer: Connected, mode }, vec![Disarm(Timer::Reconnect)])
+            // The next page of the site: write mode holds; a question still open is asked again.
+            (State::Active { control, .. }, CustomerConnected) => {
+                let mut effects = vec![Disarm(Timer::Reconnect)];
+                if control == Control::Asking {
+                    effects.push(TellCustomer(Notice::WriteRequested));
+                }
+                (State::Active { customer: Connected, control }, effects)
             }
             (State::Paused, CustomerConnected) => (
-                State::Active { customer: Connected, mode: Mode::Pointer },
+                State::Active { customer: Connected, control: Control::Pointer },
                 vec![Disarm(Timer::Grace), TellAgent(Notice::Resumed), TellCustomer(Notice::Resumed)],
             ),
 
             (State::Waiting { customer: Connected }, CustomerDisconnected) => {
                 (State::Waiting { customer: Reconnecting }, vec![Arm(Timer::Reconnect)])
             }
-            (State::Active { customer: Connected, mode }, CustomerDisconnected) => {
-                (State::Active { customer: Reconnecting, mode }, vec![Arm(Timer::Reconnect)])
+            (State::Active { customer: Connected, control }, CustomerDisconnected) => {
+                (State::Active { customer: Reconnecting, control }, vec![Arm(Timer::Reconnect)])
             }
             (_, CustomerDisconnected) => (self, vec![]),
 
@@ -197,17 +257,60 @@ impl State {
             (State::Active { customer: Reconnecting, .. }, Elapsed(Timer::Reconnect)) => pause(),
             (State::Waiting { .. }, Elapsed(Timer::Waiting)) => ended(EndedBy::Timeout),
             (State::Paused, Elapsed(Timer::Grace)) => ended(EndedBy::Timeout),
+            (State::Active { customer, control: Control::Asking }, Elapsed(Timer::Consent)) => (
+                State::Active { customer, control: Control::Pointer },
+                vec![TellAgent(Notice::RequestLapsed), TellCustomer(Notice::RequestWithdrawn)],
+            ),
+
+            (State::Active { customer: Connected, control: Control::Pointer }, RequestWrite) => (
+                State::Active { customer: Connected, control: Control::Asking },
+                vec![Arm(Timer::Consent), TellCustomer(Notice::WriteRequested)],
+            ),
+            (State::Active { control: Control::Asking, .. }, RequestWrite) => return Err(Refusal::AlreadyAsked),
+            (State::Active { control: Control::Write, .. }, RequestWrite) => return Err(Refusal::AlreadyWrite),
+            (_, RequestWrite) => return Err(Refusal::CustomerAway),
+
+            (State::Active { customer, control: Control::Asking }, Consent { allow: true }) => (
+                State::Active { customer, control: Control::Write },
+                vec![
+                    Disarm(Timer::Consent),
+                    TellAgent(Notice::Mode(Mode::Write)),
+                    TellCustomer(Notice::Mode(Mode::Write)),
+                ],
+            ),
+            (State::Active { customer, control: Control::Asking }, Consent { allow: false }) => (
+                State::Active { customer, control: Control::Pointer },
+                vec![Disarm(Timer::Consent), TellAgent(Notice::WriteDenied), TellCustomer(Notice::Mode(Mode::Pointer))],
+            ),
+            // An answer to a question no longer open (it lapsed, or the agent left).
+            (_, Consent { .. }) => (self, vec![]),
+
+            (State::Active { customer, control: Control::Write | Control::Asking }, PointerMode { .. }) => (
+                State::Active { customer, control: Control::Pointer },
+                vec![
+                    Disarm(Timer::Consent),
+                    TellAgent(Notice::Mode(Mode::Pointer)),
+                    TellCustomer(Notice::Mode(Mode::Pointer)),
+                ],
+            ),
+            (_, PointerMode { .. }) => (self, vec![]),
             // A timer that fired after the state it was armed for has passed: nothing to do.
             (_, Elapsed(_)) => (self, vec![]),
         })
     }
 }
 
-/// Agent joined, customer off the site: write mode is dropped and the grace period runs.
+/// Agent joined, customer off the site: write mode (or a question about it) is dropped and the
+/// grace period runs.
 fn pause() -> (State, Vec<Effect>) {
     (
         State::Paused,
-        vec![Effect::Disarm(Timer::Reconnect), Effect::Arm(Timer::Grace), Effect::TellAgent(Notice::Paused)],
+        vec![
+            Effect::Disarm(Timer::Reconnect),
+            Effect::Disarm(Timer::Consent),
+            Effect::Arm(Timer::Grace),
+            Effect::TellAgent(Notice::Paused),
+        ],
     )
 }
 

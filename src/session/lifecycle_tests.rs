@@ -8,9 +8,11 @@ use Presence::*;
 const W_CONN: State = State::Waiting { customer: Connected };
 const W_RECON: State = State::Waiting { customer: Reconnecting };
 const W_AWAY: State = State::Waiting { customer: Away };
-const A_CONN: State = State::Active { customer: Connected, mode: Mode::Pointer };
-const A_RECON: State = State::Active { customer: Reconnecting, mode: Mode::Pointer };
-const A_WRITE: State = State::Active { customer: Connected, mode: Mode::Write };
+const A_CONN: State = State::Active { customer: Connected, control: Control::Pointer };
+const A_RECON: State = State::Active { customer: Reconnecting, control: Control::Pointer };
+const A_WRITE: State = State::Active { customer: Connected, control: Control::Write };
+const A_ASKING: State = State::Active { customer: Connected, control: Control::Asking };
+const A_WRITE_RECON: State = State::Active { customer: Reconnecting, control: Control::Write };
 
 #[test]
 fn transitions() {
@@ -27,8 +29,8 @@ fn transitions() {
             &[Disarm(Timer::Waiting), Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)],
         ),
         // The agent leaves: back to waiting, joinable again.
-        (A_CONN, AgentLeft, W_CONN, &[Arm(Timer::Waiting), TellCustomer(Notice::AgentLeft)]),
-        (A_WRITE, AgentLeft, W_CONN, &[Arm(Timer::Waiting), TellCustomer(Notice::AgentLeft)]),
+        (A_CONN, AgentLeft, W_CONN, &[Disarm(Timer::Consent), Arm(Timer::Waiting), TellCustomer(Notice::AgentLeft)]),
+        (A_WRITE, AgentLeft, W_CONN, &[Disarm(Timer::Consent), Arm(Timer::Waiting), TellCustomer(Notice::AgentLeft)]),
         (
             State::Paused,
             AgentLeft,
@@ -45,7 +47,7 @@ fn transitions() {
             A_RECON,
             Elapsed(Timer::Reconnect),
             State::Paused,
-            &[Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)],
+            &[Disarm(Timer::Reconnect), Disarm(Timer::Consent), Arm(Timer::Grace), TellAgent(Notice::Paused)],
         ),
         (W_RECON, Elapsed(Timer::Reconnect), W_AWAY, &[]),
         // A link outside the site pauses at once.
@@ -53,13 +55,13 @@ fn transitions() {
             A_CONN,
             CustomerLeftSite,
             State::Paused,
-            &[Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)],
+            &[Disarm(Timer::Reconnect), Disarm(Timer::Consent), Arm(Timer::Grace), TellAgent(Notice::Paused)],
         ),
         (
             A_WRITE,
             CustomerLeftSite,
             State::Paused,
-            &[Disarm(Timer::Reconnect), Arm(Timer::Grace), TellAgent(Notice::Paused)],
+            &[Disarm(Timer::Reconnect), Disarm(Timer::Consent), Arm(Timer::Grace), TellAgent(Notice::Paused)],
         ),
         (W_CONN, CustomerLeftSite, W_AWAY, &[Disarm(Timer::Reconnect)]),
         // Back on the site: resumed, in pointer mode.
@@ -87,6 +89,70 @@ fn transitions() {
         (A_CONN, Elapsed(Timer::Grace), A_CONN, &[]),
         (A_CONN, Elapsed(Timer::Reconnect), A_CONN, &[]),
         (State::Paused, CustomerDisconnected, State::Paused, &[]),
+        // Write mode: the agent asks, the customer answers; either side takes it back.
+        (A_CONN, RequestWrite, A_ASKING, &[Arm(Timer::Consent), TellCustomer(Notice::WriteRequested)]),
+        (
+            A_ASKING,
+            Consent { allow: true },
+            A_WRITE,
+            &[Disarm(Timer::Consent), TellAgent(Notice::Mode(Mode::Write)), TellCustomer(Notice::Mode(Mode::Write))],
+        ),
+        (
+            A_ASKING,
+            Consent { allow: false },
+            A_CONN,
+            &[Disarm(Timer::Consent), TellAgent(Notice::WriteDenied), TellCustomer(Notice::Mode(Mode::Pointer))],
+        ),
+        (
+            A_ASKING,
+            Elapsed(Timer::Consent),
+            A_CONN,
+            &[TellAgent(Notice::RequestLapsed), TellCustomer(Notice::RequestWithdrawn)],
+        ),
+        // An answer after the question lapsed, or a stray timer, changes nothing.
+        (A_CONN, Consent { allow: true }, A_CONN, &[]),
+        (A_WRITE, Elapsed(Timer::Consent), A_WRITE, &[]),
+        (W_CONN, Consent { allow: true }, W_CONN, &[]),
+        (
+            A_WRITE,
+            PointerMode { by: Side::Customer },
+            A_CONN,
+            &[
+                Disarm(Timer::Consent),
+                TellAgent(Notice::Mode(Mode::Pointer)),
+                TellCustomer(Notice::Mode(Mode::Pointer)),
+            ],
+        ),
+        (
+            A_WRITE,
+            PointerMode { by: Side::Agent },
+            A_CONN,
+            &[
+                Disarm(Timer::Consent),
+                TellAgent(Notice::Mode(Mode::Pointer)),
+                TellCustomer(Notice::Mode(Mode::Pointer)),
+            ],
+        ),
+        (
+            A_ASKING,
+            PointerMode { by: Side::Agent },
+            A_CONN,
+            &[
+                Disarm(Timer::Consent),
+                TellAgent(Notice::Mode(Mode::Pointer)),
+                TellCustomer(Notice::Mode(Mode::Pointer)),
+            ],
+        ),
+        (A_CONN, PointerMode { by: Side::Customer }, A_CONN, &[]),
+        // Write mode holds across a page load of the site; an open question is asked again.
+        (A_WRITE, CustomerDisconnected, A_WRITE_RECON, &[Arm(Timer::Reconnect)]),
+        (A_WRITE_RECON, CustomerConnected, A_WRITE, &[Disarm(Timer::Reconnect)]),
+        (
+            State::Active { customer: Reconnecting, control: Control::Asking },
+            CustomerConnected,
+            A_ASKING,
+            &[Disarm(Timer::Reconnect), TellCustomer(Notice::WriteRequested)],
+        ),
         // Either side ends; the other is told.
         (
             A_CONN,
@@ -121,6 +187,12 @@ fn refusals() {
         (State::Ended { by: EndedBy::Agent }, AgentJoined, Refusal::Ended),
         (State::Ended { by: EndedBy::Agent }, CustomerConnected, Refusal::Ended),
         (State::Ended { by: EndedBy::Agent }, End(EndedBy::Customer), Refusal::Ended),
+        // One request at a time; none while the customer is away or loading a page.
+        (A_ASKING, RequestWrite, Refusal::AlreadyAsked),
+        (A_WRITE, RequestWrite, Refusal::AlreadyWrite),
+        (A_RECON, RequestWrite, Refusal::CustomerAway),
+        (State::Paused, RequestWrite, Refusal::CustomerAway),
+        (W_CONN, RequestWrite, Refusal::CustomerAway),
     ];
     for (from, input, refusal) in table {
         assert_eq!(from.step(*input), Err(*refusal), "{from:?} + {input:?}");
@@ -134,7 +206,8 @@ fn only_write_mode_with_the_customer_present_admits_actions() {
         (A_CONN, Err(ErrorCode::PointerMode)),
         (A_RECON, Err(ErrorCode::PointerMode)),
         (State::Paused, Err(ErrorCode::PointerMode)),
-        (State::Active { customer: Reconnecting, mode: Mode::Write }, Err(ErrorCode::PointerMode)),
+        (A_WRITE_RECON, Err(ErrorCode::CustomerAway)),
+        (A_ASKING, Err(ErrorCode::PointerMode)),
         (A_WRITE, Ok(())),
     ];
     for (state, expected) in table {

@@ -2,6 +2,7 @@
 //! [`SessionHandle`] and sends it commands over a bounded channel.
 
 mod actor;
+pub mod gate;
 pub mod id;
 pub mod lifecycle;
 pub mod registry;
@@ -53,6 +54,8 @@ pub struct Timings {
     pub waiting_ttl: Duration,
     pub grace: Duration,
     pub reconnect_window: Duration,
+    /// A write-mode request nobody answers lapses after this.
+    pub write_request_ttl: Duration,
 }
 
 /// A clone-able way to talk to a session's actor.
@@ -94,6 +97,14 @@ pub enum FromCustomerConn {
     Pointer(Point),
     LeavingSite,
     End,
+    /// The customer's answer to a write-mode request.
+    Consent {
+        allow: bool,
+    },
+    /// The customer takes write mode back.
+    PointerMode,
+    /// The snippet refused an agent's action.
+    Refused(ErrorCode),
     Gone,
 }
 
@@ -103,6 +114,7 @@ pub enum FromAgentConn {
     Pointer(Point),
     Click(Point),
     RequestWriteMode,
+    PointerMode,
     Action(AgentAction),
     End,
     Gone,

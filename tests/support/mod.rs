@@ -112,6 +112,7 @@ pub fn timings() -> Timings {
         waiting_ttl: Duration::from_secs(600),
         grace: Duration::from_secs(120),
         reconnect_window: Duration::from_secs(2),
+        write_request_ttl: Duration::from_secs(30),
     }
 }
 
@@ -301,6 +302,43 @@ impl Tab {
     /// Types text into the focused element, as an input method would.
     pub async fn type_text(&self, text: &str) {
         bounded("insert text", self.page.execute(InsertTextParams::new(text))).await.unwrap();
+    }
+
+    /// Presses keys as a person on a keyboard does: each character a keydown with its text and
+    /// a keyup (what a page's key handlers see, unlike `type_text`).
+    pub async fn press_keys(&self, text: &str) {
+        use chromiumoxide::cdp::browser_protocol::input::{DispatchKeyEventParams, DispatchKeyEventType};
+        for ch in text.chars() {
+            let mut down = DispatchKeyEventParams::new(DispatchKeyEventType::KeyDown);
+            down.key = Some(ch.to_string());
+            down.text = Some(ch.to_string());
+            bounded("key down", self.page.execute(down)).await.unwrap();
+            let mut up = DispatchKeyEventParams::new(DispatchKeyEventType::KeyUp);
+            up.key = Some(ch.to_string());
+            bounded("key up", self.page.execute(up)).await.unwrap();
+        }
+    }
+
+    /// Presses one named key (Enter, Tab, Backspace, ...).
+    pub async fn press_key(&self, key: &str) {
+        use chromiumoxide::cdp::browser_protocol::input::{DispatchKeyEventParams, DispatchKeyEventType};
+        for kind in [DispatchKeyEventType::KeyDown, DispatchKeyEventType::KeyUp] {
+            let down = kind == DispatchKeyEventType::KeyDown;
+            let mut event = DispatchKeyEventParams::new(kind);
+            event.key = Some(key.to_string());
+            event.code = Some(key.to_string());
+            // Enter carries its text, so a form field's Enter submits the form as a person's does.
+            if key == "Enter" && down {
+                event.text = Some("\r".to_string());
+            }
+            event.windows_virtual_key_code = match key {
+                "Enter" => Some(13),
+                "Backspace" => Some(8),
+                "Tab" => Some(9),
+                _ => None,
+            };
+            bounded("key", self.page.execute(event)).await.unwrap();
+        }
     }
 
     /// A PNG of the viewport as a data URL.

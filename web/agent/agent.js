@@ -22,7 +22,11 @@
     privatePage: 'Der Kunde ist auf einer privaten Seite; sie ist für Sie ausgeblendet.',
     privateLeft: 'Der Kunde hat die private Seite verlassen.',
     hidden: { masked_field: 'Nur der Kunde kann dieses Feld ausfüllen.', masked: 'Dieser Inhalt ist maskiert; nur der Kunde sieht ihn.', blocked: 'Dieser Teil der Seite ist für Sie ausgeblendet.' },
-    codes: { too_many_attempts: 'Zu viele Versuche; bitte warten Sie eine Minute.', no_such_session: 'Es gibt keine Sitzung mit dieser ID.', session_ended: 'Diese Sitzung wurde beendet.', agent_present: 'Ein anderer Mitarbeiter ist bereits in dieser Sitzung.', pointer_mode: 'Zeigermodus: Sie können nur zeigen.', write_mode_unavailable: 'Der Schreibmodus ist nicht verfügbar.' },
+    writeMode: 'Schreibmodus',
+    asking: 'Der Kunde wird um den Schreibmodus gebeten …',
+    nowWrite: 'Schreibmodus: Sie können auf der Seite des Kunden handeln.',
+    nowPointer: 'Zeigermodus: Sie können nur zeigen.',
+    codes: { too_many_attempts: 'Zu viele Versuche; bitte warten Sie eine Minute.', no_such_session: 'Es gibt keine Sitzung mit dieser ID.', session_ended: 'Diese Sitzung wurde beendet.', agent_present: 'Ein anderer Mitarbeiter ist bereits in dieser Sitzung.', pointer_mode: 'Zeigermodus: Sie können nur zeigen.', write_mode_unavailable: 'Der Schreibmodus ist nicht verfügbar.', request_pending: 'Die Anfrage wartet noch auf die Antwort des Kunden.', write_mode_denied: 'Der Kunde hat den Schreibmodus abgelehnt.', request_lapsed: 'Der Kunde hat nicht auf die Anfrage geantwortet.', customer_away: 'Der Kunde ist gerade nicht auf der Seite.', disabled: 'Das ist auf dieser Website außerhalb Ihrer Reichweite.', submit: 'Nur der Kunde kann absenden.', masked: 'Nur der Kunde kann dieses Feld ausfüllen.', outside_site: 'Das würde die Website des Kunden verlassen.', no_target: 'Dort gibt es nichts zu tun.', too_fast: 'Zu viele Aktionen auf einmal.' },
   } : {
     title: 'Co-browse',
     sessionId: 'Session ID',
@@ -42,7 +46,11 @@
     privatePage: 'The customer is on a private page; it is hidden from you.',
     privateLeft: 'The customer has left the private page.',
     hidden: { masked_field: 'Only the customer can fill this field.', masked: 'This content is masked: only the customer can see it.', blocked: 'This part of the page is hidden from you.' },
-    codes: { too_many_attempts: 'Too many attempts; wait a minute and try again.', no_such_session: 'There is no session with this ID.', session_ended: 'This session has ended.', agent_present: 'Another agent is already in this session.', pointer_mode: 'Pointer mode: you can only point.', write_mode_unavailable: 'Write mode is not available.' },
+    writeMode: 'Write mode',
+    asking: 'Asking the customer for write mode…',
+    nowWrite: 'Write mode: you can act on the customer’s page.',
+    nowPointer: 'Pointer mode: you can only point.',
+    codes: { too_many_attempts: 'Too many attempts; wait a minute and try again.', no_such_session: 'There is no session with this ID.', session_ended: 'This session has ended.', agent_present: 'Another agent is already in this session.', pointer_mode: 'Pointer mode: you can only point.', write_mode_unavailable: 'Write mode is not available.', request_pending: 'The request is still waiting for the customer’s answer.', write_mode_denied: 'The customer declined write mode.', request_lapsed: 'The customer did not answer the write-mode request.', customer_away: 'The customer is not on the page right now.', disabled: 'That is out of your reach on this site.', submit: 'Only the customer can submit.', masked: 'Only the customer can fill this field.', outside_site: 'That would leave the customer’s site.', no_target: 'There is nothing to act on there.', too_fast: 'Too many actions at once; slow down.' },
   };
 
   const $ = (id) => document.getElementById(id);
@@ -67,6 +75,36 @@
   let socket = null;
   let sessionId = null;
   let frames = 0;
+  let mode = 'pointer';
+  let writeAllowed = false;
+  let asking = false;
+  let site = null;
+  const requestWrite = $('request-write');
+  const toPointer = $('to-pointer');
+  const navControls = ['back', 'forward', 'reload', 'address'].map($);
+
+  // The toolbar follows the mode: the pencil asks, the pointer gives write mode back, and
+  // navigation works only in write mode.
+  function setMode(next) {
+    mode = next === 'write' ? 'write' : 'pointer';
+    asking = false;
+    requestWrite.hidden = !writeAllowed || mode === 'write';
+    requestWrite.disabled = false;
+    toPointer.hidden = mode !== 'write';
+    for (const control of navControls) control.disabled = mode !== 'write';
+    $('mode').textContent = mode === 'write' ? TEXT.writeMode : TEXT.pointerMode;
+  }
+
+  // An action was refused: say why beside the pointer, briefly, and in the status line.
+  let refusalTimer = null;
+  function refusedAtPointer(text) {
+    say(text);
+    pointerHint.textContent = text;
+    pointerHint.style.transform = `translate(${lastPointer.x + 16}px, ${lastPointer.y + 18}px)`;
+    pointerHint.hidden = false;
+    clearTimeout(refusalTimer);
+    refusalTimer = setTimeout(() => { pointerHint.hidden = true; }, 2500);
+  }
 
   function say(text) { status.textContent = text; }
 
@@ -105,6 +143,9 @@
         // Before the first frame only: resizing clears the canvas, and frames after the first
         // carry only the tiles that changed. Each frame states its own size.
         if (!frames && message.width && message.height) resize(message.width, message.height);
+        writeAllowed = !!message.write_mode_allowed;
+        site = message.origin || null;
+        setMode(message.mode);
         setPaused(message.state === 'paused');
         say(message.state === 'paused' ? TEXT.paused : frames ? TEXT.joined(sessionId) : TEXT.waitingForPage);
         if (message.state !== 'paused') setTimeout(() => { if (sessionId && status.textContent === TEXT.waitingForPage) say(TEXT.joined(sessionId)); }, 1000);
@@ -120,7 +161,19 @@
       case 'pointer_over': showHint(message.hidden); break;
       case 'replica_restarting': say(TEXT.restarting); break;
       case 'replica_unavailable': say(TEXT.unavailable); break;
-      case 'refused': say(TEXT.codes[message.code] || message.message); break;
+      case 'refused':
+        if (['write_mode_denied', 'request_lapsed', 'request_pending', 'customer_away'].includes(message.code)) {
+          asking = false;
+          requestWrite.disabled = false;
+          say(TEXT.codes[message.code] || message.message);
+        } else {
+          refusedAtPointer(TEXT.codes[message.code] || message.message);
+        }
+        break;
+      case 'mode_changed':
+        setMode(message.mode);
+        say(mode === 'write' ? TEXT.nowWrite : TEXT.nowPointer);
+        break;
       case 'ended':
         say(TEXT.ended[message.by] || TEXT.ended.server);
         leave();
@@ -245,7 +298,72 @@
     if (queued) return;
     requestAnimationFrame(() => { send({ type: 'pointer', ...pointerQueued }); pointerQueued = null; });
   });
-  canvas.addEventListener('click', (event) => send({ type: 'click', ...canvasPoint(event) }));
+  function act(action) { send({ type: 'action', action }); }
+
+  canvas.addEventListener('click', (event) => {
+    canvas.focus();
+    if (mode === 'write') act({ kind: 'click', ...canvasPoint(event) });
+    else send({ type: 'click', ...canvasPoint(event) });
+  });
+  canvas.addEventListener('dblclick', (event) => { if (mode === 'write') act({ kind: 'double_click', ...canvasPoint(event) }); });
+
+  // Wheel turns add up to one scroll per frame.
+  let wheel = null;
+  canvas.addEventListener('wheel', (event) => {
+    if (mode !== 'write') return;
+    event.preventDefault();
+    if (!wheel) {
+      wheel = { ...canvasPoint(event), dx: 0, dy: 0 };
+      requestAnimationFrame(() => { act({ kind: 'scroll', ...wheel }); wheel = null; });
+    }
+    wheel.dx += event.deltaX;
+    wheel.dy += event.deltaY;
+  }, { passive: false });
+
+  // Keys typed on the customer screen: characters go as text (those of one frame together),
+  // other keys by name.
+  const KEYS = ['Backspace', 'Delete', 'Enter', 'Tab', 'ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End', 'PageUp', 'PageDown', 'Escape'];
+  let typed = '';
+  function flushTyped() {
+    if (typed) act({ kind: 'text', text: typed });
+    typed = '';
+  }
+  canvas.addEventListener('keydown', (event) => {
+    if (mode !== 'write' || event.metaKey || event.altKey) return;
+    if (event.ctrlKey) {
+      if (event.key.toLowerCase() === 'a') { event.preventDefault(); flushTyped(); act({ kind: 'key', key: 'SelectAll' }); }
+      return;
+    }
+    if (event.key.length === 1) {
+      event.preventDefault();
+      if (!typed) requestAnimationFrame(flushTyped);
+      typed += event.key;
+    } else if (KEYS.includes(event.key)) {
+      event.preventDefault();
+      flushTyped();
+      act({ kind: 'key', key: event.key === 'Tab' && event.shiftKey ? 'Shift+Tab' : event.key });
+    }
+  });
+
+  requestWrite.addEventListener('click', () => {
+    if (asking) return;
+    asking = true;
+    requestWrite.disabled = true;
+    say(TEXT.asking);
+    send({ type: 'request_write_mode' });
+  });
+  toPointer.addEventListener('click', () => send({ type: 'pointer_mode' }));
+  $('back').addEventListener('click', () => act({ kind: 'back' }));
+  $('forward').addEventListener('click', () => act({ kind: 'forward' }));
+  $('reload').addEventListener('click', () => act({ kind: 'reload' }));
+  $('address-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const typedUrl = $('address').value.trim();
+    if (!typedUrl) return;
+    let url;
+    try { url = new URL(typedUrl, site || undefined).href; } catch (_) { url = typedUrl; }
+    act({ kind: 'navigate', url });
+  });
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();

@@ -34,6 +34,10 @@
   const BLOCKED_MARK = '[data-cobrowse-blocked]';
   let masked = PASSWORD;
   let blocked = BLOCKED_MARK;
+  // Write-mode rules: what the agent may not click or type into.
+  let disabled = null;
+  let disableSubmit = true;
+  let origins = [location.origin];
   // After the rules change, what was sent under the old rules is masked quietly until the
   // customer's fresh snapshot (under the new rules) arrives.
   let lenient = false;
@@ -126,6 +130,66 @@
     return false;
   }
 
+  // The element at a point, looking into open shadow roots and same-origin iframes.
+  function elementAt(x, y) {
+    let el = replayer.iframe.contentDocument.elementFromPoint(x, y);
+    let [dx, dy] = [0, 0];
+    while (el) {
+      const inner = el.shadowRoot ? el.shadowRoot.elementFromPoint(x - dx, y - dy) : null;
+      if (inner && inner !== el) { el = inner; continue; }
+      if (el.tagName !== 'IFRAME') break;
+      let doc = null;
+      try { doc = el.contentDocument; } catch (_) { /* cross-origin */ }
+      if (!doc) break;
+      const r = el.getBoundingClientRect();
+      [dx, dy] = [dx + r.left + el.clientLeft, dy + r.top + el.clientTop];
+      const next = doc.elementFromPoint(x - dx, y - dy);
+      if (!next) break;
+      el = next;
+    }
+    return el;
+  }
+
+  // The focused element, looking into shadow roots and iframes.
+  function focused() {
+    let el = replayer.iframe.contentDocument.activeElement;
+    for (;;) {
+      if (el && el.shadowRoot && el.shadowRoot.activeElement) { el = el.shadowRoot.activeElement; continue; }
+      let inner = null;
+      try { inner = el && el.tagName === 'IFRAME' && el.contentDocument ? el.contentDocument.activeElement : null; } catch (_) { /* cross-origin */ }
+      if (inner) { el = inner; continue; }
+      return el;
+    }
+  }
+
+  // The nearest element, itself or an ancestor across shadow roots, that matches `selector`.
+  function composedFind(el, selector) {
+    while (el) {
+      const hit = el.closest(selector);
+      if (hit) return hit;
+      const root = el.getRootNode();
+      el = root.host || null;
+    }
+    return null;
+  }
+
+  const SUBMIT = 'button, input[type=submit i], input[type=image i]';
+  // A control that submits its form when clicked (a button without a type submits).
+  function isSubmit(el) {
+    const control = composedFind(el, SUBMIT);
+    return !!control && (control.type === 'submit' || control.type === 'image') && !!control.form;
+  }
+  // Enter in a single-line field of a form submits it.
+  const submitsOnEnter = (el) => !!el && el.tagName === 'INPUT' && !!el.form && !/^(button|checkbox|radio|file|reset|submit|image)$/.test(el.type);
+
+  function leavesSite(el) {
+    const link = composedFind(el, 'a[href], area[href]');
+    if (!link) return false;
+    let url;
+    try { url = new URL(link.getAttribute('href'), location.href); } catch (_) { return false; }
+    return /^https?:$/.test(url.protocol) && !origins.includes(url.origin);
+  }
+
   function showNotice(show) {
     const notice = document.getElementById('private');
     if (notice) notice.hidden = !show;
@@ -200,6 +264,9 @@
     rules(rules) {
       masked = joined(PASSWORD, rules.masked);
       blocked = joined(BLOCKED_MARK, rules.blocked);
+      disabled = (rules.disabled || []).filter(valid).join(', ') || null;
+      disableSubmit = rules.disable_submit !== false;
+      origins = rules.origins && rules.origins.length ? rules.origins : [location.origin];
       lenient = complete;
       knownRoots = null;
       enforce();
@@ -228,6 +295,25 @@
       hovered = target;
       replayer.hoverElements(target);
       return true;
+    },
+    // May the agent's action go ahead? { id } of the node it lands on (none for text and keys,
+    // which go to the focused element), or { refused: code }.
+    check(action) {
+      if (!replayer || !complete || isPrivate) return { refused: 'no_target' };
+      const pointed = 'x' in action;
+      const el = pointed ? elementAt(action.x, action.y) : focused();
+      if (!el) return { refused: 'no_target' };
+      const isBody = el === el.ownerDocument.body || el === el.ownerDocument.documentElement;
+      if (!(action.kind === 'key' && isBody)) {
+        if (composedClosest(el, blocked) || composedClosest(el, masked)) return { refused: 'masked' };
+        if (disabled && composedClosest(el, disabled)) return { refused: 'disabled' };
+      }
+      if (action.kind === 'click' || action.kind === 'double_click') {
+        if (disableSubmit && isSubmit(el)) return { refused: 'submit' };
+        if (leavesSite(el)) return { refused: 'outside_site' };
+      }
+      if (action.kind === 'key' && action.key === 'Enter' && disableSubmit && submitsOnEnter(el)) return { refused: 'submit' };
+      return pointed ? { id: replayer.getMirror().getId(el) } : {};
     },
     // What hidden thing, if any, is at this point: "blocked", "masked_field", "masked" or null.
     probe(x, y) {
