@@ -104,9 +104,24 @@ async fn after_allow_the_agent_types_and_clicks_within_the_profiles_rules() {
     agent.press_keys("Berlin").await;
     customer.wait_for("Vue's state follows", "document.getElementById('vue-echo').textContent === 'Berlin'").await;
 
-    // A checkbox ticks.
+    // A checkbox ticks; a select takes the next option from the keyboard.
     agent_clicks(&cast, "document.getElementById('gift')").await;
     customer.wait_for("the box is ticked", "document.getElementById('gift').checked").await;
+    agent_clicks(&cast, "document.getElementById('size')").await;
+    customer.wait_for("the select has focus", "document.activeElement.id === 'size'").await;
+    agent.press_key("ArrowDown").await;
+    customer.wait_for("the next option", "document.getElementById('size').value === 'Medium'").await;
+
+    // The wheel over an inner scroll area scrolls it.
+    let terms = customer
+        .eval("(() => { const r = document.getElementById('terms').getBoundingClientRect(); return [r.x + 40, r.y + 20]; })()")
+        .await;
+    let screen = agent.eval("(() => { const r = document.getElementById('screen').getBoundingClientRect(); return [r.x, r.y]; })()").await;
+    let (x, y) = (terms[0].as_f64().unwrap() + screen[0].as_f64().unwrap(), terms[1].as_f64().unwrap() + screen[1].as_f64().unwrap());
+    agent.move_mouse(x, y).await;
+    agent.wheel(x, y, 60.0).await;
+    customer.wait_for("the terms scroll", "document.getElementById('terms').scrollTop > 0").await;
+    assert_eq!(customer.eval("scrollY").await, 0, "the page scrolled instead of the inner area");
 
     // The submit button is out of the agent's reach, but not the customer's.
     agent_clicks(&cast, "document.getElementById('submit')").await;

@@ -287,6 +287,14 @@ impl Tab {
         }
     }
 
+    /// Turns the mouse wheel at a point.
+    pub async fn wheel(&self, x: f64, y: f64, delta_y: f64) {
+        let mut e = DispatchMouseEventParams::new(DispatchMouseEventType::MouseWheel, x, y);
+        e.delta_x = Some(0.0);
+        e.delta_y = Some(delta_y);
+        bounded("wheel", self.page.execute(e)).await.unwrap();
+    }
+
     pub async fn move_mouse(&self, x: f64, y: f64) {
         bounded("mouse", self.page.execute(DispatchMouseEventParams::new(DispatchMouseEventType::MouseMoved, x, y)))
             .await
