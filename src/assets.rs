@@ -3,6 +3,7 @@
 use std::sync::OnceLock;
 
 const SNIPPET: &str = include_str!("../web/cobrowse.js");
+const DOM: &str = include_str!("../web/dom.js");
 const MASKING: &str = include_str!("../web/masking.js");
 const WIDGET: &str = include_str!("../web/widget.js");
 const ACTIONS: &str = include_str!("../web/actions.js");
@@ -22,15 +23,18 @@ pub fn replica_shell() -> &'static str {
     SHELL.get_or_init(|| {
         // `</script` cannot appear inside the inlined code, or the document would end early.
         let guard = |js: &str| js.replace("</script", "<\\/script");
-        REPLICA_HTML.replace("/*RRWEB*/", &guard(RRWEB)).replace("/*REPLICA*/", &guard(REPLICA_JS))
+        REPLICA_HTML
+            .replace("/*RRWEB*/", &guard(RRWEB))
+            .replace("/*DOM*/", &guard(DOM))
+            .replace("/*REPLICA*/", &guard(REPLICA_JS))
     })
 }
 
-/// The customer snippet sites embed (`/cobrowse.js`): masking, agent actions, the widget, then
+/// The customer snippet sites embed (`/cobrowse.js`): DOM helpers, masking, agent actions, the widget, then
 /// the session logic, in one scope so that none of them adds a global name to the site's page.
 pub fn snippet() -> &'static str {
     static SNIPPET_JS: OnceLock<String> = OnceLock::new();
-    SNIPPET_JS.get_or_init(|| format!("(() => {{\n{MASKING}\n{ACTIONS}\n{WIDGET}\n{SNIPPET}\n}})();\n"))
+    SNIPPET_JS.get_or_init(|| format!("(() => {{\n{DOM}\n{MASKING}\n{ACTIONS}\n{WIDGET}\n{SNIPPET}\n}})();\n"))
 }
 
 #[cfg(test)]
@@ -39,7 +43,7 @@ mod tests {
     fn the_shell_inlines_its_scripts() {
         let shell = super::replica_shell();
         assert!(shell.contains("rrweb") && shell.contains("__replica"));
-        assert!(!shell.contains("/*RRWEB*/") && !shell.contains("/*REPLICA*/"));
-        assert_eq!(shell.matches("</script>").count(), 2);
+        assert!(!shell.contains("/*RRWEB*/") && !shell.contains("/*DOM*/") && !shell.contains("/*REPLICA*/"));
+        assert_eq!(shell.matches("</script>").count(), 3);
     }
 }

@@ -116,8 +116,13 @@ async fn after_allow_the_agent_types_and_clicks_within_the_profiles_rules() {
     let terms = customer
         .eval("(() => { const r = document.getElementById('terms').getBoundingClientRect(); return [r.x + 40, r.y + 20]; })()")
         .await;
-    let screen = agent.eval("(() => { const r = document.getElementById('screen').getBoundingClientRect(); return [r.x, r.y]; })()").await;
-    let (x, y) = (terms[0].as_f64().unwrap() + screen[0].as_f64().unwrap(), terms[1].as_f64().unwrap() + screen[1].as_f64().unwrap());
+    let screen = agent
+        .eval("(() => { const r = document.getElementById('screen').getBoundingClientRect(); return [r.x, r.y]; })()")
+        .await;
+    let (x, y) = (
+        terms[0].as_f64().unwrap() + screen[0].as_f64().unwrap(),
+        terms[1].as_f64().unwrap() + screen[1].as_f64().unwrap(),
+    );
     agent.move_mouse(x, y).await;
     agent.wheel(x, y, 60.0).await;
     customer.wait_for("the terms scroll", "document.getElementById('terms').scrollTop > 0").await;

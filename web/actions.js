@@ -1,5 +1,5 @@
 // Agent actions in write mode, performed in the customer's page (part of /cobrowse.js, after
-// masking.js). The server checked each action against the profile in its replica; this checks
+// dom.js and masking.js). The server checked each action against the profile in its replica; this checks
 // it again on the live page before acting, and fires the events a person's input fires
 // (pointer and mouse events, focus, keydown and keyup, beforeinput and input through the
 // editing commands), so the site's scripts and frameworks see ordinary input.
@@ -20,53 +20,9 @@ const actions = (() => {
     origins = rules && rules.origins && rules.origins.length ? rules.origins : [location.origin];
   }
 
-  // The nearest element, itself or an ancestor across shadow roots, that matches `selector`.
-  function find(el, selector) {
-    while (el) {
-      const hit = el.closest(selector);
-      if (hit) return hit;
-      el = el.getRootNode().host || null;
-    }
-    return null;
-  }
-  // `inner` is `outer` or inside it, across shadow roots and iframes.
-  function contains(outer, inner) {
-    for (let n = inner; n; ) {
-      if (n === outer) return true;
-      if (n.parentNode) { n = n.parentNode; continue; }
-      if (n.host) { n = n.host; continue; }
-      try { n = n.defaultView ? n.defaultView.frameElement : null; } catch (_) { n = null; }
-    }
-    return false;
-  }
-  function elementAt(x, y) {
-    let el = document.elementFromPoint(x, y);
-    let [dx, dy] = [0, 0];
-    while (el) {
-      const inner = el.shadowRoot ? el.shadowRoot.elementFromPoint(x - dx, y - dy) : null;
-      if (inner && inner !== el) { el = inner; continue; }
-      if (el.tagName !== 'IFRAME') break;
-      let doc = null;
-      try { doc = el.contentDocument; } catch (_) { /* cross-origin */ }
-      if (!doc) break;
-      const r = el.getBoundingClientRect();
-      [dx, dy] = [dx + r.left + el.clientLeft, dy + r.top + el.clientTop];
-      const next = doc.elementFromPoint(x - dx, y - dy);
-      if (!next) break;
-      el = next;
-    }
-    return el;
-  }
-  function focused() {
-    let el = document.activeElement;
-    for (;;) {
-      if (el && el.shadowRoot && el.shadowRoot.activeElement) { el = el.shadowRoot.activeElement; continue; }
-      let inner = null;
-      try { inner = el && el.tagName === 'IFRAME' && el.contentDocument ? el.contentDocument.activeElement : null; } catch (_) { /* cross-origin */ }
-      if (inner) { el = inner; continue; }
-      return el;
-    }
-  }
+  const { find, contains } = dom;
+  const elementAt = (x, y) => dom.elementAt(document, x, y);
+  const focused = () => dom.focused(document);
 
   const isSubmit = (el) => {
     const control = find(el, SUBMIT);

@@ -60,19 +60,9 @@ const masking = (() => {
     for (const input of document.querySelectorAll('input[type=password i]')) passwords.add(input);
   }
 
-  // `node` or an ancestor matches `selector`: the nearest element, then each enclosing shadow
-  // host and same-origin iframe.
-  function within(node, selector) {
-    let el = null;
-    if (node) el = node.nodeType === 1 ? node : node.parentElement || (node.parentNode && node.parentNode.host) || null;
-    while (el) {
-      if (el.closest(selector) || passwords.has(el)) return true;
-      const root = el.getRootNode();
-      if (root.host) { el = root.host; continue; }
-      try { el = root.defaultView ? root.defaultView.frameElement : null; } catch (_) { el = null; }
-    }
-    return false;
-  }
+  // `node` or an ancestor (out of shadow roots and iframes) matches `selector`; a field seen as
+  // a password field counts as matching.
+  const within = (node, selector) => dom.within(node, selector, (el) => passwords.has(el));
   const isMasked = (node) => within(node, masked);
   // Out of the agent's sight: masked, or blocked (the widget included).
   const isHidden = (node) => within(node, masked) || within(node, blocked);

@@ -23,6 +23,7 @@
     privateLeft: 'Der Kunde hat die private Seite verlassen.',
     hidden: { masked_field: 'Nur der Kunde kann dieses Feld ausfüllen.', masked: 'Dieser Inhalt ist maskiert; nur der Kunde sieht ihn.', blocked: 'Dieser Teil der Seite ist für Sie ausgeblendet.' },
     writeMode: 'Schreibmodus',
+    labels: { 'request-write': 'Schreibmodus anfordern', 'to-pointer': 'Zum Zeigermodus wechseln', back: 'Zurück', forward: 'Vorwärts', reload: 'Neu laden', address: 'Adresse' },
     asking: 'Der Kunde wird um den Schreibmodus gebeten …',
     nowWrite: 'Schreibmodus: Sie können auf der Seite des Kunden handeln.',
     nowPointer: 'Zeigermodus: Sie können nur zeigen.',
@@ -47,6 +48,7 @@
     privateLeft: 'The customer has left the private page.',
     hidden: { masked_field: 'Only the customer can fill this field.', masked: 'This content is masked: only the customer can see it.', blocked: 'This part of the page is hidden from you.' },
     writeMode: 'Write mode',
+    labels: { 'request-write': 'Request write mode', 'to-pointer': 'Switch to pointer mode', back: 'Back', forward: 'Forward', reload: 'Reload', address: 'Address' },
     asking: 'Asking the customer for write mode…',
     nowWrite: 'Write mode: you can act on the customer’s page.',
     nowPointer: 'Pointer mode: you can only point.',
@@ -71,6 +73,10 @@
   $('join').setAttribute('aria-label', TEXT.join);
   $('join').title = TEXT.join;
   canvas.setAttribute('aria-label', TEXT.screen);
+  for (const [id, label] of Object.entries(TEXT.labels)) {
+    $(id).setAttribute('aria-label', label);
+    $(id).title = label;
+  }
 
   let socket = null;
   let sessionId = null;

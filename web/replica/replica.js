@@ -119,59 +119,11 @@
     return lenient ? 0 : defects;
   }
 
-  // `el` or an ancestor, across shadow roots and iframes, matches `selector`.
-  function composedClosest(el, selector) {
-    while (el) {
-      if (el.closest(selector)) return true;
-      const root = el.getRootNode();
-      if (root.host) { el = root.host; continue; }
-      try { el = root.defaultView ? root.defaultView.frameElement : null; } catch (_) { el = null; }
-    }
-    return false;
-  }
-
-  // The element at a point, looking into open shadow roots and same-origin iframes.
-  function elementAt(x, y) {
-    let el = replayer.iframe.contentDocument.elementFromPoint(x, y);
-    let [dx, dy] = [0, 0];
-    while (el) {
-      const inner = el.shadowRoot ? el.shadowRoot.elementFromPoint(x - dx, y - dy) : null;
-      if (inner && inner !== el) { el = inner; continue; }
-      if (el.tagName !== 'IFRAME') break;
-      let doc = null;
-      try { doc = el.contentDocument; } catch (_) { /* cross-origin */ }
-      if (!doc) break;
-      const r = el.getBoundingClientRect();
-      [dx, dy] = [dx + r.left + el.clientLeft, dy + r.top + el.clientTop];
-      const next = doc.elementFromPoint(x - dx, y - dy);
-      if (!next) break;
-      el = next;
-    }
-    return el;
-  }
-
-  // The focused element, looking into shadow roots and iframes.
-  function focused() {
-    let el = replayer.iframe.contentDocument.activeElement;
-    for (;;) {
-      if (el && el.shadowRoot && el.shadowRoot.activeElement) { el = el.shadowRoot.activeElement; continue; }
-      let inner = null;
-      try { inner = el && el.tagName === 'IFRAME' && el.contentDocument ? el.contentDocument.activeElement : null; } catch (_) { /* cross-origin */ }
-      if (inner) { el = inner; continue; }
-      return el;
-    }
-  }
-
-  // The nearest element, itself or an ancestor across shadow roots, that matches `selector`.
-  function composedFind(el, selector) {
-    while (el) {
-      const hit = el.closest(selector);
-      if (hit) return hit;
-      const root = el.getRootNode();
-      el = root.host || null;
-    }
-    return null;
-  }
+  // Looking through shadow roots and iframes (web/dom.js).
+  const composedClosest = (el, selector) => dom.within(el, selector);
+  const composedFind = dom.find;
+  const elementAt = (x, y) => dom.elementAt(replayer.iframe.contentDocument, x, y);
+  const focused = () => dom.focused(replayer.iframe.contentDocument);
 
   const SUBMIT = 'button, input[type=submit i], input[type=image i]';
   // A control that submits its form when clicked (a button without a type submits).
@@ -318,19 +270,7 @@
     // What hidden thing, if any, is at this point: "blocked", "masked_field", "masked" or null.
     probe(x, y) {
       if (!replayer || !complete || isPrivate) return null;
-      let el = replayer.iframe.contentDocument.elementFromPoint(x, y);
-      let [dx, dy] = [0, 0];
-      while (el) {
-        const inner = el.shadowRoot ? el.shadowRoot.elementFromPoint(x - dx, y - dy) : null;
-        if (inner && inner !== el) { el = inner; continue; }
-        if (el.tagName !== 'IFRAME') break;
-        let doc = null;
-        try { doc = el.contentDocument; } catch (_) { /* cross-origin */ }
-        if (!doc) break;
-        const r = el.getBoundingClientRect();
-        [dx, dy] = [dx + r.left + el.clientLeft, dy + r.top + el.clientTop];
-        el = doc.elementFromPoint(x - dx, y - dy);
-      }
+      const el = elementAt(x, y);
       if (!el) return null;
       if (composedClosest(el, blocked)) return 'blocked';
       if (!composedClosest(el, masked)) return null;
