@@ -41,6 +41,9 @@ fn the_bench_command_reports_every_figure() {
         (browsing["bytes_per_second"].as_f64().unwrap(), browsing["jpeg_bytes_per_second"].as_f64().unwrap());
     assert!(ours > 0.0 && jpeg > ours, "ours {ours}, JPEG {jpeg}");
 
+    // In write mode, every character the agent typed arrived in the customer's field.
+    assert_eq!(json["write_mode_latency_ms"]["samples"], 50, "{}", json["write_mode_latency_ms"]);
+
     let scale = json["scale"].as_array().unwrap();
     assert_eq!(scale.len(), 1);
     assert_eq!(scale[0]["sessions"], 2);

@@ -42,11 +42,14 @@ pub struct AgentLog {
     pub messages: Vec<(f64, usize)>,
     /// Why the connection ended early, if it did.
     pub failure: Option<String>,
+    /// The agent's mode as the server last said (`pointer` or `write`).
+    pub mode: String,
 }
 
 /// A running simulated agent.
 pub struct AgentClient {
     stop: watch::Sender<bool>,
+    outgoing: tokio::sync::mpsc::Sender<String>,
     jpeg: Arc<AtomicBool>,
     log: Arc<Mutex<AgentLog>>,
     task: tokio::task::JoinHandle<()>,
@@ -63,8 +66,14 @@ impl AgentClient {
         let (stop, stopped) = watch::channel(false);
         let jpeg = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(AgentLog::default()));
-        let task = tokio::spawn(receive(socket, session.to_string(), stopped, jpeg.clone(), log.clone()));
-        Ok(AgentClient { stop, jpeg, log, task })
+        let (outgoing, queued) = tokio::sync::mpsc::channel(64);
+        let task = tokio::spawn(receive(socket, session.to_string(), stopped, queued, jpeg.clone(), log.clone()));
+        Ok(AgentClient { stop, outgoing, jpeg, log, task })
+    }
+
+    /// Sends a message as the agent view would (such as an action in write mode).
+    pub async fn send(&self, message: serde_json::Value) -> Result<(), String> {
+        self.outgoing.send(message.to_string()).await.map_err(|_| "the agent's connection is closed".to_string())
     }
 
     /// While on, each received picture is kept for [`jpeg_size`].
@@ -112,6 +121,7 @@ async fn receive(
     mut socket: Socket,
     session: String,
     mut stop: watch::Receiver<bool>,
+    mut queued: tokio::sync::mpsc::Receiver<String>,
     jpeg: Arc<AtomicBool>,
     shared: Arc<Mutex<AgentLog>>,
 ) {
@@ -124,9 +134,21 @@ async fn receive(
     }
     let mut picture = RgbaImage::new(0, 0);
     loop {
-        let message = tokio::select! {
-            m = socket.next() => m,
-            _ = stop.wait_for(|s| *s) => break,
+        let event = tokio::select! {
+            m = socket.next() => Ok(m),
+            Some(out) = queued.recv() => Err(Some(out)),
+            _ = stop.wait_for(|s| *s) => Err(None),
+        };
+        let message = match event {
+            Ok(m) => m,
+            Err(Some(out)) => {
+                if let Err(e) = socket.send(Message::Text(out.into())).await {
+                    log(&mut |l| l.failure = Some(e.to_string()));
+                    break;
+                }
+                continue;
+            }
+            Err(None) => break,
         };
         let message = match message {
             Some(Ok(m)) => m,
@@ -157,6 +179,12 @@ async fn receive(
             }
             Message::Text(text) => {
                 log(&mut |l| l.messages.push((arrived, text.len())));
+                if let Ok(message) = serde_json::from_str::<serde_json::Value>(&text) {
+                    if message["type"] == "mode_changed" {
+                        let mode = message["mode"].as_str().unwrap_or("pointer").to_string();
+                        log(&mut |l| l.mode = mode.clone());
+                    }
+                }
                 if text.contains("\"join_failed\"") || text.contains("\"ended\"") {
                     log(&mut |l| l.failure = Some(text.to_string()));
                     break;

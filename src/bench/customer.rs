@@ -91,6 +91,15 @@ impl Customer {
         Err(format!("the snippet did not load on {url}"))
     }
 
+    /// Clicks, as the customer, the centre of the element `js` evaluates to.
+    pub async fn click(&self, js: &str) -> Result<(), String> {
+        let at = self
+            .eval(&format!("(() => {{ const r = ({js}).getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()"))
+            .await?;
+        let (x, y) = (at[0].as_f64().unwrap_or(0.0), at[1].as_f64().unwrap_or(0.0));
+        self.page.click(x, y).await.map_err(|e| e.to_string())
+    }
+
     /// Starts co-browsing through the JS API and returns the session ID.
     pub async fn start_session(&self) -> Result<String, String> {
         let started = self.eval("Cobrowse.start().then((s) => s.id)").await?;

@@ -125,6 +125,8 @@ pub async fn measure(
     }
     eprintln!("bench: one session, scripted browsing");
     workloads.push(timed("scripted browsing", &mut customer, &agent, server, BROWSING, true).await?);
+    eprintln!("bench: one session, write mode");
+    let write_mode = write_mode_latency(&mut customer, &agent, server).await?;
     end(customers, customer, agent).await;
 
     let mut scale = Vec::new();
@@ -140,8 +142,61 @@ pub async fn measure(
         join_to_first_frame_ms: Spread::of(joins),
         workloads,
         scale,
-        write_mode_latency: "not measured: write mode is not built yet (issue 5)".into(),
+        write_mode_latency_ms: write_mode,
     })
+}
+
+/// Characters the agent types in write mode, one action each.
+const WRITE_MODE_KEYS: usize = 50;
+
+/// The agent asks for write mode, the customer allows it, and the agent types into a field:
+/// from each action leaving the agent to its `input` event in the customer's page.
+async fn write_mode_latency(
+    customer: &mut Customer,
+    agent: &AgentClient,
+    server: &ServerUnderTest,
+) -> Result<Spread, String> {
+    customer.open_page(&format!("{}/switch.html", server.demo)).await?;
+    tokio::time::sleep(DRAIN).await;
+    agent.send(serde_json::json!({ "type": "request_write_mode" })).await?;
+    let widget = "document.querySelector('cobrowse-widget').shadowRoot";
+    wait(|| async { Ok(customer.eval(&format!("!{widget}.querySelector('.ask').hidden")).await? == true) }).await?;
+    customer.click(&format!("{widget}.querySelector('.allow')")).await?;
+    wait(|| async { Ok(agent.log().mode == "write") }).await?;
+    let field = customer
+        .eval("(() => { const r = document.getElementById('name').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+        .await?;
+    let (x, y) = (field[0].as_f64().unwrap_or(0.0), field[1].as_f64().unwrap_or(0.0));
+    agent.send(serde_json::json!({ "type": "action", "action": { "kind": "click", "x": x, "y": y } })).await?;
+    wait(|| async { Ok(customer.eval("document.activeElement.id === 'name'").await? == true) }).await?;
+    customer.eval("window.__inputs = [], document.getElementById('name').addEventListener('input', () => __inputs.push(Date.now())), true").await?;
+    let mut sent = Vec::new();
+    for _ in 0..WRITE_MODE_KEYS {
+        sent.push(wall_ms());
+        agent.send(serde_json::json!({ "type": "action", "action": { "kind": "text", "text": "a" } })).await?;
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    wait(|| async { Ok(customer.eval("__inputs.length").await?.as_u64() == Some(WRITE_MODE_KEYS as u64)) }).await?;
+    let arrived = customer.eval("__inputs").await?;
+    let arrived: Vec<f64> =
+        arrived.as_array().map(|a| a.iter().filter_map(|t| t.as_f64()).collect()).unwrap_or_default();
+    agent.send(serde_json::json!({ "type": "pointer_mode" })).await?;
+    Ok(Spread::of(sent.iter().zip(&arrived).map(|(s, a)| a - s).collect()))
+}
+
+/// Polls `check` for up to ten seconds.
+async fn wait<F, Fut>(check: F) -> Result<(), String>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, String>>,
+{
+    for _ in 0..1000 {
+        if check().await? {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Err("the write-mode step did not happen within ten seconds".into())
 }
 
 /// Runs `steps` on one session and measures it.

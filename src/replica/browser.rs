@@ -119,6 +119,20 @@ impl ContextPage {
     }
 
     /// Loads `url` and waits for its load event, at most `limit`.
+    /// A person's (trusted) left click at a point of the viewport.
+    pub async fn click(&self, x: f64, y: f64) -> Result<(), ReplicaError> {
+        use chromiumoxide::cdp::browser_protocol::input::{
+            DispatchMouseEventParams, DispatchMouseEventType, MouseButton,
+        };
+        for kind in [DispatchMouseEventType::MousePressed, DispatchMouseEventType::MouseReleased] {
+            let mut event = DispatchMouseEventParams::new(kind, x, y);
+            event.button = Some(MouseButton::Left);
+            event.click_count = Some(1);
+            self.page.execute(event).await.map_err(cdp("Input.dispatchMouseEvent"))?;
+        }
+        Ok(())
+    }
+
     pub async fn goto(&self, url: &str, limit: Duration) -> Result<(), ReplicaError> {
         match tokio::time::timeout(limit, self.page.goto(url)).await {
             Ok(loaded) => loaded.map(|_| ()).map_err(cdp("Page.navigate")),
