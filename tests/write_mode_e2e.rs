@@ -142,6 +142,11 @@ async fn after_allow_the_agent_types_and_clicks_within_the_profiles_rules() {
     agent_clicks(&cast, "document.getElementById('close')").await;
     wait_for_status(agent, "That is out of your reach on this site.").await;
     assert_eq!(customer.eval("window.closeClicks").await, 0);
+    // Nor through its label: a click on the text would tick the disabled box.
+    agent.eval("document.getElementById('status').textContent = ''").await;
+    agent_clicks(&cast, "document.getElementById('close-text')").await;
+    wait_for_status(agent, "That is out of your reach on this site.").await;
+    assert_eq!(customer.eval("document.getElementById('close-box').checked").await, false);
 
     // The customer goes back to pointer mode: the agent's input stops at once.
     customer.click_element(&format!("{WIDGET}.querySelector('.to-pointer')")).await;

@@ -38,17 +38,26 @@ const actions = (() => {
 
   // Why the agent may not do `kind` on `el`, or null: the profile's rules, checked again here.
   function refusal(el, kind, key) {
-    const isPage = el === el.ownerDocument.body || el === el.ownerDocument.documentElement;
+    // A page that is not itself editable takes keys (scrolling, Tab) whatever the rules say.
+    const isPage = (el === el.ownerDocument.body || el === el.ownerDocument.documentElement) && !el.isContentEditable && el.ownerDocument.designMode !== 'on';
     if (!(kind === 'key' && isPage)) {
       if (masking.isHidden(el)) return 'masked';
       if (disabled && find(el, disabled)) return 'disabled';
     }
-    if (kind === 'click' || kind === 'double_click') {
+    const clicks = kind === 'click' || kind === 'double_click' || (kind === 'key' && key === 'Enter');
+    if (clicks) {
+      // A label passes its click on to its control: that must pass the rules as well.
+      const label = find(el, 'label');
+      const control = label && label.control;
+      if (control && control !== el && !contains(control, el)) {
+        const why = refusal(control, 'click');
+        if (why) return why;
+      }
       if (disableSubmit && isSubmit(el)) return 'submit';
       const link = find(el, 'a[href], area[href]');
-      if (link && outside(link.getAttribute('href'))) return 'outside_site';
+      if (link && outside(link.href)) return 'outside_site';
     }
-    if (kind === 'key' && key === 'Enter' && disableSubmit && (submitsOnEnter(el) || isSubmit(el))) return 'submit';
+    if (kind === 'key' && key === 'Enter' && disableSubmit && submitsOnEnter(el)) return 'submit';
     return null;
   }
 
@@ -76,15 +85,19 @@ const actions = (() => {
     return el.dispatchEvent(new KeyboardEvent(type, { key, code, bubbles: true, cancelable: true, composed: true, ...mods }));
   }
 
+  // Types character by character into `el`, and stops if the page moves focus elsewhere (a
+  // field that jumps to the next one may jump to one the agent may not fill).
   function type(el, text) {
     const doc = el.ownerDocument;
     for (const ch of text) {
-      if (keyEvent(el, 'keydown', ch, {}) && !doc.execCommand('insertText', false, ch) && typeof el.setRangeText === 'function') {
+      if (focused() !== el) return 'no_target';
+      if (keyEvent(el, 'keydown', ch, {}) && !doc.execCommand('insertText', false, ch) && typeof el.setRangeText === 'function' && !el.readOnly && !el.disabled) {
         el.setRangeText(ch, el.selectionStart, el.selectionEnd, 'end');
         el.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true, inputType: 'insertText', data: ch }));
       }
       keyEvent(el, 'keyup', ch, {});
     }
+    return null;
   }
 
   function moveFocus(from, back) {
@@ -144,7 +157,7 @@ const actions = (() => {
   function press(el, key) {
     const mods = key === 'Shift+Tab' ? { shiftKey: true } : key === 'SelectAll' ? { ctrlKey: true } : {};
     const name = key === 'Shift+Tab' ? 'Tab' : key === 'SelectAll' ? 'a' : key;
-    if (keyEvent(el, 'keydown', name, mods)) keyDefault(el, key);
+    if (keyEvent(el, 'keydown', name, mods) && focused() === el) keyDefault(el, key);
     keyEvent(el, 'keyup', name, mods);
   }
 
@@ -165,6 +178,11 @@ const actions = (() => {
           click(el, action.x, action.y, 1);
         } else {
           click(el, action.x, action.y, 1);
+          // The first click may have changed what is there (a "Next" that became "Submit").
+          const again = elementAt(action.x, action.y);
+          if (!el.isConnected || !again || !(contains(el, again) || contains(again, el))) return 'no_target';
+          const why = refusal(el, action.kind);
+          if (why) return why;
           click(el, action.x, action.y, 2);
           mouse(el, 'dblclick', action.x, action.y, { detail: 2 });
         }
@@ -174,16 +192,28 @@ const actions = (() => {
         const el = focused() || document.body;
         const why = refusal(el, action.kind, action.key);
         if (why) return why;
-        if (action.kind === 'text') type(el, action.text);
-        else press(el, action.key);
+        if (action.kind === 'text') return type(el, action.text);
+        if (focused() !== el) return 'no_target';
+        press(el, action.key);
         return null;
       }
       case 'navigate':
         if (outside(action.url) || !/^https?:/.test(action.url)) return 'outside_site';
         location.assign(action.url);
         return null;
-      case 'back': history.back(); return null;
-      case 'forward': history.forward(); return null;
+      case 'back': case 'forward': {
+        // Only to a page of the site: the Navigation API lists this origin's entries only, so
+        // an entry that is not there (a search engine the customer came from) is refused.
+        const nav = window.navigation;
+        const current = nav && nav.currentEntry;
+        const entries = nav ? nav.entries() : [];
+        const at = current ? entries.findIndex((e) => e.key === current.key) : -1;
+        const target = at < 0 ? null : entries[at + (action.kind === 'back' ? -1 : 1)];
+        if (!target || !target.url || outside(target.url)) return 'outside_site';
+        if (action.kind === 'back') history.back();
+        else history.forward();
+        return null;
+      }
       case 'reload': location.reload(); return null;
       default: return 'no_target';
     }

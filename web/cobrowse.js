@@ -421,6 +421,8 @@
     // Taking write mode back only takes power away, so page scripts may call it too.
     setPointerMode() {
       widget.ask(false);
+      // At once here too: actions already on their way are refused, not performed.
+      setMode('pointer');
       send({ type: 'pointer_mode' });
     },
     on(event, callback) {

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::gate::{ActionGate, Verdict};
+use super::gate::ActionGate;
 use super::lifecycle::{Effect, Input, Notice, Presence, Side, State, Timer};
 use super::{AgentAttached, ClientLink, Command, CustomerAttached, FromAgentConn, FromCustomerConn, Registry, Timings};
 use crate::profile::{Profile, Profiles};
-use crate::replica::{ReplicaCommand, ReplicaHandle, ReplicaReport};
-use crate::wire::{AgentAction, EndedBy, ErrorCode, Point, ToAgent, ToCustomer};
+use crate::replica::{ReplicaHandle, ReplicaReport};
+use crate::wire::{EndedBy, ErrorCode, Point, ToAgent, ToCustomer};
 
 /// Everything a new actor starts from.
 pub struct Setup {
@@ -58,6 +58,10 @@ pub struct Actor {
 
 /// The agent's pointer is hit-tested (to say when it rests on a masked field) at most this often.
 const PROBE_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+#[path = "actor_control.rs"]
+mod control;
+use control::refusal_text;
 
 impl Actor {
     pub fn spawn(setup: Setup, commands: mpsc::Receiver<Command>, reports: mpsc::Receiver<ReplicaReport>) {
@@ -282,70 +286,6 @@ impl Actor {
         }
     }
 
-    /// An agent's action: only in write mode, through the gate and the replica's hit-test.
-    fn act(&mut self, action: AgentAction) {
-        if let Err(code) = self.state.admits_action() {
-            tracing::warn!(session = %self.setup.id, ?action, ?code, "refused an agent action in pointer mode");
-            self.refuse(code, refusal_text(code));
-            return;
-        }
-        let now = std::time::Instant::now();
-        match self.gate.admit(now, action, self.viewport, &self.setup.profile.site.origins) {
-            Verdict::Perform(action) => self.tell_customer(ToCustomer::Act { action }),
-            Verdict::HitTest(seq, action) => {
-                if self.setup.replica.commands.try_send(ReplicaCommand::HitTest { seq, action }).is_err() {
-                    let _ = self.gate.hit_tested(seq, Err(ErrorCode::TooFast));
-                    self.refuse(ErrorCode::TooFast, refusal_text(ErrorCode::TooFast));
-                }
-            }
-            Verdict::Refused(code, message) => {
-                tracing::info!(session = %self.setup.id, ?code, "agent action refused");
-                self.refuse(code, message);
-            }
-        }
-    }
-
-    /// Hit-tests the agent's pointer in the replica, at most every [`PROBE_EVERY`]; a pointer
-    /// that moves on in between is tested where it ends up.
-    fn probe(&mut self, at: Point) {
-        let now = Instant::now();
-        if self.probe_due.is_some() || now < self.last_probe + PROBE_EVERY {
-            self.probe_at = Some(at);
-            self.probe_due.get_or_insert(self.last_probe + PROBE_EVERY);
-            return;
-        }
-        self.last_probe = now;
-        // A busy replica skips a hit-test; the next pointer move asks again.
-        let _ = self.setup.replica.commands.try_send(ReplicaCommand::Probe { x: at.x, y: at.y });
-    }
-
-    /// An admin edited the profiles: a changed profile for this site applies at once, in the
-    /// replica and in the customer's browser (which records the page again under it).
-    fn profiles_changed(&mut self, profiles: &Profiles) {
-        let Some(profile) = profiles.for_origin(&self.setup.origin) else {
-            tracing::warn!(session = %self.setup.id, origin = %self.setup.origin, "no profile covers this session's site any more; it keeps its last rules");
-            return;
-        };
-        let same = profile.same_rules(&self.setup.profile);
-        let rules = profile.rules();
-        self.setup.profile = profile;
-        if same {
-            return;
-        }
-        tracing::info!(session = %self.setup.id, file = %self.setup.profile.file.display(), "profile edited; the session follows it");
-        match self.setup.replica.commands.try_send(ReplicaCommand::Rules(rules.clone())) {
-            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-            // Behind a backlog of events: queue it without holding up the session.
-            Err(mpsc::error::TrySendError::Full(command)) => {
-                let commands = self.setup.replica.commands.clone();
-                tokio::spawn(async move {
-                    let _ = commands.send(command).await;
-                });
-            }
-        }
-        self.tell_customer(ToCustomer::Rules { rules });
-    }
-
     fn refuse(&self, code: ErrorCode, message: &str) {
         self.tell_agent(ToAgent::Refused { code, message: message.to_string() });
     }
@@ -438,24 +378,5 @@ impl Actor {
                 tracing::warn!(session = %self.setup.id, "customer is not reading; a message was dropped");
             }
         }
-    }
-}
-
-/// What the agent is told when something is refused (the agent view translates by code).
-fn refusal_text(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::PointerMode => "Pointer mode: the agent can only point.",
-        ErrorCode::WriteModeUnavailable => "Write mode is not available on this site.",
-        ErrorCode::RequestPending => "A write-mode request is already waiting for the customer's answer.",
-        ErrorCode::WriteModeDenied => "The customer declined write mode.",
-        ErrorCode::RequestLapsed => "The customer did not answer the write-mode request.",
-        ErrorCode::CustomerAway => "The customer is not on the page right now.",
-        ErrorCode::Disabled => "That is out of the agent's reach on this site.",
-        ErrorCode::Submit => "Only the customer can submit.",
-        ErrorCode::Masked => "Only the customer can fill this field.",
-        ErrorCode::OutsideSite => "That would leave the customer's site.",
-        ErrorCode::NoTarget => "There is nothing to act on there.",
-        ErrorCode::TooFast => "Too many actions at once; slow down.",
-        _ => "That was refused.",
     }
 }

@@ -138,7 +138,7 @@
     const link = composedFind(el, 'a[href], area[href]');
     if (!link) return false;
     let url;
-    try { url = new URL(link.getAttribute('href'), location.href); } catch (_) { return false; }
+    try { url = new URL(link.href); } catch (_) { return false; }
     return /^https?:$/.test(url.protocol) && !origins.includes(url.origin);
   }
 
@@ -255,14 +255,27 @@
       const pointed = 'x' in action;
       const el = pointed ? elementAt(action.x, action.y) : focused();
       if (!el) return { refused: 'no_target' };
-      const isBody = el === el.ownerDocument.body || el === el.ownerDocument.documentElement;
-      if (!(action.kind === 'key' && isBody)) {
-        if (composedClosest(el, blocked) || composedClosest(el, masked)) return { refused: 'masked' };
-        if (disabled && composedClosest(el, disabled)) return { refused: 'disabled' };
-      }
-      if (action.kind === 'click' || action.kind === 'double_click') {
-        if (disableSubmit && isSubmit(el)) return { refused: 'submit' };
-        if (leavesSite(el)) return { refused: 'outside_site' };
+      const isBody = (el === el.ownerDocument.body || el === el.ownerDocument.documentElement) && !el.isContentEditable && el.ownerDocument.designMode !== 'on';
+      const refusedOn = (target, clicks) => {
+        if (!(action.kind === 'key' && isBody && target === el)) {
+          if (composedClosest(target, blocked) || composedClosest(target, masked)) return 'masked';
+          if (disabled && composedClosest(target, disabled)) return 'disabled';
+        }
+        if (clicks) {
+          if (disableSubmit && isSubmit(target)) return 'submit';
+          if (leavesSite(target)) return 'outside_site';
+        }
+        return null;
+      };
+      const clicks = action.kind === 'click' || action.kind === 'double_click' || (action.kind === 'key' && action.key === 'Enter');
+      const why = refusedOn(el, clicks);
+      if (why) return { refused: why };
+      // A label passes its click on to its control: that must pass the rules as well.
+      const label = clicks ? composedFind(el, 'label') : null;
+      const control = label && label.control;
+      if (control && control !== el) {
+        const forControl = refusedOn(control, true);
+        if (forControl) return { refused: forControl };
       }
       if (action.kind === 'key' && action.key === 'Enter' && disableSubmit && submitsOnEnter(el)) return { refused: 'submit' };
       return pointed ? { id: replayer.getMirror().getId(el) } : {};
