@@ -5,17 +5,15 @@
 // editing commands), so the site's scripts and frameworks see ordinary input.
 const actions = (() => {
   'use strict';
-  const SUBMIT = 'button, input[type=submit i], input[type=image i]';
   const FOCUSABLE = 'a[href], area[href], button, input, select, textarea, summary, [tabindex], [contenteditable]';
   let disabled = null;
   let disableSubmit = true;
   let origins = [location.origin];
 
   function setRules(rules) {
-    const usable = (s) => { try { document.createDocumentFragment().querySelector(s); return true; } catch (_) { return false; } };
     const list = (rules && rules.disabled) || [];
     // A disabled rule this browser cannot read disables everything (fail closed).
-    disabled = list.every(usable) ? list.join(', ') || null : '*';
+    disabled = list.every(dom.usable) ? list.join(', ') || null : '*';
     disableSubmit = !rules || rules.disable_submit !== false;
     origins = rules && rules.origins && rules.origins.length ? rules.origins : [location.origin];
   }
@@ -24,42 +22,10 @@ const actions = (() => {
   const elementAt = (x, y) => dom.elementAt(document, x, y);
   const focused = () => dom.focused(document);
 
-  const isSubmit = (el) => {
-    const control = find(el, SUBMIT);
-    return !!control && (control.type === 'submit' || control.type === 'image') && !!control.form;
-  };
-  const submitsOnEnter = (el) => !!el && el.tagName === 'INPUT' && !!el.form && !/^(button|checkbox|radio|file|reset|submit|image)$/.test(el.type);
-  const outside = (href) => {
-    try {
-      const url = new URL(href, location.href);
-      return /^https?:$/.test(url.protocol) && !origins.includes(url.origin);
-    } catch (_) { return false; }
-  };
-
+  const { submitsOnEnter } = dom;
+  const outside = (href) => dom.outside(href, origins);
   // Why the agent may not do `kind` on `el`, or null: the profile's rules, checked again here.
-  function refusal(el, kind, key) {
-    // A page that is not itself editable takes keys (scrolling, Tab) whatever the rules say.
-    const isPage = (el === el.ownerDocument.body || el === el.ownerDocument.documentElement) && !el.isContentEditable && el.ownerDocument.designMode !== 'on';
-    if (!(kind === 'key' && isPage)) {
-      if (masking.isHidden(el)) return 'masked';
-      if (disabled && find(el, disabled)) return 'disabled';
-    }
-    const clicks = kind === 'click' || kind === 'double_click' || (kind === 'key' && key === 'Enter');
-    if (clicks) {
-      // A label passes its click on to its control: that must pass the rules as well.
-      const label = find(el, 'label');
-      const control = label && label.control;
-      if (control && control !== el && !contains(control, el)) {
-        const why = refusal(control, 'click');
-        if (why) return why;
-      }
-      if (disableSubmit && isSubmit(el)) return 'submit';
-      const link = find(el, 'a[href], area[href]');
-      if (link && outside(link.href)) return 'outside_site';
-    }
-    if (kind === 'key' && key === 'Enter' && disableSubmit && submitsOnEnter(el)) return 'submit';
-    return null;
-  }
+  const refusal = (el, kind, key) => dom.refusal(el, kind, key, { hidden: masking.isHidden, disabled, disableSubmit, origins });
 
   function mouse(el, type, x, y, extra) {
     const init = { bubbles: true, cancelable: true, composed: true, clientX: x, clientY: y, button: 0, view: el.ownerDocument.defaultView, ...extra };

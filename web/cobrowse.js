@@ -394,10 +394,7 @@
 
   // ---- the widget (web/widget.js) ----
   const render = () => widget.render(state, session && session.id, mode);
-  const notify = (text) => widget.notify(text);
-  const showPointer = (x, y) => widget.showPointer(x, y);
-  const hidePointer = () => widget.hidePointer();
-  const showClick = (x, y) => widget.showClick(x, y);
+  const { notify, showPointer, hidePointer, showClick } = widget;
 
   // ---- public API ----
   window.Cobrowse = Object.freeze({

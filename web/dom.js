@@ -1,5 +1,6 @@
-// DOM helpers shared by the customer snippet and the replica shell (each gets its own copy):
-// masking and hit-testing must look through open shadow roots and same-origin iframes alike.
+// DOM helpers and the profile's rules shared by the customer snippet and the replica shell
+// (each gets its own copy): masking and hit-testing must look through open shadow roots and
+// same-origin iframes, and judge an agent's action, the same way on both sides.
 const dom = (() => {
   'use strict';
   // The element at a point of `doc`'s viewport, looking into shadow roots and iframes.
@@ -69,5 +70,63 @@ const dom = (() => {
     return false;
   }
 
-  return { elementAt, focused, within, find, contains };
+  // Whether this browser can match `selector`.
+  function usable(selector) {
+    try { document.createDocumentFragment().querySelector(selector); return true; } catch (_) { return false; }
+  }
+
+  // Passwords are always masked, also after a "show password" toggle made the field a text one
+  // (rrweb marks a field it saw change).
+  const PASSWORD = 'input[type=password i], input[data-rr-is-password], input[autocomplete~=current-password i], input[autocomplete~=new-password i], input[name*=pass i], input[id*=pass i], input[name*=pwd i]';
+  // Attributes a masked element keeps as they are: they shape the page, not its content.
+  const KEPT = new Set(['class', 'id', 'name', 'type', 'role', 'size', 'rows', 'cols', 'maxlength', 'minlength', 'style',
+    'contenteditable', 'dir', 'lang', 'hidden', 'disabled', 'readonly', 'multiple', 'width', 'height', 'colspan',
+    'rowspan', 'for', 'tabindex', 'placeholder', 'aria-hidden', 'autocomplete', 'inputmode', 'spellcheck', 'data-cobrowse-blocked']);
+
+  const SUBMIT = 'button, input[type=submit i], input[type=image i]';
+  // A control that submits its form when clicked (a button without a type submits).
+  function isSubmit(el) {
+    const control = find(el, SUBMIT);
+    return !!control && (control.type === 'submit' || control.type === 'image') && !!control.form;
+  }
+  // Enter in a single-line field of a form submits it.
+  const submitsOnEnter = (el) => !!el && el.tagName === 'INPUT' && !!el.form && !/^(button|checkbox|radio|file|reset|submit|image)$/.test(el.type);
+
+  // An http(s) address off the site's `origins`.
+  function outside(href, origins) {
+    try {
+      const url = new URL(href, location.href);
+      return /^https?:$/.test(url.protocol) && !origins.includes(url.origin);
+    } catch (_) { return false; }
+  }
+
+  // Why the agent may not do `kind` (an action's kind; `key` for keys) on `el`, or null.
+  // `rules`: `hidden(el)` (masked or blocked), `disabled` (a selector or null),
+  // `disableSubmit`, `origins`.
+  function refusal(el, kind, key, rules) {
+    // A page that is not itself editable takes keys (scrolling, Tab) whatever the rules say.
+    const doc = el.ownerDocument;
+    const isPage = (el === doc.body || el === doc.documentElement) && !el.isContentEditable && doc.designMode !== 'on';
+    if (!(kind === 'key' && isPage)) {
+      if (rules.hidden(el)) return 'masked';
+      if (rules.disabled && within(el, rules.disabled)) return 'disabled';
+    }
+    const clicks = kind === 'click' || kind === 'double_click' || (kind === 'key' && key === 'Enter');
+    if (clicks) {
+      // A label passes its click on to its control: that must pass the rules as well.
+      const label = find(el, 'label');
+      const control = label && label.control;
+      if (control && control !== el && !contains(control, el)) {
+        const why = refusal(control, 'click', null, rules);
+        if (why) return why;
+      }
+      if (rules.disableSubmit && isSubmit(el)) return 'submit';
+      const link = find(el, 'a[href], area[href]');
+      if (link && outside(link.href, rules.origins)) return 'outside_site';
+    }
+    if (kind === 'key' && key === 'Enter' && rules.disableSubmit && submitsOnEnter(el)) return 'submit';
+    return null;
+  }
+
+  return { elementAt, focused, within, find, contains, usable, PASSWORD, KEPT, submitsOnEnter, outside, refusal };
 })();

@@ -6,14 +6,9 @@
 // elements rrweb does not track, shadow roots of blocked elements, private iframes).
 const masking = (() => {
   'use strict';
-  // Passwords are always masked, also after a "show password" toggle made the field a text
-  // one (rrweb marks a field it saw change; `passwords` remembers fields seen as one before).
-  const PASSWORD = 'input[type=password i], input[data-rr-is-password], input[autocomplete~=current-password i], input[autocomplete~=new-password i], input[name*=pass i], input[id*=pass i], input[name*=pwd i]';
+  const { PASSWORD, KEPT } = dom;
+  // Fields seen as password fields before recording started (see `dom.PASSWORD`).
   const passwords = new WeakSet();
-  // Attributes a masked element keeps as they are: they shape the page, not its content.
-  const KEPT = new Set(['class', 'id', 'name', 'type', 'role', 'size', 'rows', 'cols', 'maxlength', 'minlength', 'style',
-    'contenteditable', 'dir', 'lang', 'hidden', 'disabled', 'readonly', 'multiple', 'width', 'height', 'colspan',
-    'rowspan', 'for', 'tabindex', 'placeholder', 'aria-hidden', 'autocomplete', 'inputmode', 'spellcheck', 'data-cobrowse-blocked']);
   // Attributes that point somewhere: emptied rather than starred, so nothing is fetched.
   const ADDRESSES = new Set(['href', 'src', 'srcset', 'poster', 'data', 'action', 'formaction', 'background', 'xlink:href', 'ping', 'cite']);
   const FIELD = /^(INPUT|TEXTAREA|SELECT)$/;
@@ -28,14 +23,10 @@ const masking = (() => {
 
   const stars = (text) => String(text).replace(/\S/g, '*');
 
-  function usable(selector) {
-    try { document.createDocumentFragment().querySelector(selector); return true; } catch (_) { return false; }
-  }
-
   function setRules(rules) {
     broken = false;
     const join = (list) => {
-      const ok = (list || []).filter(usable);
+      const ok = (list || []).filter(dom.usable);
       if (ok.length !== (list || []).length) broken = true;
       return ok.length ? ok.join(', ') : null;
     };

@@ -91,12 +91,17 @@ impl Customer {
         Err(format!("the snippet did not load on {url}"))
     }
 
-    /// Clicks, as the customer, the centre of the element `js` evaluates to.
-    pub async fn click(&self, js: &str) -> Result<(), String> {
+    /// The centre of the element `js` evaluates to, in the viewport.
+    pub async fn centre(&self, js: &str) -> Result<(f64, f64), String> {
         let at = self
             .eval(&format!("(() => {{ const r = ({js}).getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()"))
             .await?;
-        let (x, y) = (at[0].as_f64().unwrap_or(0.0), at[1].as_f64().unwrap_or(0.0));
+        Ok((at[0].as_f64().unwrap_or(0.0), at[1].as_f64().unwrap_or(0.0)))
+    }
+
+    /// Clicks, as the customer, the centre of the element `js` evaluates to.
+    pub async fn click(&self, js: &str) -> Result<(), String> {
+        let (x, y) = self.centre(js).await?;
         self.page.click(x, y).await.map_err(|e| e.to_string())
     }
 

@@ -163,10 +163,7 @@ async fn write_mode_latency(
     wait(|| async { Ok(customer.eval(&format!("!{widget}.querySelector('.ask').hidden")).await? == true) }).await?;
     customer.click(&format!("{widget}.querySelector('.allow')")).await?;
     wait(|| async { Ok(agent.log().mode == "write") }).await?;
-    let field = customer
-        .eval("(() => { const r = document.getElementById('name').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
-        .await?;
-    let (x, y) = (field[0].as_f64().unwrap_or(0.0), field[1].as_f64().unwrap_or(0.0));
+    let (x, y) = customer.centre("document.getElementById('name')").await?;
     agent.send(serde_json::json!({ "type": "action", "action": { "kind": "click", "x": x, "y": y } })).await?;
     wait(|| async { Ok(customer.eval("document.activeElement.id === 'name'").await? == true) }).await?;
     customer.eval("window.__inputs = [], document.getElementById('name').addEventListener('input', () => __inputs.push(Date.now())), true").await?;

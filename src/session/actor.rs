@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::gate::ActionGate;
-use super::lifecycle::{Effect, Input, Notice, Presence, Side, State, Timer};
+use super::lifecycle::{Effect, Input, Notice, Presence, Refusal, Side, State, Timer};
 use super::{AgentAttached, ClientLink, Command, CustomerAttached, FromAgentConn, FromCustomerConn, Registry, Timings};
 use crate::profile::{Profile, Profiles};
 use crate::replica::{ReplicaHandle, ReplicaReport};
@@ -243,11 +243,8 @@ impl Actor {
                 tracing::warn!(session = %self.setup.id, "refused a write-mode request: the site's profile does not offer write mode");
                 self.refuse(ErrorCode::WriteModeUnavailable, "Write mode is not available on this site.");
             }
-            FromAgentConn::RequestWriteMode => match self.state.step(Input::RequestWrite) {
-                Ok(_) => {
-                    tracing::info!(session = %self.setup.id, "agent asked for write mode");
-                    self.input(Input::RequestWrite);
-                }
+            FromAgentConn::RequestWriteMode => match self.try_input(Input::RequestWrite) {
+                Ok(()) => tracing::info!(session = %self.setup.id, "agent asked for write mode"),
                 Err(refusal) => self.refuse(refusal.code(), refusal_text(refusal.code())),
             },
             FromAgentConn::PointerMode => self.input(Input::PointerMode { by: Side::Agent }),
@@ -292,19 +289,23 @@ impl Actor {
 
     /// Feeds the state machine; an input it refuses changes nothing.
     fn input(&mut self, input: Input) {
-        match self.state.step(input) {
-            Ok((state, effects)) => {
-                if state != self.state {
-                    tracing::debug!(session = %self.setup.id, from = ?self.state, to = ?state, ?input, "transition");
-                }
-                self.state = state;
-                self.apply(effects);
-                if self.state.admits_action().is_err() {
-                    self.gate.drop_pending();
-                }
-            }
-            Err(refusal) => tracing::debug!(session = %self.setup.id, ?input, ?refusal, "input refused"),
+        if let Err(refusal) = self.try_input(input) {
+            tracing::debug!(session = %self.setup.id, ?input, ?refusal, "input refused");
         }
+    }
+
+    /// Feeds the state machine and says why it refused, if it did.
+    fn try_input(&mut self, input: Input) -> Result<(), Refusal> {
+        let (state, effects) = self.state.step(input)?;
+        if state != self.state {
+            tracing::debug!(session = %self.setup.id, from = ?self.state, to = ?state, ?input, "transition");
+        }
+        self.state = state;
+        self.apply(effects);
+        if self.state.admits_action().is_err() {
+            self.gate.drop_pending();
+        }
+        Ok(())
     }
 
     fn apply(&mut self, effects: Vec<Effect>) {

@@ -3,7 +3,7 @@
 //! bookkeeping of actions waiting for their hit-test. Free of I/O and clocks.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::profile::origin_of;
 use crate::wire::{AgentAction, ErrorCode, PageAction};
@@ -139,12 +139,10 @@ impl ActionGate {
     }
 }
 
-/// How long after its last action an agent has its whole burst back.
-pub const REFILL: Duration = Duration::from_secs(2);
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     const VIEW: (u32, u32) = (800, 600);
 
@@ -215,7 +213,8 @@ mod tests {
             }
         }
         assert_eq!(refused, 100 - BURST as usize);
-        let later = now + REFILL;
+        // Two seconds at 20 a second refill the whole burst of 40.
+        let later = now + Duration::from_secs(2);
         assert!(matches!(gate.admit(later, AgentAction::Back, VIEW, &origins()), Verdict::Perform(_)));
     }
 }

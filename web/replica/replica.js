@@ -19,12 +19,9 @@
   // ---- the profile's masking, applied again here (defence in depth) ----
   // The snippet masks before it sends; anything that still arrives unmasked is masked here
   // before it is rendered, and counted as a defect for the server to log.
-  // The same lists as web/masking.js.
-  const PASSWORD = 'input[type=password i], input[data-rr-is-password], input[autocomplete~=current-password i], input[autocomplete~=new-password i], input[name*=pass i], input[id*=pass i], input[name*=pwd i]';
-  const KEPT = new Set(['class', 'id', 'name', 'type', 'role', 'size', 'rows', 'cols', 'maxlength', 'minlength', 'style',
-    'contenteditable', 'dir', 'lang', 'hidden', 'disabled', 'readonly', 'multiple', 'width', 'height', 'colspan',
-    'rowspan', 'for', 'tabindex', 'placeholder', 'aria-hidden', 'autocomplete', 'inputmode', 'spellcheck', 'data-cobrowse-blocked',
-    'checked', 'selected', 'sandbox']);
+  const { PASSWORD } = dom;
+  // The snippet drops ticks and selections of masked elements; the replayer sets them anyway.
+  const KEPT = new Set([...dom.KEPT, 'checked', 'selected', 'sandbox']);
   // Fields that cannot hold asterisks: a masked one is empty. Range and colour fields always
   // hold a value (their default), so they cannot be checked.
   const EMPTY_WHEN_MASKED = /^(number|date|time|datetime-local|month|week)$/;
@@ -43,8 +40,7 @@
   let lenient = false;
   let isPrivate = false;
   const stars = (text) => text.replace(/\S/g, '*');
-  const valid = (selector) => { try { document.querySelector(selector); return true; } catch (_) { return false; } };
-  const joined = (base, list) => [base, ...(list || []).filter(valid)].join(', ');
+  const joined = (base, list) => [base, ...(list || []).filter(dom.usable)].join(', ');
 
   // The document, its shadow roots and its same-origin iframes' documents, nested.
   function roots(doc) {
@@ -121,26 +117,8 @@
 
   // Looking through shadow roots and iframes (web/dom.js).
   const composedClosest = (el, selector) => dom.within(el, selector);
-  const composedFind = dom.find;
   const elementAt = (x, y) => dom.elementAt(replayer.iframe.contentDocument, x, y);
   const focused = () => dom.focused(replayer.iframe.contentDocument);
-
-  const SUBMIT = 'button, input[type=submit i], input[type=image i]';
-  // A control that submits its form when clicked (a button without a type submits).
-  function isSubmit(el) {
-    const control = composedFind(el, SUBMIT);
-    return !!control && (control.type === 'submit' || control.type === 'image') && !!control.form;
-  }
-  // Enter in a single-line field of a form submits it.
-  const submitsOnEnter = (el) => !!el && el.tagName === 'INPUT' && !!el.form && !/^(button|checkbox|radio|file|reset|submit|image)$/.test(el.type);
-
-  function leavesSite(el) {
-    const link = composedFind(el, 'a[href], area[href]');
-    if (!link) return false;
-    let url;
-    try { url = new URL(link.href); } catch (_) { return false; }
-    return /^https?:$/.test(url.protocol) && !origins.includes(url.origin);
-  }
 
   function showNotice(show) {
     const notice = document.getElementById('private');
@@ -216,7 +194,7 @@
     rules(rules) {
       masked = joined(PASSWORD, rules.masked);
       blocked = joined(BLOCKED_MARK, rules.blocked);
-      disabled = (rules.disabled || []).filter(valid).join(', ') || null;
+      disabled = (rules.disabled || []).filter(dom.usable).join(', ') || null;
       disableSubmit = rules.disable_submit !== false;
       origins = rules.origins && rules.origins.length ? rules.origins : [location.origin];
       lenient = complete;
@@ -255,29 +233,9 @@
       const pointed = 'x' in action;
       const el = pointed ? elementAt(action.x, action.y) : focused();
       if (!el) return { refused: 'no_target' };
-      const isBody = (el === el.ownerDocument.body || el === el.ownerDocument.documentElement) && !el.isContentEditable && el.ownerDocument.designMode !== 'on';
-      const refusedOn = (target, clicks) => {
-        if (!(action.kind === 'key' && isBody && target === el)) {
-          if (composedClosest(target, blocked) || composedClosest(target, masked)) return 'masked';
-          if (disabled && composedClosest(target, disabled)) return 'disabled';
-        }
-        if (clicks) {
-          if (disableSubmit && isSubmit(target)) return 'submit';
-          if (leavesSite(target)) return 'outside_site';
-        }
-        return null;
-      };
-      const clicks = action.kind === 'click' || action.kind === 'double_click' || (action.kind === 'key' && action.key === 'Enter');
-      const why = refusedOn(el, clicks);
+      const hidden = (target) => composedClosest(target, blocked) || composedClosest(target, masked);
+      const why = dom.refusal(el, action.kind, action.key, { hidden, disabled, disableSubmit, origins });
       if (why) return { refused: why };
-      // A label passes its click on to its control: that must pass the rules as well.
-      const label = clicks ? composedFind(el, 'label') : null;
-      const control = label && label.control;
-      if (control && control !== el) {
-        const forControl = refusedOn(control, true);
-        if (forControl) return { refused: forControl };
-      }
-      if (action.kind === 'key' && action.key === 'Enter' && disableSubmit && submitsOnEnter(el)) return { refused: 'submit' };
       return pointed ? { id: replayer.getMirror().getId(el) } : {};
     },
     // What hidden thing, if any, is at this point: "blocked", "masked_field", "masked" or null.
