@@ -15,6 +15,7 @@ pub const AGENT_JS: &str = include_str!("../web/agent/agent.js");
 pub const AGENT_CSS: &str = include_str!("../web/agent/agent.css");
 const REPLICA_HTML: &str = include_str!("../web/replica/shell.html");
 const REPLICA_JS: &str = include_str!("../web/replica/replica.js");
+const REPLICA_CLOCK: &str = include_str!("../web/replica/clock.js");
 
 /// The document the replica page is given instead of the site's own: rrweb's replayer and the
 /// glue that feeds it, inlined so the page needs no further request.
@@ -26,6 +27,7 @@ pub fn replica_shell() -> &'static str {
         REPLICA_HTML
             .replace("/*RRWEB*/", &guard(RRWEB))
             .replace("/*DOM*/", &guard(DOM))
+            .replace("/*CLOCK*/", &guard(REPLICA_CLOCK))
             .replace("/*REPLICA*/", &guard(REPLICA_JS))
     })
 }
@@ -44,6 +46,7 @@ mod tests {
         let shell = super::replica_shell();
         assert!(shell.contains("rrweb") && shell.contains("__replica"));
         assert!(!shell.contains("/*RRWEB*/") && !shell.contains("/*DOM*/") && !shell.contains("/*REPLICA*/"));
-        assert_eq!(shell.matches("</script>").count(), 3);
+        assert!(!shell.contains("/*CLOCK*/"));
+        assert_eq!(shell.matches("</script>").count(), 4);
     }
 }

@@ -50,6 +50,7 @@ fn the_bench_command_reports_every_figure() {
     assert!(scale[0]["latency_ms"]["samples"].as_u64().unwrap() > 0);
     assert!(scale[0]["mb_per_session"].as_f64().unwrap() > 1.0, "memory is measured");
     assert!(scale[0]["chromium_cpu_percent"].as_f64().unwrap() > 0.0, "CPU is measured");
+    assert!(scale[0]["frames_per_second_per_session"].as_f64().unwrap() > 0.0, "frames are counted");
 
     assert!(std::fs::read_to_string(out.join("latency.svg")).unwrap().starts_with("<svg"));
     assert!(std::fs::read_to_string(out.join("bench.md")).unwrap().contains("| sessions |"));

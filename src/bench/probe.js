@@ -20,6 +20,15 @@
   cells[BITS + 1].style.background = '#00f';
   document.body.append(strip);
 
+  // The page's own CSS animations stand still in the simulated customer's browser: a real
+  // customer's browser draws them on the customer's own machine, while here they would take
+  // the server's CPU. The recorder sends nothing for them either way (the replica runs them
+  // from the site's stylesheets), so what the server does is the same.
+  const still = () => document.getAnimations().forEach((a) => a.pause());
+  still();
+  document.addEventListener('animationstart', still, true);
+  document.addEventListener('transitionrun', still, true);
+
   const now = () => performance.timeOrigin + performance.now();
   const bench = { seq: 0, marks: [], stops: [] };
   window.__bench = bench;

@@ -82,6 +82,8 @@ pub struct ScaleFigures {
     pub chromium_mb: f64,
     pub mb_per_session: f64,
     pub bytes_per_second_per_session: f64,
+    /// Frames each agent received per second, on average.
+    pub frames_per_second_per_session: f64,
 }
 
 /// The whole report.
@@ -140,10 +142,10 @@ impl Report {
                 w.chromium_cpu_percent
             );
         }
-        md += "\n### Sessions at once (each customer browsing: typing, scrolling, page loads, live page)\n\n| sessions | glass-to-glass p50 / p95 / p99 | CPU server / Chromium | memory server + Chromium | per session | to each agent | visits failed | CPU of the load: customers / agents |\n|---|---|---|---|---|---|---|---|\n";
+        md += "\n### Sessions at once (each customer browsing: typing, scrolling, page loads, live page)\n\n| sessions | glass-to-glass p50 / p95 / p99 | CPU server / Chromium | memory server + Chromium | per session | to each agent | frames/s each | visits failed | CPU of the load: customers / agents |\n|---|---|---|---|---|---|---|---|---|\n";
         for s in &self.scale {
             md += &format!(
-                "| {} | {:.0} / {:.0} / {:.0} ms | {:.0}% / {:.0}% | {:.0} + {:.0} MB | {:.0} MB | {:.3} Mbit/s | {} | {:.0}% / {:.0}% |\n",
+                "| {} | {:.0} / {:.0} / {:.0} ms | {:.0}% / {:.0}% | {:.0} + {:.0} MB | {:.0} MB | {:.3} Mbit/s | {:.1} | {} | {:.0}% / {:.0}% |\n",
                 s.sessions,
                 s.latency_ms.p50,
                 s.latency_ms.p95,
@@ -154,6 +156,7 @@ impl Report {
                 s.chromium_mb,
                 s.mb_per_session,
                 mbit(s.bytes_per_second_per_session),
+                s.frames_per_second_per_session,
                 s.failed_visits,
                 s.load_generator_cpu_percent.0,
                 s.load_generator_cpu_percent.1

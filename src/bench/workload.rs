@@ -277,13 +277,14 @@ async fn at_once(n: usize, server: &ServerUnderTest, customers: &CustomerBrowser
     tokio::time::sleep(DRAIN).await;
 
     let mut latencies = Vec::new();
-    let (mut unseen, mut bytes) = (0, 0);
+    let (mut unseen, mut bytes, mut frames) = (0, 0, 0);
     for (customer, agent) in &sessions {
         let log = agent.log();
         let (l, u) = glass_to_glass(&customer.marks, &log.frames);
         latencies.extend(l);
         unseen += u;
         bytes += log.messages.iter().filter(|(at, _)| (started..=stopped).contains(at)).map(|m| m.1).sum::<usize>();
+        frames += log.frames.iter().filter(|f| (started..=stopped).contains(&f.at)).count();
     }
     for (customer, agent) in sessions {
         end(customers, customer, agent).await;
@@ -305,6 +306,7 @@ async fn at_once(n: usize, server: &ServerUnderTest, customers: &CustomerBrowser
         chromium_mb,
         mb_per_session: (server_mb + chromium_mb) / n as f64,
         bytes_per_second_per_session: bytes as f64 / seconds / n as f64,
+        frames_per_second_per_session: frames as f64 / seconds / n as f64,
     })
 }
 

@@ -4,8 +4,10 @@
 //! Every raw CDP call lives in this module (the benchmark's simulated customers, in
 //! [`crate::bench`], use [`browser::ContextPage`]'s helpers): [`browser`] launches and supervises
 //! the one Chromium, [`page`] drives one session's page, [`driver`] is the task that owns a
-//! session's page and rebuilds it after faults, [`pacer`] shares the machine's frame budget.
+//! session's page, decides when it may change and rebuilds it after faults, [`batch`] holds the
+//! changes waiting for a frame, [`pacer`] shares the machine's frame budget.
 
+mod batch;
 pub mod browser;
 mod driver;
 pub mod pacer;
@@ -33,6 +35,8 @@ pub struct Frame {
     /// The page as of when this frame shows it (the compositor's swap, or the capture request):
     /// changes applied before this instant are in the frame.
     pub rendered: std::time::Instant,
+    /// When the frame reached the server.
+    pub arrived: std::time::Instant,
 }
 
 /// Orders for a session's replica, processed in the order sent.

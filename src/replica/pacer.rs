@@ -42,6 +42,18 @@ impl FramePacer {
         start.max(now)
     }
 
+    /// Charges a frame of `pixels` to the budget only if nobody waits for it now: for frames
+    /// that can be skipped (an animation's next step), which must not delay others' changes.
+    pub fn reserve_if_spare(&self, pixels: u64, now: Instant) -> bool {
+        let mut next = self.next.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *next > now {
+            return false;
+        }
+        let floor = now.checked_sub(BURST).unwrap_or(now);
+        *next = (*next).max(floor) + Duration::from_secs_f64(pixels as f64 / self.rate);
+        true
+    }
+
     /// Waits for a frame's turn.
     pub async fn take(&self, pixels: u64) {
         let at = self.reserve(pixels, Instant::now());
@@ -61,6 +73,22 @@ mod tests {
         let starts: Vec<Duration> =
             (0..4).map(|_| pacer.reserve(100_000, now).saturating_duration_since(now)).collect();
         assert_eq!(starts, [0, 0, 0, 100].map(Duration::from_millis));
+    }
+
+    #[test]
+    fn spare_frames_go_only_while_nobody_waits() {
+        let pacer = FramePacer::new(1_000_000.0);
+        let now = Instant::now() + Duration::from_secs(1);
+        // The burst is spare: two 100 ms frames of it, and a third that uses up to now; a
+        // fourth would have to wait.
+        assert!(pacer.reserve_if_spare(100_000, now));
+        assert!(pacer.reserve_if_spare(100_000, now));
+        assert!(pacer.reserve_if_spare(100_000, now));
+        assert!(!pacer.reserve_if_spare(100_000, now));
+        // A frame that must go waits its turn behind them; a spare one is refused until then.
+        assert_eq!(pacer.reserve(100_000, now).saturating_duration_since(now), Duration::from_millis(100));
+        assert!(!pacer.reserve_if_spare(100_000, now + Duration::from_millis(150)));
+        assert!(pacer.reserve_if_spare(100_000, now + Duration::from_millis(200)));
     }
 
     #[test]

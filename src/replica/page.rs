@@ -27,9 +27,15 @@ use crate::wire::{AgentAction, ErrorCode, Hidden, Rules};
 
 /// Chromium calls are bounded: a crashed page answers nothing, ever.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
-/// At most 40 frames a second per session: above 30 for the agent, and well below what a page
-/// animating without pause would take from the other sessions (see `README.md`, Performance).
-const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(25);
+
+/// What one frame's change did to the page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Masked values that arrived unmasked (and were masked before rendering).
+    pub defects: u64,
+    /// Whether animations are still going, so the page needs ticks to show them.
+    pub animating: bool,
+}
 
 /// A live replica page and the tasks that serve it.
 pub struct ReplicaPage {
@@ -41,6 +47,9 @@ pub struct ReplicaPage {
     tasks: Vec<JoinHandle<()>>,
     frames: watch::Sender<Option<Frame>>,
     seq: Arc<std::sync::atomic::AtomicU64>,
+    /// Set when the session changes the page: the next frame is the one the change asked for
+    /// (and paid for); a frame while it is clear was drawn by the page itself.
+    owed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 async fn bounded<T>(
@@ -64,19 +73,21 @@ async fn bounded_by<T>(
 
 impl ReplicaPage {
     /// Opens a page, answers its navigation to `url` with the replica shell, and waits until the
-    /// shell is ready for events. `faults` hears about crashes.
+    /// shell is ready for events. `faults` hears (with this page's generation) when the page
+    /// crashes, goes away or stops answering.
     pub async fn open(
         browser: &ReplicaBrowser,
         url: &str,
         (width, height): (u32, u32),
         frames: watch::Sender<Option<Frame>>,
         seq: Arc<std::sync::atomic::AtomicU64>,
-        faults: mpsc::Sender<String>,
+        faults: (u64, mpsc::Sender<(u64, String)>),
     ) -> Result<ReplicaPage, ReplicaError> {
         let origin = origin_of(url).ok_or(ReplicaError::Script(format!("not an http(s) URL: {url}")))?;
         let inner = browser.open_page().await?;
         let pacer = browser.pacer.clone();
-        let mut page = ReplicaPage { inner, pacer, origin, width, height, tasks: Vec::new(), frames, seq };
+        let owed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut page = ReplicaPage { inner, pacer, origin, width, height, tasks: Vec::new(), frames, seq, owed };
         match page.place(url, faults).await {
             Ok(()) => Ok(page),
             Err(e) => {
@@ -86,7 +97,11 @@ impl ReplicaPage {
         }
     }
 
-    async fn place(&mut self, url: &str, faults: mpsc::Sender<String>) -> Result<(), ReplicaError> {
+    async fn place(
+        &mut self,
+        url: &str,
+        (generation, faults): (u64, mpsc::Sender<(u64, String)>),
+    ) -> Result<(), ReplicaError> {
         let page = self.inner.page.clone();
         self.set_viewport(self.width, self.height).await?;
         // A headless page is never the focused window; without this, focus rings never paint.
@@ -96,21 +111,27 @@ impl ReplicaPage {
             bounded("Inspector.targetCrashed", page.event_listener::<inspector::EventTargetCrashed>()).await?;
         let mut detached = bounded("Inspector.detached", page.event_listener::<inspector::EventDetached>()).await?;
         bounded("Inspector.enable", page.execute(inspector::EnableParams::default())).await?;
+        // A renderer stuck in a loop (or stopped) answers nothing. A slow machine answers late,
+        // and rebuilding a page there would only add work, so only a long silence counts.
+        let watched = page.clone();
         self.tasks.push(tokio::spawn(async move {
             let reason = tokio::select! {
                 Some(_) = crashes.next() => "the replica page crashed".to_string(),
                 Some(d) = detached.next() => format!("the replica page went away ({})", d.reason),
-                else => return,
+                silence = watchdog(watched) => format!("the replica page does not answer ({silence})"),
             };
-            let _ = faults.send(reason).await;
+            let _ = faults.send((generation, reason)).await;
         }));
 
-        // Frames, while a screencast runs: acknowledge each at once so Chromium keeps sending,
-        // and publish it as the newest.
+        // Frames, while a screencast runs. Chromium captures every frame the page renders, acked
+        // or not, so what paces frames is when the session changes the page (see `driver`).
+        // The first frame after such a change is acknowledged at once. Any other frame was drawn
+        // by the page itself (a video, an animated image, a late font): it pays for itself in
+        // the machine's budget before its ack, which is the most holding back can save.
         let mut screencast = bounded("Page.screencastFrame", page.event_listener::<EventScreencastFrame>()).await?;
         let (frames, seq, ack_page, pacer) = (self.frames.clone(), self.seq.clone(), page.clone(), self.pacer.clone());
+        let owed = self.owed.clone();
         self.tasks.push(tokio::spawn(async move {
-            let mut next_ack = tokio::time::Instant::now();
             while let Some(event) = screencast.next().await {
                 // Frames arrive tens of milliseconds after their swap (encoding, transport); what
                 // a frame shows is decided by the swap time, when Chromium says it.
@@ -119,13 +140,12 @@ impl ReplicaPage {
                     |swap| instant_of_wall_clock(*swap.inner()),
                 );
                 publish(&frames, &seq, event.data.as_ref(), rendered);
-                // Chromium captures the next frame only after this ack, so holding it back caps
-                // the frame rate of a page that changes all the time (an animation), and shares
-                // the machine's capture budget among sessions.
-                tokio::time::sleep_until(next_ack).await;
-                let pixels = event.metadata.device_width * event.metadata.device_height;
-                pacer.take(pixels.max(1.0) as u64).await;
-                next_ack = tokio::time::Instant::now() + MIN_FRAME_INTERVAL;
+                let asked = owed.swap(false, std::sync::atomic::Ordering::Relaxed);
+                tracing::trace!(asked, bytes = AsRef::<str>::as_ref(&event.data).len(), "screencast frame");
+                if !asked {
+                    let pixels = event.metadata.device_width * event.metadata.device_height;
+                    pacer.take(pixels.max(1.0) as u64).await;
+                }
                 let _ = ack_page.execute(ScreencastFrameAckParams::new(event.session_id)).await;
             }
         }));
@@ -174,6 +194,11 @@ impl ReplicaPage {
         }
     }
 
+    /// Pixels in a frame of this page: what capturing one costs.
+    pub fn pixels(&self) -> u64 {
+        self.width as u64 * self.height as u64
+    }
+
     /// The origin the page sits on.
     pub fn origin(&self) -> &str {
         &self.origin
@@ -196,24 +221,25 @@ impl ReplicaPage {
         Ok(result.result.value.unwrap_or_default())
     }
 
-    /// Fails when the page does not answer within two seconds: a renderer stuck in a loop
-    /// answers nothing, and an idle one answers in well under a millisecond.
-    pub async fn ping(&self) -> Result<(), ReplicaError> {
-        self.evaluate_within(Duration::from_secs(2), "1".to_string()).await.map(|_| ())
-    }
-
-    /// Replays a validated JSON array of rrweb events, and returns how many masked values it
-    /// found unmasked (and masked before rendering). A big snapshot gets longer than the usual
-    /// call timeout (a second per megabyte more), so a slow machine is not taken for a hung page.
-    pub async fn apply(&self, events_json: &str) -> Result<u64, ReplicaError> {
+    /// Makes one frame's worth of change: replays a validated JSON array of rrweb events, moves
+    /// `:hover` under the customer's pointer, and advances the page's animations to now. A big
+    /// snapshot gets longer than the usual call timeout (a second per megabyte more), so a slow
+    /// machine is not taken for a hung page.
+    pub async fn frame(&self, events_json: &str, pointer: Option<(f64, f64)>) -> Result<Applied, ReplicaError> {
         let limit = CALL_TIMEOUT + Duration::from_secs((events_json.len() / 1_000_000) as u64);
-        let defects = self.evaluate_within(limit, format!("window.__replica.add({events_json})")).await?;
-        Ok(defects.as_u64().unwrap_or(0))
+        let pointer = pointer.map_or_else(|| "null".to_string(), |(x, y)| format!("[{x}, {y}]"));
+        self.owed.store(true, std::sync::atomic::Ordering::Relaxed);
+        let answer = self.evaluate_within(limit, format!("window.__replica.frame({events_json}, {pointer})")).await?;
+        Ok(Applied {
+            defects: answer.get("defects").and_then(|d| d.as_u64()).unwrap_or(0),
+            animating: answer.get("animating").and_then(|a| a.as_bool()).unwrap_or(false),
+        })
     }
 
-    /// Applies `:hover` styles under the customer's pointer.
-    pub async fn hover(&self, x: f64, y: f64) -> Result<(), ReplicaError> {
-        self.evaluate(format!("window.__replica.hover({x}, {y})")).await.map(|_| ())
+    /// Makes Chromium render and send a frame of the page as it is (the settling frame).
+    pub async fn nudge(&self) -> Result<(), ReplicaError> {
+        self.owed.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.evaluate("window.__replica.nudge()".to_string()).await.map(|_| ())
     }
 
     /// Masks (again) what the profile says, from now on.
@@ -263,7 +289,7 @@ impl ReplicaPage {
 
     /// Renders the viewport now; the screencast's first frame can be stale.
     pub async fn keyframe(&self) -> Result<(), ReplicaError> {
-        self.pacer.take(self.width as u64 * self.height as u64).await;
+        self.pacer.take(self.pixels()).await;
         let requested = std::time::Instant::now();
         // Fast compression: about a third of the CPU of the default, for a somewhat larger PNG.
         let params =
@@ -279,6 +305,23 @@ impl ReplicaPage {
             task.abort();
         }
         browser.close_page(self.inner).await;
+    }
+}
+
+/// How often the watchdog asks the page whether it is alive.
+const PING_EVERY: Duration = Duration::from_secs(3);
+/// A page that has not answered for this long hangs (an idle one answers in well under a
+/// millisecond, one on a saturated machine in a few seconds).
+const HANG_LIMIT: Duration = Duration::from_secs(10);
+
+/// Returns once the page stops answering: what it said, or that it said nothing in time.
+async fn watchdog(page: chromiumoxide::Page) -> String {
+    loop {
+        tokio::time::sleep(PING_EVERY).await;
+        match bounded_by(HANG_LIMIT, "Runtime.evaluate", page.execute(EvaluateParams::new("1"))).await {
+            Ok(_) => {}
+            Err(e) => return e.to_string(),
+        }
     }
 }
 
@@ -303,7 +346,7 @@ fn publish(
     match base64::engine::general_purpose::STANDARD.decode(base64_png) {
         Ok(png) => {
             let seq = seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            frames.send_replace(Some(Frame { png: png.into(), seq, rendered }));
+            frames.send_replace(Some(Frame { png: png.into(), seq, rendered, arrived: std::time::Instant::now() }));
         }
         Err(e) => tracing::warn!(error = %e, "undecodable frame from chromium"),
     }

@@ -151,6 +151,9 @@
       // half second for as long as the customer's cursor sits in a field.
       insertStyleRules: [
         '* { caret-color: transparent !important; }',
+        // Scrolls land at once, as the customer's did: a site's `scroll-behavior: smooth` would
+        // turn each scroll the replica replays into a quarter second of frames.
+        '* { scroll-behavior: auto !important; }',
         // A blocked element: an empty, hatched box of its size where it was.
         '[data-cobrowse-blocked] { box-sizing: border-box !important; background: repeating-linear-gradient(45deg, #eceff3 0 8px, #e1e5ea 8px 16px) !important; outline: 1px dashed #9aa5b1 !important; outline-offset: -1px !important; overflow: hidden !important; }',
         '[data-cobrowse-blocked=inline] { display: inline-block !important; vertical-align: bottom !important; }',
@@ -167,14 +170,37 @@
     replayer.startLive(APPLY_AT_ONCE);
     complete = false;
     hovered = null;
+    clock.reset();
+  }
+
+  // A live replayer keeps every event it was given, for replaying from the start; this one
+  // never seeks, so all but the newest are let go (a single page kept open for hours would
+  // otherwise hold all its changes).
+  function forget() {
+    try {
+      const log = replayer && replayer.service.state.context.events;
+      if (log && log.length > 1) log.splice(0, log.length - 1);
+    } catch (_) { /* a replayer without the log: nothing held */ }
+  }
+
+  // Puts the `:hover` class on the element under the customer's pointer and its ancestors
+  // (rrweb's replay rewrites `:hover` rules to also match it).
+  function hover(x, y) {
+    const doc = replayer.iframe.contentDocument;
+    const target = doc && doc.elementFromPoint(x, y);
+    if (!target || target === hovered) return;
+    hovered = target;
+    replayer.hoverElements(target);
   }
 
   window.__replica = {
-    // Applies events; resolves to how many masked values arrived unmasked (masked here before
-    // anything is painted: the replayer applies events in microtasks, which all run before the
-    // next rendering, and so does the check after them).
-    async add(events) {
-      if (isPrivate) return events.length;
+    // One frame's worth of change: the customer's events (in order), then their pointer's
+    // `:hover` (or null), then every held animation advanced to now. Resolves to how many
+    // masked values arrived unmasked (masked here before anything is painted: the replayer
+    // applies events in microtasks, which all run before the next rendering, and so do the
+    // check and the clock after them) and whether animations are still going.
+    async frame(events, pointer) {
+      if (isPrivate) return { defects: events.length, animating: false };
       if (events.some(addsNodes)) knownRoots = null;
       for (const event of events) {
         if (event.type === EVENT_META) fresh();
@@ -189,7 +215,19 @@
       }
       await null;
       await null;
-      return enforce();
+      forget();
+      if (!replayer || !complete) return { defects: 0, animating: false };
+      if (pointer) hover(pointer[0], pointer[1]);
+      const defects = enforce();
+      if (!knownRoots) knownRoots = roots(replayer.iframe.contentDocument);
+      clock.hold(knownRoots);
+      return { defects, animating: clock.advance() };
+    },
+    // Makes Chromium render (and so capture) a frame of the page as it is, changing nothing.
+    nudge() {
+      const nudge = document.getElementById('nudge');
+      nudge.style.background = nudge.style.background === 'rgb(0, 0, 0)' ? 'rgb(255, 255, 255)' : 'rgb(0, 0, 0)';
+      return true;
     },
     rules(rules) {
       masked = joined(PASSWORD, rules.masked);
@@ -213,17 +251,6 @@
         root().textContent = '';
       }
       showNotice(value);
-      return true;
-    },
-    // rrweb's replay rewrites `:hover` rules to also match a `:hover` class; mark the element
-    // under the customer's pointer, and its ancestors, with it.
-    hover(x, y) {
-      if (!replayer || !complete) return false;
-      const doc = replayer.iframe.contentDocument;
-      const target = doc && doc.elementFromPoint(x, y);
-      if (!target || target === hovered) return false;
-      hovered = target;
-      replayer.hoverElements(target);
       return true;
     },
     // May the agent's action go ahead? { id } of the node it lands on (none for text and keys,
