@@ -206,6 +206,7 @@ impl Driver {
             now
         };
         self.frame_at = Some(earliest.max(turn));
+        tracing::trace!(session = %self.session, wait = (earliest.max(turn) - now).as_millis() as u64, "frame scheduled");
     }
 
     /// Applies every waiting change to the page now (one frame), with the animations advanced.

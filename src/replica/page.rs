@@ -1,6 +1,7 @@
 //! One session's replica page: placed on the company's origin through Fetch interception,
 //! rebuilt from rrweb events, sized like the customer's window, and screencast for the agent.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,9 +48,9 @@ pub struct ReplicaPage {
     tasks: Vec<JoinHandle<()>>,
     frames: watch::Sender<Option<Frame>>,
     seq: Arc<std::sync::atomic::AtomicU64>,
-    /// Set when the session changes the page: the next frame is the one the change asked for
-    /// (and paid for); a frame while it is clear was drawn by the page itself.
-    owed: Arc<std::sync::atomic::AtomicBool>,
+    /// Frames the session's changes asked for (and paid for) and have not had yet: a frame
+    /// while none is owed was drawn by the page itself.
+    owed: Owed,
 }
 
 async fn bounded<T>(
@@ -86,7 +87,7 @@ impl ReplicaPage {
         let origin = origin_of(url).ok_or(ReplicaError::Script(format!("not an http(s) URL: {url}")))?;
         let inner = browser.open_page().await?;
         let pacer = browser.pacer.clone();
-        let owed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let owed = Owed::default();
         let mut page = ReplicaPage { inner, pacer, origin, width, height, tasks: Vec::new(), frames, seq, owed };
         match page.place(url, faults).await {
             Ok(()) => Ok(page),
@@ -140,7 +141,7 @@ impl ReplicaPage {
                     |swap| instant_of_wall_clock(*swap.inner()),
                 );
                 publish(&frames, &seq, event.data.as_ref(), rendered);
-                let asked = owed.swap(false, std::sync::atomic::Ordering::Relaxed);
+                let asked = owed.settle();
                 tracing::trace!(asked, bytes = AsRef::<str>::as_ref(&event.data).len(), "screencast frame");
                 if !asked {
                     let pixels = event.metadata.device_width * event.metadata.device_height;
@@ -228,7 +229,7 @@ impl ReplicaPage {
     pub async fn frame(&self, events_json: &str, pointer: Option<(f64, f64)>) -> Result<Applied, ReplicaError> {
         let limit = CALL_TIMEOUT + Duration::from_secs((events_json.len() / 1_000_000) as u64);
         let pointer = pointer.map_or_else(|| "null".to_string(), |(x, y)| format!("[{x}, {y}]"));
-        self.owed.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.owed.ask();
         let answer = self.evaluate_within(limit, format!("window.__replica.frame({events_json}, {pointer})")).await?;
         Ok(Applied {
             defects: answer.get("defects").and_then(|d| d.as_u64()).unwrap_or(0),
@@ -238,7 +239,7 @@ impl ReplicaPage {
 
     /// Makes Chromium render and send a frame of the page as it is (the settling frame).
     pub async fn nudge(&self) -> Result<(), ReplicaError> {
-        self.owed.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.owed.ask();
         self.evaluate("window.__replica.nudge()".to_string()).await.map(|_| ())
     }
 
@@ -308,6 +309,27 @@ impl ReplicaPage {
     }
 }
 
+/// Frames owed for the session's changes, shared by the page and its screencast task. Two
+/// changes close together may share one frame, so at most two are owed at a time: a page that
+/// draws on its own between rare changes gets few frames for free.
+#[derive(Debug, Clone, Default)]
+struct Owed(Arc<std::sync::atomic::AtomicU32>);
+
+/// Frames owed at most.
+const OWED_AT_MOST: u32 = 2;
+
+impl Owed {
+    /// The page is about to change: a frame is owed for it.
+    fn ask(&self) {
+        let _ = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some((n + 1).min(OWED_AT_MOST)));
+    }
+
+    /// A frame arrived: whether it was owed (and paid for by a change).
+    fn settle(&self) -> bool {
+        self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok()
+    }
+}
+
 /// How often the watchdog asks the page whether it is alive.
 const PING_EVERY: Duration = Duration::from_secs(3);
 /// A page that has not answered for this long hangs (an idle one answers in well under a
@@ -349,5 +371,26 @@ fn publish(
             frames.send_replace(Some(Frame { png: png.into(), seq, rendered, arrived: std::time::Instant::now() }));
         }
         Err(e) => tracing::warn!(error = %e, "undecodable frame from chromium"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Owed;
+
+    #[test]
+    fn frames_are_owed_for_changes_two_at_most() {
+        let owed = Owed::default();
+        // A page drawing on its own owes nothing.
+        assert!(!owed.settle());
+        owed.ask();
+        assert!(owed.settle());
+        assert!(!owed.settle());
+        // Many changes before any frame: two frames are owed, the third pays for itself.
+        owed.ask();
+        owed.ask();
+        owed.ask();
+        assert!(owed.settle() && owed.settle());
+        assert!(!owed.settle());
     }
 }
