@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::wall_ms;
 use crate::stream::scroll::{self, RowMove};
-use crate::stream::tiles::{KIND_COPY_TILES, KIND_TILES};
+use crate::stream::tiles::{KEEP_NONE, KEPT, KIND_COPY_TILES, KIND_RECALL_TILES, KIND_TILES};
 
 /// Sequence-number bits in the probe strip (see `probe.js`).
 const PROBE_BITS: u32 = 20;
@@ -133,6 +133,7 @@ async fn receive(
         return;
     }
     let mut picture = RgbaImage::new(0, 0);
+    let mut kept: [Option<RgbaImage>; KEPT] = Default::default();
     loop {
         let event = tokio::select! {
             m = socket.next() => Ok(m),
@@ -164,7 +165,7 @@ async fn receive(
         let arrived = wall_ms();
         match message {
             Message::Binary(data) => {
-                if let Err(e) = apply(&mut picture, &data) {
+                if let Err(e) = apply(&mut picture, &mut kept, &data) {
                     log(&mut |l| l.failure = Some(e.clone()));
                     break;
                 }
@@ -200,14 +201,31 @@ fn read_u16(data: &[u8], at: usize) -> Result<u32, String> {
     data.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]) as u32).ok_or_else(|| "short frame message".into())
 }
 
-/// Draws one frame message into `picture`, as `web/agent/agent.js` does on its canvas.
-fn apply(picture: &mut RgbaImage, data: &[u8]) -> Result<(), String> {
+/// Draws one frame message into `picture`, as `web/agent/agent.js` does on its canvas, with
+/// the pictures it keeps in `kept`.
+fn apply(picture: &mut RgbaImage, kept: &mut [Option<RgbaImage>; KEPT], data: &[u8]) -> Result<(), String> {
     let kind = *data.first().ok_or("empty frame message")?;
     let (width, height) = (read_u16(data, 1)?, read_u16(data, 3)?);
+    let mut at = 5;
+    if kind == KIND_RECALL_TILES {
+        let keep = *data.get(at).ok_or("short frame message")?;
+        if keep != KEEP_NONE {
+            *kept.get_mut(keep as usize).ok_or("no such slot to keep in")? = Some(picture.clone());
+        }
+        let recalls = read_u16(data, at + 1)?;
+        at += 3;
+        for _ in 0..recalls {
+            let slot = *data.get(at).ok_or("short recall")? as usize;
+            let (x, y, w, h) = (read_u16(data, at + 1)?, read_u16(data, at + 3)?, read_u16(data, at + 5)?, read_u16(data, at + 7)?);
+            at += 9;
+            let from = kept.get(slot).and_then(|k| k.as_ref()).ok_or("a recall from an empty slot")?;
+            let part = image::imageops::crop_imm(from, x, y, w, h).to_image();
+            image::imageops::replace(picture, &part, x as i64, y as i64);
+        }
+    }
     if picture.dimensions() != (width, height) {
         *picture = RgbaImage::new(width, height);
     }
-    let mut at = 5;
     if kind == KIND_COPY_TILES {
         let copies = read_u16(data, at)?;
         at += 2;
@@ -216,7 +234,7 @@ fn apply(picture: &mut RgbaImage, data: &[u8]) -> Result<(), String> {
             at += 6;
             scroll::apply(picture, &[RowMove { from, to, rows }]);
         }
-    } else if kind != KIND_TILES {
+    } else if kind != KIND_TILES && kind != KIND_RECALL_TILES {
         return Err(format!("unknown frame message kind {kind}"));
     }
     let tiles = read_u16(data, at)?;

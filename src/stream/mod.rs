@@ -1,4 +1,5 @@
 //! Turning the replica's frames into what goes over the wire to one agent.
 
+pub mod grid;
 pub mod scroll;
 pub mod tiles;

@@ -6,9 +6,6 @@ use std::collections::HashMap;
 
 use image::RgbaImage;
 
-/// Columns at the right edge left out of row comparisons: a scrollbar's thumb moves by another
-/// distance than the content. Tiles repair whatever a move got wrong there.
-const SCROLLBAR: u32 = 24;
 /// Runs of matching rows shorter than this are not worth a move.
 const MIN_RUN: u32 = 16;
 /// A row seen this often in the old frame (a blank one) says nothing about the distance.
@@ -22,31 +19,13 @@ pub struct RowMove {
     pub rows: u32,
 }
 
-/// Hashes of each row's left and right halves (scrollbar excluded): a row whose content moved
-/// but which a fixed element covers on one side (a chat button in a corner) still matches on
-/// the other, and tiles repair the covered part.
-fn row_hashes(image: &RgbaImage) -> Vec<[u64; 2]> {
-    let (width, _) = image.dimensions();
-    let stride = width as usize * 4;
-    let compared = width.saturating_sub(SCROLLBAR).max(2) as usize;
-    let middle = compared / 2 * 4;
-    let hash = |bytes: &[u8]| {
-        bytes.chunks(8).fold(0xcbf2_9ce4_8422_2325u64, |h, word| {
-            let mut eight = [0u8; 8];
-            eight[..word.len()].copy_from_slice(word);
-            (h.rotate_left(5) ^ u64::from_le_bytes(eight)).wrapping_mul(0x517c_c1b7_2722_0a95)
-        })
-    };
-    image.as_raw().chunks_exact(stride).map(|row| [hash(&row[..middle]), hash(&row[middle..compared * 4])]).collect()
-}
-
-/// The row moves that turn most of `old` into `new`, in the order they must be made (each
-/// reads what the ones before left); empty when `new` is not a scroll of `old`.
-pub fn detect(old: &RgbaImage, new: &RgbaImage) -> Vec<RowMove> {
-    if old.dimensions() != new.dimensions() {
+/// The row moves that turn most of a picture into the next, given the hashes of each row's two
+/// halves in both (see [`super::grid::Grid::row_halves`]), in the order they must be made (each
+/// reads what the ones before left); empty when the next is not a scroll of the first.
+pub fn detect(old_rows: &[[u64; 2]], new_rows: &[[u64; 2]]) -> Vec<RowMove> {
+    if old_rows.len() != new_rows.len() {
         return Vec::new();
     }
-    let (old_rows, new_rows) = (row_hashes(old), row_hashes(new));
     let mut seen: [HashMap<u64, Vec<u32>>; 2] = Default::default();
     for (y, halves) in old_rows.iter().enumerate() {
         for (side, h) in halves.iter().enumerate() {
@@ -106,20 +85,29 @@ pub fn detect(old: &RgbaImage, new: &RgbaImage) -> Vec<RowMove> {
 
 /// Makes `moves` on `image`, as the agent does on its canvas.
 pub fn apply(image: &mut RgbaImage, moves: &[RowMove]) {
-    let stride = image.width() as usize * 4;
-    let height = image.height();
+    let (stride, height) = (image.width() as usize * 4, image.height());
     let raw: &mut [u8] = image;
+    move_rows(raw, stride, height, moves);
+}
+
+/// Makes `moves` on `height` rows of `stride` items each.
+pub fn move_rows<T: Copy>(data: &mut [T], stride: usize, height: u32, moves: &[RowMove]) {
     for m in moves {
         let rows = m.rows.min(height.saturating_sub(m.from)).min(height.saturating_sub(m.to)) as usize;
         let from = m.from as usize * stride;
-        raw.copy_within(from..from + rows * stride, m.to as usize * stride);
+        data.copy_within(from..from + rows * stride, m.to as usize * stride);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stream::grid::Grid;
     use image::Rgba;
+
+    fn moves_between(old: &RgbaImage, new: &RgbaImage) -> Vec<RowMove> {
+        detect(&Grid::of(old).row_halves(), &Grid::of(new).row_halves())
+    }
 
     /// A page of distinct text-like rows under a fixed header, scrolled by `offset`, with a
     /// scrollbar thumb whose place depends on the offset.
@@ -149,7 +137,7 @@ mod tests {
     #[test]
     fn a_scroll_down_is_found_and_moves_rebuild_the_content() {
         let (old, new) = (view(0), view(45));
-        let moves = detect(&old, &new);
+        let moves = moves_between(&old, &new);
         assert_eq!(moves, vec![RowMove { from: 75, to: 30, rows: 125 }]);
         let mut predicted = old.clone();
         apply(&mut predicted, &moves);
@@ -171,14 +159,14 @@ mod tests {
             }
             v
         };
-        let moves = detect(&with_button(0), &with_button(45));
+        let moves = moves_between(&with_button(0), &with_button(45));
         assert_eq!(moves, vec![RowMove { from: 75, to: 30, rows: 125 }]);
     }
 
     #[test]
     fn a_scroll_up_moves_bottom_to_top() {
         let (old, new) = (view(300), view(260));
-        let moves = detect(&old, &new);
+        let moves = moves_between(&old, &new);
         assert!(!moves.is_empty());
         assert!(moves.iter().all(|m| m.to == m.from + 40));
         let mut predicted = old.clone();
@@ -191,8 +179,8 @@ mod tests {
     #[test]
     fn unrelated_frames_and_unchanged_frames_give_no_moves() {
         let other = RgbaImage::from_fn(300, 200, |x, y| Rgba([(x * y % 251) as u8, 3, 9, 255]));
-        assert!(detect(&view(0), &other).is_empty());
-        assert!(detect(&view(10), &view(10)).is_empty());
-        assert!(detect(&view(0), &RgbaImage::new(10, 10)).is_empty());
+        assert!(moves_between(&view(0), &other).is_empty());
+        assert!(moves_between(&view(10), &view(10)).is_empty());
+        assert!(moves_between(&view(0), &RgbaImage::new(10, 10)).is_empty());
     }
 }

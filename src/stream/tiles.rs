@@ -1,26 +1,41 @@
-//! Frame deltas for one agent: only the 64×64 tiles that changed since the last frame this
-//! agent received, each a small lossless PNG.
+//! Frame deltas for one agent: only the tiles that changed since the last frame this agent
+//! received, each a small lossless PNG.
 //!
 //! When the page scrolled, most of the new frame is the old one moved: the message then starts
 //! with row moves the agent makes itself (see [`super::scroll`]), and tiles repair the rest.
+//! When the page changed (another page, a dialog closed), the agent keeps the picture it had,
+//! and tiles that come back from one of the last few kept pictures are copied from it instead
+//! of sent again: going back to a page costs little.
 //!
 //! Message layout (binary WebSocket message, big-endian), mirrored in `web/agent/agent.js`:
 //! `u8 kind, u16 width, u16 height`; kind 2 continues with `u16 moves` and per move
-//! `u16 from_y, u16 to_y, u16 rows`; both kinds end with `u16 tiles` and per tile
-//! `u16 x, u16 y, u16 w, u16 h, u32 length, length bytes of PNG`.
+//! `u16 from_y, u16 to_y, u16 rows`; kind 3 with `u8 keep` (the slot to keep the picture shown
+//! so far in, before anything is drawn; 255 for none), `u16 recalls` and per recall
+//! `u8 slot, u16 x, u16 y, u16 w, u16 h` (copied from that kept picture, same place); every
+//! kind ends with `u16 tiles` and per tile `u16 x, u16 y, u16 w, u16 h, u32 length, length
+//! bytes of PNG`.
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ImageEncoder, RgbaImage};
 
+use super::grid::{Grid, Rect};
 use super::scroll::{self, RowMove};
 
-/// Tile edge in pixels.
-pub const TILE: u32 = 64;
+pub use super::grid::TILE;
+
 /// Kind byte of a tiles message.
 pub const KIND_TILES: u8 = 1;
 /// Kind byte of a message that first moves rows (a scroll), then draws tiles.
 pub const KIND_COPY_TILES: u8 = 2;
-/// Beyond this share of changed tiles, the whole frame goes as it came (no re-encoding).
+/// Kind byte of a message that keeps the picture, copies tiles back from kept ones, then draws
+/// tiles.
+pub const KIND_RECALL_TILES: u8 = 3;
+/// Pictures the agent keeps for tiles to come back from.
+pub const KEPT: usize = 3;
+/// `keep` byte when nothing is kept.
+pub const KEEP_NONE: u8 = 255;
+/// Beyond this share of changed tiles the page changed: the picture is kept, and what is not
+/// recalled goes as the whole frame as it came (no re-encoding).
 const WHOLE_FRAME_SHARE: f64 = 0.5;
 /// Beyond this share of changed tiles, the frame is checked for a scroll.
 const SCROLL_CHECK_SHARE: f64 = 0.2;
@@ -36,19 +51,30 @@ pub enum TileError {
     Encode(String),
 }
 
-/// Remembers the last frame one agent was sent.
+/// Remembers what one agent's screen shows, and the pictures it kept.
 #[derive(Default)]
 pub struct TileEncoder {
-    last: Option<RgbaImage>,
+    /// The agent's screen now.
+    last: Option<Grid>,
+    /// The kept pictures, by slot.
+    kept: [Option<Grid>; KEPT],
+    /// The slot the next kept picture goes in.
+    next_slot: usize,
 }
 
 /// One rectangle of a frame and its PNG bytes.
 struct Tile<'a> {
-    x: u32,
-    y: u32,
-    w: u32,
-    h: u32,
+    rect: Rect,
     png: std::borrow::Cow<'a, [u8]>,
+}
+
+/// How the agent gets from its picture to the new one, besides tiles.
+#[derive(Default)]
+struct Steps {
+    moves: Vec<RowMove>,
+    /// `Some` for a kind 3 message: the slot the picture is kept in, if any.
+    keep: Option<u8>,
+    recalls: Vec<(u8, Rect)>,
 }
 
 impl TileEncoder {
@@ -62,43 +88,82 @@ impl TileEncoder {
         if width > u16::MAX as u32 || height > u16::MAX as u32 {
             return Err(TileError::TooLarge(width, height));
         }
-        let whole =
-            |png: &[u8]| vec![Tile { x: 0, y: 0, w: width, h: height, png: std::borrow::Cow::Owned(png.to_vec()) }];
-        let mut moves = Vec::new();
-        let tiles = match &self.last {
-            Some(last) if last.dimensions() == frame.dimensions() => {
-                let mut changed = changed_tiles(last, &frame);
-                let total = width.div_ceil(TILE) * height.div_ceil(TILE);
+        let grid = Grid::of(&frame);
+        let whole = || vec![Tile { rect: (0, 0, width, height), png: std::borrow::Cow::Borrowed(png) }];
+        let mut steps = Steps::default();
+        let tiles = match self.last.take() {
+            Some(last) if last.dimensions() == grid.dimensions() => {
+                let mut changed = grid.changed_tiles(&last);
                 if changed.is_empty() {
-                    self.last = Some(frame);
+                    self.last = Some(grid);
                     return Ok(None);
                 }
-                if changed.len() as f64 > total as f64 * SCROLL_CHECK_SHARE {
-                    if let Some((found, after)) =
-                        scrolled(last, &frame).filter(|(_, after)| after.len() < changed.len())
+                let total = grid.tile_count() as f64;
+                // What the agent will have under the tiles: its picture, or that picture scrolled.
+                let mut under = None;
+                if changed.len() as f64 > total * SCROLL_CHECK_SHARE {
+                    if let Some((moves, predicted, after)) =
+                        scrolled(&last, &grid).filter(|(_, _, after)| after.len() < changed.len())
                     {
-                        moves = found;
+                        steps.moves = moves;
+                        under = Some(predicted);
                         changed = after;
                     }
                 }
-                if changed.len() as f64 > total as f64 * WHOLE_FRAME_SHARE {
-                    moves.clear();
-                    whole(png)
+                if changed.len() as f64 > total * WHOLE_FRAME_SHARE {
+                    // Another page: no moves; the picture the agent has is kept as it is.
+                    steps.moves.clear();
+                    let mut changed = grid.changed_tiles(&last);
+                    let slot = self.keep(last);
+                    steps.keep = Some(slot);
+                    steps.recalls = self.recalls(&grid, &mut changed, slot);
+                    if steps.recalls.is_empty() {
+                        whole()
+                    } else {
+                        bands(&frame, &grid, self.kept[slot as usize].as_ref(), changed)?
+                    }
                 } else {
-                    merge(changed)
-                        .into_iter()
-                        .map(|(x, y, w, h)| {
-                            let part = image::imageops::crop_imm(&frame, x, y, w, h).to_image();
-                            Ok(Tile { x, y, w, h, png: std::borrow::Cow::Owned(encode_png(&part)?) })
-                        })
-                        .collect::<Result<Vec<_>, TileError>>()?
+                    bands(&frame, &grid, Some(under.as_ref().unwrap_or(&last)), changed)?
                 }
             }
-            _ => whole(png),
+            _ => whole(),
         };
-        let message = write_message(width, height, &moves, &tiles);
-        self.last = Some(frame);
+        let message = write_message(width, height, &steps, &tiles);
+        self.last = Some(grid);
         Ok(Some(message))
+    }
+
+    /// Keeps the agent's picture in the next slot; returns the slot.
+    fn keep(&mut self, picture: Grid) -> u8 {
+        let slot = self.next_slot;
+        self.kept[slot] = Some(picture);
+        self.next_slot = (slot + 1) % KEPT;
+        slot as u8
+    }
+
+    /// Takes out of `changed` the tiles an earlier kept picture (not the one just kept: that is
+    /// the picture the new one replaces) has at the same place, as recalls from it.
+    fn recalls(&self, grid: &Grid, changed: &mut Vec<Rect>, just_kept: u8) -> Vec<(u8, Rect)> {
+        let mut recalls: Vec<(u8, Rect)> = Vec::new();
+        changed.retain(|&tile| {
+            let found = (0..KEPT).filter(|&slot| slot as u8 != just_kept).find(|&slot| {
+                self.kept[slot].as_ref().is_some_and(|kept| grid.same_tile(kept, tile))
+            });
+            match found {
+                Some(slot) => {
+                    recalls.push((slot as u8, tile));
+                    false
+                }
+                None => true,
+            }
+        });
+        // Runs of recalled tiles from one slot go as one rectangle.
+        let mut merged: Vec<(u8, Rect)> = Vec::new();
+        for slot in 0..KEPT as u8 {
+            let tiles = recalls.iter().filter(|(s, _)| *s == slot).map(|(_, r)| *r).collect();
+            merged.extend(merge(tiles).into_iter().map(|r| (slot, r)));
+        }
+        merged
     }
 }
 
@@ -117,6 +182,19 @@ impl TileEncoder {
             Err(e) => (TileEncoder::default(), Err(TileError::Encode(e.to_string()))),
         }
     }
+}
+
+/// The changed tiles as merged bands of `frame`, each trimmed to the rows that differ from
+/// `before` (what the agent will have under them), and encoded.
+fn bands<'a>(frame: &RgbaImage, grid: &Grid, before: Option<&Grid>, changed: Vec<Rect>) -> Result<Vec<Tile<'a>>, TileError> {
+    merge(changed)
+        .into_iter()
+        .map(|rect| {
+            let (x, y, w, h) = before.map_or(rect, |before| grid.trim_rows(before, rect));
+            let part = image::imageops::crop_imm(frame, x, y, w, h).to_image();
+            Ok(Tile { rect: (x, y, w, h), png: std::borrow::Cow::Owned(encode_png(&part)?) })
+        })
+        .collect()
 }
 
 /// Joins changed tiles into larger rectangles (runs along a row, then runs of rows of the same
@@ -139,72 +217,64 @@ fn merge(tiles: Vec<Rect>) -> Vec<Rect> {
     merged
 }
 
-/// A rectangle of a frame: x, y, width, height.
-type Rect = (u32, u32, u32, u32);
-
-/// Rectangles of the tiles that differ between two frames of one size.
-fn changed_tiles(a: &RgbaImage, b: &RgbaImage) -> Vec<Rect> {
-    let (width, height) = a.dimensions();
-    let stride = width as usize * 4;
-    let (a, b) = (a.as_raw(), b.as_raw());
-    let mut changed = Vec::new();
-    for ty in (0..height).step_by(TILE as usize) {
-        let h = TILE.min(height - ty);
-        for tx in (0..width).step_by(TILE as usize) {
-            let w = TILE.min(width - tx);
-            let differs = (ty..ty + h).any(|y| {
-                let start = y as usize * stride + tx as usize * 4;
-                let end = start + w as usize * 4;
-                a[start..end] != b[start..end]
-            });
-            if differs {
-                changed.push((tx, ty, w, h));
-            }
-        }
-    }
-    changed
-}
-
-/// A light deflate level with adaptive filtering: on page text, about a third of the bytes of
-/// the fastest setting, for a few milliseconds per band of rows.
+/// A light deflate level with adaptive filtering, on the colours alone (frames are opaque):
+/// on page text, about a third of the bytes of the fastest setting, for a few milliseconds per
+/// band of rows.
 fn encode_png(image: &RgbaImage) -> Result<Vec<u8>, TileError> {
+    let rgb: Vec<u8> = image.as_raw().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
     let mut out = Vec::new();
     PngEncoder::new_with_quality(&mut out, CompressionType::Level(3), FilterType::Adaptive)
-        .write_image(image.as_raw(), image.width(), image.height(), image::ExtendedColorType::Rgba8)
+        .write_image(&rgb, image.width(), image.height(), image::ExtendedColorType::Rgb8)
         .map_err(|e| TileError::Encode(e.to_string()))?;
     Ok(out)
 }
 
-/// The row moves of a scroll from `last` to `frame`, and the tiles still different after them.
-fn scrolled(last: &RgbaImage, frame: &RgbaImage) -> Option<(Vec<RowMove>, Vec<Rect>)> {
-    let moves = scroll::detect(last, frame);
+/// The row moves of a scroll from `last` to `frame`, what the agent's picture is after them,
+/// and the tiles still different.
+fn scrolled(last: &Grid, frame: &Grid) -> Option<(Vec<RowMove>, Grid, Vec<Rect>)> {
+    let moves = scroll::detect(&last.row_halves(), &frame.row_halves());
     if moves.is_empty() {
         return None;
     }
     let mut predicted = last.clone();
-    scroll::apply(&mut predicted, &moves);
-    Some((moves, changed_tiles(&predicted, frame)))
+    predicted.apply(&moves);
+    let after = frame.changed_tiles(&predicted);
+    Some((moves, predicted, after))
 }
 
-fn write_message(width: u32, height: u32, moves: &[RowMove], tiles: &[Tile<'_>]) -> Vec<u8> {
-    let size = 9 + moves.len() * 6 + tiles.iter().map(|t| 12 + t.png.len()).sum::<usize>();
+fn write_message(width: u32, height: u32, steps: &Steps, tiles: &[Tile<'_>]) -> Vec<u8> {
+    let size = 10 + steps.moves.len() * 6 + steps.recalls.len() * 9 + tiles.iter().map(|t| 12 + t.png.len()).sum::<usize>();
     let mut out = Vec::with_capacity(size);
-    out.push(if moves.is_empty() { KIND_TILES } else { KIND_COPY_TILES });
-    for v in [width as u16, height as u16] {
-        out.extend_from_slice(&v.to_be_bytes());
-    }
-    if !moves.is_empty() {
-        out.extend_from_slice(&(moves.len() as u16).to_be_bytes());
-        for m in moves {
-            for v in [m.from as u16, m.to as u16, m.rows as u16] {
-                out.extend_from_slice(&v.to_be_bytes());
+    let be16 = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&(v as u16).to_be_bytes());
+    out.push(match (&steps.keep, steps.moves.is_empty()) {
+        (Some(_), _) => KIND_RECALL_TILES,
+        (None, false) => KIND_COPY_TILES,
+        (None, true) => KIND_TILES,
+    });
+    be16(&mut out, width);
+    be16(&mut out, height);
+    if let Some(keep) = steps.keep {
+        out.push(keep);
+        be16(&mut out, steps.recalls.len() as u32);
+        for &(slot, (x, y, w, h)) in &steps.recalls {
+            out.push(slot);
+            for v in [x, y, w, h] {
+                be16(&mut out, v);
+            }
+        }
+    } else if !steps.moves.is_empty() {
+        be16(&mut out, steps.moves.len() as u32);
+        for m in &steps.moves {
+            for v in [m.from, m.to, m.rows] {
+                be16(&mut out, v);
             }
         }
     }
-    out.extend_from_slice(&(tiles.len() as u16).to_be_bytes());
+    be16(&mut out, tiles.len() as u32);
     for t in tiles {
-        for v in [t.x as u16, t.y as u16, t.w as u16, t.h as u16] {
-            out.extend_from_slice(&v.to_be_bytes());
+        let (x, y, w, h) = t.rect;
+        for v in [x, y, w, h] {
+            be16(&mut out, v);
         }
         out.extend_from_slice(&(t.png.len() as u32).to_be_bytes());
         out.extend_from_slice(&t.png);

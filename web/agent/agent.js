@@ -239,8 +239,12 @@
   // Frames are tile deltas (src/stream/tiles.rs): every one must be drawn, in order, onto
   // what the ones before drew. A message is `u8 kind, u16 width, u16 height`; kind 2 (a scroll)
   // then moves rows, `u16 count` and per move `u16 fromY, u16 toY, u16 rows` (whole width, in
-  // order); both kinds end with `u16 count` and per tile `u16 x, u16 y, u16 w, u16 h,
-  // u32 length, PNG bytes`.
+  // order); kind 3 (another page) keeps the picture so far in slot `u8 keep` (255: none), then
+  // copies back `u16 count` rectangles `u8 slot, u16 x, u16 y, u16 w, u16 h` from kept pictures,
+  // each to the same place; every kind ends with `u16 count` and per tile `u16 x, u16 y, u16 w,
+  // u16 h, u32 length, PNG bytes`.
+  const KEEP_NONE = 255;
+  const kept = [];
   let drawing = Promise.resolve();
   function queueFrame(buffer) {
     drawing = drawing.then(() => drawFrame(buffer)).catch((error) => console.warn('cobrowse: undrawable frame', error));
@@ -249,10 +253,20 @@
   async function drawFrame(buffer) {
     const view = new DataView(buffer);
     const kind = view.getUint8(0);
-    if (kind !== 1 && kind !== 2) return;
+    if (kind !== 1 && kind !== 2 && kind !== 3) return;
     const width = view.getUint16(1);
     const height = view.getUint16(3);
     let at = 5;
+    let keep = KEEP_NONE;
+    const recalls = [];
+    if (kind === 3) {
+      keep = view.getUint8(at);
+      const count = view.getUint16(at + 1);
+      at += 3;
+      for (let i = 0; i < count; i++, at += 9) {
+        recalls.push({ slot: view.getUint8(at), x: view.getUint16(at + 1), y: view.getUint16(at + 3), w: view.getUint16(at + 5), h: view.getUint16(at + 7) });
+      }
+    }
     const moves = [];
     if (kind === 2) {
       const count = view.getUint16(at);
@@ -272,6 +286,13 @@
     }
     const bitmaps = await Promise.all(tiles.map((tile) => tile.bitmap));
     // All tiles of a frame land together, so the agent never sees half an update.
+    if (keep !== KEEP_NONE) {
+      const copy = kept[keep] || document.createElement('canvas');
+      [copy.width, copy.height] = [canvas.width, canvas.height];
+      copy.getContext('2d').drawImage(canvas, 0, 0);
+      kept[keep] = copy;
+    }
+    recalls.forEach((r) => { if (kept[r.slot]) context.drawImage(kept[r.slot], r.x, r.y, r.w, r.h, r.x, r.y, r.w, r.h); });
     resize(width, height);
     // Drawing the canvas onto itself copies the source first, so overlapping moves are exact.
     moves.forEach((m) => context.drawImage(canvas, 0, m.from, width, m.rows, 0, m.to, width, m.rows));
