@@ -216,7 +216,8 @@ fn apply(picture: &mut RgbaImage, kept: &mut [Option<RgbaImage>; KEPT], data: &[
         at += 3;
         for _ in 0..recalls {
             let slot = *data.get(at).ok_or("short recall")? as usize;
-            let (x, y, w, h) = (read_u16(data, at + 1)?, read_u16(data, at + 3)?, read_u16(data, at + 5)?, read_u16(data, at + 7)?);
+            let (x, y, w, h) =
+                (read_u16(data, at + 1)?, read_u16(data, at + 3)?, read_u16(data, at + 5)?, read_u16(data, at + 7)?);
             at += 9;
             let from = kept.get(slot).and_then(|k| k.as_ref()).ok_or("a recall from an empty slot")?;
             let part = image::imageops::crop_imm(from, x, y, w, h).to_image();

@@ -3,7 +3,7 @@
 //! That is enough to tell which tiles changed, which rows a scroll moved, and which tiles of an
 //! earlier picture came back.
 
-use image::RgbaImage;
+use image::{RgbImage, RgbaImage};
 
 use super::scroll::RowMove;
 
@@ -43,13 +43,23 @@ impl Grid {
     /// The grid of `image`.
     pub fn of(image: &RgbaImage) -> Grid {
         let (width, height) = image.dimensions();
+        Grid::of_pixels(image.as_raw(), width, height, 4)
+    }
+
+    /// The grid of an opaque picture (what Chromium's frames are).
+    pub fn of_rgb(image: &RgbImage) -> Grid {
+        let (width, height) = image.dimensions();
+        Grid::of_pixels(image.as_raw(), width, height, 3)
+    }
+
+    fn of_pixels(raw: &[u8], width: u32, height: u32, channels: usize) -> Grid {
         let columns = width.div_ceil(TILE).max(1);
-        let stride = width as usize * 4;
+        let stride = width as usize * channels;
         let mut cells = Vec::with_capacity((columns * height) as usize);
-        for row in image.as_raw().chunks_exact(stride.max(1)) {
+        for row in raw.chunks_exact(stride.max(1)).take(height as usize) {
             for column in 0..columns {
-                let start = (column * TILE) as usize * 4;
-                let end = (((column + 1) * TILE).min(width) as usize) * 4;
+                let start = (column * TILE) as usize * channels;
+                let end = (((column + 1) * TILE).min(width) as usize) * channels;
                 cells.push(hash(&row[start..end]));
             }
         }
@@ -119,7 +129,8 @@ impl Grid {
     pub fn row_halves(&self) -> Vec<[u64; 2]> {
         let compared = self.columns.saturating_sub(1).max(1);
         let middle = (compared / 2).max(1).min(compared);
-        let combine = |cells: &[u64]| cells.iter().fold(0x9e37_79b9u64, |h, c| (h.rotate_left(17) ^ c).wrapping_mul(31));
+        let combine =
+            |cells: &[u64]| cells.iter().fold(0x9e37_79b9u64, |h, c| (h.rotate_left(17) ^ c).wrapping_mul(31));
         (0..self.height)
             .map(|y| {
                 let row = self.row(y);

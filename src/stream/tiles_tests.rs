@@ -1,7 +1,7 @@
 //! Tile deltas: decoding the messages the way the agent view does must rebuild every frame.
 
 use super::*;
-use image::Rgba;
+use image::{Rgba, RgbaImage};
 
 fn tile_count(message: &[u8]) -> u16 {
     assert_eq!(message[0], KIND_TILES);
@@ -9,7 +9,7 @@ fn tile_count(message: &[u8]) -> u16 {
 }
 
 fn png(image: &RgbaImage) -> Vec<u8> {
-    encode_png(image).unwrap()
+    encode_png(&image::DynamicImage::ImageRgba8(image.clone()).into_rgb8()).unwrap()
 }
 
 /// What the agent view holds: its picture and the pictures it kept.
