@@ -4,9 +4,9 @@
 //!
 //! Chromium captures every frame the page renders (about 20 ms of CPU each), so this task
 //! decides when the page may change: the customer's events wait for the session's next frame
-//! (at most one per [`MIN_FRAME_INTERVAL`], and in turn with every other session's frames in
-//! the machine's [`super::pacer`] budget), and the page's animations advance only with those
-//! frames or on budget nobody else needs.
+//! (at most 40 a second, and in turn with every other session's frames in the machine's
+//! [`super::pacer`] budget), and the page's animations advance only with those frames or on
+//! budget nobody else needs ([`pacing`]).
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -56,7 +56,7 @@ pub fn spawn(
         pointer_over: None,
         waiting: Batch::default(),
         frame_at: None,
-        last_frame: Instant::now(),
+        last_change: Instant::now(),
         animating: false,
         tick_at: None,
     };
@@ -92,8 +92,10 @@ struct Driver {
     waiting: Batch,
     /// When the waiting changes are applied: the frame's turn, once it has one.
     frame_at: Option<Instant>,
-    /// When the page last changed (frames are at least [`MIN_FRAME_INTERVAL`] apart).
-    last_frame: Instant,
+    /// When the customer's changes last went to the page: they go at most once per
+    /// `pacing::MIN_FRAME_INTERVAL` (an animation's own step does not count, so a change right
+    /// after one need not wait).
+    last_change: Instant,
     /// Whether the page has animations going (held, and advanced with each frame).
     animating: bool,
     /// When the page's animations next try to advance on their own, while any are going.

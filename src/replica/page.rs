@@ -142,7 +142,12 @@ impl ReplicaPage {
                 );
                 publish(&frames, &seq, event.data.as_ref(), rendered);
                 let asked = owed.settle();
-                tracing::trace!(asked, bytes = AsRef::<str>::as_ref(&event.data).len(), "screencast frame");
+                tracing::trace!(
+                    asked,
+                    bytes = AsRef::<str>::as_ref(&event.data).len(),
+                    age = rendered.elapsed().as_micros() as u64,
+                    "screencast frame"
+                );
                 if !asked {
                     let pixels = event.metadata.device_width * event.metadata.device_height;
                     pacer.take(pixels.max(1.0) as u64).await;

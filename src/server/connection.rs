@@ -115,7 +115,10 @@ async fn write<T: Outgoing>(
                 };
                 let delta = match frame {
                     Some(frame) => {
+                        let started = std::time::Instant::now();
+                        let waited = frame.arrived.elapsed();
                         let (encoder, delta) = std::mem::take(&mut tiles).encode_off_thread(frame.png).await;
+                        tracing::trace!(waited = waited.as_micros() as u64, encode = started.elapsed().as_micros() as u64, "frame encoded");
                         tiles = encoder;
                         delta
                     }

@@ -68,7 +68,7 @@ impl Driver {
             return;
         }
         let now = Instant::now();
-        let earliest = now.max(self.last_frame + MIN_FRAME_INTERVAL);
+        let earliest = now.max(self.last_change + MIN_FRAME_INTERVAL);
         // The pointer alone changes the page only when it moves onto a hover style: that frame,
         // if any, is paid for when it arrives (see `page`).
         let turn = if self.waiting.has_events() {
@@ -89,12 +89,15 @@ impl Driver {
         let had_events = self.waiting.has_events();
         let calls = self.waiting.take();
         let started = Instant::now();
+        // The interval runs from when the change goes in, so changes that keep coming get
+        // their 40 frames a second however long a call takes.
+        self.last_change = started;
         let Some(page) = &self.page else { return };
         let mut outcome = Ok(false);
         for (json, pointer) in calls {
             outcome = match page.frame(&json, pointer).await {
                 Ok(applied) => {
-                    tracing::trace!(session = %self.session, bytes = json.len(), ms = started.elapsed().as_millis() as u64, "events applied");
+                    tracing::trace!(session = %self.session, bytes = json.len(), us = started.elapsed().as_micros() as u64, "events applied");
                     if applied.defects > 0 {
                         crate::replica::MASKING_DEFECTS
                             .fetch_add(applied.defects, std::sync::atomic::Ordering::Relaxed);
@@ -114,7 +117,6 @@ impl Driver {
             }
         }
         let now = Instant::now();
-        self.last_frame = now;
         if had_events {
             self.settle_at = Some(now + SETTLE_AFTER);
         }
@@ -145,8 +147,7 @@ impl Driver {
         };
         match page.frame("[]", None).await {
             Ok(applied) => {
-                self.last_frame = Instant::now();
-                self.animate(applied.animating, self.last_frame);
+                self.animate(applied.animating, Instant::now());
             }
             Err(crate::replica::ReplicaError::Script(e)) => {
                 tracing::warn!(session = %self.session, error = %e, "replica could not advance its animations");
