@@ -4,7 +4,7 @@
 //!
 //! Chromium captures every frame the page renders (about 20 ms of CPU each), so this task
 //! decides when the page may change: the customer's events wait for the session's next frame
-//! (at most 40 a second, and in turn with every other session's frames in the machine's
+//! (at most 33 a second, and in turn with every other session's frames in the machine's
 //! [`super::pacer`] budget), and the page's animations advance only with those frames or on
 //! budget nobody else needs ([`pacing`]).
 
