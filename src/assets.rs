@@ -12,6 +12,10 @@ pub const RRWEB: &str = include_str!("../web/vendor/rrweb.min.js");
 /// The agent view.
 pub const AGENT_HTML: &str = include_str!("../web/agent/index.html");
 pub const AGENT_JS: &str = include_str!("../web/agent/agent.js");
+/// The agent view's words (English and German).
+pub const AGENT_TEXT_JS: &str = include_str!("../web/agent/text.js");
+/// The agent view's frame reader.
+pub const AGENT_FRAMES_JS: &str = include_str!("../web/agent/frames.js");
 pub const AGENT_CSS: &str = include_str!("../web/agent/agent.css");
 const REPLICA_HTML: &str = include_str!("../web/replica/shell.html");
 const REPLICA_JS: &str = include_str!("../web/replica/replica.js");

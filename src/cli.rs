@@ -1,21 +1,34 @@
-//! The command line: `cobrowse` serves; `cobrowse check-profiles [DIR]` validates profiles;
-//! `cobrowse bench` runs the benchmark.
+//! The command line: `cobrowse` serves; `cobrowse token` prints a signed agent token;
+//! `cobrowse check-profiles [DIR]` validates profiles; `cobrowse bench` runs the benchmark.
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use tokio::net::TcpListener;
 
+use crate::audit::Audit;
+use crate::auth::{Role, Signer};
 use crate::profile::{ProfileStore, Profiles};
 use crate::replica::ReplicaBrowser;
 use crate::server::AppState;
-use crate::session::Timings;
-use crate::settings::{Settings, SPECS};
+use crate::session::{Services, Timings};
+use crate::settings::{parse_duration, Settings, SPECS};
 
 /// Runs the command named by `args` (without the program name).
 pub async fn main(args: Vec<String>) -> ExitCode {
     match args.first().map(String::as_str) {
         Some("check-profiles") => check_profiles(args.get(1).map(String::as_str)),
+        Some("token") => match token(&args[1..], |name| std::env::var(name).ok()) {
+            Ok(token) => {
+                println!("{token}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("cobrowse token: {e}\n\n{TOKEN_USAGE}");
+                ExitCode::from(2)
+            }
+        },
         Some("bench") => match std::env::current_exe() {
             Ok(exe) => crate::bench::main(&args[1..], &exe).await,
             Err(e) => {
@@ -37,9 +50,40 @@ pub async fn main(args: Vec<String>) -> ExitCode {
     }
 }
 
+const TOKEN_USAGE: &str = "Usage: cobrowse token --agent ID --name NAME [--ttl 12h] [--role agent|supervisor|integration] [--secret SECRET]\n(the secret defaults to COBROWSE_SECRET; it must be the server's)";
+
+/// A signed token from `cobrowse token`'s arguments.
+fn token(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let (mut agent, mut name, mut ttl, mut role, mut secret) = (None, None, "12h".to_string(), Role::Agent, None);
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--agent" => agent = Some(value()?),
+            "--name" => name = Some(value()?),
+            "--ttl" => ttl = value()?,
+            "--role" => {
+                let v = value()?;
+                role = Role::parse(&v).ok_or(format!("--role: {v:?} is not agent, supervisor or integration"))?;
+            }
+            "--secret" => secret = Some(value()?),
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    let agent = agent.filter(|a| !a.trim().is_empty()).ok_or("--agent ID is required")?;
+    let name = name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| agent.clone());
+    let ttl = parse_duration(&ttl)
+        .filter(|d| !d.is_zero())
+        .ok_or(format!("--ttl: {ttl:?} is not a duration like 30m or 12h"))?;
+    let secret = secret
+        .or_else(|| env("COBROWSE_SECRET").filter(|s| !s.is_empty()))
+        .ok_or("no secret: set COBROWSE_SECRET (the server's) or pass --secret")?;
+    Ok(Signer::new(&secret).issue(&agent, &name, role, ttl, std::time::SystemTime::now()))
+}
+
 fn usage() -> String {
     let mut text = String::from(
-        "Usage:\n  cobrowse [OPTIONS]              serve the co-browse server (and the demo site)\n  cobrowse check-profiles [DIR]   validate browser profiles without starting\n  cobrowse bench [OPTIONS]        run the benchmark (see README, Performance)\n\nOptions (each also an environment variable):\n",
+        "Usage:\n  cobrowse [OPTIONS]              serve the co-browse server (and the demo site)\n  cobrowse token --agent ID --name NAME [--ttl 12h] [--role agent|supervisor|integration]\n                                  print a signed agent token (COBROWSE_SECRET signs it)\n  cobrowse check-profiles [DIR]   validate browser profiles without starting\n  cobrowse bench [OPTIONS]        run the benchmark (see README, Performance)\n\nOptions (each also an environment variable):\n",
     );
     for s in SPECS {
         text.push_str(&format!("  {:<20} {:<26} {} (default {})\n", s.flag, s.env, s.help, s.default));
@@ -79,6 +123,27 @@ async fn serve(settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let audit = match Audit::open(&settings.data) {
+        Ok(audit) => audit,
+        Err(e) => {
+            eprintln!("cobrowse: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (secret, generated) = match &settings.secret {
+        Some(secret) => (secret.clone(), false),
+        None => (Signer::generate_secret(), true),
+    };
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let hooks =
+        match settings.webhook_url.as_deref().map(|url| crate::hooks::Webhooks::new(url, &secret, metrics.clone())) {
+            Some(Ok(hooks)) => Some(hooks),
+            Some(Err(e)) => {
+                eprintln!("cobrowse: {e}");
+                return ExitCode::from(2);
+            }
+            None => None,
+        };
     let listener = match TcpListener::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -120,7 +185,11 @@ async fn serve(settings: Settings) -> ExitCode {
             write_request_ttl: settings.write_request_ttl,
         },
     )
-    .with_max_sessions(settings.max_sessions);
+    .with_max_sessions(settings.max_sessions)
+    .with_secret(&secret)
+    .with_services(Services { audit, metrics, hooks })
+    .with_workspace_origins(settings.workspace_origins.clone());
+    let state = if demo_url.is_some() { state.with_demo_chat() } else { state };
     let browser = state.browser.clone();
     tokio::spawn(async move {
         if let Err(e) = browser.start().await {
@@ -132,7 +201,15 @@ async fn serve(settings: Settings) -> ExitCode {
     if let Some(url) = &demo_url {
         println!("Customer (demo site, click \"Co-browse\"):  {url}");
     }
-    println!("Agent view (enter the customer's session ID):  {server_url}/agent/");
+    if generated {
+        println!("Token secret (generated; set COBROWSE_SECRET to keep tokens valid across restarts):  {secret}");
+    }
+    let demo_token =
+        state.signer.issue("demo-agent", "Demo Agent", Role::Agent, Duration::from_secs(12 * 3600), SystemTime::now());
+    println!("Agent view (signed in as Demo Agent for 12 h; enter the customer's session ID):  {server_url}/agent/#token={demo_token}");
+    if demo_url.is_some() {
+        println!("Demo workspace (chat with the demo site; co-browse starts from the chat):  {server_url}/demo/workspace/#token={demo_token}");
+    }
     tokio::spawn(async move {
         // Ctrl-C by hand, SIGTERM from a container runtime: either ends sessions cleanly.
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -161,5 +238,36 @@ async fn serve(settings: Settings) -> ExitCode {
             eprintln!("cobrowse: server failed: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn token_signs_with_the_server_secret() {
+        let env = |name: &str| (name == "COBROWSE_SECRET").then(|| "s3cret".to_string());
+        let signed = token(&args(&["--agent", "a-1", "--name", "Ann", "--ttl", "30m"]), env).unwrap();
+        let claims = Signer::new("s3cret").verify(&signed, SystemTime::now()).unwrap();
+        assert_eq!((claims.sub.as_str(), claims.name.as_str(), claims.role), ("a-1", "Ann", Role::Agent));
+        assert!(Signer::new("s3cret").verify(&signed, SystemTime::now() + Duration::from_secs(31 * 60)).is_err());
+        let supervisor = token(&args(&["--agent", "s", "--role", "supervisor"]), env).unwrap();
+        assert_eq!(Signer::new("s3cret").verify(&supervisor, SystemTime::now()).unwrap().role, Role::Supervisor);
+    }
+
+    #[test]
+    fn token_says_what_is_missing() {
+        let none = |_: &str| None;
+        assert!(token(&args(&["--name", "Ann"]), none).unwrap_err().contains("--agent"));
+        assert!(token(&args(&["--agent", "a"]), none).unwrap_err().contains("COBROWSE_SECRET"));
+        assert!(token(&args(&["--agent", "a", "--secret", "k", "--ttl", "soon"]), none).unwrap_err().contains("--ttl"));
+        assert!(token(&args(&["--agent", "a", "--secret", "k", "--role", "boss"]), none)
+            .unwrap_err()
+            .contains("--role"));
     }
 }

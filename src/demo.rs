@@ -18,6 +18,7 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("/switch-done.html", "Thank you", include_str!("../demo/done.html")),
     ("/prices.html", "Live prices", include_str!("../demo/prices.html")),
     ("/account/statements.html", "Your statements", include_str!("../demo/statements.html")),
+    ("/chat.html", "Chat with us", include_str!("../demo/chat.html")),
 ];
 const PARTNER: &str = include_str!("../demo/partner.html");
 
@@ -38,6 +39,12 @@ pub fn router(cobrowse_base: String) -> Router {
             "/site.js",
             get(|| async {
                 ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../demo/site.js"))
+            }),
+        )
+        .route(
+            "/chat.js",
+            get(|| async {
+                ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../demo/chat.js"))
             }),
         )
         .route("/partner.html", get(partner))

@@ -12,14 +12,22 @@
 //! - [`profile`]: browser profiles (`browser-profiles/*.toml`), chosen by the page's origin.
 //! - [`stream`]: frame deltas for each agent (only the tiles that changed).
 //! - [`wire`]: every message exchanged with the customer snippet and the agent view.
-//! - [`demo`]: the small demo company site served beside the server.
+//! - [`demo`]: the small demo company site served beside the server; [`demo_chat`]: its chat
+//!   with the demo workspace, where co-browse starts from a chat message.
 //! - [`bench`]: `cobrowse bench`, the benchmark (simulated customers and agents on loopback).
+//! - [`auth`]: signed agent tokens and the directory of signed-in agents; [`audit`]: the
+//!   durable trail of session events; [`metrics`]: `/metrics`; [`hooks`]: webhooks.
 //! - [`assets`]: the web files (snippet, agent view, replica shell) compiled into the binary.
 
 pub mod assets;
+pub mod audit;
+pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod demo;
+pub mod demo_chat;
+pub mod hooks;
+pub mod metrics;
 pub mod profile;
 pub mod replica;
 pub mod server;

@@ -32,6 +32,12 @@ pub struct Settings {
     pub write_request_ttl: Duration,
     /// Live sessions at most; each holds a Chromium context (`--max-sessions`, `COBROWSE_MAX_SESSIONS`).
     pub max_sessions: usize,
+    /// Where session-started and session-ended are posted, if anywhere (`--webhook-url`,
+    /// `COBROWSE_WEBHOOK_URL`).
+    pub webhook_url: Option<String>,
+    /// Origins of workspaces that may embed the agent view and send it chat messages
+    /// (`--workspace-origins`, `COBROWSE_WORKSPACE_ORIGINS`, comma-separated).
+    pub workspace_origins: Vec<String>,
 }
 
 /// A setting that could not be understood; names the flag and the value.
@@ -121,6 +127,18 @@ pub const SPECS: &[SettingSpec] = &[
         default: "100",
         help: "live sessions at most (each holds a Chromium context)",
     },
+    SettingSpec {
+        flag: "--webhook-url",
+        env: "COBROWSE_WEBHOOK_URL",
+        default: "(none)",
+        help: "http:// URL that session-started and session-ended are posted to",
+    },
+    SettingSpec {
+        flag: "--workspace-origins",
+        env: "COBROWSE_WORKSPACE_ORIGINS",
+        default: "(none)",
+        help: "comma-separated origins of workspaces that may embed the agent view",
+    },
 ];
 
 impl Settings {
@@ -184,6 +202,23 @@ impl Settings {
                     what: "positive number",
                 })?
             },
+            webhook_url: get("COBROWSE_WEBHOOK_URL"),
+            workspace_origins: match get("COBROWSE_WORKSPACE_ORIGINS") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .filter(|o| !o.is_empty())
+                    .map(|o| match crate::profile::origin_of(&o) {
+                        Some(origin) if origin == o => Ok(o),
+                        _ => Err(SettingsError::Invalid {
+                            name: "COBROWSE_WORKSPACE_ORIGINS",
+                            value: o,
+                            what: "origin (scheme://host[:port])",
+                        }),
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
         })
     }
 }
@@ -245,6 +280,15 @@ mod tests {
         assert!(matches!(parse(&["--colour"], &[]), Err(SettingsError::Unknown(_))));
         assert!(parse(&["--max-sessions", "0"], &[]).unwrap_err().to_string().contains("COBROWSE_MAX_SESSIONS"));
         assert!(matches!(parse(&["--listen"], &[]), Err(SettingsError::MissingValue(_))));
+    }
+
+    #[test]
+    fn workspace_origins_are_a_list_of_origins() {
+        let s = parse(&["--workspace-origins", "https://crm.example.com, http://127.0.0.1:9000/"], &[]).unwrap();
+        assert_eq!(s.workspace_origins, ["https://crm.example.com", "http://127.0.0.1:9000"]);
+        let err = parse(&[], &[("COBROWSE_WORKSPACE_ORIGINS", "https://crm.example.com/agent")]).unwrap_err();
+        assert!(err.to_string().contains("COBROWSE_WORKSPACE_ORIGINS"), "{err}");
+        assert!(parse(&[], &[]).unwrap().webhook_url.is_none());
     }
 
     #[test]

@@ -129,7 +129,18 @@ pub enum ToCustomer {
     },
     /// Send a full snapshot of the page now.
     Snapshot,
-    AgentJoined,
+    AgentJoined {
+        /// The agent's display name, from their sign-in.
+        name: String,
+    },
+    /// The agent handed the session to the agent named `name`; write mode ended with it.
+    Transferred {
+        name: String,
+    },
+    /// How many supervisors watch besides the agent (the customer is told when it changes).
+    Watchers {
+        count: usize,
+    },
     /// The customer is back on the site after a pause; the agent is watching again.
     Resumed,
     /// Another tab of the same browser took this session over (a duplicated tab shares its
@@ -190,7 +201,7 @@ impl Outgoing for ToCustomer {
 
 impl Outgoing for ToAgent {
     fn is_final(&self) -> bool {
-        matches!(self, ToAgent::Ended { .. })
+        matches!(self, ToAgent::Ended { .. } | ToAgent::TransferredAway { .. })
     }
     fn pointer(at: Point) -> Self {
         ToAgent::CustomerPointer { x: at.x, y: at.y }
@@ -201,8 +212,18 @@ impl Outgoing for ToAgent {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FromAgent {
+    /// Take control of a session, or with `watch` (supervisors only) watch it without control.
+    /// `interaction` binds it to the contact center's interaction, which can end it.
     Join {
         session: String,
+        #[serde(default)]
+        interaction: Option<String>,
+        #[serde(default)]
+        watch: bool,
+    },
+    /// Hand the session to the signed-in agent with this id.
+    Transfer {
+        to: String,
     },
     Pointer {
         x: f64,
@@ -243,6 +264,25 @@ pub enum AgentAction {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToAgent {
+    /// Sent first on every connection: who the token says this is.
+    Hello {
+        agent: String,
+        name: String,
+        role: crate::auth::token::Role,
+    },
+    /// Another agent hands this agent a session; the agent view joins it.
+    TransferOffered {
+        session: String,
+        from: String,
+    },
+    /// This agent handed the session over; the connection is done with it.
+    TransferredAway {
+        to: String,
+    },
+    /// How many supervisors watch the session besides its agent.
+    Watchers {
+        count: usize,
+    },
     Joined {
         session: String,
         width: u32,
@@ -253,6 +293,8 @@ pub enum ToAgent {
         /// The customer's site (the origin of the page that started the session): addresses
         /// the agent types are read against it.
         origin: String,
+        /// Joined to watch (a supervisor): frames and notices, never control.
+        watching: bool,
     },
     /// The agent's mode changed (the customer allowed write mode, or either side went back).
     ModeChanged {
@@ -360,6 +402,12 @@ pub enum ErrorCode {
     TooManyAttempts,
     /// The server is at its limit of live sessions.
     ServerBusy,
+    /// The session is being handed to another agent; only that agent may join it now.
+    Transferring,
+    /// No agent with that id is signed in and free to take the session.
+    UnknownAgent,
+    /// The bearer's role does not allow this (a watching supervisor, or an agent asking to watch).
+    NotAllowed,
 }
 
 /// Parses a text message, or says why it cannot.

@@ -39,3 +39,16 @@ fn messages_serialise_with_snake_case_tags() {
     assert_eq!(to_text(&ToCustomer::AgentClick { x: 1.0, y: 2.5 }), r#"{"type":"agent_click","x":1.0,"y":2.5}"#);
     assert_eq!(to_text(&ToAgent::Ended { by: EndedBy::Customer }), r#"{"type":"ended","by":"customer"}"#);
 }
+
+#[test]
+fn joins_bind_an_interaction_and_may_ask_to_watch() {
+    assert_eq!(
+        parse::<FromAgent>(r#"{"type":"join","session":"123456789"}"#),
+        Ok(FromAgent::Join { session: "123456789".into(), interaction: None, watch: false })
+    );
+    assert_eq!(
+        parse::<FromAgent>(r#"{"type":"join","session":"123456789","interaction":"i-7","watch":true}"#),
+        Ok(FromAgent::Join { session: "123456789".into(), interaction: Some("i-7".into()), watch: true })
+    );
+    assert_eq!(parse::<FromAgent>(r#"{"type":"transfer"}"#).unwrap_err().0, ErrorCode::Malformed);
+}

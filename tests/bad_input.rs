@@ -15,9 +15,9 @@ async fn wrong_ids_second_agents_and_malformed_messages_are_refused_without_harm
     capture_sockets(customer).await;
 
     // A wrong ID: the agent view says there is no such session.
-    agent.goto(&format!("{}/agent/?session=000000000", server.server)).await;
+    agent.goto(&support::agent_page(&server.server, "?session=000000000")).await;
     wait_for_status(agent, "There is no session with this ID.").await;
-    agent.goto(&format!("{}/agent/?session=not-an-id", server.server)).await;
+    agent.goto(&support::agent_page(&server.server, "?session=not-an-id")).await;
     wait_for_status(agent, "There is no session with this ID.").await;
 
     customer.goto(&format!("{}/switch.html", server.demo)).await;
@@ -36,8 +36,8 @@ async fn wrong_ids_second_agents_and_malformed_messages_are_refused_without_harm
     // A second agent is refused with a clear message; the first keeps the session.
     let second = agent
         .eval(&format!(
-            "new Promise((resolve) => {{ const ws = new WebSocket('{}/ws/agent'.replace('http', 'ws')); ws.onopen = () => ws.send(JSON.stringify({{type: 'join', session: '{id}'}})); ws.onmessage = (e) => {{ resolve(JSON.parse(e.data)); ws.close(); }}; }})",
-            server.server
+            "new Promise((resolve) => {{ const ws = new WebSocket('{}'); ws.onopen = () => ws.send(JSON.stringify({{type: 'join', session: '{id}'}})); ws.onmessage = (e) => {{ const m = JSON.parse(e.data); if (m.type === 'hello') return; resolve(m); ws.close(); }}; }})",
+            support::agent_ws(&server.server)
         ))
         .await;
     assert_eq!(second["type"], "join_failed");
@@ -207,7 +207,7 @@ async fn without_a_working_chromium_the_agent_is_told_and_the_session_survives()
     let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
     customer.goto(&format!("{}/", server.demo)).await;
     let id = start_session(customer).await;
-    agent.goto(&format!("{}/agent/?session={id}", server.server)).await;
+    agent.goto(&support::agent_page(&server.server, &format!("?session={id}"))).await;
     wait_for_status_start(agent, "The customer’s page cannot be shown right now").await;
     // Pointing still works, and the session is still there to end.
     assert_eq!(customer.eval("Cobrowse.state").await, "active");
@@ -220,8 +220,9 @@ async fn without_a_working_chromium_the_agent_is_told_and_the_session_survives()
 /// `type:code` of each message received (frames count as "frame"): after the first message
 /// (then closes), or with `until_closed` once the server closes the socket.
 fn raw_agent_join(server: &str, id: &str, until_closed: bool) -> String {
+    let ws = support::agent_ws(server);
     format!(
-        "new Promise((resolve) => {{ const ws = new WebSocket('{server}/ws/agent'.replace('http', 'ws')); const got = []; ws.onopen = () => ws.send(JSON.stringify({{type: 'join', session: '{id}'}})); ws.onmessage = (e) => {{ got.push(typeof e.data === 'string' ? JSON.parse(e.data).type + ':' + (JSON.parse(e.data).code || '') : 'frame'); if (!{until_closed}) {{ resolve(got); ws.close(); }} }}; ws.onclose = () => resolve(got); }})"
+        "new Promise((resolve) => {{ const ws = new WebSocket('{ws}'); const got = []; ws.onopen = () => ws.send(JSON.stringify({{type: 'join', session: '{id}'}})); ws.onmessage = (e) => {{ if (typeof e.data === 'string' && JSON.parse(e.data).type === 'hello') return; got.push(typeof e.data === 'string' ? JSON.parse(e.data).type + ':' + (JSON.parse(e.data).code || '') : 'frame'); if (!{until_closed}) {{ resolve(got); ws.close(); }} }}; ws.onclose = () => resolve(got); }})"
     )
 }
 
@@ -232,7 +233,7 @@ async fn guessing_session_ids_is_cut_off_after_ten_failures_a_minute() {
     let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
     customer.goto(&format!("{}/", server.demo)).await;
     let id = start_session(customer).await;
-    agent.goto(&format!("{}/agent/", server.server)).await;
+    agent.goto(&support::agent_page(&server.server, "")).await;
 
     // A connection that keeps guessing is closed after five failures; the address is refused
     // after ten, even for the right ID.
@@ -248,8 +249,8 @@ async fn guessing_session_ids_is_cut_off_after_ten_failures_a_minute() {
     assert_eq!(got[0], "join_failed:too_many_attempts");
     let closed_after = agent
         .eval(&format!(
-            "new Promise((resolve) => {{ const ws = new WebSocket('{}/ws/agent'.replace('http', 'ws')); let n = 0; ws.onopen = () => {{ for (let i = 0; i < 8; i++) ws.send(JSON.stringify({{type: 'join', session: '00000000' + i}})); }}; ws.onmessage = () => n++; ws.onclose = () => resolve(n); }})",
-            server.server
+            "new Promise((resolve) => {{ const ws = new WebSocket('{}'); let n = 0; ws.onopen = () => {{ for (let i = 0; i < 8; i++) ws.send(JSON.stringify({{type: 'join', session: '00000000' + i}})); }}; ws.onmessage = (e) => {{ if (JSON.parse(e.data).type !== 'hello') n++; }}; ws.onclose = () => resolve(n); }})",
+            support::agent_ws(&server.server)
         ))
         .await;
     assert!(closed_after.as_u64().unwrap() <= 5, "the connection stayed open after {closed_after} failures");
@@ -263,7 +264,7 @@ async fn when_a_session_ends_the_server_closes_both_connections() {
     let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
     customer.goto(&format!("{}/", server.demo)).await;
     let id = start_session(customer).await;
-    agent.goto(&format!("{}/agent/", server.server)).await;
+    agent.goto(&support::agent_page(&server.server, "")).await;
     // A raw agent connection that would never close by itself.
     agent.eval(&format!("window.__closed = {}; true", raw_agent_join(&server.server, &id, true))).await;
     customer.wait_for("agent joined", "Cobrowse.state === 'active'").await;

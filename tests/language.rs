@@ -31,7 +31,7 @@ async fn german_browsers_get_the_german_ui() {
     let id = start_session(customer).await;
     assert_eq!(customer.eval(&format!("{WIDGET}.querySelector('button.end').textContent")).await, "Sitzung beenden");
 
-    agent.goto(&format!("{}/agent/", server.server)).await;
+    agent.goto(&support::agent_page(&server.server, "")).await;
     assert_eq!(agent.eval("document.querySelector('label[for=session-id]').textContent").await, "Sitzungs-ID");
     assert_eq!(agent.eval("document.getElementById('end').textContent").await, "Sitzung beenden");
     assert_eq!(

@@ -88,7 +88,7 @@ async fn unattended_sessions_time_out() {
     customer.eval("window.__ended = null; Cobrowse.on('session-ended', (e) => { window.__ended = e.by; })").await;
     let id = start_session(customer).await;
     customer.wait_for("expired", "window.__ended === 'timeout'").await;
-    agent.goto(&format!("{}/agent/?session={id}", server.server)).await;
+    agent.goto(&support::agent_page(&server.server, &format!("?session={id}"))).await;
     wait_for_status(agent, "This session has ended.").await;
 
     // The customer leaves while an agent watches and does not come back within the grace period.

@@ -141,8 +141,17 @@
         break;
       case 'agent_joined':
         setState('active');
-        notify(TEXT.joined);
-        emit('agent-joined', {});
+        notify(message.name ? TEXT.joinedBy(message.name) : TEXT.joined);
+        emit('agent-joined', { name: message.name || null });
+        break;
+      case 'transferred':
+        widget.ask(false);
+        setMode('pointer');
+        hidePointer();
+        notify(TEXT.transferred(message.name));
+        break;
+      case 'watchers':
+        notify(message.count ? TEXT.watchers(message.count) : TEXT.noWatchers);
         break;
       case 'resumed':
         setState('active');

@@ -59,9 +59,9 @@ pub struct AgentClient {
 pub const JPEG_QUALITY: u8 = 80;
 
 impl AgentClient {
-    /// Connects to `server` (`http://host:port`) and joins `session`.
-    pub async fn join(server: &str, session: &str) -> Result<AgentClient, String> {
-        let url = format!("{}/ws/agent", server.replacen("http", "ws", 1));
+    /// Connects to `server` (`http://host:port`) signed in with `token` and joins `session`.
+    pub async fn join(server: &str, token: &str, session: &str) -> Result<AgentClient, String> {
+        let url = format!("{}/ws/agent?token={token}", server.replacen("http", "ws", 1));
         let (socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| e.to_string())?;
         let (stop, stopped) = watch::channel(false);
         let jpeg = Arc::new(AtomicBool::new(false));

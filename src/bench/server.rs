@@ -17,6 +17,9 @@ pub struct ServerUnderTest {
     pub demo: String,
     /// The server's process id.
     pub pid: u32,
+    /// A signed-in agent's token for the simulated agents.
+    pub agent_token: String,
+    /// Profiles and audit database of this run, removed at the end.
     profiles: PathBuf,
 }
 
@@ -34,10 +37,21 @@ impl ServerUnderTest {
         std::fs::create_dir_all(&profiles).map_err(|e| e.to_string())?;
         let profile = format!("[site]\norigins = [\"{demo}\"]\n\n[write_mode]\nenabled = true\n");
         std::fs::write(profiles.join("bench.toml"), profile).map_err(|e| e.to_string())?;
+        let secret = crate::auth::Signer::generate_secret();
+        let agent_token = crate::auth::Signer::new(&secret).issue(
+            "bench-agent",
+            "Bench Agent",
+            crate::auth::Role::Agent,
+            Duration::from_secs(24 * 3600),
+            std::time::SystemTime::now(),
+        );
         let child = Command::new(exe)
             .args(["--listen", &format!("127.0.0.1:{port}"), "--demo-listen", &format!("127.0.0.1:{demo_port}")])
             .arg("--profiles")
             .arg(&profiles)
+            .arg("--data")
+            .arg(profiles.join("data"))
+            .args(["--secret", &secret])
             .arg("--chromium")
             .arg(chromium)
             // The server's own warnings show; `COBROWSE_BENCH_LOG` (a `RUST_LOG` filter) shows more.
@@ -52,7 +66,7 @@ impl ServerUnderTest {
             .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
         let pid = child.id().ok_or("the server exited at once")?;
         let server = format!("http://127.0.0.1:{port}");
-        let mut under_test = ServerUnderTest { child, server, demo, pid, profiles };
+        let mut under_test = ServerUnderTest { child, server, demo, pid, agent_token, profiles };
         for _ in 0..200 {
             if under_test.healthy().await {
                 return Ok(under_test);

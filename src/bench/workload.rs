@@ -82,7 +82,7 @@ async fn sessions(
     tokio::time::sleep(JOIN_AFTER).await;
     let mut watched = Vec::new();
     for (customer, id) in started {
-        let agent = AgentClient::join(&server.server, &id).await?;
+        let agent = AgentClient::join(&server.server, &server.agent_token, &id).await?;
         agent.first_frame(Duration::from_secs(10)).await?;
         customer.wait_active().await?;
         watched.push((customer, agent));

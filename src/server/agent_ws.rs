@@ -1,34 +1,56 @@
-//! `/ws/agent`: the agent view's channel. The reader joins a session and passes pointer moves,
-//! clicks and requests to it; the writer sends the session's messages and the newest frame.
+//! `/ws/agent`: the agent view's channel, for signed-in agents only. The reader joins a session
+//! (or watches one) and passes pointer moves, clicks, requests and transfers to it; the writer
+//! sends the session's messages and the newest frame.
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use super::connection::Connection;
 use super::{AppError, AppState};
-use crate::session::{id::is_session_id, AgentAttached, ClientLink, FromAgentConn, Lookup, SessionHandle};
+use crate::auth::{self, Claims, Role};
+use crate::session::{
+    id::is_session_id, AgentAttached, ClientLink, FromAgentConn, JoinRequest, Lookup, Member, SessionHandle,
+};
 use crate::wire::{self, ErrorCode, FromAgent, Point, ToAgent};
 
 /// Failed joins one connection may make before it is closed.
 const FAILURES_PER_CONNECTION: u32 = 5;
+/// Longest interaction id a join may bind.
+const MAX_INTERACTION: usize = 256;
 
 pub async fn upgrade(
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
     State(state): State<AppState>,
 ) -> Response {
+    // Checked before the upgrade: without a valid token the answer is 401 and nothing else.
+    let claims = match auth::authorize(&state.signer, &headers, query.as_deref(), &[Role::Agent, Role::Supervisor]) {
+        Ok(claims) => claims,
+        Err(cause) => {
+            state.services.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%peer, "agent connection refused");
+            return AppError::Unauthorized(cause).into_response();
+        }
+    };
     let Ok(ws) = ws else { return AppError::NotWebSocket.into_response() };
-    ws.max_message_size(1024 * 1024).on_upgrade(move |socket| serve(socket, state, peer))
+    ws.max_message_size(1024 * 1024).on_upgrade(move |socket| serve(socket, state, peer, claims))
 }
 
-async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr) {
-    let mut connection = Connection::<ToAgent>::start(socket);
+async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr, claims: Claims) {
+    let mut connection = Connection::<ToAgent>::start_metered(socket, state.services.metrics.clone());
     let link = connection.link.clone();
     let tx = link.messages.clone();
+    let member = Member { id: claims.sub.clone(), name: claims.name.clone() };
+    let _ = tx.try_send(ToAgent::Hello { agent: claims.sub.clone(), name: claims.name.clone(), role: claims.role });
+    let seat = state.agents.sign_in(&member.id, &member.name, tx.clone());
 
     let mut joined: Option<(SessionHandle, u64)> = None;
     let mut failures = 0;
@@ -47,28 +69,44 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr) {
         let message = match wire::parse::<FromAgent>(&text) {
             Ok(m) => m,
             Err((code, message)) => {
-                tracing::warn!(%peer, ?code, %message, "bad agent message");
+                tracing::warn!(%peer, agent = %member.id, ?code, %message, "bad agent message");
                 let _ = tx.try_send(ToAgent::Error { code, message });
                 continue;
             }
         };
         match (message, &joined) {
-            (FromAgent::Join { session }, None) => match join(&state, peer, &session, &link).await {
-                Ok((handle, attached)) => {
-                    let _ = connection.frames.send(Some(attached.frames));
-                    joined = Some((handle, attached.conn));
-                }
-                Err((code, message)) => {
-                    failures += 1;
-                    let _ = tx.send(ToAgent::JoinFailed { code, message }).await;
-                    if failures >= FAILURES_PER_CONNECTION {
-                        tracing::warn!(%peer, "closing an agent connection after {failures} failed joins");
-                        break;
+            (FromAgent::Join { session, interaction, watch }, None) => {
+                let request = JoinRequest { member: member.clone(), interaction, watch };
+                match join(&state, peer, &claims, &session, request, &link).await {
+                    Ok((handle, attached)) => {
+                        let _ = connection.frames.send(Some(attached.frames));
+                        seat.set_busy(true);
+                        joined = Some((handle, attached.conn));
+                    }
+                    Err((code, message)) => {
+                        failures += 1;
+                        state.services.metrics.joins_refused.fetch_add(1, Ordering::Relaxed);
+                        let _ = tx.send(ToAgent::JoinFailed { code, message }).await;
+                        if failures >= FAILURES_PER_CONNECTION {
+                            tracing::warn!(%peer, agent = %member.id, "closing an agent connection after {failures} failed joins");
+                            break;
+                        }
                     }
                 }
-            },
+            }
             (FromAgent::Join { .. }, Some(_)) => {
                 let _ = tx.try_send(ToAgent::Error { code: ErrorCode::Unexpected, message: "already joined".into() });
+            }
+            (FromAgent::Transfer { to }, Some((handle, conn))) => {
+                if let Err(code) = transfer(&state, &member, handle, *conn, &to).await {
+                    let message = match code {
+                        ErrorCode::UnknownAgent => "No agent with that ID is signed in and free.",
+                        ErrorCode::Transferring => "The session is already being transferred.",
+                        ErrorCode::CustomerAway => "The customer is not on the page right now.",
+                        _ => "The session could not be transferred.",
+                    };
+                    let _ = tx.try_send(ToAgent::Refused { code, message: message.into() });
+                }
             }
             (other, Some((handle, conn))) => {
                 let message = match other {
@@ -78,7 +116,7 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr) {
                     FromAgent::PointerMode => FromAgentConn::PointerMode,
                     FromAgent::Action { action } => FromAgentConn::Action(action),
                     FromAgent::End => FromAgentConn::End,
-                    FromAgent::Join { .. } => unreachable!("matched above"),
+                    FromAgent::Join { .. } | FromAgent::Transfer { .. } => unreachable!("matched above"),
                 };
                 handle.agent(*conn, message).await;
             }
@@ -91,25 +129,57 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr) {
     if let Some((handle, conn)) = joined {
         handle.agent(conn, FromAgentConn::Gone).await;
     }
+    drop(seat);
     drop((tx, link));
     connection.finish().await;
+}
+
+/// Hands the session to agent `to` if they are signed in and free, then offers it to them.
+async fn transfer(
+    state: &AppState,
+    from: &Member,
+    handle: &SessionHandle,
+    conn: u64,
+    to: &str,
+) -> Result<(), ErrorCode> {
+    let Some(name) = state.agents.free(to) else {
+        tracing::warn!(session = %handle.id, from = %from.id, %to, "transfer refused: that agent is not signed in and free");
+        return Err(ErrorCode::UnknownAgent);
+    };
+    handle.transfer(conn, Member { id: to.to_string(), name }).await?;
+    if !state.agents.offer(to, &handle.id, &from.name) {
+        tracing::warn!(session = %handle.id, %to, "the agent the session was transferred to signed out; it waits for them");
+    }
+    Ok(())
 }
 
 async fn join(
     state: &AppState,
     peer: SocketAddr,
+    claims: &Claims,
     session: &str,
+    request: JoinRequest,
     link: &ClientLink<ToAgent>,
 ) -> Result<(SessionHandle, AgentAttached), (ErrorCode, String)> {
-    if !state.join_limit.allows(peer.ip(), Instant::now()) {
-        tracing::warn!(%peer, "join refused: too many failed joins from this address");
+    let (by_addr, by_agent) = (format!("addr:{}", peer.ip()), format!("agent:{}", claims.sub));
+    let now = Instant::now();
+    if !state.join_limit.allows(&by_addr, now) || !state.join_limit.allows(&by_agent, now) {
+        tracing::warn!(%peer, agent = %claims.sub, "join refused: too many failed joins");
         return Err((ErrorCode::TooManyAttempts, "Too many attempts; wait a minute and try again.".into()));
     }
-    let result = lookup_and_join(state, session, link).await;
+    if request.watch && claims.role != Role::Supervisor {
+        tracing::warn!(%peer, agent = %claims.sub, "join refused: only supervisors may watch");
+        return Err((ErrorCode::NotAllowed, "Only supervisors can watch a session.".into()));
+    }
+    if request.interaction.as_ref().is_some_and(|i| i.is_empty() || i.len() > MAX_INTERACTION) {
+        return Err((ErrorCode::Malformed, "The interaction ID is empty or too long.".into()));
+    }
+    let result = lookup_and_join(state, session, request, link).await;
     if let Err((code, _)) = &result {
-        tracing::info!(%peer, ?code, "join refused");
+        tracing::info!(%peer, agent = %claims.sub, ?code, "join refused");
         if matches!(code, ErrorCode::NoSuchSession | ErrorCode::SessionEnded) {
-            state.join_limit.failed(peer.ip(), Instant::now());
+            state.join_limit.failed(&by_addr, now);
+            state.join_limit.failed(&by_agent, now);
         }
     }
     result
@@ -118,6 +188,7 @@ async fn join(
 async fn lookup_and_join(
     state: &AppState,
     session: &str,
+    request: JoinRequest,
     link: &ClientLink<ToAgent>,
 ) -> Result<(SessionHandle, AgentAttached), (ErrorCode, String)> {
     let session = session.trim().replace([' ', '-'], "");
@@ -130,10 +201,13 @@ async fn lookup_and_join(
         Lookup::Ended => return Err((ErrorCode::SessionEnded, "This co-browse session has ended.".into())),
         Lookup::Unknown => return Err(no_such()),
     };
-    match handle.join_agent(link.clone()).await {
+    match handle.join_agent(link.clone(), request).await {
         Ok(attached) => Ok((handle, attached)),
         Err(ErrorCode::AgentPresent) => {
             Err((ErrorCode::AgentPresent, "Another agent is already in this session.".into()))
+        }
+        Err(ErrorCode::Transferring) => {
+            Err((ErrorCode::Transferring, "This session is being transferred to another agent.".into()))
         }
         Err(ErrorCode::SessionEnded) => Err((ErrorCode::SessionEnded, "This co-browse session has ended.".into())),
         Err(code) => Err((code, "The session could not be joined.".into())),

@@ -1,13 +1,15 @@
 //! What every client connection shares: the writer task (messages, the other side's pointer,
 //! frames, keep-alive pings) and a reader that gives up on a silent peer.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, watch};
 
+use crate::metrics::Metrics;
 use crate::replica::Frame;
 use crate::session::ClientLink;
 use crate::stream::tiles::TileEncoder;
@@ -38,11 +40,20 @@ pub struct Connection<T> {
 impl<T: Outgoing + Send + 'static> Connection<T> {
     /// Splits the socket and starts its writer.
     pub fn start(socket: WebSocket) -> Connection<T> {
+        Connection::spawn(socket, None)
+    }
+
+    /// The same, counting the frames sent in `metrics`.
+    pub fn start_metered(socket: WebSocket, metrics: Arc<Metrics>) -> Connection<T> {
+        Connection::spawn(socket, Some(metrics))
+    }
+
+    fn spawn(socket: WebSocket, metrics: Option<Arc<Metrics>>) -> Connection<T> {
         let (sink, stream) = socket.split();
         let (link, rx, pointer) = ClientLink::<T>::new();
         let (done_tx, writer_done) = watch::channel(false);
         let (frames, frame_source) = watch::channel(None);
-        let writer = tokio::spawn(write(sink, rx, pointer, frame_source, done_tx));
+        let writer = tokio::spawn(write(sink, rx, pointer, frame_source, done_tx, metrics));
         Connection { stream, link, frames, writer_done, writer }
     }
 
@@ -67,8 +78,11 @@ async fn write<T: Outgoing>(
     mut pointer: watch::Receiver<Option<Point>>,
     mut frame_source: FrameSource,
     done: watch::Sender<bool>,
+    metrics: Option<Arc<Metrics>>,
 ) {
     let mut frames: Option<watch::Receiver<Option<Frame>>> = None;
+    // When frames were first asked for (the join), until the first one goes out.
+    let mut joined: Option<Instant> = None;
     // What this client's screen shows, so only what changed since is sent.
     let mut tiles = TileEncoder::default();
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -102,6 +116,7 @@ async fn write<T: Outgoing>(
             }
             Ok(()) = frame_source.changed() => {
                 frames = frame_source.borrow_and_update().clone();
+                joined = frames.as_ref().map(|_| Instant::now());
                 tiles = TileEncoder::default();
                 if let Some(f) = frames.as_mut() {
                     f.mark_changed();
@@ -119,13 +134,25 @@ async fn write<T: Outgoing>(
                         let waited = frame.arrived.elapsed();
                         let (encoder, delta) = std::mem::take(&mut tiles).encode_off_thread(frame.png).await;
                         tracing::trace!(waited = waited.as_micros() as u64, encode = started.elapsed().as_micros() as u64, "frame encoded");
+                        if let Some(m) = &metrics {
+                            m.frame_encode.observe(started.elapsed());
+                        }
                         tiles = encoder;
                         delta
                     }
                     None => Ok(None),
                 };
                 match delta {
-                    Ok(Some(delta)) => sink.send(Message::Binary(delta.into())).await,
+                    Ok(Some(delta)) => {
+                        if let Some(m) = &metrics {
+                            m.frames_sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            m.bytes_sent.fetch_add(delta.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                            if let Some(at) = joined.take() {
+                                m.join_to_first_frame.observe(at.elapsed());
+                            }
+                        }
+                        sink.send(Message::Binary(delta.into())).await
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "a frame could not be encoded; skipped");
                         Ok(())

@@ -60,7 +60,7 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                     // The profile as it is now: an edit since this connection opened applies.
                     let profile = state.profiles.for_origin(&origin).unwrap_or_else(|| profile.clone());
                     let site = session::Origin { origin: origin.clone(), profile, store: &state.profiles };
-                    let handle = session::create(&state.registry, &state.browser, site, state.timings);
+                    let handle = session::create(&state.registry, &state.browser, site, state.timings, &state.services);
                     attach(handle, &link, &mut attached).await
                 }
                 Ok(FromCustomer::Resume { token }) => match state.registry.by_token(&token) {

@@ -12,6 +12,11 @@ pub enum AppError {
     OriginNotAllowed(String),
     #[error("a WebSocket connection is required here")]
     NotWebSocket,
+    /// The cause is logged; the client only hears that it must sign in.
+    #[error("sign-in required")]
+    Unauthorized(crate::auth::TokenError),
+    #[error("the audit trail cannot be read")]
+    Audit(crate::audit::AuditError),
 }
 
 impl IntoResponse for AppError {
@@ -20,6 +25,14 @@ impl IntoResponse for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::NotWebSocket => StatusCode::UPGRADE_REQUIRED,
+            AppError::Unauthorized(ref cause) => {
+                tracing::warn!(%cause, "refused a request without a valid token");
+                StatusCode::UNAUTHORIZED
+            }
+            AppError::Audit(ref cause) => {
+                tracing::error!(%cause, "audit trail read failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         };
         (status, format!("{self}\n")).into_response()
     }

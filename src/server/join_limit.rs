@@ -1,26 +1,26 @@
-//! Limits failed joins per source address, so session IDs cannot be found by guessing.
+//! Limits failed joins per source address and per agent, so session IDs cannot be found by
+//! guessing from many addresses with one token, or from one address with many tokens.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failed joins allowed per address within [`WINDOW`].
+/// Failed joins allowed per address (and per agent) within [`WINDOW`].
 pub const MAX_FAILURES: usize = 10;
 /// The sliding window failures are counted in.
 pub const WINDOW: Duration = Duration::from_secs(60);
 
-/// Recent failed joins by source address.
+/// Recent failed joins by who made them (`addr:...` or `agent:...`).
 #[derive(Default)]
 pub struct JoinLimit {
-    failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
 impl JoinLimit {
-    /// Whether `addr` may try to join now.
-    pub fn allows(&self, addr: IpAddr, now: Instant) -> bool {
+    /// Whether `who` may try to join now.
+    pub fn allows(&self, who: &str, now: Instant) -> bool {
         let mut failures = self.failures.lock().unwrap();
-        match failures.get_mut(&addr) {
+        match failures.get_mut(who) {
             Some(times) => {
                 forget_old(times, now);
                 times.len() < MAX_FAILURES
@@ -29,15 +29,15 @@ impl JoinLimit {
         }
     }
 
-    /// Counts a failed join from `addr`.
-    pub fn failed(&self, addr: IpAddr, now: Instant) {
+    /// Counts a failed join by `who`.
+    pub fn failed(&self, who: &str, now: Instant) {
         let mut failures = self.failures.lock().unwrap();
         // Keep the map small: addresses whose failures all aged out are dropped.
         failures.retain(|_, times| {
             forget_old(times, now);
             !times.is_empty()
         });
-        failures.entry(addr).or_default().push_back(now);
+        failures.entry(who.to_string()).or_default().push_back(now);
     }
 }
 
@@ -54,7 +54,7 @@ mod tests {
     #[test]
     fn ten_failures_a_minute_then_refused_until_they_age_out() {
         let limit = JoinLimit::default();
-        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let (a, b) = ("addr:10.0.0.1", "agent:a-2");
         let start = Instant::now();
         for i in 0..MAX_FAILURES {
             assert!(limit.allows(a, start), "attempt {i}");

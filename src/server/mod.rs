@@ -1,6 +1,7 @@
 //! The HTTP server: router, shared state, and the run loop that tests call on a port-0 listener.
 
 mod agent_ws;
+mod api;
 mod connection;
 mod customer_ws;
 mod error;
@@ -17,9 +18,10 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::assets;
+use crate::auth::{Directory, Signer};
 use crate::profile::ProfileStore;
 use crate::replica::ReplicaBrowser;
-use crate::session::{Registry, Timings};
+use crate::session::{Registry, Services, Timings};
 pub use error::AppError;
 
 /// What every handler shares.
@@ -33,10 +35,21 @@ pub struct AppState {
     pub browser: Arc<ReplicaBrowser>,
     /// Session timings from the settings.
     pub timings: Timings,
-    /// Failed joins by source address.
+    /// Failed joins by source address and by agent.
     pub join_limit: Arc<join_limit::JoinLimit>,
     /// Live sessions at most.
     pub max_sessions: usize,
+    /// Checks agent and integration tokens.
+    pub signer: Signer,
+    /// Agents signed in now, for transfers.
+    pub agents: Arc<Directory>,
+    /// Audit trail, metrics, webhooks.
+    pub services: Services,
+    /// Origins of contact-center workspaces that may embed the agent view and send it chat
+    /// messages (besides the server's own origin).
+    pub workspace_origins: Arc<Vec<String>>,
+    /// The demo's chat room, when the demo site runs.
+    pub demo_chat: Option<Arc<crate::demo_chat::ChatRoom>>,
 }
 
 impl AppState {
@@ -49,7 +62,32 @@ impl AppState {
             timings,
             join_limit: Arc::default(),
             max_sessions: 100,
+            signer: Signer::new(&Signer::generate_secret()),
+            agents: Arc::default(),
+            services: Services::in_memory(),
+            workspace_origins: Arc::default(),
+            demo_chat: None,
         }
+    }
+
+    /// The same state with the demo's chat room (and its workspace page).
+    pub fn with_demo_chat(self) -> AppState {
+        AppState { demo_chat: Some(Arc::default()), ..self }
+    }
+
+    /// The same state signing and checking tokens with `secret`.
+    pub fn with_secret(self, secret: &str) -> AppState {
+        AppState { signer: Signer::new(secret), ..self }
+    }
+
+    /// The same state reporting to `services`.
+    pub fn with_services(self, services: Services) -> AppState {
+        AppState { services, ..self }
+    }
+
+    /// The same state letting workspaces on `origins` embed the agent view.
+    pub fn with_workspace_origins(self, origins: Vec<String>) -> AppState {
+        AppState { workspace_origins: Arc::new(origins), ..self }
     }
 
     /// The same state with a different cap on live sessions.
@@ -66,6 +104,9 @@ pub fn router(state: AppState) -> Router {
         .route("/agent", get(|| async { axum::response::Redirect::permanent("/agent/") }))
         .route("/agent/", get(|| async { Html(assets::AGENT_HTML) }))
         .route("/agent/agent.js", get(|| async { script(assets::AGENT_JS) }))
+        .route("/agent/text.js", get(|| async { script(assets::AGENT_TEXT_JS) }))
+        .route("/agent/frames.js", get(|| async { script(assets::AGENT_FRAMES_JS) }))
+        .route("/agent/config.json", get(api::agent_config))
         .route(
             "/agent/agent.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], assets::AGENT_CSS) }),
@@ -74,6 +115,11 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/agent", get(agent_ws::upgrade))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
+        .route("/demo/chat", get(crate::demo_chat::upgrade))
+        .route("/demo/workspace", get(|| async { axum::response::Redirect::permanent("/demo/workspace/") }))
+        .route("/demo/workspace/", get(crate::demo_chat::workspace))
+        .route("/api/interactions/{id}/end", axum::routing::post(api::end_interaction))
+        .route("/api/sessions/{id}/events", get(api::session_events))
         .fallback(|| async { AppError::NotFound })
         .with_state(state)
 }
@@ -85,11 +131,7 @@ fn script(body: &'static str) -> Response {
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let defects = crate::replica::MASKING_DEFECTS.load(std::sync::atomic::Ordering::Relaxed);
-    let body = format!(
-        "# HELP cobrowse_sessions_live Co-browse sessions currently live.\n# TYPE cobrowse_sessions_live gauge\ncobrowse_sessions_live {}\n\
-         # HELP cobrowse_masking_defects_total Masked values that arrived unmasked from a customer's browser and were masked by the replica.\n# TYPE cobrowse_masking_defects_total counter\ncobrowse_masking_defects_total {defects}\n",
-        state.registry.len()
-    );
+    let body = state.services.metrics.render(state.registry.len(), defects);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
@@ -102,6 +144,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let registry = state.registry.clone();
     let browser = state.browser.clone();
+    let audit = state.services.audit.clone();
     let reloads = tokio::spawn(state.profiles.clone().watch(crate::profile::store::POLL_EVERY));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
@@ -110,8 +153,16 @@ pub async fn run(
             for session in registry.all() {
                 session.shutdown().await;
             }
+            // Each session writes its end to the audit trail as it closes.
+            let closed = async {
+                while !registry.is_empty() {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+            };
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), closed).await;
         })
         .await?;
+    audit.flush().await;
     reloads.abort();
     browser.shutdown().await;
     Ok(())

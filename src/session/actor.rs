@@ -8,8 +8,10 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::gate::ActionGate;
-use super::lifecycle::{Effect, Input, Notice, Presence, Refusal, Side, State, Timer};
-use super::{AgentAttached, ClientLink, Command, CustomerAttached, FromAgentConn, FromCustomerConn, Registry, Timings};
+use super::lifecycle::{Input, Presence, Refusal, Side, State, Timer};
+use super::{
+    ClientLink, Command, CustomerAttached, FromAgentConn, FromCustomerConn, Member, Registry, Services, Timings,
+};
 use crate::profile::{Profile, Profiles};
 use crate::replica::{ReplicaHandle, ReplicaReport};
 use crate::wire::{EndedBy, ErrorCode, Point, ToAgent, ToCustomer};
@@ -27,6 +29,8 @@ pub struct Setup {
     pub timings: Timings,
     pub registry: Arc<Registry>,
     pub replica: ReplicaHandle,
+    /// Audit trail, metrics, webhooks.
+    pub services: Services,
 }
 
 /// One attached client: its connection number and the way to its writer.
@@ -35,11 +39,27 @@ struct Link<T> {
     link: ClientLink<T>,
 }
 
+/// A joined agent or watching supervisor.
+struct AgentLink {
+    conn: u64,
+    link: ClientLink<ToAgent>,
+    member: Member,
+}
+
 pub struct Actor {
     setup: Setup,
     state: State,
     customer: Option<Link<ToCustomer>>,
-    agent: Option<Link<ToAgent>>,
+    /// The agent in control.
+    agent: Option<AgentLink>,
+    /// Supervisors watching, view only.
+    watchers: Vec<AgentLink>,
+    /// The agent the session is being handed to, while a transfer is under way.
+    handover_to: Option<Member>,
+    /// The contact center's interaction the session was last bound to.
+    interaction: Option<String>,
+    /// When the first agent joined, and who (for the webhooks).
+    started: Option<(std::time::SystemTime, String)>,
     /// The customer's window size, as last reported.
     viewport: (u32, u32),
     deadlines: HashMap<Timer, Instant>,
@@ -54,6 +74,8 @@ pub struct Actor {
     last_probe: Instant,
     /// Agent actions in write mode: rate limit and hit-tests in flight.
     gate: ActionGate,
+    /// The agent who ended the session, for the audit trail.
+    ended_by_agent: Option<String>,
 }
 
 /// The agent's pointer is hit-tested (to say when it rests on a masked field) at most this often.
@@ -62,6 +84,10 @@ const PROBE_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 #[path = "actor_control.rs"]
 mod control;
 use control::refusal_text;
+#[path = "actor_members.rs"]
+mod members;
+#[path = "actor_notices.rs"]
+mod notices;
 
 impl Actor {
     pub fn spawn(setup: Setup, commands: mpsc::Receiver<Command>, reports: mpsc::Receiver<ReplicaReport>) {
@@ -71,6 +97,10 @@ impl Actor {
             state,
             customer: None,
             agent: None,
+            watchers: Vec::new(),
+            handover_to: None,
+            interaction: None,
+            started: None,
             viewport: (0, 0),
             deadlines: HashMap::new(),
             next_conn: 0,
@@ -79,8 +109,11 @@ impl Actor {
             probe_due: None,
             last_probe: Instant::now(),
             gate: ActionGate::new(std::time::Instant::now()),
+            ended_by_agent: None,
         };
         tracing::info!(session = %actor.setup.id, "session created");
+        actor.setup.services.metrics.sessions_started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        actor.audit("created", None, serde_json::json!({ "origin": actor.setup.origin }));
         actor.apply(effects);
         tokio::spawn(actor.run(commands, reports));
     }
@@ -122,8 +155,8 @@ impl Actor {
             Command::AttachCustomer { link, reply } => {
                 let _ = reply.send(self.attach_customer(link));
             }
-            Command::JoinAgent { link, reply } => {
-                let _ = reply.send(self.join_agent(link));
+            Command::JoinAgent { link, request, reply } => {
+                let _ = reply.send(self.join_agent(link, request));
             }
             Command::Customer { conn, message } if self.customer.as_ref().is_some_and(|c| c.conn == conn) => {
                 self.on_customer(message)
@@ -131,8 +164,15 @@ impl Actor {
             Command::Agent { conn, message } if self.agent.as_ref().is_some_and(|a| a.conn == conn) => {
                 self.on_agent(message)
             }
+            Command::Agent { conn, message } if self.watchers.iter().any(|w| w.conn == conn) => {
+                self.on_watcher(conn, message)
+            }
             // From a connection that has since been replaced: a page that already unloaded.
             Command::Customer { .. } | Command::Agent { .. } => {}
+            Command::Transfer { conn, to, reply } => {
+                let _ = reply.send(self.transfer(conn, to));
+            }
+            Command::EndInteraction => self.input(Input::End(EndedBy::Interaction)),
             Command::Shutdown => self.input(Input::End(EndedBy::Server)),
         }
     }
@@ -165,53 +205,31 @@ impl Actor {
         Ok(CustomerAttached { conn, replica: self.setup.replica.commands.clone() })
     }
 
-    fn join_agent(&mut self, link: ClientLink<ToAgent>) -> Result<AgentAttached, ErrorCode> {
-        let (state, effects) = self.state.step(Input::AgentJoined).map_err(|r| r.code())?;
-        self.next_conn += 1;
-        let conn = self.next_conn;
-        self.state = state;
-        // `joined` goes first, so that notices the transition brings (paused) follow it.
-        let _ = link.messages.try_send(ToAgent::Joined {
-            session: self.setup.id.clone(),
-            width: self.viewport.0,
-            height: self.viewport.1,
-            state: self.state.public(),
-            mode: self.state.mode(),
-            write_mode_allowed: self.setup.profile.write_mode.enabled,
-            origin: self.setup.origin.clone(),
-        });
-        if self.private {
-            let _ = link.messages.try_send(ToAgent::PrivatePage { private: true });
-        }
-        self.agent = Some(Link { conn, link });
-        self.apply(effects);
-        self.setup.replica.streaming.send_replace(true);
-        tracing::info!(session = %self.setup.id, "agent joined");
-        Ok(AgentAttached { conn, frames: self.setup.replica.frames.clone() })
-    }
-
     fn on_customer(&mut self, message: FromCustomerConn) {
         match message {
             FromCustomerConn::Page { width, height, private } => {
                 self.viewport = (width, height);
-                self.tell_agent(ToAgent::Viewport { width, height });
+                self.tell_all(ToAgent::Viewport { width, height });
                 if private != self.private {
                     self.private = private;
-                    self.tell_agent(ToAgent::PrivatePage { private });
+                    self.tell_all(ToAgent::PrivatePage { private });
                 }
             }
             FromCustomerConn::Viewport { width, height } => {
                 self.viewport = (width, height);
-                self.tell_agent(ToAgent::Viewport { width, height });
+                self.tell_all(ToAgent::Viewport { width, height });
             }
             FromCustomerConn::Pointer(p) => {
-                if let Some(agent) = &self.agent {
+                for agent in self.agent.iter().chain(&self.watchers) {
                     agent.link.pointer.send_replace(Some(p));
                 }
             }
             FromCustomerConn::LeavingSite => self.input(Input::CustomerLeftSite),
             FromCustomerConn::Consent { allow } => {
                 tracing::info!(session = %self.setup.id, allow, "customer answered the write-mode request");
+                if self.state.asking() {
+                    self.audit("write_answered", None, serde_json::json!({ "allow": allow }));
+                }
                 self.input(Input::Consent { allow });
             }
             FromCustomerConn::PointerMode => self.input(Input::PointerMode { by: Side::Customer }),
@@ -244,16 +262,23 @@ impl Actor {
                 self.refuse(ErrorCode::WriteModeUnavailable, "Write mode is not available on this site.");
             }
             FromAgentConn::RequestWriteMode => match self.try_input(Input::RequestWrite) {
-                Ok(()) => tracing::info!(session = %self.setup.id, "agent asked for write mode"),
+                Ok(()) => {
+                    tracing::info!(session = %self.setup.id, "agent asked for write mode");
+                    self.audit("write_requested", self.agent_id().as_deref(), serde_json::json!({}));
+                }
                 Err(refusal) => self.refuse(refusal.code(), refusal_text(refusal.code())),
             },
             FromAgentConn::PointerMode => self.input(Input::PointerMode { by: Side::Agent }),
             FromAgentConn::Action(action) => self.act(action),
-            FromAgentConn::End => self.input(Input::End(EndedBy::Agent)),
+            FromAgentConn::End => {
+                self.ended_by_agent = self.agent_id();
+                self.input(Input::End(EndedBy::Agent))
+            }
             FromAgentConn::Gone => {
-                self.agent = None;
-                self.setup.replica.streaming.send_replace(false);
+                let gone = self.agent.take().map(|a| a.member.id);
+                self.stream_if_watched();
                 self.input(Input::AgentLeft);
+                self.audit("agent_left", gone.as_deref(), serde_json::json!({}));
                 tracing::info!(session = %self.setup.id, "agent left");
             }
         }
@@ -261,9 +286,12 @@ impl Actor {
 
     fn replica_report(&mut self, report: ReplicaReport) {
         match report {
-            ReplicaReport::Restarting(_) => self.tell_agent(ToAgent::ReplicaRestarting),
+            ReplicaReport::Restarting(_) => {
+                self.setup.services.metrics.replica_restarts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.tell_all(ToAgent::ReplicaRestarting)
+            }
             ReplicaReport::Ready => self.tell_customer(ToCustomer::Snapshot),
-            ReplicaReport::Unavailable => self.tell_agent(ToAgent::ReplicaUnavailable),
+            ReplicaReport::Unavailable => self.tell_all(ToAgent::ReplicaUnavailable),
             ReplicaReport::PointerOver(hidden) => self.tell_agent(ToAgent::PointerOver { hidden }),
             ReplicaReport::HitTested { seq, outcome } => {
                 if self.state.admits_action().is_err() {
@@ -284,6 +312,8 @@ impl Actor {
     }
 
     fn refuse(&self, code: ErrorCode, message: &str) {
+        self.setup.services.metrics.refused(code);
+        self.audit("action_refused", self.agent_id().as_deref(), serde_json::json!({ "reason": code }));
         self.tell_agent(ToAgent::Refused { code, message: message.to_string() });
     }
 
@@ -300,84 +330,13 @@ impl Actor {
         if state != self.state {
             tracing::debug!(session = %self.setup.id, from = ?self.state, to = ?state, ?input, "transition");
         }
+        let before = self.state;
         self.state = state;
+        self.audit_transition(before, input);
         self.apply(effects);
         if self.state.admits_action().is_err() {
             self.gate.drop_pending();
         }
         Ok(())
-    }
-
-    fn apply(&mut self, effects: Vec<Effect>) {
-        for effect in effects {
-            match effect {
-                Effect::TellAgent(notice) => self.tell_agent(match notice {
-                    Notice::Paused => ToAgent::Paused,
-                    Notice::Resumed => ToAgent::Resumed,
-                    Notice::Ended(by) => ToAgent::Ended { by },
-                    Notice::Mode(mode) => ToAgent::ModeChanged { mode },
-                    Notice::WriteDenied => ToAgent::Refused {
-                        code: ErrorCode::WriteModeDenied,
-                        message: refusal_text(ErrorCode::WriteModeDenied).into(),
-                    },
-                    Notice::RequestLapsed => ToAgent::Refused {
-                        code: ErrorCode::RequestLapsed,
-                        message: refusal_text(ErrorCode::RequestLapsed).into(),
-                    },
-                    Notice::AgentJoined | Notice::AgentLeft | Notice::WriteRequested | Notice::RequestWithdrawn => {
-                        continue
-                    }
-                }),
-                Effect::TellCustomer(notice) => self.tell_customer(match notice {
-                    Notice::AgentJoined => ToCustomer::AgentJoined,
-                    Notice::AgentLeft => ToCustomer::AgentLeft,
-                    Notice::Resumed => ToCustomer::Resumed,
-                    Notice::Ended(by) => ToCustomer::Ended { by },
-                    Notice::WriteRequested => ToCustomer::WriteRequested,
-                    Notice::RequestWithdrawn => ToCustomer::RequestWithdrawn,
-                    Notice::Mode(mode) => ToCustomer::ModeChanged { mode },
-                    Notice::Paused | Notice::WriteDenied | Notice::RequestLapsed => continue,
-                }),
-                Effect::Arm(timer) => {
-                    let t = &self.setup.timings;
-                    let after = match timer {
-                        Timer::Waiting => t.waiting_ttl,
-                        Timer::Reconnect => t.reconnect_window,
-                        Timer::Grace => t.grace,
-                        Timer::Consent => t.write_request_ttl,
-                    };
-                    self.deadlines.insert(timer, Instant::now() + after);
-                }
-                Effect::Disarm(timer) => {
-                    self.deadlines.remove(&timer);
-                }
-                Effect::Close => {
-                    tracing::info!(session = %self.setup.id, "session ended");
-                }
-            }
-        }
-    }
-
-    fn point_for_customer(&self, p: Point) {
-        if let Some(customer) = &self.customer {
-            customer.link.pointer.send_replace(Some(p));
-        }
-    }
-
-    // A full queue means the client stopped reading; its connection will time out.
-    fn tell_agent(&self, message: ToAgent) {
-        if let Some(agent) = &self.agent {
-            if agent.link.messages.try_send(message).is_err() {
-                tracing::warn!(session = %self.setup.id, "agent is not reading; a message was dropped");
-            }
-        }
-    }
-
-    fn tell_customer(&self, message: ToCustomer) {
-        if let Some(customer) = &self.customer {
-            if customer.link.messages.try_send(message).is_err() {
-                tracing::warn!(session = %self.setup.id, "customer is not reading; a message was dropped");
-            }
-        }
     }
 }

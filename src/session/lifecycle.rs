@@ -24,6 +24,8 @@ pub enum Control {
     /// The agent asked for write mode; the customer has not answered yet.
     Asking,
     Write,
+    /// The agent handed the session to another agent, who has not joined yet.
+    Handover,
 }
 
 /// A session's lifecycle state.
@@ -60,6 +62,8 @@ pub enum Input {
     PointerMode {
         by: Side,
     },
+    /// The agent hands the session to another agent (who is online; the actor checked).
+    Transfer,
 }
 
 /// One of the two people in a session.
@@ -80,6 +84,8 @@ pub enum Timer {
     Grace,
     /// A write-mode request nobody answers lapses.
     Consent,
+    /// An agent a session was transferred to and who does not join gives it back to waiting.
+    Transfer,
 }
 
 /// What the session is told about a change.
@@ -100,6 +106,8 @@ pub enum Notice {
     WriteDenied,
     /// Nobody answered in time.
     RequestLapsed,
+    /// The session is being handed to another agent.
+    Transferred,
 }
 
 /// Work the actor must do after a transition.
@@ -124,6 +132,8 @@ pub enum Refusal {
     AlreadyWrite,
     /// The customer is not on the page to be asked.
     CustomerAway,
+    /// A transfer is under way; the next agent has not joined.
+    Handover,
 }
 
 impl Refusal {
@@ -135,6 +145,7 @@ impl Refusal {
             Refusal::AlreadyAsked => ErrorCode::RequestPending,
             Refusal::AlreadyWrite => ErrorCode::Unexpected,
             Refusal::CustomerAway => ErrorCode::CustomerAway,
+            Refusal::Handover => ErrorCode::Transferring,
         }
     }
 }
@@ -209,7 +220,38 @@ impl State {
                 State::Active { customer, control: Control::Pointer },
                 vec![Disarm(Timer::Waiting), TellCustomer(Notice::AgentJoined)],
             ),
+            // The agent the session was handed to arrives (the actor checked who it is).
+            (State::Active { customer, control: Control::Handover }, AgentJoined) => (
+                State::Active { customer, control: Control::Pointer },
+                vec![Disarm(Timer::Transfer), TellCustomer(Notice::AgentJoined)],
+            ),
             (State::Active { .. } | State::Paused, AgentJoined) => return Err(Refusal::AgentPresent),
+
+            // Write mode never passes from one agent to the next: the customer grants it afresh.
+            (State::Active { customer, control }, Transfer) if control != Control::Handover => {
+                let mut effects = vec![Disarm(Timer::Consent), Arm(Timer::Transfer), TellCustomer(Notice::Transferred)];
+                if control == Control::Asking {
+                    effects.push(TellCustomer(Notice::RequestWithdrawn));
+                }
+                if control == Control::Write {
+                    effects.push(TellCustomer(Notice::Mode(Mode::Pointer)));
+                }
+                (State::Active { customer, control: Control::Handover }, effects)
+            }
+            (State::Active { .. }, Transfer) => return Err(Refusal::Handover),
+            (_, Transfer) => return Err(Refusal::CustomerAway),
+            (State::Active { customer, control: Control::Handover }, Elapsed(Timer::Transfer)) => {
+                (State::Waiting { customer }, vec![Arm(Timer::Waiting), TellCustomer(Notice::AgentLeft)])
+            }
+            // Nobody holds the session while it is handed over: a customer who leaves the site
+            // leaves it waiting, for the next agent to join as to any waiting session.
+            (State::Active { control: Control::Handover, .. }, CustomerLeftSite) => (
+                State::Waiting { customer: Away },
+                vec![Disarm(Timer::Transfer), Disarm(Timer::Reconnect), Arm(Timer::Waiting)],
+            ),
+            (State::Active { customer: Reconnecting, control: Control::Handover }, Elapsed(Timer::Reconnect)) => {
+                (State::Waiting { customer: Away }, vec![Disarm(Timer::Transfer), Arm(Timer::Waiting)])
+            }
 
             (State::Active { customer, .. }, AgentLeft) => (
                 State::Waiting { customer },
@@ -268,6 +310,7 @@ impl State {
             ),
             (State::Active { control: Control::Asking, .. }, RequestWrite) => return Err(Refusal::AlreadyAsked),
             (State::Active { control: Control::Write, .. }, RequestWrite) => return Err(Refusal::AlreadyWrite),
+            (State::Active { control: Control::Handover, .. }, RequestWrite) => return Err(Refusal::Handover),
             (_, RequestWrite) => return Err(Refusal::CustomerAway),
 
             (State::Active { customer, control: Control::Asking }, Consent { allow: true }) => (

@@ -13,6 +13,8 @@ const A_RECON: State = State::Active { customer: Reconnecting, control: Control:
 const A_WRITE: State = State::Active { customer: Connected, control: Control::Write };
 const A_ASKING: State = State::Active { customer: Connected, control: Control::Asking };
 const A_WRITE_RECON: State = State::Active { customer: Reconnecting, control: Control::Write };
+const A_HANDOVER: State = State::Active { customer: Connected, control: Control::Handover };
+const A_HANDOVER_RECON: State = State::Active { customer: Reconnecting, control: Control::Handover };
 
 #[test]
 fn transitions() {
@@ -172,6 +174,55 @@ fn transitions() {
             State::Ended { by: EndedBy::Customer },
             &[TellCustomer(Notice::Ended(EndedBy::Customer)), Close],
         ),
+        // A transfer: write mode ends there (the next agent needs fresh consent), the customer
+        // is told who takes over, and the slot is kept for that agent a while.
+        (
+            A_CONN,
+            Transfer,
+            A_HANDOVER,
+            &[Disarm(Timer::Consent), Arm(Timer::Transfer), TellCustomer(Notice::Transferred)],
+        ),
+        (
+            A_WRITE,
+            Transfer,
+            A_HANDOVER,
+            &[
+                Disarm(Timer::Consent),
+                Arm(Timer::Transfer),
+                TellCustomer(Notice::Transferred),
+                TellCustomer(Notice::Mode(Mode::Pointer)),
+            ],
+        ),
+        (
+            A_ASKING,
+            Transfer,
+            A_HANDOVER,
+            &[
+                Disarm(Timer::Consent),
+                Arm(Timer::Transfer),
+                TellCustomer(Notice::Transferred),
+                TellCustomer(Notice::RequestWithdrawn),
+            ],
+        ),
+        (A_HANDOVER, AgentJoined, A_CONN, &[Disarm(Timer::Transfer), TellCustomer(Notice::AgentJoined)]),
+        // The next agent never comes: the session waits for any agent, as when one leaves.
+        (A_HANDOVER, Elapsed(Timer::Transfer), W_CONN, &[Arm(Timer::Waiting), TellCustomer(Notice::AgentLeft)]),
+        // A page load during the handover keeps it; leaving the site leaves the session waiting.
+        (A_HANDOVER, CustomerDisconnected, A_HANDOVER_RECON, &[Arm(Timer::Reconnect)]),
+        (A_HANDOVER_RECON, CustomerConnected, A_HANDOVER, &[Disarm(Timer::Reconnect)]),
+        (
+            A_HANDOVER,
+            CustomerLeftSite,
+            W_AWAY,
+            &[Disarm(Timer::Transfer), Disarm(Timer::Reconnect), Arm(Timer::Waiting)],
+        ),
+        (A_HANDOVER_RECON, Elapsed(Timer::Reconnect), W_AWAY, &[Disarm(Timer::Transfer), Arm(Timer::Waiting)]),
+        (
+            A_HANDOVER,
+            End(EndedBy::Interaction),
+            State::Ended { by: EndedBy::Interaction },
+            &[TellCustomer(Notice::Ended(EndedBy::Interaction)), TellAgent(Notice::Ended(EndedBy::Interaction)), Close],
+        ),
     ];
     for (from, input, to, effects) in table {
         let (state, got) = from.step(*input).unwrap_or_else(|r| panic!("{from:?} + {input:?} refused: {r:?}"));
@@ -193,6 +244,11 @@ fn refusals() {
         (A_RECON, RequestWrite, Refusal::CustomerAway),
         (State::Paused, RequestWrite, Refusal::CustomerAway),
         (W_CONN, RequestWrite, Refusal::CustomerAway),
+        // One transfer at a time, and only with the customer on the site.
+        (A_HANDOVER, Transfer, Refusal::Handover),
+        (A_HANDOVER, RequestWrite, Refusal::Handover),
+        (State::Paused, Transfer, Refusal::CustomerAway),
+        (W_CONN, Transfer, Refusal::CustomerAway),
     ];
     for (from, input, refusal) in table {
         assert_eq!(from.step(*input), Err(*refusal), "{from:?} + {input:?}");
@@ -208,6 +264,7 @@ fn only_write_mode_with_the_customer_present_admits_actions() {
         (State::Paused, Err(ErrorCode::PointerMode)),
         (A_WRITE_RECON, Err(ErrorCode::CustomerAway)),
         (A_ASKING, Err(ErrorCode::PointerMode)),
+        (A_HANDOVER, Err(ErrorCode::PointerMode)),
         (A_WRITE, Ok(())),
     ];
     for (state, expected) in table {

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::audit::Audit;
+use crate::metrics::Metrics;
 use crate::profile::{Profile, ProfileStore};
 use crate::replica::{Frame, ReplicaBrowser, ReplicaCommand};
 use crate::wire::{AgentAction, ErrorCode, Point, ToAgent, ToCustomer};
@@ -56,6 +58,40 @@ pub struct Timings {
     pub reconnect_window: Duration,
     /// A write-mode request nobody answers lapses after this.
     pub write_request_ttl: Duration,
+}
+
+/// What sessions report to: the audit trail, the metrics, the contact center's webhooks.
+#[derive(Clone)]
+pub struct Services {
+    pub audit: Audit,
+    pub metrics: Arc<Metrics>,
+    pub hooks: Option<crate::hooks::Webhooks>,
+}
+
+impl Services {
+    /// Services that keep the audit trail in memory and post no webhooks.
+    pub fn in_memory() -> Services {
+        Services { audit: Audit::in_memory(), metrics: Arc::default(), hooks: None }
+    }
+}
+
+/// A signed-in agent or supervisor, as their token names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The agent's id in the contact center.
+    pub id: String,
+    /// The name the customer is shown.
+    pub name: String,
+}
+
+/// How an agent connection wants to join.
+#[derive(Debug, Clone)]
+pub struct JoinRequest {
+    pub member: Member,
+    /// The contact center's interaction to bind the session to.
+    pub interaction: Option<String>,
+    /// Watch without control (supervisors; the handler checked the role).
+    pub watch: bool,
 }
 
 /// A clone-able way to talk to a session's actor.
@@ -121,10 +157,31 @@ pub enum FromAgentConn {
 }
 
 enum Command {
-    AttachCustomer { link: ClientLink<ToCustomer>, reply: oneshot::Sender<Result<CustomerAttached, ErrorCode>> },
-    Customer { conn: u64, message: FromCustomerConn },
-    JoinAgent { link: ClientLink<ToAgent>, reply: oneshot::Sender<Result<AgentAttached, ErrorCode>> },
-    Agent { conn: u64, message: FromAgentConn },
+    AttachCustomer {
+        link: ClientLink<ToCustomer>,
+        reply: oneshot::Sender<Result<CustomerAttached, ErrorCode>>,
+    },
+    Customer {
+        conn: u64,
+        message: FromCustomerConn,
+    },
+    JoinAgent {
+        link: ClientLink<ToAgent>,
+        request: JoinRequest,
+        reply: oneshot::Sender<Result<AgentAttached, ErrorCode>>,
+    },
+    Agent {
+        conn: u64,
+        message: FromAgentConn,
+    },
+    /// The controlling agent `conn` hands the session to `to` (signed in and free).
+    Transfer {
+        conn: u64,
+        to: Member,
+        reply: oneshot::Sender<Result<(), ErrorCode>>,
+    },
+    /// The contact center ended the interaction the session is bound to.
+    EndInteraction,
     Shutdown,
 }
 
@@ -135,10 +192,25 @@ impl SessionHandle {
         self.ask(Command::AttachCustomer { link, reply }, answer).await
     }
 
-    /// Joins an agent connection.
-    pub async fn join_agent(&self, link: ClientLink<ToAgent>) -> Result<AgentAttached, ErrorCode> {
+    /// Joins an agent (or a watching supervisor) connection.
+    pub async fn join_agent(
+        &self,
+        link: ClientLink<ToAgent>,
+        request: JoinRequest,
+    ) -> Result<AgentAttached, ErrorCode> {
         let (reply, answer) = oneshot::channel();
-        self.ask(Command::JoinAgent { link, reply }, answer).await
+        self.ask(Command::JoinAgent { link, request, reply }, answer).await
+    }
+
+    /// Hands the session from the agent on connection `conn` to `to`.
+    pub async fn transfer(&self, conn: u64, to: Member) -> Result<(), ErrorCode> {
+        let (reply, answer) = oneshot::channel();
+        self.ask(Command::Transfer { conn, to, reply }, answer).await
+    }
+
+    /// Ends the session because its interaction ended.
+    pub async fn end_interaction(&self) {
+        let _ = self.commands.send(Command::EndInteraction).await;
     }
 
     /// Passes on a customer message; a session that has ended ignores it.
@@ -180,6 +252,7 @@ pub fn create(
     browser: &Arc<ReplicaBrowser>,
     site: Origin<'_>,
     timings: Timings,
+    services: &Services,
 ) -> SessionHandle {
     registry.create(|id, token| {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
@@ -194,6 +267,7 @@ pub fn create(
             timings,
             registry: registry.clone(),
             replica,
+            services: services.clone(),
         };
         actor::Actor::spawn(setup, rx, reports);
         SessionHandle { id, commands }

@@ -27,6 +27,8 @@ struct Inner {
     by_token: HashMap<String, String>,
     /// Ended IDs and when they ended.
     ended: HashMap<String, Instant>,
+    /// Live session IDs by the contact center's interaction they are bound to.
+    by_interaction: HashMap<String, Vec<String>>,
 }
 
 /// Shared index of sessions. The lock is held only for map operations, never across awaits.
@@ -69,11 +71,31 @@ impl Registry {
         inner.by_token.get(token).and_then(|id| inner.by_id.get(id)).cloned()
     }
 
+    /// Binds session `id` to `interaction`, so ending the interaction ends it.
+    pub fn bind(&self, interaction: &str, id: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        let ids = inner.by_interaction.entry(interaction.to_string()).or_default();
+        if !ids.iter().any(|i| i == id) {
+            ids.push(id.to_string());
+        }
+    }
+
+    /// The live sessions bound to `interaction`.
+    pub fn bound(&self, interaction: &str) -> Vec<SessionHandle> {
+        let inner = self.inner.lock().unwrap();
+        let ids = inner.by_interaction.get(interaction).map(Vec::as_slice).unwrap_or_default();
+        ids.iter().filter_map(|id| inner.by_id.get(id)).cloned().collect()
+    }
+
     /// Forgets a session that ended; its ID stays dead.
     pub fn remove(&self, id: &str) {
         let mut inner = self.inner.lock().unwrap();
         inner.by_id.remove(id);
         inner.by_token.retain(|_, v| v != id);
+        inner.by_interaction.retain(|_, ids| {
+            ids.retain(|i| i != id);
+            !ids.is_empty()
+        });
         let now = Instant::now();
         inner.ended.retain(|_, at| now.duration_since(*at) < TOMBSTONE_TTL);
         inner.ended.insert(id.to_string(), now);

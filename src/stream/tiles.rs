@@ -7,7 +7,7 @@
 //! and tiles that come back from one of the last few kept pictures are copied from it instead
 //! of sent again: going back to a page costs little.
 //!
-//! Message layout (binary WebSocket message, big-endian), mirrored in `web/agent/agent.js`:
+//! Message layout (binary WebSocket message, big-endian), mirrored in `web/agent/frames.js`:
 //! `u8 kind, u16 width, u16 height`; kind 2 continues with `u16 moves` and per move
 //! `u16 from_y, u16 to_y, u16 rows`; kind 3 with `u8 keep` (the slot to keep the picture shown
 //! so far in, before anything is drawn; 255 for none), `u16 recalls` and per recall

@@ -27,8 +27,11 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 mod capture;
+mod raw_agent;
 #[allow(unused_imports)]
 pub use capture::SentCapture;
+#[allow(unused_imports)]
+pub use raw_agent::RawAgent;
 
 /// Every wait in a test is bounded by this.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -57,6 +60,8 @@ pub struct TestServer {
     pub fixtures: String,
     pub state: AppState,
     stop: tokio::sync::watch::Sender<bool>,
+    /// The server's run loop, which ends after shutdown (sessions ended, audit trail flushed).
+    run: tokio::task::JoinHandle<std::io::Result<()>>,
     /// The profiles folder the server reads (and watches for edits).
     pub profiles: TempDir,
     /// The profile's `[site]` section.
@@ -105,6 +110,50 @@ async fn serve_fixtures(listener: TcpListener, cobrowse: String) {
         }
     });
     let _ = axum::serve(listener, app).await;
+}
+
+/// The secret every test server signs tokens with.
+pub const TEST_SECRET: &str = "test-secret-not-for-production";
+
+/// A token for `agent` (display name `name`) with `role`, valid for an hour on any test server.
+pub fn token_for(agent: &str, name: &str, role: cobrowse::auth::Role) -> String {
+    cobrowse::auth::Signer::new(TEST_SECRET).issue(
+        agent,
+        name,
+        role,
+        Duration::from_secs(3600),
+        std::time::SystemTime::now(),
+    )
+}
+
+/// The agent view at `server`, with `query` (such as `?session=...`), signed in as agent "a-1".
+pub fn agent_page(server: &str, query: &str) -> String {
+    format!("{server}/agent/{query}#token={}", token_for("a-1", "Alex Agent", cobrowse::auth::Role::Agent))
+}
+
+/// `/ws/agent` at `server` (an `http://` URL) with a valid agent token, for scripted clients.
+pub fn agent_ws(server: &str) -> String {
+    format!(
+        "{}/ws/agent?token={}",
+        server.replacen("http", "ws", 1),
+        token_for("a-1", "Alex Agent", cobrowse::auth::Role::Agent)
+    )
+}
+
+/// An HTTP/1.1 request to `base` (`http://host:port`): the status and the body.
+pub async fn http(base: &str, method: &str, path: &str, bearer: Option<&str>) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = bounded("connect", tokio::net::TcpStream::connect(addr)).await.unwrap();
+    let auth = bearer.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    bounded("answer", stream.read_to_string(&mut answer)).await.unwrap();
+    let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
 }
 
 pub fn timings() -> Timings {
@@ -160,11 +209,16 @@ impl TestServer {
         let profiles = TempDir::new("profiles");
         let site = format!("[site]\norigins = [\"{demo_url}\", \"{fixtures_url}\"]\n");
         std::fs::write(profiles.0.join("demo.toml"), format!("{site}{rules}")).unwrap();
-        let state = configure(AppState::new(
-            ProfileStore::load(&profiles.0).unwrap(),
-            Arc::new(ReplicaBrowser::new(replica_chromium)),
-            timings,
-        ));
+        let state = configure(
+            AppState::new(
+                ProfileStore::load(&profiles.0).unwrap(),
+                Arc::new(ReplicaBrowser::new(replica_chromium)),
+                timings,
+            )
+            .with_secret(TEST_SECRET)
+            // The fixtures site (as 127.0.0.1; as localhost it is another origin) is a workspace.
+            .with_workspace_origins(vec![fixtures_url.clone()]),
+        );
         let (stop, rx) = tokio::sync::watch::channel(false);
         let stopped = move || {
             let mut rx = rx.clone();
@@ -172,11 +226,21 @@ impl TestServer {
                 let _ = rx.wait_for(|s| *s).await;
             }
         };
-        tokio::spawn(cobrowse::run(listener, stopped(), state.clone()));
+        let run = tokio::spawn(cobrowse::run(listener, stopped(), state.clone()));
         tokio::spawn(cobrowse::demo::serve(demo, server.clone(), stopped()));
         tokio::spawn(cobrowse::demo::serve(outside, server.clone(), stopped()));
         tokio::spawn(serve_fixtures(fixtures, server.clone()));
-        TestServer { server, demo: demo_url, outside: outside_url, fixtures: fixtures_url, state, stop, profiles, site }
+        TestServer {
+            server,
+            demo: demo_url,
+            outside: outside_url,
+            fixtures: fixtures_url,
+            state,
+            stop,
+            run,
+            profiles,
+            site,
+        }
     }
 
     /// Rewrites the profile, as an admin editing the file would: `[site]` as before, then `rules`.
@@ -187,6 +251,27 @@ impl TestServer {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         self.state.browser.shutdown().await;
+    }
+
+    /// Stops the server as SIGTERM would and waits until its run loop has finished (every
+    /// session ended, the audit trail flushed); its clients must have closed.
+    pub async fn stop_and_wait(self) {
+        let _ = self.stop.send(true);
+        let finished = bounded("server stops", self.run).await;
+        assert!(matches!(finished, Ok(Ok(()))), "the server stopped with {finished:?}");
+        self.state.browser.shutdown().await;
+    }
+
+    /// A server with the real Chromium whose state is adjusted by `configure`.
+    pub async fn start_configured(timings: Timings, configure: impl FnOnce(AppState) -> AppState) -> TestServer {
+        let server = TestServer::start_inner(timings, chromium(), "", configure).await;
+        server.state.browser.start().await.expect("the replica Chromium starts");
+        server
+    }
+
+    /// An HTTP request to this server: the status and the body.
+    pub async fn http(&self, method: &str, path: &str, bearer: Option<&str>) -> (u16, String) {
+        http(&self.server, method, path, bearer).await
     }
 }
 
@@ -371,7 +456,9 @@ pub async fn start_session(customer: &Tab) -> String {
 
 /// The agent types the ID into "Session ID", clicks "Join" and waits for the first frame.
 pub async fn join(agent: &Tab, server: &str, id: &str) {
-    agent.goto(&format!("{server}/agent/")).await;
+    // A fresh load even when the view is open already (the same URL would only change its fragment).
+    agent.goto("about:blank").await;
+    agent.goto(&agent_page(server, "")).await;
     agent.click_element("document.getElementById('session-id')").await;
     agent.type_text(id).await;
     agent.click_element("document.querySelector('button[aria-label=Join]')").await;

@@ -3,57 +3,7 @@
 (() => {
   'use strict';
   const german = /^de\b/i.test(navigator.language || '');
-  const TEXT = german ? {
-    title: 'Gemeinsames Browsen',
-    sessionId: 'Sitzungs-ID',
-    join: 'Beitreten',
-    end: 'Sitzung beenden',
-    pointerMode: 'Zeigermodus',
-    screen: 'Bildschirm des Kunden',
-    joining: 'Verbindung wird hergestellt …',
-    joined: (id) => `Verbunden mit Sitzung ${id}.`,
-    waitingForPage: 'Warten auf die Seite des Kunden …',
-    paused: 'Pausiert: Der Kunde hat die Website verlassen.',
-    resumed: 'Fortgesetzt: Der Kunde ist zurück auf der Website.',
-    restarting: 'Die Ansicht wird neu aufgebaut …',
-    unavailable: 'Die Seite des Kunden kann gerade nicht angezeigt werden; beim nächsten Seitenwechsel wird es erneut versucht.',
-    ended: { customer: 'Der Kunde hat die Sitzung beendet.', agent: 'Sie haben die Sitzung beendet.', timeout: 'Die Sitzung ist abgelaufen.', interaction: 'Die Interaktion wurde beendet; die Sitzung ist vorbei.', server: 'Der Server hat die Sitzung beendet.' },
-    lost: 'Die Verbindung zum Server ist unterbrochen.',
-    privatePage: 'Der Kunde ist auf einer privaten Seite; sie ist für Sie ausgeblendet.',
-    privateLeft: 'Der Kunde hat die private Seite verlassen.',
-    hidden: { masked_field: 'Nur der Kunde kann dieses Feld ausfüllen.', masked: 'Dieser Inhalt ist maskiert; nur der Kunde sieht ihn.', blocked: 'Dieser Teil der Seite ist für Sie ausgeblendet.' },
-    writeMode: 'Schreibmodus',
-    labels: { 'request-write': 'Schreibmodus anfordern', 'to-pointer': 'Zum Zeigermodus wechseln', back: 'Zurück', forward: 'Vorwärts', reload: 'Neu laden', address: 'Adresse' },
-    asking: 'Der Kunde wird um den Schreibmodus gebeten …',
-    nowWrite: 'Schreibmodus: Sie können auf der Seite des Kunden handeln.',
-    nowPointer: 'Zeigermodus: Sie können nur zeigen.',
-    codes: { too_many_attempts: 'Zu viele Versuche; bitte warten Sie eine Minute.', no_such_session: 'Es gibt keine Sitzung mit dieser ID.', session_ended: 'Diese Sitzung wurde beendet.', agent_present: 'Ein anderer Mitarbeiter ist bereits in dieser Sitzung.', pointer_mode: 'Zeigermodus: Sie können nur zeigen.', write_mode_unavailable: 'Der Schreibmodus ist nicht verfügbar.', request_pending: 'Die Anfrage wartet noch auf die Antwort des Kunden.', write_mode_denied: 'Der Kunde hat den Schreibmodus abgelehnt.', request_lapsed: 'Der Kunde hat nicht auf die Anfrage geantwortet.', customer_away: 'Der Kunde ist gerade nicht auf der Seite.', disabled: 'Das ist auf dieser Website außerhalb Ihrer Reichweite.', submit: 'Nur der Kunde kann absenden.', masked: 'Nur der Kunde kann dieses Feld ausfüllen.', outside_site: 'Das würde die Website des Kunden verlassen.', no_target: 'Dort gibt es nichts zu tun.', too_fast: 'Zu viele Aktionen auf einmal.' },
-  } : {
-    title: 'Co-browse',
-    sessionId: 'Session ID',
-    join: 'Join',
-    end: 'End session',
-    pointerMode: 'Pointer mode',
-    screen: 'Customer screen',
-    joining: 'Joining…',
-    joined: (id) => `Joined session ${id}.`,
-    waitingForPage: 'Waiting for the customer’s page…',
-    paused: 'Paused: the customer has left the site.',
-    resumed: 'Resumed: the customer is back on the site.',
-    restarting: 'Rebuilding the view of the customer’s page…',
-    unavailable: 'The customer’s page cannot be shown right now; it is tried again when they open another page.',
-    ended: { customer: 'The customer ended the session.', agent: 'You ended the session.', timeout: 'The session timed out.', interaction: 'The interaction ended, and with it the session.', server: 'The server ended the session.' },
-    lost: 'The connection to the server was lost.',
-    privatePage: 'The customer is on a private page; it is hidden from you.',
-    privateLeft: 'The customer has left the private page.',
-    hidden: { masked_field: 'Only the customer can fill this field.', masked: 'This content is masked: only the customer can see it.', blocked: 'This part of the page is hidden from you.' },
-    writeMode: 'Write mode',
-    labels: { 'request-write': 'Request write mode', 'to-pointer': 'Switch to pointer mode', back: 'Back', forward: 'Forward', reload: 'Reload', address: 'Address' },
-    asking: 'Asking the customer for write mode…',
-    nowWrite: 'Write mode: you can act on the customer’s page.',
-    nowPointer: 'Pointer mode: you can only point.',
-    codes: { too_many_attempts: 'Too many attempts; wait a minute and try again.', no_such_session: 'There is no session with this ID.', session_ended: 'This session has ended.', agent_present: 'Another agent is already in this session.', pointer_mode: 'Pointer mode: you can only point.', write_mode_unavailable: 'Write mode is not available.', request_pending: 'The request is still waiting for the customer’s answer.', write_mode_denied: 'The customer declined write mode.', request_lapsed: 'The customer did not answer the write-mode request.', customer_away: 'The customer is not on the page right now.', disabled: 'That is out of your reach on this site.', submit: 'Only the customer can submit.', masked: 'Only the customer can fill this field.', outside_site: 'That would leave the customer’s site.', no_target: 'There is nothing to act on there.', too_fast: 'Too many actions at once; slow down.' },
-  };
+  const TEXT = globalThis.COBROWSE_AGENT_TEXT(german);
 
   const $ = (id) => document.getElementById(id);
   const form = document.querySelector('form.join');
@@ -98,7 +48,7 @@
     requestWrite.disabled = false;
     toPointer.hidden = mode !== 'write';
     for (const control of navControls) control.disabled = mode !== 'write';
-    $('mode').textContent = mode === 'write' ? TEXT.writeMode : TEXT.pointerMode;
+    $('mode').textContent = watching ? TEXT.watching : mode === 'write' ? TEXT.writeMode : TEXT.pointerMode;
   }
 
   // An action was refused: say why beside the pointer, briefly, and in the status line.
@@ -114,16 +64,37 @@
 
   function say(text) { status.textContent = text; }
 
-  function join(id) {
-    id = String(id).replace(/[\s-]/g, '');
-    if (socket) socket.close();
+  // The agent signs in with a token: from the URL's fragment (never sent to the server with the
+  // page), from the embedding workspace, or kept from earlier in this tab.
+  let token = new URLSearchParams(location.hash.slice(1)).get('token') || sessionStorage.getItem('cobrowse-agent-token');
+  let role = 'agent';
+  let opened = false;
+  let pending = null;
+  let watching = false;
+
+  function signIn(next) {
+    token = next;
+    sessionStorage.setItem('cobrowse-agent-token', token);
+    connect();
+  }
+
+  // One connection while the view is open: it carries the session, and transfers offered to
+  // this agent. The server closes it when a session ends; the view then reconnects.
+  function connect() {
+    if (!token) { say(TEXT.signIn); $('join').disabled = true; return; }
+    if (socket) return;
     const url = new URL('/ws/agent', location.href);
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.searchParams.set('token', token);
     const ws = new WebSocket(url);
     socket = ws;
+    opened = false;
     ws.binaryType = 'arraybuffer';
-    say(TEXT.joining);
-    ws.onopen = () => ws.send(JSON.stringify({ type: 'join', session: id }));
+    ws.onopen = () => {
+      opened = true;
+      $('join').disabled = false;
+      if (pending) { ws.send(JSON.stringify(pending)); pending = null; }
+    };
     ws.onmessage = (event) => {
       if (socket !== ws) return;
       if (typeof event.data !== 'string') { queueFrame(event.data); return; }
@@ -134,14 +105,55 @@
     ws.onclose = () => {
       if (socket !== ws) return;
       socket = null;
+      // Refused before it opened: the token is missing, expired or forged (the answer was 401).
+      if (!opened) { say(TEXT.signInExpired); $('join').disabled = true; $('who').textContent = ''; return; }
       if (sessionId) { say(TEXT.lost); leave(); }
+      setTimeout(connect, 1000);
     };
+  }
+
+  function join(id, options = {}) {
+    id = String(id).replace(/[\s-]/g, '');
+    if (sessionId === id) return;
+    const message = { type: 'join', session: id };
+    if (options.interaction) message.interaction = String(options.interaction);
+    if (options.watch) message.watch = true;
+    say(TEXT.joining);
+    if (sessionId) {
+      // In a session already: this connection is done with it; join on a fresh one.
+      pending = message;
+      const ws = socket;
+      leave();
+      if (ws) ws.close();
+      connect();
+      return;
+    }
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+    else { pending = message; connect(); }
   }
 
   function onMessage(message) {
     switch (message.type) {
+      case 'hello':
+        role = message.role;
+        $('who').textContent = TEXT.signedIn(message.name);
+        $('watch').hidden = role !== 'supervisor';
+        break;
+      case 'transfer_offered':
+        if (sessionId) break;
+        join(message.session);
+        say(TEXT.transferOffered(message.from, message.session));
+        break;
+      case 'transferred_away':
+        leave();
+        say(TEXT.transferredAway(message.to));
+        break;
+      case 'watchers':
+        if (!watching) say(message.count ? TEXT.watchers(message.count) : TEXT.noWatchers);
+        break;
       case 'joined':
         sessionId = message.session;
+        watching = !!message.watching;
         form.hidden = true;
         live.hidden = false;
         live.querySelector('.session-label').textContent = `${TEXT.sessionId}: ${sessionId}`;
@@ -149,11 +161,14 @@
         // Before the first frame only: resizing clears the canvas, and frames after the first
         // carry only the tiles that changed. Each frame states its own size.
         if (!frames && message.width && message.height) resize(message.width, message.height);
-        writeAllowed = !!message.write_mode_allowed;
+        writeAllowed = !!message.write_mode_allowed && !watching;
         site = message.origin || null;
         setMode(message.mode);
         setPaused(message.state === 'paused');
-        say(message.state === 'paused' ? TEXT.paused : frames ? TEXT.joined(sessionId) : TEXT.waitingForPage);
+        $('transfer-form').hidden = watching;
+        $('end').textContent = watching ? TEXT.stopWatching : TEXT.end;
+        if (watching) $('mode').textContent = TEXT.watching;
+        say(message.state === 'paused' ? TEXT.paused : watching ? TEXT.watchingNow(sessionId) : frames ? TEXT.joined(sessionId) : TEXT.waitingForPage);
         if (message.state !== 'paused') setTimeout(() => { if (sessionId && status.textContent === TEXT.waitingForPage) say(TEXT.joined(sessionId)); }, 1000);
         break;
       case 'viewport': break; // the next frame has the new size
@@ -186,8 +201,6 @@
         break;
       case 'join_failed':
         say(TEXT.codes[message.code] || message.message);
-        if (socket) socket.close();
-        socket = null;
         break;
       case 'error': console.warn('cobrowse:', message.message); break;
     }
@@ -195,9 +208,7 @@
 
   function leave() {
     sessionId = null;
-    const ws = socket;
-    socket = null;
-    if (ws) ws.close();
+    watching = false;
     form.hidden = false;
     live.hidden = true;
     stage.hidden = true;
@@ -236,13 +247,8 @@
     }
   }
 
-  // Frames are tile deltas (src/stream/tiles.rs): every one must be drawn, in order, onto
-  // what the ones before drew. A message is `u8 kind, u16 width, u16 height`; kind 2 (a scroll)
-  // then moves rows, `u16 count` and per move `u16 fromY, u16 toY, u16 rows` (whole width, in
-  // order); kind 3 (another page) keeps the picture so far in slot `u8 keep` (255: none), then
-  // copies back `u16 count` rectangles `u8 slot, u16 x, u16 y, u16 w, u16 h` from kept pictures,
-  // each to the same place; every kind ends with `u16 count` and per tile `u16 x, u16 y, u16 w,
-  // u16 h, u32 length, PNG bytes`.
+  // Frames are tile deltas (web/agent/frames.js reads them): every one must be drawn, in
+  // order, onto what the ones before drew.
   const KEEP_NONE = 255;
   const kept = [];
   let drawing = Promise.resolve();
@@ -251,39 +257,10 @@
   }
 
   async function drawFrame(buffer) {
-    const view = new DataView(buffer);
-    const kind = view.getUint8(0);
-    if (kind !== 1 && kind !== 2 && kind !== 3) return;
-    const width = view.getUint16(1);
-    const height = view.getUint16(3);
-    let at = 5;
-    let keep = KEEP_NONE;
-    const recalls = [];
-    if (kind === 3) {
-      keep = view.getUint8(at);
-      const count = view.getUint16(at + 1);
-      at += 3;
-      for (let i = 0; i < count; i++, at += 9) {
-        recalls.push({ slot: view.getUint8(at), x: view.getUint16(at + 1), y: view.getUint16(at + 3), w: view.getUint16(at + 5), h: view.getUint16(at + 7) });
-      }
-    }
-    const moves = [];
-    if (kind === 2) {
-      const count = view.getUint16(at);
-      at += 2;
-      for (let i = 0; i < count; i++, at += 6) {
-        moves.push({ from: view.getUint16(at), to: view.getUint16(at + 2), rows: view.getUint16(at + 4) });
-      }
-    }
-    const count = view.getUint16(at);
-    at += 2;
-    const tiles = [];
-    for (let i = 0; i < count; i++) {
-      const length = view.getUint32(at + 8);
-      const png = new Blob([new Uint8Array(buffer, at + 12, length)], { type: 'image/png' });
-      tiles.push({ x: view.getUint16(at), y: view.getUint16(at + 2), bitmap: createImageBitmap(png) });
-      at += 12 + length;
-    }
+    const frame = globalThis.COBROWSE_DECODE_FRAME(buffer);
+    if (!frame) return;
+    const { width, height, keep, recalls, moves } = frame;
+    const tiles = frame.tiles.map((tile) => ({ ...tile, bitmap: createImageBitmap(tile.png) }));
     const bitmaps = await Promise.all(tiles.map((tile) => tile.bitmap));
     // All tiles of a frame land together, so the agent never sees half an update.
     if (keep !== KEEP_NONE) {
@@ -394,12 +371,46 @@
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    if (input.value.trim()) join(input.value);
+    if (input.value.trim()) join(input.value, { interaction: params.get('interaction') });
   });
+  $('watch').addEventListener('click', () => { if (input.value.trim()) join(input.value, { watch: true }); });
   $('end').addEventListener('click', () => {
-    send({ type: 'end' });
+    if (!watching) { send({ type: 'end' }); return; }
+    // A supervisor stops watching; the session goes on.
+    const ws = socket;
+    leave();
+    say(TEXT.stopped);
+    if (ws) ws.close();
+  });
+  $('transfer-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const to = $('transfer-to').value.trim();
+    if (to) send({ type: 'transfer', to });
   });
 
-  const wanted = new URLSearchParams(location.search).get('session');
-  if (wanted) { input.value = wanted; join(wanted); }
+  // Embedded in a contact-center workspace: the workspace passes the chat's messages (and may
+  // pass the token). Only the embedding window, on this origin or a configured one, is heard.
+  const workspaceOrigins = fetch('/agent/config.json').then((r) => r.json())
+    .then((config) => [location.origin, ...(config.workspace_origins || [])])
+    .catch(() => [location.origin]);
+  window.addEventListener('message', (event) => {
+    if (window.parent === window || event.source !== window.parent) return;
+    workspaceOrigins.then((origins) => {
+      if (!origins.includes(event.origin)) { console.warn('cobrowse: ignored a message from', event.origin); return; }
+      const data = event.data || {};
+      if (data.type === 'cobrowse:token' && typeof data.token === 'string') signIn(data.token);
+      if (data.type === 'cobrowse:chat-message' && typeof data.text === 'string') {
+        const start = /\{\s*start\s*:\s*(\d{9})\s*\}/.exec(data.text);
+        if (start && !sessionId) {
+          input.value = start[1];
+          join(start[1], { interaction: data.interaction || params.get('interaction') });
+        }
+      }
+    });
+  });
+
+  const params = new URLSearchParams(location.search);
+  const wanted = params.get('session');
+  if (wanted) { input.value = wanted; join(wanted, { interaction: params.get('interaction'), watch: params.get('watch') === '1' }); }
+  else connect();
 })();

@@ -1,0 +1,214 @@
+//! Signed tokens: a JWT (HS256) over who the bearer is, what they may do and until when, signed
+//! with `COBROWSE_SECRET`. An identity provider that shares the secret can mint them too.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+/// Longest agent id or display name a token may carry.
+const MAX_NAME: usize = 128;
+/// Longest token accepted; anything longer is not read at all.
+pub const MAX_TOKEN: usize = 4096;
+
+/// What a token lets its bearer do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Joins sessions, asks for write mode, transfers.
+    #[default]
+    Agent,
+    /// Also watches other agents' sessions (view only).
+    Supervisor,
+    /// The contact center's systems: the `/api/` endpoints, not the agent view.
+    Integration,
+}
+
+impl Role {
+    /// Parses a role as `cobrowse token --role` takes it.
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "agent" => Some(Role::Agent),
+            "supervisor" => Some(Role::Supervisor),
+            "integration" => Some(Role::Integration),
+            _ => None,
+        }
+    }
+}
+
+/// The bearer of a valid token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The agent's id in the contact center (JWT `sub`).
+    pub sub: String,
+    /// The name the customer is shown.
+    pub name: String,
+    /// Expiry, seconds since the Unix epoch (JWT `exp`).
+    pub exp: u64,
+    #[serde(default)]
+    pub role: Role,
+}
+
+/// Why a token was not accepted. Clients only ever hear "401"; the reason is logged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("no token")]
+    Missing,
+    #[error("the token is not a well-formed JWT")]
+    Malformed,
+    #[error("the token is signed with another algorithm than HS256")]
+    Algorithm,
+    #[error("the token's signature does not match")]
+    Forged,
+    #[error("the token expired")]
+    Expired,
+    #[error("the token's agent id or name is empty or too long")]
+    BadClaims,
+    #[error("the token's role may not do this")]
+    WrongRole,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    typ: Option<String>,
+}
+
+/// Signs and checks tokens with one secret.
+#[derive(Clone)]
+pub struct Signer {
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer(..)")
+    }
+}
+
+impl Signer {
+    pub fn new(secret: &str) -> Signer {
+        Signer { secret: secret.as_bytes().to_vec() }
+    }
+
+    /// A fresh random secret, for a server started without one.
+    pub fn generate_secret() -> String {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("the system has a random source");
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A token for `agent` named `name`, valid for `ttl` from `now`.
+    pub fn issue(&self, agent: &str, name: &str, role: Role, ttl: Duration, now: SystemTime) -> String {
+        let claims = Claims { sub: agent.into(), name: name.into(), exp: unix(now) + ttl.as_secs(), role };
+        let header = Header { alg: "HS256".into(), typ: Some("JWT".into()) };
+        let signed = format!("{}.{}", encode(&header), encode(&claims));
+        let signature = URL_SAFE_NO_PAD.encode(self.mac(signed.as_bytes()).finalize().into_bytes());
+        format!("{signed}.{signature}")
+    }
+
+    /// The claims of `token` if it is well formed, signed with this secret and not expired.
+    pub fn verify(&self, token: &str, now: SystemTime) -> Result<Claims, TokenError> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(TokenError::Missing);
+        }
+        if token.len() > MAX_TOKEN {
+            return Err(TokenError::Malformed);
+        }
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Malformed);
+        };
+        let header: Header = decode(header)?;
+        if header.alg != "HS256" {
+            return Err(TokenError::Algorithm);
+        }
+        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenError::Malformed)?;
+        let signed = &token[..header_len(token, payload)];
+        // `verify_slice` compares in constant time.
+        self.mac(signed.as_bytes()).verify_slice(&signature).map_err(|_| TokenError::Forged)?;
+        let claims: Claims = decode(payload)?;
+        if claims.exp <= unix(now) {
+            return Err(TokenError::Expired);
+        }
+        let bad = |s: &str| s.trim().is_empty() || s.len() > MAX_NAME || s.chars().any(char::is_control);
+        if bad(&claims.sub) || bad(&claims.name) {
+            return Err(TokenError::BadClaims);
+        }
+        Ok(claims)
+    }
+
+    fn mac(&self, data: &[u8]) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes a key of any length");
+        mac.update(data);
+        mac
+    }
+}
+
+/// Length of `header.payload`, the part the signature covers.
+fn header_len(token: &str, payload: &str) -> usize {
+    token.find('.').map(|dot| dot + 1 + payload.len()).unwrap_or(0)
+}
+
+fn encode<T: Serialize>(value: &T) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).expect("claims serialise"))
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, TokenError> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenError::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn a_token_it_issued_is_accepted_until_it_expires() {
+        let signer = Signer::new("s3cret");
+        let now = SystemTime::now();
+        let token = signer.issue("a-17", "Alice Agent", Role::Agent, HOUR, now);
+        let claims = signer.verify(&token, now).unwrap();
+        assert_eq!((claims.sub.as_str(), claims.name.as_str(), claims.role), ("a-17", "Alice Agent", Role::Agent));
+        assert_eq!(signer.verify(&token, now + HOUR + Duration::from_secs(1)), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn forged_altered_and_foreign_tokens_are_refused() {
+        let now = SystemTime::now();
+        let token = Signer::new("s3cret").issue("a-17", "Alice", Role::Agent, HOUR, now);
+        assert_eq!(Signer::new("other").verify(&token, now), Err(TokenError::Forged));
+        // A supervisor role written into the payload without the secret.
+        let parts: Vec<&str> = token.split('.').collect();
+        let claims = Claims { sub: "a-17".into(), name: "Alice".into(), exp: unix(now) + 3600, role: Role::Supervisor };
+        let altered = format!("{}.{}.{}", parts[0], encode(&claims), parts[2]);
+        assert_eq!(Signer::new("s3cret").verify(&altered, now), Err(TokenError::Forged));
+        let none = format!("{}.{}.", encode(&Header { alg: "none".into(), typ: None }), parts[1]);
+        assert_eq!(Signer::new("s3cret").verify(&none, now), Err(TokenError::Algorithm));
+        for junk in ["", "abc", "a.b", "a.b.c.d", "!!.??.**"] {
+            assert!(Signer::new("s3cret").verify(junk, now).is_err(), "{junk:?}");
+        }
+        assert_eq!(Signer::new("s3cret").verify("  ", now), Err(TokenError::Missing));
+    }
+
+    #[test]
+    fn empty_names_are_refused() {
+        let signer = Signer::new("k");
+        let now = SystemTime::now();
+        assert_eq!(signer.verify(&signer.issue("", "A", Role::Agent, HOUR, now), now), Err(TokenError::BadClaims));
+        assert_eq!(signer.verify(&signer.issue("a", "\n", Role::Agent, HOUR, now), now), Err(TokenError::BadClaims));
+    }
+}

@@ -1,0 +1,138 @@
+//! Agent sign-in end to end: only valid tokens reach `/ws/agent` and the integration API, joins
+//! are rate-limited per agent as well as per address, and an agent view embedded in a workspace
+//! joins by itself when the chat carries a start message from a configured origin.
+
+mod support;
+
+use std::time::{Duration, SystemTime};
+
+use cobrowse::auth::{Role, Signer};
+use serde_json::json;
+use support::*;
+
+/// A server whose replicas never start: sign-in is checked before any session is involved.
+async fn server_without_replicas() -> TestServer {
+    TestServer::start_with(timings(), "/nonexistent/chromium".into(), |state| state).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_valid_token_opens_the_agent_channel_and_the_api() {
+    let server = server_without_replicas().await;
+    let now = SystemTime::now();
+    let valid = token_for("a-1", "Alex Agent", Role::Agent);
+    let expired = Signer::new(TEST_SECRET).issue(
+        "a-1",
+        "Alex",
+        Role::Agent,
+        Duration::from_secs(60),
+        now - Duration::from_secs(120),
+    );
+    let forged = Signer::new("someone else's secret").issue("a-1", "Alex", Role::Agent, Duration::from_secs(3600), now);
+    let (head, _, signature) = {
+        let mut parts = valid.split('.');
+        (parts.next().unwrap().to_string(), parts.next().unwrap().to_string(), parts.next().unwrap().to_string())
+    };
+    // A supervisor's payload under an agent's signature.
+    let supervisor = token_for("a-1", "Alex Agent", Role::Supervisor);
+    let altered = format!("{head}.{}.{signature}", supervisor.split('.').nth(1).unwrap());
+
+    // Missing, expired, forged or altered: 401, before any session is looked at.
+    assert_eq!(RawAgent::connect(&server.server, None, "127.0.0.1").await.err(), Some(401));
+    for (what, token) in
+        [("expired", &expired), ("forged", &forged), ("altered", &altered), ("junk", &"abc.def".to_string())]
+    {
+        assert_eq!(RawAgent::connect(&server.server, Some(token), "127.0.0.1").await.err(), Some(401), "{what}");
+    }
+    let (status, body) = server.http("GET", "/ws/agent", None).await;
+    assert_eq!((status, body.as_str()), (401, "sign-in required\n"), "nothing else is said");
+
+    // A valid token: the channel opens and says who it is.
+    let mut agent = RawAgent::connect(&server.server, Some(&valid), "127.0.0.1").await.expect("valid token accepted");
+    let hello = agent.wait_for("hello").await;
+    assert_eq!(
+        (hello["agent"].as_str(), hello["name"].as_str(), hello["role"].as_str()),
+        (Some("a-1"), Some("Alex Agent"), Some("agent"))
+    );
+
+    // The integration API takes integration tokens only.
+    let integration = token_for("crm", "CRM", Role::Integration);
+    assert_eq!(server.http("GET", "/api/sessions/123456789/events", None).await.0, 401);
+    assert_eq!(server.http("GET", "/api/sessions/123456789/events", Some(&valid)).await.0, 401);
+    assert_eq!(server.http("GET", "/api/sessions/123456789/events", Some(&expired)).await.0, 401);
+    assert_eq!(server.http("GET", "/api/sessions/123456789/events", Some(&integration)).await.0, 404);
+    assert_eq!(server.http("POST", "/api/interactions/nope/end", Some(&forged)).await.0, 401);
+    assert_eq!(server.http("POST", "/api/interactions/nope/end", Some(&integration)).await.0, 404);
+    // An integration token does not open the agent channel.
+    assert_eq!(RawAgent::connect(&server.server, Some(&integration), "127.0.0.1").await.err(), Some(401));
+
+    let metrics = server.http("GET", "/metrics", None).await.1;
+    assert!(metrics.contains("cobrowse_unauthorized_total 11\n"), "{metrics}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_agent_guessing_ids_is_cut_off_from_every_address() {
+    let server = server_without_replicas().await;
+    let guesser = token_for("a-9", "Guessing Agent", Role::Agent);
+    // Ten wrong IDs from 127.0.0.2, two connections (each closes after five failures).
+    for _ in 0..2 {
+        let mut agent = RawAgent::connect(&server.server, Some(&guesser), "127.0.0.2").await.unwrap();
+        for guess in 0..5 {
+            agent.send(json!({ "type": "join", "session": format!("{:09}", 100_000_000 + guess) })).await;
+            assert_eq!(agent.wait_for("join_failed").await["code"], "no_such_session");
+        }
+    }
+    // The same agent from a fresh address is refused too; another agent from yet another
+    // address is not affected.
+    let mut elsewhere = RawAgent::connect(&server.server, Some(&guesser), "127.0.0.3").await.unwrap();
+    elsewhere.send(json!({ "type": "join", "session": "100000099" })).await;
+    assert_eq!(elsewhere.wait_for("join_failed").await["code"], "too_many_attempts");
+    let other = token_for("a-10", "Other Agent", Role::Agent);
+    let mut honest = RawAgent::connect(&server.server, Some(&other), "127.0.0.4").await.unwrap();
+    honest.send(json!({ "type": "join", "session": "100000099" })).await;
+    assert_eq!(honest.wait_for("join_failed").await["code"], "no_such_session");
+    let metrics = server.http("GET", "/metrics", None).await.1;
+    assert!(metrics.contains("cobrowse_joins_refused_total 12\n"), "{metrics}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_message_in_the_workspace_chat_joins_the_embedded_agent_view() {
+    let _serial = SERIAL.lock().await;
+    // The test server's workspace is the fixtures site as 127.0.0.1; as localhost it is a
+    // foreign origin.
+    let cast = Cast::new(timings()).await;
+    let workspace = cast.server.fixtures.clone();
+    let foreign = workspace.replace("127.0.0.1", "localhost");
+    let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
+
+    customer.goto(&format!("{}/", server.demo)).await;
+    customer.wait_for("snippet", "!!window.Cobrowse").await;
+    let started = customer.eval("Cobrowse.start()").await;
+    let id = started["id"].as_str().unwrap().to_string();
+    assert_eq!(started["startMessage"], format!("{{start:{id}}}"));
+
+    // A workspace on an origin nobody configured posts the start message: ignored.
+    let stranger = agent.new_tab().await;
+    let token = token_for("stranger", "Stranger", Role::Agent);
+    stranger.goto(&format!("{foreign}/fixtures/workspace.html#token={token}")).await;
+    stranger.wait_for("view loaded", "window.viewLoaded").await;
+    stranger.eval(&format!("say('Here you go: {{start:{id}}}')")).await;
+
+    // The configured workspace passes the chat line on: the view joins by itself.
+    let token = token_for("a-1", "Alex Agent", Role::Agent);
+    agent.goto(&format!("{workspace}/fixtures/workspace.html#token={token}")).await;
+    agent.wait_for("view loaded", "window.viewLoaded").await;
+    agent.eval(&format!("say('Here you go: {}', 'chat-77')", started["startMessage"].as_str().unwrap())).await;
+    customer.wait_for("agent joined from the chat", "Cobrowse.state === 'active'").await;
+
+    let events = server
+        .http("GET", &format!("/api/sessions/{id}/events"), Some(&token_for("crm", "CRM", Role::Integration)))
+        .await;
+    let events: serde_json::Value = serde_json::from_str(&events.1).unwrap();
+    let joins: Vec<_> = events["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "agent_joined").collect();
+    assert_eq!(joins.len(), 1, "{events}");
+    assert_eq!(joins[0]["agent"], "a-1", "the foreign workspace's message was not acted on");
+    assert_eq!(joins[0]["detail"]["interaction"], "chat-77");
+    cast.finish().await;
+}
