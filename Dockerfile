@@ -25,6 +25,7 @@ ENV COBROWSE_LISTEN=0.0.0.0:8080 \
     COBROWSE_PROFILES=/etc/cobrowse/browser-profiles \
     COBROWSE_CHROMIUM=/usr/bin/chromium \
     COBROWSE_DATA=/var/lib/cobrowse/data
+VOLUME /var/lib/cobrowse/data
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/cobrowse"]

@@ -136,3 +136,29 @@ async fn a_start_message_in_the_workspace_chat_joins_the_embedded_agent_view() {
     assert_eq!(joins[0]["detail"]["interaction"], "chat-77");
     cast.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_chat_carries_the_start_message_to_the_demo_workspace() {
+    let _serial = SERIAL.lock().await;
+    let cast = Cast::on(TestServer::start_configured(timings(), |state| state.with_demo_chat()).await).await;
+    let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
+    let token = token_for("a-1", "Alex Agent", Role::Agent);
+    agent.goto(&format!("{}/demo/workspace/#token={token}", server.server)).await;
+    customer.goto(&format!("{}/chat.html", server.demo)).await;
+    customer.wait_for("snippet", "!!window.Cobrowse").await;
+
+    // A chat line each way, relayed by the server.
+    customer.eval("document.getElementById('chat-message').value = 'Hello, my bill looks wrong'").await;
+    customer.click_element("document.querySelector('#chat-form button[type=submit]')").await;
+    agent.wait_for("line reaches the workspace", "document.getElementById('log').textContent.includes('my bill looks wrong')").await;
+    agent.eval("document.getElementById('message').value = 'Let us look at it together'").await;
+    agent.click_element("document.querySelector('#say button')").await;
+    customer.wait_for("reply reaches the site", "document.getElementById('chat-log').textContent.includes('Alex Agent')").await;
+
+    // "Share my screen": the start message goes into the chat and the embedded view joins.
+    customer.click_element("document.getElementById('chat-share')").await;
+    customer.wait_for("agent joined from the chat", "Cobrowse.state === 'active'").await;
+    let line = agent.eval("document.getElementById('log').textContent").await;
+    assert!(line.as_str().unwrap().contains("{start:"), "{line}");
+    cast.finish().await;
+}
