@@ -67,6 +67,11 @@
   // The agent signs in with a token: from the URL's fragment (never sent to the server with the
   // page), from the embedding workspace, or kept from earlier in this tab.
   let token = new URLSearchParams(location.hash.slice(1)).get('token') || sessionStorage.getItem('cobrowse-agent-token');
+  if (token) {
+    // Kept for reloads of this tab, and off the address bar, where a copied link would carry it.
+    sessionStorage.setItem('cobrowse-agent-token', token);
+    if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  }
   let role = 'agent';
   let opened = false;
   let pending = null;
