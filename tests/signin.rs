@@ -104,7 +104,28 @@ async fn a_start_message_in_the_workspace_chat_joins_the_embedded_agent_view() {
     let cast = Cast::new(timings()).await;
     let workspace = cast.server.fixtures.clone();
     let foreign = workspace.replace("127.0.0.1", "localhost");
+
     let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
+
+    // Without a token, or with an expired one, the agent view says so and cannot join.
+    agent.goto(&format!("{}/agent/", cast.server.server)).await;
+    wait_for_status(
+        agent,
+        "Sign-in required: open the agent view from your workspace, or with a link that carries your token.",
+    )
+    .await;
+    let expired = Signer::new(TEST_SECRET).issue(
+        "a-1",
+        "Alex",
+        Role::Agent,
+        Duration::from_secs(60),
+        SystemTime::now() - Duration::from_secs(120),
+    );
+    agent.goto("about:blank").await;
+    agent.goto(&format!("{}/agent/#token={expired}", cast.server.server)).await;
+    wait_for_status(agent, "Your sign-in is missing or has expired; please sign in again.").await;
+    assert_eq!(agent.eval("document.getElementById('join').disabled").await, true);
+    assert_eq!(agent.eval("location.hash").await, "", "the token is taken off the address bar");
 
     customer.goto(&format!("{}/", server.demo)).await;
     customer.wait_for("snippet", "!!window.Cobrowse").await;
@@ -150,10 +171,17 @@ async fn the_demo_chat_carries_the_start_message_to_the_demo_workspace() {
     // A chat line each way, relayed by the server.
     customer.eval("document.getElementById('chat-message').value = 'Hello, my bill looks wrong'").await;
     customer.click_element("document.querySelector('#chat-form button[type=submit]')").await;
-    agent.wait_for("line reaches the workspace", "document.getElementById('log').textContent.includes('my bill looks wrong')").await;
+    agent
+        .wait_for(
+            "line reaches the workspace",
+            "document.getElementById('log').textContent.includes('my bill looks wrong')",
+        )
+        .await;
     agent.eval("document.getElementById('message').value = 'Let us look at it together'").await;
     agent.click_element("document.querySelector('#say button')").await;
-    customer.wait_for("reply reaches the site", "document.getElementById('chat-log').textContent.includes('Alex Agent')").await;
+    customer
+        .wait_for("reply reaches the site", "document.getElementById('chat-log').textContent.includes('Alex Agent')")
+        .await;
 
     // "Share my screen": the start message goes into the chat and the embedded view joins.
     customer.click_element("document.getElementById('chat-share')").await;

@@ -110,10 +110,18 @@
     ws.onclose = () => {
       if (socket !== ws) return;
       socket = null;
-      // Refused before it opened: the token is missing, expired or forged (the answer was 401).
-      if (!opened) { say(TEXT.signInExpired); $('join').disabled = true; $('who').textContent = ''; return; }
       if (sessionId) { say(TEXT.lost); leave(); }
-      setTimeout(connect, 1000);
+      if (opened) { setTimeout(connect, 1000); return; }
+      // Refused before it opened: a browser does not say why, so ask plainly. 401 means the
+      // token is missing, expired or forged; anything else (the server restarting) is retried.
+      const check = new URL(url);
+      check.protocol = location.protocol;
+      fetch(check).then((answer) => {
+        if (answer.status !== 401) throw new Error(String(answer.status));
+        say(TEXT.signInExpired);
+        $('join').disabled = true;
+        $('who').textContent = '';
+      }).catch(() => { say(TEXT.lost); setTimeout(connect, 3000); });
     };
   }
 
@@ -128,6 +136,7 @@
       // In a session already: this connection is done with it; join on a fresh one.
       pending = message;
       const ws = socket;
+      socket = null;
       leave();
       if (ws) ws.close();
       connect();
