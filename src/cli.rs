@@ -135,15 +135,19 @@ async fn serve(settings: Settings) -> ExitCode {
         None => (Signer::generate_secret(), true),
     };
     let metrics = Arc::new(crate::metrics::Metrics::default());
-    let hooks =
-        match settings.webhook_url.as_deref().map(|url| crate::hooks::Webhooks::new(url, &secret, metrics.clone())) {
-            Some(Ok(hooks)) => Some(hooks),
-            Some(Err(e)) => {
-                eprintln!("cobrowse: {e}");
-                return ExitCode::from(2);
-            }
-            None => None,
-        };
+    let webhook_secret = settings.webhook_secret.clone().unwrap_or_default();
+    let hooks = match settings
+        .webhook_url
+        .as_deref()
+        .map(|url| crate::hooks::Webhooks::new(url, &webhook_secret, metrics.clone()))
+    {
+        Some(Ok(hooks)) => Some(hooks),
+        Some(Err(e)) => {
+            eprintln!("cobrowse: {e}");
+            return ExitCode::from(2);
+        }
+        None => None,
+    };
     let listener = match TcpListener::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {

@@ -1,8 +1,9 @@
 //! Webhooks: `session-started` (the first agent joined) and `session-ended` posted as JSON to the
-//! contact center's URL, retried with backoff, signed with the server's secret.
+//! contact center's URL by one worker, in order, retried with backoff, signed with their own
+//! secret (`COBROWSE_WEBHOOK_SECRET`: whoever checks webhooks must not be able to mint tokens).
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -10,6 +11,7 @@ use serde::Serialize;
 use sha2::Sha256;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::Metrics;
 
@@ -18,10 +20,14 @@ const ATTEMPTS: u32 = 5;
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 /// One attempt (connect, send, status line) gives up after this.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Hooks waiting for the worker; beyond this they are logged and counted as failed.
+const QUEUE: usize = 4096;
 
 /// What a webhook says about a session.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SessionHook {
+    /// Unique per delivery and the same on every retry of it, so a receiver can drop repeats.
+    pub id: String,
     /// `session-started` or `session-ended`.
     pub event: &'static str,
     pub session: String,
@@ -51,6 +57,14 @@ pub struct Webhooks {
     /// Signs each body (`X-Cobrowse-Signature: sha256=<hex HMAC>`), so the receiver can trust it.
     secret: Vec<u8>,
     metrics: Arc<Metrics>,
+    /// The worker's queue, started with the first hook (inside the runtime).
+    queue: Arc<OnceLock<mpsc::Sender<Job>>>,
+}
+
+enum Job {
+    Post(SessionHook),
+    /// Answered once every hook queued before it was delivered or given up.
+    Flush(oneshot::Sender<()>),
 }
 
 impl std::fmt::Debug for Webhooks {
@@ -75,13 +89,43 @@ impl Webhooks {
         if host.is_empty() || path.contains(char::is_whitespace) {
             return Err(bad());
         }
-        Ok(Webhooks { host: host.into(), port, path: path.into(), secret: secret.as_bytes().to_vec(), metrics })
+        let secret = secret.as_bytes().to_vec();
+        Ok(Webhooks { host: host.into(), port, path: path.into(), secret, metrics, queue: Arc::default() })
     }
 
-    /// Posts `hook` in the background, retrying failures with backoff.
+    fn queue(&self) -> &mpsc::Sender<Job> {
+        self.queue.get_or_init(|| {
+            let (tx, mut jobs) = mpsc::channel(QUEUE);
+            let hooks = self.clone();
+            tokio::spawn(async move {
+                // One at a time, so a session's `ended` never overtakes its `started`.
+                while let Some(job) = jobs.recv().await {
+                    match job {
+                        Job::Post(hook) => hooks.deliver(hook).await,
+                        Job::Flush(done) => {
+                            let _ = done.send(());
+                        }
+                    }
+                }
+            });
+            tx
+        })
+    }
+
+    /// Queues `hook` for delivery, retried with backoff; never waits.
     pub fn post(&self, hook: SessionHook) {
-        let hooks = self.clone();
-        tokio::spawn(async move { hooks.deliver(hook).await });
+        if self.queue().try_send(Job::Post(hook)).is_err() {
+            self.metrics.webhooks_failed.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("webhook dropped: {QUEUE} are waiting already");
+        }
+    }
+
+    /// Waits until every hook queued so far was delivered or given up (at shutdown).
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.queue().send(Job::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
     }
 
     async fn deliver(&self, hook: SessionHook) {

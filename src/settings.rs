@@ -35,10 +35,16 @@ pub struct Settings {
     /// Where session-started and session-ended are posted, if anywhere (`--webhook-url`,
     /// `COBROWSE_WEBHOOK_URL`).
     pub webhook_url: Option<String>,
+    /// Signs webhook bodies; its own secret, since whoever checks webhooks must not be able to
+    /// mint tokens (`--webhook-secret`, `COBROWSE_WEBHOOK_SECRET`; required with a webhook URL).
+    pub webhook_secret: Option<String>,
     /// Origins of workspaces that may embed the agent view and send it chat messages
     /// (`--workspace-origins`, `COBROWSE_WORKSPACE_ORIGINS`, comma-separated).
     pub workspace_origins: Vec<String>,
 }
+
+/// Shortest secret accepted.
+pub const MIN_SECRET: usize = 16;
 
 /// A setting that could not be understood; names the flag and the value.
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +140,12 @@ pub const SPECS: &[SettingSpec] = &[
         help: "http:// URL that session-started and session-ended are posted to",
     },
     SettingSpec {
+        flag: "--webhook-secret",
+        env: "COBROWSE_WEBHOOK_SECRET",
+        default: "(none)",
+        help: "signs webhook bodies (X-Cobrowse-Signature); required with --webhook-url",
+    },
+    SettingSpec {
         flag: "--workspace-origins",
         env: "COBROWSE_WORKSPACE_ORIGINS",
         default: "(none)",
@@ -179,6 +191,17 @@ impl Settings {
             let v = value(name);
             parse_duration(&v).ok_or(SettingsError::Invalid { name, value: v, what: "duration (like 90s, 10m, 1h)" })
         };
+        // A secret given must be one: an empty or short key would let anyone sign.
+        let secret = |name: &'static str| -> Result<Option<String>, SettingsError> {
+            match get(name) {
+                Some(v) if v.len() < MIN_SECRET => Err(SettingsError::Invalid {
+                    name,
+                    value: "(hidden)".into(),
+                    what: "secret of 16 characters or more",
+                }),
+                other => Ok(other),
+            }
+        };
         let demo_listen = match value("COBROWSE_DEMO_LISTEN").as_str() {
             "off" => None,
             _ => Some(addr("COBROWSE_DEMO_LISTEN")?),
@@ -188,7 +211,7 @@ impl Settings {
             demo_listen,
             profiles: PathBuf::from(value("COBROWSE_PROFILES")),
             chromium: PathBuf::from(value("COBROWSE_CHROMIUM")),
-            secret: get("COBROWSE_SECRET"),
+            secret: secret("COBROWSE_SECRET")?,
             data: PathBuf::from(value("COBROWSE_DATA")),
             waiting_ttl: duration("COBROWSE_WAITING_TTL")?,
             grace: duration("COBROWSE_GRACE")?,
@@ -203,6 +226,16 @@ impl Settings {
                 })?
             },
             webhook_url: get("COBROWSE_WEBHOOK_URL"),
+            webhook_secret: match (get("COBROWSE_WEBHOOK_URL"), secret("COBROWSE_WEBHOOK_SECRET")?) {
+                (Some(_), None) => {
+                    return Err(SettingsError::Invalid {
+                        name: "COBROWSE_WEBHOOK_SECRET",
+                        value: String::new(),
+                        what: "secret (required with COBROWSE_WEBHOOK_URL)",
+                    })
+                }
+                (_, secret) => secret,
+            },
             workspace_origins: match get("COBROWSE_WORKSPACE_ORIGINS") {
                 None => Vec::new(),
                 Some(list) => list
@@ -289,6 +322,19 @@ mod tests {
         let err = parse(&[], &[("COBROWSE_WORKSPACE_ORIGINS", "https://crm.example.com/agent")]).unwrap_err();
         assert!(err.to_string().contains("COBROWSE_WORKSPACE_ORIGINS"), "{err}");
         assert!(parse(&[], &[]).unwrap().webhook_url.is_none());
+    }
+
+    #[test]
+    fn secrets_must_be_real_and_webhooks_need_their_own() {
+        assert!(parse(&["--secret", ""], &[]).unwrap_err().to_string().contains("COBROWSE_SECRET"));
+        assert!(parse(&["--secret=short"], &[]).is_err());
+        let err = parse(&[], &[("COBROWSE_SECRET", "0123456789abcdef")]);
+        assert_eq!(err.unwrap().secret.as_deref(), Some("0123456789abcdef"));
+        let err = parse(&["--webhook-url", "http://127.0.0.1:9/h"], &[]).unwrap_err().to_string();
+        assert!(err.contains("COBROWSE_WEBHOOK_SECRET"), "{err}");
+        assert!(!err.contains("http://"), "{err}");
+        let s = parse(&["--webhook-url", "http://127.0.0.1:9/h", "--webhook-secret", "fedcba9876543210"], &[]).unwrap();
+        assert_eq!(s.webhook_secret.as_deref(), Some("fedcba9876543210"));
     }
 
     #[test]

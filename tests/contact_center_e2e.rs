@@ -264,7 +264,9 @@ async fn session_webhooks_reach_the_contact_center_after_a_retry() {
     use hmac::Mac;
     let (url, mut deliveries) = receiver().await;
     let metrics = Arc::new(cobrowse::metrics::Metrics::default());
-    let hooks = cobrowse::hooks::Webhooks::new(&url, TEST_SECRET, metrics.clone()).unwrap();
+    // Webhooks have their own secret: whoever checks them cannot mint tokens with it.
+    const WEBHOOK_SECRET: &str = "webhook-secret-for-tests";
+    let hooks = cobrowse::hooks::Webhooks::new(&url, WEBHOOK_SECRET, metrics.clone()).unwrap();
     let services =
         cobrowse::session::Services { audit: cobrowse::audit::Audit::in_memory(), metrics, hooks: Some(hooks) };
     let cast = Cast::on(TestServer::start_configured(timings(), |state| state.with_services(services)).await).await;
@@ -281,10 +283,11 @@ async fn session_webhooks_reach_the_contact_center_after_a_retry() {
     let (signature, body) = bounded("session-started delivered", deliveries.recv()).await.unwrap();
     let started: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(started["event"], "session-started");
+    assert_eq!(started["id"], format!("{id}-session-started"));
     assert_eq!((started["session"].as_str(), started["interaction"].as_str()), (Some(id.as_str()), Some("call-7")));
     assert_eq!(started["agent"], "a-1");
     assert!(started["started_at_ms"].as_u64().unwrap() > 0);
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(TEST_SECRET.as_bytes()).unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(WEBHOOK_SECRET.as_bytes()).unwrap();
     mac.update(body.as_bytes());
     let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(signature, format!("sha256={expected}"));
@@ -295,5 +298,41 @@ async fn session_webhooks_reach_the_contact_center_after_a_retry() {
     assert_eq!((ended["event"].as_str(), ended["ended_by"].as_str()), (Some("session-ended"), Some("customer")));
     assert_eq!(ended["interaction"], "call-7");
     assert!(ended["duration_seconds"].as_f64().unwrap() > 0.0);
+    cast.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transferred_session_follows_the_new_agents_interaction() {
+    let _serial = SERIAL.lock().await;
+    let cast = Cast::new(timings()).await;
+    let (server, customer) = (&cast.server, &cast.customer);
+    customer.goto(&format!("{}/", server.demo)).await;
+    let id = start_session(customer).await;
+    let mut first =
+        RawAgent::connect(&server.server, Some(&token_for("a-1", "Alex", Role::Agent)), "127.0.0.1").await.unwrap();
+    first.send(json!({ "type": "join", "session": id, "interaction": "call-1" })).await;
+    first.wait_for("joined").await;
+    let mut second =
+        RawAgent::connect(&server.server, Some(&token_for("b-2", "Blake", Role::Agent)), "127.0.0.1").await.unwrap();
+    second.wait_for("hello").await;
+
+    first.send(json!({ "type": "transfer", "to": "b-2" })).await;
+    assert_eq!(first.wait_for("transferred_away").await["to"], "Blake");
+    let offer = second.wait_for("transfer_offered").await;
+    assert_eq!((offer["session"].as_str(), offer["from"].as_str()), (Some(id.as_str()), Some("Alex")));
+    // While it is handed over, nobody else may take it.
+    let mut third =
+        RawAgent::connect(&server.server, Some(&token_for("c-3", "Cleo", Role::Agent)), "127.0.0.1").await.unwrap();
+    third.send(json!({ "type": "join", "session": id })).await;
+    assert_eq!(third.wait_for("join_failed").await["code"], "transferring");
+    second.send(json!({ "type": "join", "session": id, "interaction": "call-2" })).await;
+    second.wait_for("joined").await;
+
+    // The first agent's interaction no longer concerns the session; the second's ends it.
+    assert_eq!(server.http("POST", "/api/interactions/call-1/end", Some(&integration())).await.0, 404);
+    assert_eq!(customer.eval("Cobrowse.state").await, "active");
+    assert_eq!(server.http("POST", "/api/interactions/call-2/end", Some(&integration())).await.0, 200);
+    assert_eq!(second.wait_for("ended").await["by"], "interaction");
+    customer.wait_for("ended", "Cobrowse.state === 'ended'").await;
     cast.finish().await;
 }

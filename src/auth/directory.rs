@@ -44,21 +44,30 @@ impl Directory {
         Presence { directory: self, agent: agent.to_string(), conn }
     }
 
-    /// The display name of `agent` if one of their views is free to take a session.
-    pub fn free(&self, agent: &str) -> Option<String> {
-        let seats = self.seats.lock().unwrap();
-        seats.get(agent)?.iter().find(|s| !s.busy).map(|s| s.name.clone())
+    /// Reserves a free view of `agent` for a session being handed over (so it cannot join
+    /// another meanwhile); its id and the agent's display name, or `None` if none is free.
+    pub fn reserve(&self, agent: &str) -> Option<(u64, String)> {
+        let mut seats = self.seats.lock().unwrap();
+        let seat = seats.get_mut(agent)?.iter_mut().find(|s| !s.busy)?;
+        seat.busy = true;
+        Some((seat.conn, seat.name.clone()))
     }
 
-    /// Offers `agent`'s free views the session `session` from `from`; false if none is free.
-    pub fn offer(&self, agent: &str, session: &str, from: &str) -> bool {
-        let seats = self.seats.lock().unwrap();
-        let mut offered = false;
-        for seat in seats.get(agent).into_iter().flatten().filter(|s| !s.busy) {
-            let offer = ToAgent::TransferOffered { session: session.to_string(), from: from.to_string() };
-            offered |= seat.messages.try_send(offer).is_ok();
+    /// Frees a view reserved for a transfer that did not go ahead.
+    pub fn release(&self, agent: &str, conn: u64) {
+        let mut seats = self.seats.lock().unwrap();
+        if let Some(seat) = seats.get_mut(agent).and_then(|v| v.iter_mut().find(|s| s.conn == conn)) {
+            seat.busy = false;
         }
-        offered
+    }
+
+    /// Offers the reserved view `conn` of `agent` the session `session` from `from`; false if
+    /// that view has gone.
+    pub fn offer(&self, agent: &str, conn: u64, session: &str, from: &str) -> bool {
+        let seats = self.seats.lock().unwrap();
+        let Some(seat) = seats.get(agent).and_then(|v| v.iter().find(|s| s.conn == conn)) else { return false };
+        let offer = ToAgent::TransferOffered { session: session.to_string(), from: from.to_string() };
+        seat.messages.try_send(offer).is_ok()
     }
 }
 
@@ -89,19 +98,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_free_signed_in_views_are_offered_a_session() {
+    fn only_free_signed_in_views_are_reserved_and_offered_a_session() {
         let directory = Directory::default();
         let (tx, mut rx) = mpsc::channel(4);
-        assert!(!directory.offer("bob", "123456789", "Alice"), "nobody signed in");
+        assert_eq!(directory.reserve("bob"), None, "nobody signed in");
         let bob = directory.sign_in("bob", "Bob", tx);
         bob.set_busy(true);
-        assert_eq!(directory.free("bob"), None);
-        assert!(!directory.offer("bob", "123456789", "Alice"), "busy in another session");
+        assert_eq!(directory.reserve("bob"), None, "busy in another session");
         bob.set_busy(false);
-        assert_eq!(directory.free("bob").as_deref(), Some("Bob"));
-        assert!(directory.offer("bob", "123456789", "Alice"));
+        let (seat, name) = directory.reserve("bob").unwrap();
+        assert_eq!(name, "Bob");
+        assert_eq!(directory.reserve("bob"), None, "reserved for the first transfer");
+        directory.release("bob", seat);
+        let (seat, _) = directory.reserve("bob").unwrap();
+        assert!(directory.offer("bob", seat, "123456789", "Alice"));
         assert!(matches!(rx.try_recv(), Ok(ToAgent::TransferOffered { session, .. }) if session == "123456789"));
         drop(bob);
-        assert_eq!(directory.free("bob"), None, "signed out when the view closed");
+        assert!(!directory.offer("bob", seat, "123456789", "Alice"), "signed out when the view closed");
+        assert_eq!(directory.reserve("bob"), None);
     }
 }

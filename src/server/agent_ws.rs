@@ -84,6 +84,8 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr, claims: Cla
                         joined = Some((handle, attached.conn));
                     }
                     Err((code, message)) => {
+                        // Free for transfers again (a transfer's reservation ends here too).
+                        seat.set_busy(false);
                         failures += 1;
                         state.services.metrics.joins_refused.fetch_add(1, Ordering::Relaxed);
                         let _ = tx.send(ToAgent::JoinFailed { code, message }).await;
@@ -142,13 +144,16 @@ async fn transfer(
     conn: u64,
     to: &str,
 ) -> Result<(), ErrorCode> {
-    let Some(name) = state.agents.free(to) else {
+    let Some((seat, name)) = state.agents.reserve(to) else {
         tracing::warn!(session = %handle.id, from = %from.id, %to, "transfer refused: that agent is not signed in and free");
         return Err(ErrorCode::UnknownAgent);
     };
-    handle.transfer(conn, Member { id: to.to_string(), name }).await?;
-    if !state.agents.offer(to, &handle.id, &from.name) {
-        tracing::warn!(session = %handle.id, %to, "the agent the session was transferred to signed out; it waits for them");
+    if let Err(code) = handle.transfer(conn, Member { id: to.to_string(), name }).await {
+        state.agents.release(to, seat);
+        return Err(code);
+    }
+    if !state.agents.offer(to, seat, &handle.id, &from.name) {
+        tracing::warn!(session = %handle.id, %to, "the agent the session was transferred to signed out; it waits for them a minute");
     }
     Ok(())
 }

@@ -145,6 +145,7 @@ pub async fn run(
     let registry = state.registry.clone();
     let browser = state.browser.clone();
     let audit = state.services.audit.clone();
+    let hooks = state.services.hooks.clone();
     let reloads = tokio::spawn(state.profiles.clone().watch(crate::profile::store::POLL_EVERY));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
@@ -163,6 +164,12 @@ pub async fn run(
         })
         .await?;
     audit.flush().await;
+    if let Some(hooks) = &hooks {
+        // The sessions' last webhooks go out before the process does (retries included).
+        if tokio::time::timeout(std::time::Duration::from_secs(20), hooks.flush()).await.is_err() {
+            tracing::warn!("shutting down with webhooks still undelivered");
+        }
+    }
     reloads.abort();
     browser.shutdown().await;
     Ok(())

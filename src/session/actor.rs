@@ -196,6 +196,9 @@ impl Actor {
             rules: self.setup.profile.rules(),
         };
         let _ = link.messages.try_send(started);
+        if !self.watchers.is_empty() {
+            let _ = link.messages.try_send(ToCustomer::Watchers { count: self.watchers.len() });
+        }
         // The newest page takes over. An older one still connected is a duplicated tab (a page
         // that unloaded has already closed): tell it, so the two do not take turns.
         if let Some(old) = self.customer.replace(Link { conn, link }) {

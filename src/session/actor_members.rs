@@ -49,6 +49,11 @@ impl Actor {
         self.agent = Some(AgentLink { conn, link, member: member.clone() });
         self.handover_to = None;
         if let Some(interaction) = request.interaction {
+            // One interaction at a time: the one the session was handed over with replaces the
+            // one before, whose end no longer concerns it.
+            if let Some(old) = self.interaction.as_ref().filter(|old| **old != interaction) {
+                self.setup.registry.unbind(old, &self.setup.id);
+            }
             self.setup.registry.bind(&interaction, &self.setup.id);
             self.interaction = Some(interaction);
         }
@@ -58,9 +63,13 @@ impl Actor {
         self.setup.services.metrics.joins.fetch_add(1, Ordering::Relaxed);
         self.audit("agent_joined", Some(&member.id), json!({ "name": member.name, "interaction": self.interaction }));
         tracing::info!(session = %self.setup.id, agent = %member.id, "agent joined");
-        if self.started.is_none() {
-            self.started = Some((SystemTime::now(), member.id.clone()));
-            self.hook("session-started", None);
+        match &mut self.started {
+            None => {
+                self.started = Some((SystemTime::now(), member.id.clone()));
+                self.hook("session-started", None);
+            }
+            // The webhook at the end names the last agent in control.
+            Some((_, agent)) => agent.clone_from(&member.id),
         }
         Ok(AgentAttached { conn, frames: self.setup.replica.frames.clone() })
     }
@@ -181,6 +190,10 @@ impl Actor {
             self.setup.services.metrics.mode_changed(after.mode());
             self.audit("mode_changed", agent.as_deref(), json!({ "mode": after.mode(), "by": by }));
         }
+        if let (State::Active { control: Control::Handover, .. }, State::Waiting { .. }) = (before, after) {
+            let to = self.handover_to.take().map(|m| m.id);
+            self.audit("transfer_lapsed", None, json!({ "to": to }));
+        }
         match (before, after) {
             (State::Paused, State::Paused) => {}
             (_, State::Paused) => self.audit("paused", agent.as_deref(), json!({})),
@@ -204,6 +217,7 @@ impl Actor {
         let (Some(hooks), Some((started, agent))) = (&self.setup.services.hooks, &self.started) else { return };
         let started_at_ms = started.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
         hooks.post(SessionHook {
+            id: format!("{}-{event}", self.setup.id),
             event,
             session: self.setup.id.clone(),
             interaction: self.interaction.clone(),

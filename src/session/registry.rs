@@ -80,6 +80,17 @@ impl Registry {
         }
     }
 
+    /// Unbinds session `id` from `interaction` (it was bound to another since).
+    pub fn unbind(&self, interaction: &str, id: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        if let Some(ids) = inner.by_interaction.get_mut(interaction) {
+            ids.retain(|i| i != id);
+            if ids.is_empty() {
+                inner.by_interaction.remove(interaction);
+            }
+        }
+    }
+
     /// The live sessions bound to `interaction`.
     pub fn bound(&self, interaction: &str) -> Vec<SessionHandle> {
         let inner = self.inner.lock().unwrap();

@@ -78,8 +78,14 @@
   let watching = false;
 
   function signIn(next) {
+    if (next === token && socket) return;
     token = next;
     sessionStorage.setItem('cobrowse-agent-token', token);
+    // A connection opened with the old token (perhaps still opening) gives way; a session in
+    // progress ends with it, as it would on a sign-out.
+    const ws = socket;
+    socket = null;
+    if (ws) { ws.close(); if (sessionId) leave(); }
     connect();
   }
 
