@@ -78,6 +78,9 @@ fn token(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<String
     let secret = secret
         .or_else(|| env("COBROWSE_SECRET").filter(|s| !s.is_empty()))
         .ok_or("no secret: set COBROWSE_SECRET (the server's) or pass --secret")?;
+    if secret.len() < crate::settings::MIN_SECRET {
+        return Err(format!("the secret must have {} characters or more", crate::settings::MIN_SECRET));
+    }
     Ok(Signer::new(&secret).issue(&agent, &name, role, ttl, std::time::SystemTime::now()))
 }
 
@@ -255,13 +258,18 @@ mod tests {
 
     #[test]
     fn token_signs_with_the_server_secret() {
-        let env = |name: &str| (name == "COBROWSE_SECRET").then(|| "s3cret".to_string());
+        let env = |name: &str| (name == "COBROWSE_SECRET").then(|| "s3cret-of-16-chars".to_string());
         let signed = token(&args(&["--agent", "a-1", "--name", "Ann", "--ttl", "30m"]), env).unwrap();
-        let claims = Signer::new("s3cret").verify(&signed, SystemTime::now()).unwrap();
+        let claims = Signer::new("s3cret-of-16-chars").verify(&signed, SystemTime::now()).unwrap();
         assert_eq!((claims.sub.as_str(), claims.name.as_str(), claims.role), ("a-1", "Ann", Role::Agent));
-        assert!(Signer::new("s3cret").verify(&signed, SystemTime::now() + Duration::from_secs(31 * 60)).is_err());
+        assert!(Signer::new("s3cret-of-16-chars")
+            .verify(&signed, SystemTime::now() + Duration::from_secs(31 * 60))
+            .is_err());
         let supervisor = token(&args(&["--agent", "s", "--role", "supervisor"]), env).unwrap();
-        assert_eq!(Signer::new("s3cret").verify(&supervisor, SystemTime::now()).unwrap().role, Role::Supervisor);
+        assert_eq!(
+            Signer::new("s3cret-of-16-chars").verify(&supervisor, SystemTime::now()).unwrap().role,
+            Role::Supervisor
+        );
     }
 
     #[test]

@@ -193,6 +193,50 @@
     replayer.hoverElements(target);
   }
 
+  // ---- scroll positions the page could not take yet ----
+  // A scroll replayed before the page has its full height (a stylesheet, font or image still
+  // loading) lands short, and nothing would ever correct it: the customer scrolled once. Each
+  // such position is kept and taken again whenever the page's size changes, until it holds.
+  const SOURCE_SCROLL = 3;
+  const shortScrolls = new Map();
+  let sizeWatch = null;
+  function scrollTo(id, x, y) {
+    const node = replayer.getMirror().getNode(id);
+    if (!node) return true;
+    if (node.nodeType === 9) {
+      const win = node.defaultView;
+      if (!win) return true;
+      win.scrollTo(x, y);
+      return Math.abs(win.scrollX - x) <= 1 && Math.abs(win.scrollY - y) <= 1;
+    }
+    node.scrollLeft = x;
+    node.scrollTop = y;
+    return Math.abs(node.scrollLeft - x) <= 1 && Math.abs(node.scrollTop - y) <= 1;
+  }
+  function retakeScrolls() {
+    if (!replayer || !complete) return;
+    for (const [id, at] of shortScrolls) {
+      if (scrollTo(id, at.x, at.y)) shortScrolls.delete(id);
+    }
+  }
+  function noteScrolls(events) {
+    for (const event of events) {
+      if (event.type === EVENT_FULL_SNAPSHOT) shortScrolls.clear();
+      if (event.type === EVENT_INCREMENTAL && event.data.source === SOURCE_SCROLL) {
+        shortScrolls.set(event.data.id, { x: event.data.x, y: event.data.y });
+      }
+    }
+    retakeScrolls();
+    const doc = replayer && replayer.iframe.contentDocument;
+    if (shortScrolls.size && doc && doc.documentElement && (!sizeWatch || sizeWatch.doc !== doc.documentElement)) {
+      if (sizeWatch) sizeWatch.observer.disconnect();
+      const observer = new ResizeObserver(retakeScrolls);
+      observer.observe(doc.documentElement);
+      if (doc.body) observer.observe(doc.body);
+      sizeWatch = { observer, doc: doc.documentElement };
+    }
+  }
+
   window.__replica = {
     // One frame's worth of change: the customer's events (in order), then their pointer's
     // `:hover` (or null), then every held animation advanced to now. Resolves to how many
@@ -217,6 +261,7 @@
       await null;
       forget();
       if (!replayer || !complete) return { defects: 0, animating: false };
+      noteScrolls(events);
       if (pointer) hover(pointer[0], pointer[1]);
       const defects = enforce();
       if (!knownRoots) knownRoots = roots(replayer.iframe.contentDocument);
