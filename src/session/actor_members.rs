@@ -221,7 +221,7 @@ impl Actor {
             event,
             session: self.setup.id.clone(),
             interaction: self.interaction.clone(),
-            agent: Some(self.agent_id().unwrap_or_else(|| agent.clone())),
+            agent: Some(agent.clone()),
             started_at_ms,
             duration_seconds: ended_by.map(|_| started.elapsed().map(|d| d.as_secs_f64()).unwrap_or(0.0)),
             ended_by,
