@@ -7,6 +7,7 @@ const DOM: &str = include_str!("../web/dom.js");
 const MASKING: &str = include_str!("../web/masking.js");
 const WIDGET: &str = include_str!("../web/widget.js");
 const ACTIONS: &str = include_str!("../web/actions.js");
+const CANVAS: &str = include_str!("../web/canvas.js");
 /// rrweb's recorder and replayer, vendored from npm (MIT, see `web/vendor/LICENSE-rrweb`).
 pub const RRWEB: &str = include_str!("../web/vendor/rrweb.min.js");
 /// The agent view.
@@ -21,9 +22,15 @@ const REPLICA_HTML: &str = include_str!("../web/replica/shell.html");
 const REPLICA_JS: &str = include_str!("../web/replica/replica.js");
 const REPLICA_CLOCK: &str = include_str!("../web/replica/clock.js");
 
-/// The document the replica page is given instead of the site's own: rrweb's replayer and the
+/// The document the replica page is given instead of the site's own, for a page whose
+/// Content-Security-Policy allows scripts with `nonce` only (see `replica::page`).
+pub fn replica_shell(nonce: &str) -> String {
+    replica_shell_template().replace("{{NONCE}}", nonce)
+}
+
+/// The replica shell with `{{NONCE}}` where each script's nonce goes: rrweb's replayer and the
 /// glue that feeds it, inlined so the page needs no further request.
-pub fn replica_shell() -> &'static str {
+fn replica_shell_template() -> &'static str {
     static SHELL: OnceLock<String> = OnceLock::new();
     SHELL.get_or_init(|| {
         // `</script` cannot appear inside the inlined code, or the document would end early.
@@ -36,21 +43,45 @@ pub fn replica_shell() -> &'static str {
     })
 }
 
-/// The customer snippet sites embed (`/cobrowse.js`): DOM helpers, masking, agent actions, the widget, then
-/// the session logic, in one scope so that none of them adds a global name to the site's page.
+/// rrweb as the snippet loads it into a site's page: under a name of its own
+/// (`__cobrowseRrweb`), whatever module loader the page runs. rrweb's bundle registers itself
+/// with an AMD loader (RequireJS, Dojo) or CommonJS shim when the page has one, and then never
+/// becomes a global at all; a page that records with its own rrweb (an analytics tool) keeps it.
+pub fn recorder() -> &'static str {
+    static RECORDER: OnceLock<String> = OnceLock::new();
+    RECORDER.get_or_init(|| {
+        format!(
+            "(function (define, module, exports) {{\nvar holder = {{}};\n(function () {{\n{RRWEB}\n}}).call(holder);\nwindow.__cobrowseRrweb = holder.rrweb;\n}}).call(window);\n"
+        )
+    })
+}
+
+/// The customer snippet sites embed (`/cobrowse.js`): DOM helpers, masking, canvas pictures,
+/// agent actions, the widget, then the session logic, in one scope so that none of them adds a
+/// global name to the site's page.
 pub fn snippet() -> &'static str {
     static SNIPPET_JS: OnceLock<String> = OnceLock::new();
-    SNIPPET_JS.get_or_init(|| format!("(() => {{\n{DOM}\n{MASKING}\n{ACTIONS}\n{WIDGET}\n{SNIPPET}\n}})();\n"))
+    SNIPPET_JS
+        .get_or_init(|| format!("(() => {{\n{DOM}\n{MASKING}\n{CANVAS}\n{ACTIONS}\n{WIDGET}\n{SNIPPET}\n}})();\n"))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_shell_inlines_its_scripts() {
-        let shell = super::replica_shell();
+        let shell = super::replica_shell("n0nce");
         assert!(shell.contains("rrweb") && shell.contains("__replica"));
         assert!(!shell.contains("/*RRWEB*/") && !shell.contains("/*DOM*/") && !shell.contains("/*REPLICA*/"));
         assert!(!shell.contains("/*CLOCK*/"));
         assert_eq!(shell.matches("</script>").count(), 4);
+        assert_eq!(shell.matches("<script nonce=\"n0nce\">").count(), 4, "every script carries the nonce");
+        assert!(!shell.contains("{{NONCE}}"));
+    }
+
+    #[test]
+    fn the_recorder_hides_from_module_loaders() {
+        let recorder = super::recorder();
+        assert!(recorder.starts_with("(function (define, module, exports) {"));
+        assert!(recorder.contains("window.__cobrowseRrweb = holder.rrweb;"));
     }
 }

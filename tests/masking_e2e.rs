@@ -320,7 +320,7 @@ async fn an_unmasked_value_from_a_tampered_snippet_is_masked_by_the_replica_and_
     // A tampered snippet sends the balance's text unmasked, straight down its socket.
     customer
         .eval("(() => {
-            const id = rrweb.record.mirror.getId(document.getElementById('balance').firstChild);
+            const id = __cobrowseRrweb.record.mirror.getId(document.getElementById('balance').firstChild);
             const events = [{ type: 3, timestamp: Date.now(), data: { source: 0, texts: [{ id, value: 'LEAKED-9999-0000-1' }], attributes: [], removes: [], adds: [] } }];
             window.__sockets[window.__sockets.length - 1].send(new TextEncoder().encode(JSON.stringify(events)));
             return true; })()")

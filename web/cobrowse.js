@@ -5,6 +5,17 @@
 (() => {
   'use strict';
   if (window.Cobrowse) return;
+  // Only the top window carries a session: its recorder records the page's same-origin frames,
+  // and a copy of the snippet in a frame (a site that tags every page) must not take the
+  // session over. In a frame of the same site, `Cobrowse` is the top window's.
+  if (window.top !== window.self) {
+    try {
+      if (window.top.location.origin === location.origin) {
+        Object.defineProperty(window, 'Cobrowse', { get: () => window.top.Cobrowse, configurable: true });
+      }
+    } catch (_) { /* a frame of another site: nothing to share */ }
+    return;
+  }
 
   // With `defer` or `async` the running script is known; injected by a tag manager, look for it.
   const script = document.currentScript || document.querySelector('script[src*="/cobrowse.js"]');
@@ -132,12 +143,12 @@
         break;
       case 'act': {
         // Checked by the server; checked again here, on the page as it is now.
-        const code = mode !== 'write' ? 'pointer_mode' : window.rrweb && window.rrweb.record ? actions.perform(message.action, window.rrweb.record.mirror) : 'no_target';
+        const code = mode !== 'write' ? 'pointer_mode' : recorder() ? actions.perform(message.action, recorder().record.mirror) : 'no_target';
         if (code) send({ type: 'refused', code });
         break;
       }
       case 'snapshot':
-        if (window.rrweb && stopRecording) window.rrweb.record.takeFullSnapshot(true);
+        if (recorder() && stopRecording) recorder().record.takeFullSnapshot(true);
         break;
       case 'agent_joined':
         setState('active');
@@ -224,15 +235,18 @@
   }
 
   // ---- recording ----
+  // rrweb, loaded under a name of its own (see src/assets.rs): the page's module loader or its
+  // own copy of rrweb never gets in the way.
+  const recorder = () => (window.__cobrowseRrweb && window.__cobrowseRrweb.record ? window.__cobrowseRrweb : null);
   let recorderLoading = null;
   function loadRecorder() {
-    if (window.rrweb && window.rrweb.record) return Promise.resolve();
+    if (recorder()) return Promise.resolve();
     if (!recorderLoading) {
       recorderLoading = new Promise((resolve, reject) => {
         const tag = document.createElement('script');
         tag.src = new URL('vendor/rrweb.min.js', serverBase).href;
         tag.async = true;
-        tag.onload = () => resolve();
+        tag.onload = () => (recorder() ? resolve() : reject(new Error('rrweb did not load')));
         tag.onerror = () => { recorderLoading = null; reject(new Error('rrweb failed to load')); };
         (document.head || document.documentElement).appendChild(tag);
       });
@@ -259,14 +273,17 @@
     if (events && socket && socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(JSON.stringify(events)));
   }
   flushChannel.port1.onmessage = flushEvents;
+  const FULL_SNAPSHOT = 2;
   function queueEvent(event) {
-    event = masking.scrub(event, window.rrweb.record.mirror);
+    event = masking.scrub(event, recorder().record.mirror);
     if (!event) return;
     if (!batch) {
       batch = [];
       flushChannel.port2.postMessage(null);
     }
     batch.push(event);
+    // A fresh document in the replica has empty canvases: their pictures follow it.
+    if (event.type === FULL_SNAPSHOT) canvases.snapshotTaken();
   }
 
   // The page being recorded (or shown as private), and whether the profile hides it whole.
@@ -287,7 +304,8 @@
         if (state === 'active') notify(TEXT.privatePage);
         return;
       }
-      stopRecording = window.rrweb.record({
+      canvases.start(queueEvent, recorder().record.mirror, masking.isHidden);
+      stopRecording = recorder().record({
         emit: queueEvent,
         ...masking.recordOptions(),
         // Focus and blur let the replica show which field is focused; clicks and mouse moves
@@ -298,6 +316,7 @@
           mouseInteraction: { MouseUp: false, MouseDown: false, Click: false, ContextMenu: false, DblClick: false, TouchStart: false, TouchEnd: false, TouchCancel: false, Focus: true, Blur: true },
         },
         slimDOMOptions: { script: true, comment: true },
+        // Canvas pixels go by web/canvas.js.
         recordCanvas: false,
         collectFonts: false,
       });
@@ -305,6 +324,7 @@
   }
 
   function stopRecorder() {
+    canvases.stop();
     flushEvents();
     if (stopRecording) {
       try { stopRecording(); } catch (_) { /* already stopped */ }
@@ -319,7 +339,21 @@
   // fragment, which may carry an account number or a search) leaves the browser.
   function sendPage() {
     const href = masking.isPrivatePage(location.pathname) ? location.origin + location.pathname : location.href;
-    send({ type: 'page', href, width: window.innerWidth, height: window.innerHeight });
+    send({ type: 'page', href, width: window.innerWidth, height: window.innerHeight, display: display() });
+  }
+
+  // What besides the window's size shapes the page (src/wire/display.rs): the replica renders
+  // with the same, so text wraps where it wraps here.
+  const media = (query) => window.matchMedia(query).matches;
+  function display() {
+    return {
+      scrollbar: widget.scrollbarWidth(),
+      pixel_ratio: window.devicePixelRatio || 1,
+      color_scheme: media('(prefers-color-scheme: dark)') ? 'dark' : 'light',
+      reduced_motion: media('(prefers-reduced-motion: reduce)'),
+      contrast: media('(prefers-contrast: more)') ? 'more' : media('(prefers-contrast: less)') ? 'less' : media('(prefers-contrast: custom)') ? 'custom' : 'no_preference',
+      forced_colors: media('(forced-colors: active)'),
+    };
   }
 
   // A single-page app changes its address without a page load: tell the server (which checks
@@ -345,14 +379,24 @@
   }, true);
 
   let viewportQueued = false;
-  window.addEventListener('resize', () => {
+  function viewportChanged() {
     if (viewportQueued || !stopRecording) return;
     viewportQueued = true;
     requestAnimationFrame(() => {
       viewportQueued = false;
-      send({ type: 'viewport', width: window.innerWidth, height: window.innerHeight });
+      send({ type: 'viewport', width: window.innerWidth, height: window.innerHeight, display: display() });
     });
-  });
+  }
+  window.addEventListener('resize', viewportChanged);
+  // Dark mode, contrast or motion settings changed, or the zoom (which changes the pixel ratio,
+  // watched by a query on the current one).
+  for (const query of ['(prefers-color-scheme: dark)', '(prefers-reduced-motion: reduce)', '(prefers-contrast: more)', '(forced-colors: active)']) {
+    window.matchMedia(query).addEventListener('change', viewportChanged);
+  }
+  (function watchRatio() {
+    const query = window.matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
+    query.addEventListener('change', () => { viewportChanged(); watchRatio(); }, { once: true });
+  })();
 
   let pointerQueued = null;
   document.addEventListener('mousemove', (event) => {

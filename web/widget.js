@@ -177,5 +177,18 @@ const widget = (() => {
     setTimeout(() => ring.remove(), 2000);
   }
 
-  return { TEXT, build, render, ask, notify, showPointer, hidePointer, showClick };
+  // The width of this browser's classic scrollbar, 0 where scrollbars overlay the page (macOS,
+  // phones, --hide-scrollbars). Measured inside the widget's shadow root, where the page's own
+  // scrollbar styles do not reach: those the replica applies itself.
+  function scrollbarWidth() {
+    if (!ui) return 15;
+    const probe = document.createElement('div');
+    probe.setAttribute('style', 'position: fixed; left: -200px; top: 0; width: 100px; height: 100px; overflow: scroll; visibility: hidden;');
+    ui.root.appendChild(probe);
+    const width = probe.offsetWidth - probe.clientWidth;
+    probe.remove();
+    return Math.max(0, Math.round(width));
+  }
+
+  return { TEXT, build, render, ask, notify, showPointer, hidePointer, showClick, scrollbarWidth };
 })();

@@ -53,6 +53,16 @@ pub fn chromium_flags() -> Vec<&'static str> {
 /// Launches a Chromium with [`chromium_flags`] and its own fresh profile folder, and polls its
 /// event loop until it exits. Returns the browser and a flag that turns false when it is gone.
 pub async fn launch_chromium(chromium: &Path, profile_dir: &Path) -> Result<(Browser, Arc<AtomicBool>), ReplicaError> {
+    launch_chromium_with(chromium, profile_dir, &[]).await
+}
+
+/// [`launch_chromium`] with `extra` flags besides [`chromium_flags`] (tests and the benchmark
+/// play customers whose browsers differ: overlay scrollbars, another pixel ratio, dark mode).
+pub async fn launch_chromium_with(
+    chromium: &Path,
+    profile_dir: &Path,
+    extra: &[&str],
+) -> Result<(Browser, Arc<AtomicBool>), ReplicaError> {
     let failed = |cause: String| ReplicaError::Launch { path: chromium.display().to_string(), cause };
     let _ = std::fs::remove_dir_all(profile_dir);
     std::fs::create_dir_all(profile_dir).map_err(|e| failed(e.to_string()))?;
@@ -64,7 +74,7 @@ pub async fn launch_chromium(chromium: &Path, profile_dir: &Path) -> Result<(Bro
         .user_data_dir(profile_dir)
         .launch_timeout(Duration::from_secs(20))
         .request_timeout(Duration::from_secs(10))
-        .args(chromium_flags())
+        .args(chromium_flags().into_iter().chain(extra.iter().copied()))
         .build()
         .map_err(failed)?;
     let (browser, mut handler) = Browser::launch(config).await.map_err(|e| failed(e.to_string()))?;

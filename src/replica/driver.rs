@@ -19,7 +19,7 @@ use super::batch::Batch;
 
 mod pacing;
 use super::page::ReplicaPage;
-use super::{ReplicaBrowser, ReplicaCommand, ReplicaHandle, ReplicaReport};
+use super::{ReplicaBrowser, ReplicaCommand, ReplicaHandle, ReplicaReport, Window};
 use crate::profile::origin_of;
 use crate::wire::{ErrorCode, Hidden, Rules};
 
@@ -77,7 +77,7 @@ struct Driver {
     seq: Arc<AtomicU64>,
     page: Option<ReplicaPage>,
     /// Where the page was last placed and at what size: what a rebuild restores.
-    placed: Option<(String, u32, u32)>,
+    placed: Option<(String, Window)>,
     /// Whether an agent is watching.
     streaming: bool,
     /// When to capture a settling frame, if changes were applied since the last one.
@@ -161,12 +161,13 @@ impl Driver {
         };
         let outcome = match command {
             ReplicaCommand::Events(_) | ReplicaCommand::Hover { .. } => Ok(()),
-            ReplicaCommand::Place { url, width, height, private } => {
+            ReplicaCommand::Place { url, width, height, display, private } => {
                 let same_origin = self.page.as_ref().is_some_and(|p| Some(p.origin()) == origin_of(&url).as_deref());
-                self.placed = Some((url, width, height));
+                let window = Window { width, height, display };
+                self.placed = Some((url, window));
                 self.private = private;
                 match &mut self.page {
-                    Some(page) if same_origin => match page.set_viewport(width, height).await {
+                    Some(page) if same_origin => match page.set_window(window).await {
                         Ok(()) => page.set_private(private).await,
                         Err(e) => Err(e),
                     },
@@ -180,11 +181,12 @@ impl Driver {
                     None => Ok(()),
                 }
             }
-            ReplicaCommand::Viewport { width, height } => {
+            ReplicaCommand::Viewport { width, height, display } => {
+                let window = Window { width, height, display };
                 if let Some(placed) = self.placed.as_mut() {
-                    (placed.1, placed.2) = (width, height);
+                    placed.1 = window;
                 }
-                self.resize(width, height).await
+                self.resize(window).await
             }
             ReplicaCommand::HitTest { seq, action } => {
                 let outcome = match &self.page {
@@ -243,9 +245,9 @@ impl Driver {
         }
     }
 
-    async fn resize(&mut self, width: u32, height: u32) -> Result<(), super::ReplicaError> {
+    async fn resize(&mut self, window: Window) -> Result<(), super::ReplicaError> {
         match self.page.as_mut() {
-            Some(page) => page.set_viewport(width, height).await,
+            Some(page) => page.set_window(window).await,
             None => Ok(()),
         }
     }
@@ -258,13 +260,13 @@ impl Driver {
         // What waited was for the old page; the new one starts from a fresh snapshot.
         self.waiting = Batch::default();
         (self.frame_at, self.tick_at, self.animating) = (None, None, false);
-        let Some((url, width, height)) = self.placed.clone() else { return Ok(()) };
+        let Some((url, window)) = self.placed.clone() else { return Ok(()) };
         let started = std::time::Instant::now();
         self.generation += 1;
         let mut page = ReplicaPage::open(
             &self.browser,
             &url,
-            (width, height),
+            window,
             self.frames.clone(),
             self.seq.clone(),
             (self.generation, self.faults.clone()),

@@ -16,7 +16,7 @@ mod page;
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
-use crate::wire::{AgentAction, ErrorCode, Hidden, Rules};
+use crate::wire::{AgentAction, Display, ErrorCode, Hidden, Rules};
 
 pub use browser::ReplicaBrowser;
 pub use driver::spawn;
@@ -24,6 +24,15 @@ pub use driver::spawn;
 /// Masked values that arrived unmasked from customers' browsers (and were masked by a replica
 /// before rendering), since the server started: each one is a defect in a snippet.
 pub static MASKING_DEFECTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The customer's window as a replica reproduces it: its size in CSS pixels and what else
+/// shapes the layout.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub width: u32,
+    pub height: u32,
+    pub display: Display,
+}
 
 /// One rendered image of the replica's viewport.
 #[derive(Debug, Clone)]
@@ -42,13 +51,13 @@ pub struct Frame {
 /// Orders for a session's replica, processed in the order sent.
 #[derive(Debug)]
 pub enum ReplicaCommand {
-    /// Put the replica on the page at `url` (whose origin the server has checked) at this size;
-    /// a `private` page (masked whole by the profile) shows only a notice.
-    Place { url: String, width: u32, height: u32, private: bool },
+    /// Put the replica on the page at `url` (whose origin the server has checked) at this size
+    /// and display; a `private` page (masked whole by the profile) shows only a notice.
+    Place { url: String, width: u32, height: u32, display: Display, private: bool },
     /// The profile's masking, applied again to everything the replica shows.
     Rules(Rules),
-    /// The customer's window changed size.
-    Viewport { width: u32, height: u32 },
+    /// The customer's window changed size (or zoom, or colour scheme).
+    Viewport { width: u32, height: u32, display: Display },
     /// rrweb events: a JSON array already validated by [`crate::wire::validate_events`].
     Events(String),
     /// The customer's pointer is here: `:hover` styles (menus that open on hover) follow it.

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use chromiumoxide::cdp::browser_protocol::emulation::{SetDeviceMetricsOverrideParams, SetFocusEmulationEnabledParams};
+use chromiumoxide::cdp::browser_protocol::emulation::{
+    MediaFeature, SetDeviceMetricsOverrideParams, SetEmulatedMediaParams, SetFocusEmulationEnabledParams,
+    SetScrollbarsHiddenParams,
+};
 use chromiumoxide::cdp::browser_protocol::fetch::{
     self, EventRequestPaused, FulfillRequestParams, HeaderEntry, RequestPattern, RequestStage,
 };
@@ -22,7 +25,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::browser::{ContextPage, ReplicaBrowser};
-use super::{Frame, ReplicaError};
+use super::{Frame, ReplicaError, Window};
 use crate::profile::origin_of;
 use crate::wire::{AgentAction, ErrorCode, Hidden, Rules};
 
@@ -43,11 +46,13 @@ pub struct ReplicaPage {
     inner: ContextPage,
     pacer: Arc<super::pacer::FramePacer>,
     origin: String,
-    width: u32,
-    height: u32,
+    /// The customer's window as the page now reproduces it.
+    window: Window,
     tasks: Vec<JoinHandle<()>>,
     frames: watch::Sender<Option<Frame>>,
     seq: Arc<std::sync::atomic::AtomicU64>,
+    /// Whether the screencast runs.
+    streaming: bool,
     /// Frames the session's changes asked for (and paid for) and have not had yet: a frame
     /// while none is owed was drawn by the page itself.
     owed: Owed,
@@ -79,7 +84,7 @@ impl ReplicaPage {
     pub async fn open(
         browser: &ReplicaBrowser,
         url: &str,
-        (width, height): (u32, u32),
+        window: Window,
         frames: watch::Sender<Option<Frame>>,
         seq: Arc<std::sync::atomic::AtomicU64>,
         faults: (u64, mpsc::Sender<(u64, String)>),
@@ -88,7 +93,8 @@ impl ReplicaPage {
         let inner = browser.open_page().await?;
         let pacer = browser.pacer.clone();
         let owed = Owed::default();
-        let mut page = ReplicaPage { inner, pacer, origin, width, height, tasks: Vec::new(), frames, seq, owed };
+        let mut page =
+            ReplicaPage { inner, pacer, origin, window, tasks: Vec::new(), frames, seq, streaming: false, owed };
         match page.place(url, faults).await {
             Ok(()) => Ok(page),
             Err(e) => {
@@ -104,7 +110,7 @@ impl ReplicaPage {
         (generation, faults): (u64, mpsc::Sender<(u64, String)>),
     ) -> Result<(), ReplicaError> {
         let page = self.inner.page.clone();
-        self.set_viewport(self.width, self.height).await?;
+        self.emulate(self.window).await?;
         // A headless page is never the focused window; without this, focus rings never paint.
         bounded("Emulation.setFocusEmulationEnabled", page.execute(SetFocusEmulationEnabledParams::new(true))).await?;
         // A crashed renderer, or a target closed under us, both need a new page.
@@ -157,7 +163,10 @@ impl ReplicaPage {
         }));
 
         // Every document this page asks for is answered by us: the main frame gets the shell,
-        // any other frame an empty document. The site's own pages and scripts never load.
+        // any other frame an empty document. The site's own pages and scripts never load, and
+        // none of what the customer's events build ever runs: the shell's policy allows only
+        // scripts with its nonce (a fresh one per page), the frame rrweb rebuilds the page in
+        // inherits that policy, and every other document gets one that allows no script.
         let mut paused = bounded("Fetch.requestPaused", page.event_listener::<EventRequestPaused>()).await?;
         let pattern = RequestPattern::builder()
             .url_pattern("*")
@@ -169,15 +178,17 @@ impl ReplicaPage {
         let fetch_page = page.clone();
         self.tasks.push(tokio::spawn(async move {
             while let Some(event) = paused.next().await {
-                let body = if Some(&event.frame_id) == main_frame.as_ref() {
-                    crate::assets::replica_shell()
+                let (body, policy) = if Some(&event.frame_id) == main_frame.as_ref() {
+                    let nonce = nonce();
+                    (crate::assets::replica_shell(&nonce), format!("script-src 'nonce-{nonce}'; object-src 'none'"))
                 } else {
-                    "<!doctype html>"
+                    ("<!doctype html>".to_string(), "script-src 'none'; object-src 'none'".to_string())
                 };
                 let mut fulfil = FulfillRequestParams::new(event.request_id.clone(), 200);
                 fulfil.response_headers = Some(vec![
                     HeaderEntry::new("Content-Type", "text/html; charset=utf-8"),
                     HeaderEntry::new("Cache-Control", "no-store"),
+                    HeaderEntry::new("Content-Security-Policy", policy),
                 ]);
                 fulfil.body = Some(base64::engine::general_purpose::STANDARD.encode(body).into());
                 if let Err(e) = fetch_page.execute(fulfil).await {
@@ -191,7 +202,7 @@ impl ReplicaPage {
         loop {
             if self.evaluate("typeof window.__replica === 'object'".to_string()).await? == serde_json::Value::Bool(true)
             {
-                return Ok(());
+                return self.tell_display().await;
             }
             if tokio::time::Instant::now() > deadline {
                 return Err(ReplicaError::Timeout { what: "replica shell load", seconds: CALL_TIMEOUT.as_secs() });
@@ -200,9 +211,10 @@ impl ReplicaPage {
         }
     }
 
-    /// Pixels in a frame of this page: what capturing one costs.
+    /// Device pixels Chromium rasters for a frame of this page: what capturing one costs.
     pub fn pixels(&self) -> u64 {
-        self.width as u64 * self.height as u64
+        let ratio = self.window.display.pixel_ratio;
+        (self.window.width as f64 * self.window.height as f64 * ratio * ratio) as u64
     }
 
     /// The origin the page sits on.
@@ -273,23 +285,67 @@ impl ReplicaPage {
         })
     }
 
-    /// Sizes the viewport like the customer's window.
-    pub async fn set_viewport(&mut self, width: u32, height: u32) -> Result<(), ReplicaError> {
-        self.width = width;
-        self.height = height;
-        let params = SetDeviceMetricsOverrideParams::new(width as i64, height as i64, 1.0, false);
-        bounded("Emulation.setDeviceMetricsOverride", self.inner.page.execute(params)).await.map(|_| ())
+    /// Makes the page the customer's window again: its size, pixel ratio, scrollbars and media
+    /// features. A stream running at another size restarts at the new one.
+    pub async fn set_window(&mut self, window: Window) -> Result<(), ReplicaError> {
+        if window == self.window {
+            return Ok(());
+        }
+        let resized = (window.width, window.height, window.display.pixel_ratio)
+            != (self.window.width, self.window.height, self.window.display.pixel_ratio);
+        self.emulate(window).await?;
+        self.window = window;
+        self.tell_display().await?;
+        if resized && self.streaming {
+            self.start_stream().await?;
+        }
+        Ok(())
     }
 
-    /// Sends a keyframe now, then a frame on every change (see [`ReplicaPage::place`]).
+    /// Emulates `window` in the page. Layout follows the customer's browser exactly: at their
+    /// pixel ratio (so resolution queries and `srcset` pick as theirs do), with scrollbars
+    /// hidden where theirs overlay the page, and with their colour scheme and motion, contrast
+    /// and colour preferences.
+    async fn emulate(&self, window: Window) -> Result<(), ReplicaError> {
+        let page = &self.inner.page;
+        let display = window.display;
+        let metrics =
+            SetDeviceMetricsOverrideParams::new(window.width as i64, window.height as i64, display.pixel_ratio, false);
+        bounded("Emulation.setDeviceMetricsOverride", page.execute(metrics)).await?;
+        let hidden = SetScrollbarsHiddenParams::new(display.scrollbar == 0);
+        bounded("Emulation.setScrollbarsHidden", page.execute(hidden)).await?;
+        let features: Vec<MediaFeature> =
+            display.media_features().iter().map(|(name, value)| MediaFeature::new(*name, *value)).collect();
+        let media = SetEmulatedMediaParams::builder().features(features).build();
+        bounded("Emulation.setEmulatedMedia", page.execute(media)).await?;
+        Ok(())
+    }
+
+    /// Tells the shell what it styles itself (a classic scrollbar of another width).
+    async fn tell_display(&self) -> Result<(), ReplicaError> {
+        self.evaluate(format!("window.__replica.display({})", crate::wire::to_text(&self.window.display)))
+            .await
+            .map(|_| ())
+    }
+
+    /// Sends a keyframe now, then a frame on every change (see [`ReplicaPage::place`]). Frames
+    /// come in CSS pixels, the customer's window size, whatever the pixel ratio the page is
+    /// rendered at.
     pub async fn start_stream(&mut self) -> Result<(), ReplicaError> {
+        self.streaming = true;
         self.keyframe().await?;
-        let params = StartScreencastParams::builder().format(StartScreencastFormat::Png).every_nth_frame(1).build();
+        let params = StartScreencastParams::builder()
+            .format(StartScreencastFormat::Png)
+            .max_width(self.window.width as i64)
+            .max_height(self.window.height as i64)
+            .every_nth_frame(1)
+            .build();
         bounded("Page.startScreencast", self.inner.page.execute(params)).await.map(|_| ())
     }
 
     /// Stops streaming frames.
-    pub async fn stop_stream(&self) -> Result<(), ReplicaError> {
+    pub async fn stop_stream(&mut self) -> Result<(), ReplicaError> {
+        self.streaming = false;
         bounded("Page.stopScreencast", self.inner.page.execute(StopScreencastParams::default())).await.map(|_| ())
     }
 
@@ -298,8 +354,19 @@ impl ReplicaPage {
         self.pacer.take(self.pixels()).await;
         let requested = std::time::Instant::now();
         // Fast compression: about a third of the CPU of the default, for a somewhat larger PNG.
-        let params =
-            CaptureScreenshotParams::builder().format(CaptureScreenshotFormat::Png).optimize_for_speed(true).build();
+        // In CSS pixels, as the screencast sends them.
+        let clip = chromiumoxide::cdp::browser_protocol::page::Viewport {
+            x: 0.0,
+            y: 0.0,
+            width: self.window.width as f64,
+            height: self.window.height as f64,
+            scale: 1.0 / self.window.display.pixel_ratio,
+        };
+        let params = CaptureScreenshotParams::builder()
+            .format(CaptureScreenshotFormat::Png)
+            .optimize_for_speed(true)
+            .clip(clip)
+            .build();
         let shot = bounded("Page.captureScreenshot", self.inner.page.execute(params)).await?;
         publish(&self.frames, &self.seq, shot.result.data.as_ref(), requested);
         Ok(())
@@ -333,6 +400,13 @@ impl Owed {
     fn settle(&self) -> bool {
         self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok()
     }
+}
+
+/// A fresh nonce for the shell's scripts: 128 random bits, hex.
+fn nonce() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the system has randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// How often the watchdog asks the page whether it is alive.

@@ -133,7 +133,7 @@ async fn on_message(
     connected_with: &Arc<Profile>,
 ) -> Option<(ErrorCode, String)> {
     match message {
-        FromCustomer::Page { href, width, height } => {
+        FromCustomer::Page { href, width, height, display } => {
             // The replica goes where the connection's own origin says, whatever the page claims.
             if origin_of(&href).as_deref() != Some(origin) {
                 return Some((ErrorCode::WrongOrigin, format!("page {href} is not on {origin}")));
@@ -141,12 +141,15 @@ async fn on_message(
             let (width, height) = clamp(width, height);
             let profile = state.profiles.for_origin(origin).unwrap_or_else(|| connected_with.clone());
             a.private = profile.masks_page(&href);
-            let _ = a.replica.send(ReplicaCommand::Place { url: href, width, height, private: a.private }).await;
+            let display = display.clamped();
+            let _ =
+                a.replica.send(ReplicaCommand::Place { url: href, width, height, display, private: a.private }).await;
             a.handle.customer(a.conn, FromCustomerConn::Page { width, height, private: a.private }).await;
         }
-        FromCustomer::Viewport { width, height } => {
+        FromCustomer::Viewport { width, height, display } => {
             let (width, height) = clamp(width, height);
-            let _ = a.replica.send(ReplicaCommand::Viewport { width, height }).await;
+            let display = display.clamped();
+            let _ = a.replica.send(ReplicaCommand::Viewport { width, height, display }).await;
             a.handle.customer(a.conn, FromCustomerConn::Viewport { width, height }).await;
         }
         FromCustomer::Pointer { x, y } => {

@@ -100,7 +100,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/cobrowse.js", get(|| async { script(assets::snippet()) }))
-        .route("/vendor/rrweb.min.js", get(|| async { script(assets::RRWEB) }))
+        .route("/vendor/rrweb.min.js", get(|| async { script(assets::recorder()) }))
         .route("/agent", get(|| async { axum::response::Redirect::permanent("/agent/") }))
         .route("/agent/", get(|| async { Html(assets::AGENT_HTML) }))
         .route("/agent/agent.js", get(|| async { script(assets::AGENT_JS) }))

@@ -27,6 +27,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 mod capture;
+pub mod corpus;
 mod raw_agent;
 #[allow(unused_imports)]
 pub use capture::SentCapture;
@@ -58,6 +59,8 @@ pub struct TestServer {
     pub outside: String,
     /// The pages of `tests/fixtures/` (listed in the profile).
     pub fixtures: String,
+    /// The third-party pages of `tests/corpus/` (listed in the profile; see [`corpus`]).
+    pub corpus: String,
     pub state: AppState,
     stop: tokio::sync::watch::Sender<bool>,
     /// The server's run loop, which ends after shutdown (sessions ended, audit trail flushed).
@@ -203,11 +206,13 @@ impl TestServer {
         let outside = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let fixtures = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let fixtures_url = format!("http://{}", fixtures.local_addr().unwrap());
+        let corpus = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let corpus_url = format!("http://{}", corpus.local_addr().unwrap());
         let server = format!("http://{}", listener.local_addr().unwrap());
         let demo_url = format!("http://{}", demo.local_addr().unwrap());
         let outside_url = format!("http://{}", outside.local_addr().unwrap());
         let profiles = TempDir::new("profiles");
-        let site = format!("[site]\norigins = [\"{demo_url}\", \"{fixtures_url}\"]\n");
+        let site = format!("[site]\norigins = [\"{demo_url}\", \"{fixtures_url}\", \"{corpus_url}\"]\n");
         std::fs::write(profiles.0.join("demo.toml"), format!("{site}{rules}")).unwrap();
         let state = configure(
             AppState::new(
@@ -230,11 +235,13 @@ impl TestServer {
         tokio::spawn(cobrowse::demo::serve(demo, server.clone(), stopped()));
         tokio::spawn(cobrowse::demo::serve(outside, server.clone(), stopped()));
         tokio::spawn(serve_fixtures(fixtures, server.clone()));
+        tokio::spawn(corpus::serve(corpus, server.clone()));
         TestServer {
             server,
             demo: demo_url,
             outside: outside_url,
             fixtures: fixtures_url,
+            corpus: corpus_url,
             state,
             stop,
             run,
@@ -296,9 +303,15 @@ impl std::ops::Deref for Person {
 
 impl Person {
     pub async fn launch(tag: &str) -> Person {
+        Person::launch_with(tag, &[]).await
+    }
+
+    /// A person whose Chromium also runs with `flags` (such as `hide-scrollbars`).
+    pub async fn launch_with(tag: &str, flags: &[&str]) -> Person {
         let dir = TempDir::new(tag);
-        let (browser, _alive) =
-            cobrowse::replica::browser::launch_chromium(&chromium(), &dir.0).await.expect("chromium launches");
+        let (browser, _alive) = cobrowse::replica::browser::launch_chromium_with(&chromium(), &dir.0, flags)
+            .await
+            .expect("chromium launches");
         let page = bounded("new page", browser.new_page("about:blank")).await.unwrap();
         let tab = Tab { page };
         tab.set_window(800, 600).await;
@@ -322,7 +335,7 @@ impl Person {
 impl Tab {
     pub async fn set_window(&self, width: i64, height: i64) {
         use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
-        self.page.execute(SetDeviceMetricsOverrideParams::new(width, height, 1.0, false)).await.unwrap();
+        self.page.execute(SetDeviceMetricsOverrideParams::new(width, height, 0.0, false)).await.unwrap();
     }
 
     pub async fn goto(&self, url: &str) {

@@ -157,15 +157,25 @@
         // A blocked element: an empty, hatched box of its size where it was.
         '[data-cobrowse-blocked] { box-sizing: border-box !important; background: repeating-linear-gradient(45deg, #eceff3 0 8px, #e1e5ea 8px 16px) !important; outline: 1px dashed #9aa5b1 !important; outline-offset: -1px !important; overflow: hidden !important; }',
         '[data-cobrowse-blocked=inline] { display: inline-block !important; vertical-align: bottom !important; }',
+        // A canvas whose pixels the customer's browser could not read, or may not send.
+        'canvas[data-cobrowse-canvas] { background: repeating-linear-gradient(45deg, #eceff3 0 8px, #e1e5ea 8px 16px) !important; outline: 1px dashed #9aa5b1 !important; outline-offset: -1px !important; }',
       ],
       pauseAnimation: false,
-      UNSAFE_replayCanvas: false,
+      // The rebuilt page gets a frame with scripting on: without it Chromium renders a
+      // <canvas> as its fallback content (an empty inline box, so a canvas sized by its
+      // attributes collapses) and shows what <noscript> holds, unlike the customer's browser.
+      // Still no script of the page's ever runs: the shell's Content-Security-Policy, which
+      // the frame inherits, allows only the shell's own scripts (src/replica/page.rs).
+      UNSAFE_replayCanvas: true,
       // Applying at once counts as "sync" to rrweb, which would otherwise stage changes in a
       // virtual DOM until a fast-forward ends; live, every change must reach the real DOM.
       useVirtualDom: false,
     });
     // Interaction on gives the iframe scrollbars like the customer's window, so the page lays
     // out at the same width. Nothing ever sends input to the replica.
+    // rrweb's own canvas replay stays off: it would build objects the events name
+    // (`rr_type`); pictures are painted by `paint` below.
+    replayer.config.UNSAFE_replayCanvas = false;
     replayer.enableInteract();
     replayer.startLive(APPLY_AT_ONCE);
     complete = false;
@@ -237,6 +247,67 @@
     }
   }
 
+  // ---- scrollbars of another width ----
+  // Chromium's classic scrollbar is 15 px wide and Emulation hides it for overlay ones; a
+  // customer whose classic scrollbar is wider or narrower (17 px on Windows) gets one of that
+  // width here, so the page is exactly as wide as theirs. First in the head: a page that styles
+  // its own scrollbars still wins, as it does for the customer.
+  const NATIVE_SCROLLBAR = 15;
+  let scrollbarWidth = NATIVE_SCROLLBAR;
+  function styleScrollbars() {
+    const doc = replayer && replayer.iframe.contentDocument;
+    if (!doc || !doc.documentElement) return;
+    let style = doc.querySelector('style[data-cobrowse-scrollbar]');
+    const wanted = scrollbarWidth !== NATIVE_SCROLLBAR && scrollbarWidth !== 0;
+    if (!wanted) { if (style) style.remove(); return; }
+    if (!style) {
+      style = doc.createElement('style');
+      style.setAttribute('data-cobrowse-scrollbar', '');
+      const head = doc.head || doc.documentElement;
+      head.insertBefore(style, head.firstChild);
+    }
+    style.textContent = `::-webkit-scrollbar { width: ${scrollbarWidth}px; height: ${scrollbarWidth}px; background: #f1f1f1; } ::-webkit-scrollbar-thumb { background: #c1c1c1; border: 3px solid #f1f1f1; border-radius: 8px; }`;
+  }
+
+  // ---- canvas pictures (web/canvas.js) ----
+  const EVENT_CUSTOM = 5;
+  const CANVAS_TAG = 'cobrowse-canvas';
+  // A picture bigger than this is not painted (a 4K canvas at ratio 2 is 33 Mpx).
+  const LARGEST_PICTURE = 40e6;
+  // Paints the newest picture of each canvas; resolves once all are on their canvases, so the
+  // frame that follows shows them.
+  // Resolves to how many pictures came for canvases the profile hides (not painted).
+  async function paint(pictures) {
+    const mirror = replayer.getMirror();
+    let defects = 0;
+    await Promise.all([...pictures.values()].map(async (picture) => {
+      const canvas = mirror.getNode(picture.id);
+      if (!canvas || canvas.nodeType !== 1 || canvas.tagName !== 'CANVAS') return;
+      const hidden = composedClosest(canvas, blocked) || composedClosest(canvas, masked);
+      if (hidden && typeof picture.png === 'string') defects++;
+      if (hidden || typeof picture.png !== 'string') {
+        canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
+        canvas.setAttribute('data-cobrowse-canvas', picture.unreadable ? 'unreadable' : 'hidden');
+        return;
+      }
+      const [width, height] = [Number(picture.width), Number(picture.height)];
+      if (!(width > 0 && height > 0 && width * height <= LARGEST_PICTURE)) return;
+      try {
+        const bytes = Uint8Array.from(atob(picture.png), (c) => c.charCodeAt(0));
+        const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+        if (!canvas.isConnected) { bitmap.close(); return; }
+        canvas.removeAttribute('data-cobrowse-canvas');
+        if (canvas.width !== width) canvas.width = width;
+        if (canvas.height !== height) canvas.height = height;
+        const context = canvas.getContext('2d');
+        context.clearRect(0, 0, width, height);
+        context.drawImage(bitmap, 0, 0);
+        bitmap.close();
+      } catch (_) { /* not a picture: the canvas keeps what it showed */ }
+    }));
+    return defects;
+  }
+
   window.__replica = {
     // One frame's worth of change: the customer's events (in order), then their pointer's
     // `:hover` (or null), then every held animation advanced to now. Resolves to how many
@@ -246,7 +317,14 @@
     async frame(events, pointer) {
       if (isPrivate) return { defects: events.length, animating: false };
       if (events.some(addsNodes)) knownRoots = null;
+      // Canvas pictures, newest per canvas, painted once the changes before them are in.
+      const pictures = new Map();
       for (const event of events) {
+        if (event.type === EVENT_CUSTOM) {
+          const payload = event.data && event.data.tag === CANVAS_TAG ? event.data.payload : null;
+          if (replayer && complete && payload && typeof payload.id === 'number') pictures.set(payload.id, payload);
+          continue;
+        }
         if (event.type === EVENT_META) fresh();
         // Until a full snapshot arrives there is no document for changes to apply to.
         if (!replayer) continue;
@@ -261,9 +339,11 @@
       await null;
       forget();
       if (!replayer || !complete) return { defects: 0, animating: false };
+      if (events.some((e) => e.type === EVENT_FULL_SNAPSHOT)) styleScrollbars();
+      const hiddenPictures = pictures.size ? await paint(pictures) : 0;
       noteScrolls(events);
       if (pointer) hover(pointer[0], pointer[1]);
-      const defects = enforce();
+      const defects = enforce() + (lenient ? 0 : hiddenPictures);
       if (!knownRoots) knownRoots = roots(replayer.iframe.contentDocument);
       clock.hold(knownRoots);
       return { defects, animating: clock.advance() };
@@ -283,6 +363,13 @@
       lenient = complete;
       knownRoots = null;
       enforce();
+      return true;
+    },
+    // The customer's display: the width of their classic scrollbar (0 for overlay ones, which
+    // Emulation hides).
+    display(display) {
+      scrollbarWidth = display.scrollbar;
+      styleScrollbars();
       return true;
     },
     // The customer is on a page the profile hides whole: show a notice instead of it.

@@ -75,10 +75,22 @@ pub enum FromCustomer {
     Start,
     /// Continue the session whose token this tab kept across a page load.
     Resume { token: String },
-    /// The page the events that follow belong to, and its window size.
-    Page { href: String, width: u32, height: u32 },
-    /// The window was resized.
-    Viewport { width: u32, height: u32 },
+    /// The page the events that follow belong to, its window size and what else shapes its
+    /// layout.
+    Page {
+        href: String,
+        width: u32,
+        height: u32,
+        #[serde(default)]
+        display: Display,
+    },
+    /// The window was resized, or something else that shapes the layout changed (zoom, dark mode).
+    Viewport {
+        width: u32,
+        height: u32,
+        #[serde(default)]
+        display: Display,
+    },
     /// The customer's mouse pointer moved.
     Pointer { x: f64, y: f64 },
     /// The customer is following a link to `href`, outside the site.
@@ -356,9 +368,10 @@ pub enum Hidden {
     Blocked,
 }
 
-#[path = "wire_codes.rs"]
 mod codes;
+mod display;
 pub use codes::ErrorCode;
+pub use display::{ColorScheme, Contrast, Display, CLASSIC_SCROLLBAR};
 
 /// Parses a text message, or says why it cannot.
 pub fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, (ErrorCode, String)> {
@@ -392,5 +405,4 @@ pub fn validate_events(bytes: &[u8]) -> Result<&str, (ErrorCode, String)> {
 }
 
 #[cfg(test)]
-#[path = "wire_tests.rs"]
 mod tests;

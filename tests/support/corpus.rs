@@ -1,0 +1,151 @@
+//! The compatibility corpus: third-party pages and apps nobody on this project wrote, installed
+//! from npm at pinned versions (`tests/corpus/package.json` and its lock file), and served on an
+//! origin of their own with the snippet added the way a tag manager adds it.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use tokio::net::TcpListener;
+
+/// The folder `npm ci` installs the corpus into.
+pub fn corpus_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+/// Installs the corpus once per test run (`npm ci`, no install scripts), unless the lock file's
+/// install is already there. Panics with what to do when npm is missing or the install fails.
+pub fn ensure_installed() -> &'static Path {
+    static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let root = corpus_root();
+        let marker = root.join("node_modules/.package-lock.json");
+        let lock = root.join("package-lock.json");
+        let fresh = |m: &Path| {
+            let (Ok(m), Ok(l)) = (std::fs::metadata(m), std::fs::metadata(&lock)) else { return false };
+            matches!((m.modified(), l.modified()), (Ok(m), Ok(l)) if m >= l)
+        };
+        if !fresh(&marker) {
+            let status = std::process::Command::new("npm")
+                .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(&root)
+                .status()
+                .unwrap_or_else(|e| panic!("the corpus needs npm (Node.js) to install: {e}"));
+            assert!(status.success(), "`npm ci` in {} failed: {status}", root.display());
+        }
+        root.join("node_modules")
+    })
+}
+
+/// Where a page asks for a file the package keeps elsewhere: the simple-datatables demos expect
+/// the built library beside them, as on the project's site.
+const ALIASES: &[(&str, &str)] = &[("simple-datatables/docs/demos/dist/", "simple-datatables/dist/")];
+
+/// The file for a request path, inside the installed packages. A TodoMVC example that expects
+/// its Bower packages beside it gets the npm packages of the same names.
+fn resolve(modules: &Path, path: &str) -> Option<PathBuf> {
+    let mut path = path.trim_start_matches('/').to_string();
+    if path.split('/').any(|part| part == ".." || part.starts_with('.')) {
+        return None;
+    }
+    for (from, to) in ALIASES {
+        if let Some(rest) = path.strip_prefix(from) {
+            path = format!("{to}{rest}");
+        }
+    }
+    if path.is_empty() || path.ends_with('/') {
+        path.push_str("index.html");
+    }
+    let direct = modules.join(&path);
+    if direct.is_file() {
+        return Some(direct);
+    }
+    if direct.is_dir() {
+        return Some(direct.join("index.html")).filter(|p| p.is_file());
+    }
+    let (_, bower) = path.split_once("/bower_components/")?;
+    let npm = modules.join(bower);
+    npm.is_file().then_some(npm)
+}
+
+/// Rewrites a page's references to packages on a public CDN (`https://HOST/npm/NAME@VERSION/PATH`)
+/// to the installed package, and adds the snippet before `</head>`.
+fn prepare_html(html: &str, modules: &Path, cobrowse: &str) -> String {
+    static CDN: OnceLock<regex::Regex> = OnceLock::new();
+    let cdn = CDN.get_or_init(|| {
+        regex::Regex::new(
+            r#"https?://[A-Za-z0-9.-]+/npm/((?:@[A-Za-z0-9._-]+/)?[A-Za-z0-9._-]+)@[A-Za-z0-9.^~-]+(/[^"'\s)]*)?"#,
+        )
+        .unwrap()
+    });
+    let html = cdn.replace_all(html, |c: &regex::Captures| {
+        let name = &c[1];
+        let package = modules.join(name);
+        if !package.is_dir() {
+            return c[0].to_string();
+        }
+        let path = match c.get(2) {
+            Some(p) => p.as_str().to_string(),
+            None => {
+                // A bare package address means its browser build, as the CDN serves it.
+                let manifest: serde_json::Value = std::fs::read_to_string(package.join("package.json"))
+                    .ok()
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or_default();
+                let main = ["jsdelivr", "unpkg", "browser", "main"]
+                    .iter()
+                    .find_map(|k| manifest.get(*k).and_then(|v| v.as_str()))
+                    .unwrap_or("index.js");
+                format!("/{}", main.trim_start_matches("./"))
+            }
+        };
+        format!("/{name}{path}")
+    });
+    let tag = format!("<script src=\"{cobrowse}/cobrowse.js\" defer></script>");
+    let lower = html.to_ascii_lowercase();
+    match lower.find("</head>").or_else(|| lower.find("<body")) {
+        Some(at) => format!("{}{tag}{}", &html[..at], &html[at..]),
+        None => format!("{tag}{html}"),
+    }
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css",
+        "js" | "mjs" | "jsx" => "text/javascript",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "ttf" => "font/ttf",
+        "eot" => "application/vnd.ms-fontobject",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Serves the installed corpus: `/PACKAGE/PATH` is that file of the package.
+pub async fn serve(listener: TcpListener, cobrowse: String) {
+    use axum::http::{header, StatusCode, Uri};
+    use axum::response::IntoResponse;
+    let app = axum::Router::new().fallback(move |uri: Uri| {
+        let cobrowse = cobrowse.clone();
+        async move {
+            let modules = corpus_root().join("node_modules");
+            let Some(file) = resolve(&modules, uri.path()) else { return StatusCode::NOT_FOUND.into_response() };
+            let kind = content_type(&file);
+            let Ok(bytes) = tokio::fs::read(&file).await else { return StatusCode::NOT_FOUND.into_response() };
+            if kind.starts_with("text/html") {
+                let html = prepare_html(&String::from_utf8_lossy(&bytes), &modules, &cobrowse);
+                return ([(header::CONTENT_TYPE, kind)], html).into_response();
+            }
+            ([(header::CONTENT_TYPE, kind)], bytes).into_response()
+        }
+    });
+    let _ = axum::serve(listener, app).await;
+}
