@@ -10,10 +10,14 @@ COPY tests ./tests
 COPY browser-profiles ./browser-profiles
 RUN cargo build --release --locked --bin cobrowse
 
-# Runtime stage: Debian's Chromium, tini as init, an unprivileged user.
+# Runtime stage: Debian's Chromium, tini as init, an unprivileged user. The replicas render
+# with the fonts customers' system font stacks name (Arial, Helvetica, Times and Courier by
+# their metric-compatible Liberation fonts, Noto for most scripts, colour emoji); web fonts
+# load from the company's site.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium tini ca-certificates curl fonts-dejavu-core \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium tini ca-certificates curl \
+      fonts-dejavu-core fonts-liberation2 fonts-noto-core fonts-noto-color-emoji \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --create-home --home-dir /var/lib/cobrowse cobrowse
 COPY --from=build /src/target/release/cobrowse /usr/local/bin/cobrowse

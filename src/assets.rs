@@ -6,8 +6,11 @@ const SNIPPET: &str = include_str!("../web/cobrowse.js");
 const DOM: &str = include_str!("../web/dom.js");
 const MASKING: &str = include_str!("../web/masking.js");
 const WIDGET: &str = include_str!("../web/widget.js");
+const VIEWPORT: &str = include_str!("../web/viewport.js");
+const RECORDING: &str = include_str!("../web/recording.js");
 const ACTIONS: &str = include_str!("../web/actions.js");
 const CANVAS: &str = include_str!("../web/canvas.js");
+const EVENTS: &str = include_str!("../web/events.js");
 /// rrweb's recorder and replayer, vendored from npm (MIT, see `web/vendor/LICENSE-rrweb`).
 pub const RRWEB: &str = include_str!("../web/vendor/rrweb.min.js");
 /// The agent view.
@@ -17,10 +20,13 @@ pub const AGENT_JS: &str = include_str!("../web/agent/agent.js");
 pub const AGENT_TEXT_JS: &str = include_str!("../web/agent/text.js");
 /// The agent view's frame reader.
 pub const AGENT_FRAMES_JS: &str = include_str!("../web/agent/frames.js");
+/// The agent view's pointer, keyboard and pickers.
+pub const AGENT_INPUT_JS: &str = include_str!("../web/agent/input.js");
 pub const AGENT_CSS: &str = include_str!("../web/agent/agent.css");
 const REPLICA_HTML: &str = include_str!("../web/replica/shell.html");
 const REPLICA_JS: &str = include_str!("../web/replica/replica.js");
 const REPLICA_CLOCK: &str = include_str!("../web/replica/clock.js");
+const REPLICA_LOOKS: &str = include_str!("../web/replica/looks.js");
 
 /// The document the replica page is given instead of the site's own, for a page whose
 /// Content-Security-Policy allows scripts with `nonce` only (see `replica::page`).
@@ -39,6 +45,7 @@ fn replica_shell_template() -> &'static str {
             .replace("/*RRWEB*/", &guard(RRWEB))
             .replace("/*DOM*/", &guard(DOM))
             .replace("/*CLOCK*/", &guard(REPLICA_CLOCK))
+            .replace("/*LOOKS*/", &guard(REPLICA_LOOKS))
             .replace("/*REPLICA*/", &guard(REPLICA_JS))
     })
 }
@@ -57,12 +64,12 @@ pub fn recorder() -> &'static str {
 }
 
 /// The customer snippet sites embed (`/cobrowse.js`): DOM helpers, masking, canvas pictures,
-/// agent actions, the widget, then the session logic, in one scope so that none of them adds a
-/// global name to the site's page.
+/// input events, agent actions, the widget, the viewport's report, rrweb's loader, then the
+/// session logic, in one scope so that none of them adds a global name to the site's page.
 pub fn snippet() -> &'static str {
     static SNIPPET_JS: OnceLock<String> = OnceLock::new();
     SNIPPET_JS
-        .get_or_init(|| format!("(() => {{\n{DOM}\n{MASKING}\n{CANVAS}\n{ACTIONS}\n{WIDGET}\n{SNIPPET}\n}})();\n"))
+        .get_or_init(|| format!("(() => {{\n{DOM}\n{MASKING}\n{CANVAS}\n{EVENTS}\n{ACTIONS}\n{WIDGET}\n{VIEWPORT}\n{RECORDING}\n{SNIPPET}\n}})();\n"))
 }
 
 #[cfg(test)]
@@ -72,9 +79,9 @@ mod tests {
         let shell = super::replica_shell("n0nce");
         assert!(shell.contains("rrweb") && shell.contains("__replica"));
         assert!(!shell.contains("/*RRWEB*/") && !shell.contains("/*DOM*/") && !shell.contains("/*REPLICA*/"));
-        assert!(!shell.contains("/*CLOCK*/"));
-        assert_eq!(shell.matches("</script>").count(), 4);
-        assert_eq!(shell.matches("<script nonce=\"n0nce\">").count(), 4, "every script carries the nonce");
+        assert!(!shell.contains("/*CLOCK*/") && !shell.contains("/*LOOKS*/"));
+        assert_eq!(shell.matches("</script>").count(), 5);
+        assert_eq!(shell.matches("<script nonce=\"n0nce\">").count(), 5, "every script carries the nonce");
         assert!(!shell.contains("{{NONCE}}"));
     }
 

@@ -17,6 +17,7 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("/switch.html", "Switch tariff", include_str!("../demo/switch.html")),
     ("/switch-done.html", "Thank you", include_str!("../demo/done.html")),
     ("/prices.html", "Live prices", include_str!("../demo/prices.html")),
+    ("/usage.html", "Your energy use", include_str!("../demo/usage.html")),
     ("/account/statements.html", "Your statements", include_str!("../demo/statements.html")),
     ("/chat.html", "Chat with us", include_str!("../demo/chat.html")),
 ];

@@ -33,6 +33,11 @@ fn the_bench_command_reports_every_figure() {
     assert_eq!(typing["newest_state_shown"], true, "{typing}");
     assert!(typing["frames_per_second"].as_f64().unwrap() > 0.0);
     assert!(typing["bytes_per_second"].as_f64().unwrap() > 0.0);
+    // The charts page's canvases reach the agent (their pictures cost bytes) while the
+    // page's other changes are all seen.
+    let charts = workload("charts");
+    assert!(charts["bytes_per_second"].as_f64().unwrap() > 0.0, "{charts}");
+    assert_eq!(charts["unseen_changes"], 0, "{charts}");
     // An idle page costs the agent nothing.
     assert_eq!(workload("idle")["bytes_per_second"].as_f64().unwrap(), 0.0);
     // The browsing workload is compared with whole JPEG frames of the same pictures.
@@ -59,7 +64,9 @@ fn the_bench_command_reports_every_figure() {
 
 #[test]
 fn bad_bench_options_are_refused_with_the_usage() {
-    for args in [&["--sessions", "0"][..], &["--seconds", "fast"], &["--joins"], &["--colour", "red"]] {
+    for args in
+        [&["--sessions", "0"][..], &["--seconds", "fast"], &["--joins"], &["--colour", "red"], &["--pixel-ratio", "9"]]
+    {
         let run = Command::new(env!("CARGO_BIN_EXE_cobrowse")).arg("bench").args(args).output().unwrap();
         assert_eq!(run.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&run.stderr);

@@ -1,6 +1,7 @@
 //! What must never happen: an agent acting in pointer mode (crafted messages asking for clicks,
 //! keys or navigation are refused by the server and change nothing), a page script pressing
-//! the widget's buttons, a password value leaving the customer's browser.
+//! the widget's buttons, a password value leaving the customer's browser, a customer's crafted
+//! page running script in the replica.
 
 mod support;
 
@@ -98,5 +99,59 @@ async fn password_values_never_leave_the_customers_browser() {
     customer.wait_for("name sent", "window.__sent.some((m) => m.includes('Visible Name'))").await;
     let leaked = customer.eval("window.__sent.filter((m) => m.includes('Secret')).length").await;
     assert_eq!(leaked, 0, "a password value was sent");
+    cast.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crafted_pages_run_no_script_in_the_replica() {
+    let _serial = SERIAL.lock().await;
+    let cast = Cast::new(timings()).await;
+    let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
+    capture_sockets(customer).await;
+    customer.goto(&format!("{}/fixtures/write.html", server.fixtures)).await;
+    let id = start_session(customer).await;
+    join(agent, &server.server, &id).await;
+    let frames_before = frames(agent).await;
+
+    // A tampered snippet adds to the page everything that runs script in a browser: a script,
+    // event handler attributes, a javascript: address, a frame with a script in its srcdoc or a
+    // data: address, an SVG with a handler, a refresh to a javascript: address, an object. Any
+    // of it that ran would ask the site for a tripwire address (as an image: no CORS in the way).
+    let trap = format!("{}/fixtures/tripwire", server.fixtures);
+    let call = |tag: &str| format!("new Image().src = '{trap}-{tag}'");
+    let script_text = call("script");
+    let nodes = serde_json::json!([
+        { "type": 2, "tagName": "script", "attributes": {}, "childNodes": [{ "type": 3, "textContent": script_text, "id": 90002 }], "id": 90001 },
+        { "type": 2, "tagName": "img", "attributes": { "src": "data:,x", "onerror": call("onerror") }, "childNodes": [], "id": 90003 },
+        { "type": 2, "tagName": "div", "attributes": { "style": "width:10px;height:10px", "onmouseover": call("hover") }, "childNodes": [], "id": 90004 },
+        { "type": 2, "tagName": "iframe", "attributes": { "srcdoc": format!("<script>{}</script>", call("srcdoc")) }, "childNodes": [], "id": 90005 },
+        { "type": 2, "tagName": "iframe", "attributes": { "src": format!("data:text/html,<script>{}</script>", call("data")) }, "childNodes": [], "id": 90006 },
+        { "type": 2, "tagName": "iframe", "attributes": { "src": format!("javascript:{}", call("javascript")) }, "childNodes": [], "id": 90007 },
+        { "type": 2, "tagName": "svg", "isSVG": true, "attributes": { "onload": call("svg") }, "childNodes": [], "id": 90008 },
+        { "type": 2, "tagName": "meta", "attributes": { "http-equiv": "refresh", "content": format!("0;url=javascript:{}", call("refresh")) }, "childNodes": [], "id": 90009 },
+        { "type": 2, "tagName": "object", "attributes": { "data": format!("data:text/html,<script>{}</script>", call("object")) }, "childNodes": [], "id": 90010 },
+    ]);
+    let tamper = format!(
+        "(() => {{
+            const mirror = __cobrowseRrweb.record.mirror;
+            const parentId = mirror.getId(document.body);
+            const adds = {nodes}.map((node) => ({{ parentId, nextId: null, node }}));
+            const events = [{{ type: 3, timestamp: Date.now(), data: {{ source: 0, adds, removes: [], texts: [], attributes: [] }} }}];
+            window.__sockets[window.__sockets.length - 1].send(new TextEncoder().encode(JSON.stringify(events)));
+            return true;
+        }})()"
+    );
+    customer.eval(&tamper).await;
+    // The replica takes the change (a frame shows it) and, two seconds on, no script has run.
+    wait_for_frame_after(agent, frames_before).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let tripped: Vec<String> =
+        FIXTURE_REQUESTS.lock().unwrap().iter().filter(|p| p.contains("tripwire")).cloned().collect();
+    assert_eq!(tripped, Vec::<String>::new(), "script ran in the replica");
+    // The session goes on: the customer's own changes still reach the agent.
+    let before = frames(agent).await;
+    customer.click_element("document.getElementById('name')").await;
+    customer.type_text("still here").await;
+    wait_for_frame_after(agent, before).await;
     cast.finish().await;
 }

@@ -109,8 +109,17 @@ async fn after_allow_the_agent_types_and_clicks_within_the_profiles_rules() {
     customer.wait_for("the box is ticked", "document.getElementById('gift').checked").await;
     agent_clicks(&cast, "document.getElementById('size')").await;
     customer.wait_for("the select has focus", "document.activeElement.id === 'size'").await;
-    agent.press_key("ArrowDown").await;
-    customer.wait_for("the next option", "document.getElementById('size').value === 'Medium'").await;
+    // The agent picks from the select's options in a list of the agent view's, as the customer
+    // would from the browser's; the arrow keys work on the focused select too.
+    let options = agent
+        .wait_for("the agent's picker", "(() => { const l = document.querySelector('.picker select'); return l ? [...l.options].map((o) => o.text) : null; })()")
+        .await;
+    assert_eq!(options, serde_json::json!(["Small", "Medium", "Large"]));
+    agent.click_element("[...document.querySelectorAll('.picker option')].find((o) => o.text === 'Large')").await;
+    customer.wait_for("the agent's pick", "document.getElementById('size').value === 'Large'").await;
+    assert_eq!(agent.eval("!!document.querySelector('.picker')").await, false, "the picker closes");
+    agent.press_key("ArrowUp").await;
+    customer.wait_for("the option before", "document.getElementById('size').value === 'Medium'").await;
 
     // The wheel over an inner scroll area scrolls it.
     let terms = customer

@@ -28,8 +28,20 @@ const canvases = (() => {
 
   function state(canvas) {
     let s = known.get(canvas);
-    if (!s) { s = { sent: null, at: 0, changes: 0, busy: false, timer: null, dirty: false }; known.set(canvas, s); }
+    if (!s) { s = { sent: null, at: 0, changes: 0, busy: false, timer: null, dirty: false, gl: false }; known.set(canvas, s); }
     return s;
+  }
+
+  // A WebGL canvas whose drawing buffer the browser clears once a frame is shown (the default):
+  // it can only be read in the task that drew it, so its pictures are taken then, and its last
+  // one is what a fresh snapshot gets.
+  function fleeting(canvas) {
+    const s = state(canvas);
+    if (!s.gl) return false;
+    try {
+      const context = canvas.getContext(s.gl);
+      return !(context && context.getContextAttributes() && context.getContextAttributes().preserveDrawingBuffer);
+    } catch (_) { return true; }
   }
 
   function send(canvas, payload) {
@@ -81,15 +93,18 @@ const canvases = (() => {
   }
 
   // `canvas` was drawn on: capture it once its interval allows.
-  function drawn(canvas) {
+  function drawn(canvas, gl) {
     if (!emit || !canvas) return;
     const s = state(canvas);
+    if (gl) s.gl = gl;
     s.dirty = true;
     if (s.timer || s.busy) return;
     const every = s.changes >= ANIMATING_AFTER ? ANIMATING_EVERY_MS : EVERY_MS;
     const wait = Math.max(0, s.at + every - performance.now());
-    // A microtask still sees a WebGL drawing buffer the browser clears once the frame shows.
+    // A microtask still sees a WebGL drawing buffer the browser clears once the frame shows;
+    // a WebGL canvas drawn again too soon waits for its next drawing instead of a timer.
     if (wait === 0) { queueMicrotask(() => capture(canvas, false)); return; }
+    if (gl && fleeting(canvas)) return;
     s.timer = setTimeout(() => { s.timer = null; capture(canvas, false); }, wait);
   }
 
@@ -97,14 +112,14 @@ const canvases = (() => {
   function patch(win) {
     if (!win || patched.has(win)) return;
     patched.add(win);
-    const mark = (proto, names) => {
+    const mark = (proto, names, gl) => {
       if (!proto) return;
       for (const name of names) {
         const original = proto[name];
         if (typeof original !== 'function') continue;
         proto[name] = function (...args) {
           const result = original.apply(this, args);
-          if (emit && this && this.canvas && this.canvas.nodeType === 1) drawn(this.canvas);
+          if (emit && this && this.canvas && this.canvas.nodeType === 1) drawn(this.canvas, gl);
           return result;
         };
       }
@@ -112,8 +127,8 @@ const canvases = (() => {
     mark(win.CanvasRenderingContext2D && win.CanvasRenderingContext2D.prototype,
       ['fillRect', 'clearRect', 'strokeRect', 'fillText', 'strokeText', 'fill', 'stroke', 'drawImage', 'putImageData', 'reset']);
     const gl = ['clear', 'drawArrays', 'drawElements', 'drawArraysInstanced', 'drawElementsInstanced', 'drawRangeElements', 'blitFramebuffer'];
-    mark(win.WebGLRenderingContext && win.WebGLRenderingContext.prototype, gl);
-    mark(win.WebGL2RenderingContext && win.WebGL2RenderingContext.prototype, gl);
+    mark(win.WebGLRenderingContext && win.WebGLRenderingContext.prototype, gl, 'webgl');
+    mark(win.WebGL2RenderingContext && win.WebGL2RenderingContext.prototype, gl, 'webgl2');
     mark(win.ImageBitmapRenderingContext && win.ImageBitmapRenderingContext.prototype, ['transferFromImageBitmap']);
   }
 
@@ -142,13 +157,22 @@ const canvases = (() => {
     hidden = isHidden;
     known = new WeakMap();
     clearInterval(round);
-    round = setInterval(() => { for (const canvas of all()) if (!state(canvas).timer) capture(canvas, false); }, ROUND_MS);
+    round = setInterval(() => { for (const canvas of all()) if (!state(canvas).timer && !fleeting(canvas)) capture(canvas, false); }, ROUND_MS);
   }
 
-  // A full snapshot went out: the replica's canvases are empty again, so every one is sent.
+  // A full snapshot went out: the replica's canvases are empty again, so every one is sent (a
+  // WebGL canvas that cannot be read back now, as last taken).
   function snapshotTaken() {
     if (!emit) return;
-    for (const canvas of all()) capture(canvas, true);
+    for (const canvas of all()) {
+      const s = state(canvas);
+      if (fleeting(canvas) && typeof s.sent === 'string' && s.sent !== 'hidden' && s.sent !== 'unreadable') {
+        send(canvas, { width: canvas.width, height: canvas.height, png: s.sent });
+      } else {
+        s.sent = null;
+        capture(canvas, true);
+      }
+    }
   }
 
   function stop() {

@@ -50,6 +50,7 @@
   function setMode(next) {
     const changed = next !== mode;
     mode = next === 'write' ? 'write' : 'pointer';
+    if (mode !== 'write') actions.unhover();
     render();
     if (changed) emit('mode-changed', { mode });
   }
@@ -178,6 +179,8 @@
         break;
       case 'agent_pointer':
         showPointer(message.x, message.y);
+        // In write mode the page feels the agent's pointer: menus that open on hover open.
+        if (mode === 'write' && state === 'active') actions.hover(message.x, message.y);
         break;
       case 'agent_click':
         showPointer(message.x, message.y);
@@ -234,57 +237,48 @@
     if (wasLive) emit('session-ended', { by });
   }
 
-  // ---- recording ----
-  // rrweb, loaded under a name of its own (see src/assets.rs): the page's module loader or its
-  // own copy of rrweb never gets in the way.
-  const recorder = () => (window.__cobrowseRrweb && window.__cobrowseRrweb.record ? window.__cobrowseRrweb : null);
-  let recorderLoading = null;
-  function loadRecorder() {
-    if (recorder()) return Promise.resolve();
-    if (!recorderLoading) {
-      recorderLoading = new Promise((resolve, reject) => {
-        const tag = document.createElement('script');
-        tag.src = new URL('vendor/rrweb.min.js', serverBase).href;
-        tag.async = true;
-        tag.onload = () => (recorder() ? resolve() : reject(new Error('rrweb did not load')));
-        tag.onerror = () => { recorderLoading = null; reject(new Error('rrweb failed to load')); };
-        (document.head || document.documentElement).appendChild(tag);
-      });
-    }
-    return recorderLoading;
-  }
-
-  let batch = null;
-  const encoder = new TextEncoder();
-  // Everything one task records goes out as one message, so the replica shows it in one frame.
-  // A message to ourselves runs after the task and all its microtasks (where the recorder's
-  // mutation observer reports), yet before timers and rendering.
-  const flushChannel = new MessageChannel();
-  function flushEvents() {
-    const events = batch;
-    batch = null;
+  // ---- recording (web/recording.js) ----
+  const recorder = recording.rrweb;
+  const loadRecorder = () => recording.load(serverBase);
+  // Everything one task records goes out as one message (the replica shows it in one frame).
+  const batches = recording.batcher((events) => {
     // A page that changed its address without loading (a single-page app) may now be one the
     // profile hides: what was recorded for it must not go.
-    if (events && stopRecording && location.href !== recordedHref && masking.isPrivatePage(location.pathname)) {
+    if (stopRecording && location.href !== recordedHref && masking.isPrivatePage(location.pathname)) {
       stopRecorder();
       startRecorder();
       return;
     }
-    if (events && socket && socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(JSON.stringify(events)));
-  }
-  flushChannel.port1.onmessage = flushEvents;
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(JSON.stringify(events)));
+  });
+  const encoder = new TextEncoder();
+  const flushEvents = () => batches.flush();
   const FULL_SNAPSHOT = 2;
   function queueEvent(event) {
     event = masking.scrub(event, recorder().record.mirror);
     if (!event) return;
-    if (!batch) {
-      batch = [];
-      flushChannel.port2.postMessage(null);
+    batches.push(event);
+    // A fresh document in the replica has empty canvases and nothing focused: both follow it.
+    if (event.type === FULL_SNAPSHOT) {
+      canvases.snapshotTaken();
+      announceFocus(dom.focused(document));
     }
-    batch.push(event);
-    // A fresh document in the replica has empty canvases: their pictures follow it.
-    if (event.type === FULL_SNAPSHOT) canvases.snapshotTaken();
   }
+
+  // Which element has focus, and whether the browser draws its focus ring (`:focus-visible`:
+  // a field clicked into shows one, a button clicked does not), for the replica to show the
+  // same (web/replica/replica.js).
+  const FOCUS_TAG = 'cobrowse-focus';
+  function announceFocus(target) {
+    const rr = recorder();
+    if (!rr || !stopRecording || !target || target.nodeType !== 1 || target === document.body) return;
+    const id = rr.record.mirror.getId(target);
+    if (!id || id < 0) return;
+    let visible = false;
+    try { visible = target.matches(':focus-visible'); } catch (_) { /* an old browser: no ring */ }
+    queueEvent({ type: 5, timestamp: Date.now(), data: { tag: FOCUS_TAG, payload: { id, visible } } });
+  }
+  document.addEventListener('focusin', (event) => announceFocus(event.composedPath()[0]), true);
 
   // The page being recorded (or shown as private), and whether the profile hides it whole.
   let recordedHref = null;
@@ -339,21 +333,7 @@
   // fragment, which may carry an account number or a search) leaves the browser.
   function sendPage() {
     const href = masking.isPrivatePage(location.pathname) ? location.origin + location.pathname : location.href;
-    send({ type: 'page', href, width: window.innerWidth, height: window.innerHeight, display: display() });
-  }
-
-  // What besides the window's size shapes the page (src/wire/display.rs): the replica renders
-  // with the same, so text wraps where it wraps here.
-  const media = (query) => window.matchMedia(query).matches;
-  function display() {
-    return {
-      scrollbar: widget.scrollbarWidth(),
-      pixel_ratio: window.devicePixelRatio || 1,
-      color_scheme: media('(prefers-color-scheme: dark)') ? 'dark' : 'light',
-      reduced_motion: media('(prefers-reduced-motion: reduce)'),
-      contrast: media('(prefers-contrast: more)') ? 'more' : media('(prefers-contrast: less)') ? 'less' : media('(prefers-contrast: custom)') ? 'custom' : 'no_preference',
-      forced_colors: media('(forced-colors: active)'),
-    };
+    send({ type: 'page', href, width: window.innerWidth, height: window.innerHeight, display: viewport.display() });
   }
 
   // A single-page app changes its address without a page load: tell the server (which checks
@@ -378,25 +358,10 @@
     if (state === 'active' && masking.isField(target) && masking.isMasked(target)) notify(TEXT.maskedField);
   }, true);
 
-  let viewportQueued = false;
-  function viewportChanged() {
-    if (viewportQueued || !stopRecording) return;
-    viewportQueued = true;
-    requestAnimationFrame(() => {
-      viewportQueued = false;
-      send({ type: 'viewport', width: window.innerWidth, height: window.innerHeight, display: display() });
-    });
-  }
-  window.addEventListener('resize', viewportChanged);
-  // Dark mode, contrast or motion settings changed, or the zoom (which changes the pixel ratio,
-  // watched by a query on the current one).
-  for (const query of ['(prefers-color-scheme: dark)', '(prefers-reduced-motion: reduce)', '(prefers-contrast: more)', '(forced-colors: active)']) {
-    window.matchMedia(query).addEventListener('change', viewportChanged);
-  }
-  (function watchRatio() {
-    const query = window.matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
-    query.addEventListener('change', () => { viewportChanged(); watchRatio(); }, { once: true });
-  })();
+  // The window changed size, or what else shapes the layout (web/viewport.js).
+  viewport.watch(() => {
+    if (stopRecording) send({ type: 'viewport', width: window.innerWidth, height: window.innerHeight, display: viewport.display() });
+  });
 
   let pointerQueued = null;
   document.addEventListener('mousemove', (event) => {
@@ -444,6 +409,9 @@
   window.addEventListener('pageshow', (event) => {
     if (event.persisted && session && !socket && state !== 'ended') connect({ type: 'resume', token: session.token });
   });
+
+  // An agent's action made the page open a native dialog: the agent is told.
+  actions.setNotice((code) => send({ type: 'refused', code }));
 
   // ---- the widget (web/widget.js) ----
   const render = () => widget.render(state, session && session.id, mode);

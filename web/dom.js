@@ -91,6 +91,13 @@ const dom = (() => {
   }
   // Enter in a single-line field of a form submits it.
   const submitsOnEnter = (el) => !!el && el.tagName === 'INPUT' && !!el.form && !/^(button|checkbox|radio|file|reset|submit|image)$/.test(el.type);
+  // The button Enter in such a field presses: its form's default button (its first submit
+  // button), or null for a form without one (a search box, a to-do entry), where Enter only
+  // submits, as the page's own script decides.
+  function defaultButton(el) {
+    if (!submitsOnEnter(el)) return null;
+    return [...el.form.elements].find((e) => (e.type === 'submit' || e.type === 'image') && e.form === el.form) || null;
+  }
 
   // An http(s) address off the site's `origins`.
   function outside(href, origins) {
@@ -98,6 +105,15 @@ const dom = (() => {
       const url = new URL(href, location.href);
       return /^https?:$/.test(url.protocol) && !origins.includes(url.origin);
     } catch (_) { return false; }
+  }
+
+  // Whether typing into `el` edits text (a text field, a text area, an editable element).
+  const TEXT_INPUT = /^(text|search|url|tel|email|password|number)$/;
+  function editable(el) {
+    if (!el || el.nodeType !== 1) return false;
+    if (el.tagName === 'TEXTAREA') return !el.readOnly && !el.disabled;
+    if (el.tagName === 'INPUT') return TEXT_INPUT.test(el.type) && !el.readOnly && !el.disabled;
+    return el.isContentEditable || el.ownerDocument.designMode === 'on';
   }
 
   // Why the agent may not do `kind` (an action's kind; `key` for keys) on `el`, or null.
@@ -111,8 +127,11 @@ const dom = (() => {
       if (rules.hidden(el)) return 'masked';
       if (rules.disabled && within(el, rules.disabled)) return 'disabled';
     }
-    const clicks = kind === 'click' || kind === 'double_click' || (kind === 'key' && key === 'Enter');
+    // Enter, and a space typed on a button or checkbox, activate what has focus as a click does.
+    const clicks = kind === 'click' || kind === 'double_click' || (kind === 'key' && key === 'Enter') || (kind === 'text' && /\s/.test(key || '') && !editable(el));
     if (clicks) {
+      // A file picker opens on the customer's screen only: the agent cannot choose their files.
+      if (find(el, 'input[type=file i]')) return 'file_input';
       // A label passes its click on to its control: that must pass the rules as well.
       const label = find(el, 'label');
       const control = label && label.control;
@@ -124,9 +143,11 @@ const dom = (() => {
       const link = find(el, 'a[href], area[href]');
       if (link && outside(link.href, rules.origins)) return 'outside_site';
     }
-    if (kind === 'key' && key === 'Enter' && rules.disableSubmit && submitsOnEnter(el)) return 'submit';
+    // Enter in a form's field presses its default button: judged as a click on that button.
+    const pressed = kind === 'key' && key === 'Enter' ? defaultButton(el) : null;
+    if (pressed && pressed !== el) return refusal(pressed, 'click', null, rules);
     return null;
   }
 
-  return { elementAt, focused, within, find, contains, usable, PASSWORD, KEPT, submitsOnEnter, outside, refusal };
+  return { elementAt, focused, within, find, contains, usable, PASSWORD, KEPT, submitsOnEnter, defaultButton, outside, editable, refusal };
 })();

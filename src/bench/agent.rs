@@ -258,11 +258,19 @@ fn apply(picture: &mut RgbaImage, kept: &mut [Option<RgbaImage>; KEPT], data: &[
 /// The probe's number, if its red and blue end cells are where they belong.
 fn probe_seq(picture: &RgbaImage) -> Option<u32> {
     let (width, height) = picture.dimensions();
+    let is = |Rgba([r, g, b, _]): Rgba<u8>, want: [bool; 3]| [r > 200, g > 200, b > 200] == want;
     if width < PROBE_CELL * (PROBE_BITS + 2) || height < PROBE_CELL {
         return None;
     }
-    let cell = |i: u32| *picture.get_pixel(i * PROBE_CELL + PROBE_CELL / 2, PROBE_CELL / 2);
-    let is = |Rgba([r, g, b, _]): Rgba<u8>, want: [bool; 3]| [r > 200, g > 200, b > 200] == want;
+    // A customer at pixel ratio 2 is seen in device pixels, so the cells are twice as wide:
+    // the red start cell's width says how wide each one is.
+    let red =
+        (0..width.min(PROBE_CELL * 4)).take_while(|&x| is(*picture.get_pixel(x, 1), [true, false, false])).count();
+    let size = (red as u32).max(PROBE_CELL);
+    if width < size * (PROBE_BITS + 2) || height < size {
+        return None;
+    }
+    let cell = |i: u32| *picture.get_pixel(i * size + size / 2, size / 2);
     if !is(cell(0), [true, false, false]) || !is(cell(PROBE_BITS + 1), [false, false, true]) {
         return None;
     }
@@ -277,5 +285,44 @@ pub fn jpeg_size(picture: &RgbaImage) -> usize {
     match rgb.write_with_encoder(encoder) {
         Ok(()) => out.len(),
         Err(_) => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The probe strip as a customer's page draws it, `scale` device pixels to a CSS pixel.
+    fn strip(seq: u32, scale: u32) -> RgbaImage {
+        let size = PROBE_CELL * scale;
+        let mut picture = RgbaImage::from_pixel(400, 100, Rgba([250, 250, 250, 255]));
+        for i in 0..PROBE_BITS + 2 {
+            let colour = match i {
+                0 => Rgba([255, 0, 0, 255]),
+                i if i == PROBE_BITS + 1 => Rgba([0, 0, 255, 255]),
+                i if (seq >> (i - 1)) & 1 == 1 => Rgba([0, 0, 0, 255]),
+                _ => Rgba([255, 255, 255, 255]),
+            };
+            for x in i * size..(i + 1) * size {
+                for y in 0..size {
+                    picture.put_pixel(x, y, colour);
+                }
+            }
+        }
+        picture
+    }
+
+    #[test]
+    fn the_probe_number_reads_at_either_pixel_ratio() {
+        for (seq, scale) in [(0, 1), (1, 1), (0x9_5a5a, 1), (0xf_ffff, 1), (0, 2), (0x9_5a5a, 2), (777, 2)] {
+            assert_eq!(probe_seq(&strip(seq, scale)), Some(seq), "{seq:#x} at {scale}x");
+        }
+    }
+
+    #[test]
+    fn a_picture_without_the_probe_reads_as_none() {
+        assert_eq!(probe_seq(&RgbaImage::from_pixel(400, 100, Rgba([255, 0, 0, 255]))), None, "all red");
+        assert_eq!(probe_seq(&RgbaImage::from_pixel(400, 100, Rgba([255, 255, 255, 255]))), None, "blank");
+        assert_eq!(probe_seq(&RgbaImage::new(20, 4)), None, "too small");
     }
 }

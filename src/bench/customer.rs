@@ -42,10 +42,10 @@ impl CustomerBrowser {
         Ok(CustomerBrowser { browser })
     }
 
-    /// Opens a customer's window at `width`×`height`.
-    pub async fn open(&self, (width, height): (u32, u32)) -> Result<Customer, String> {
+    /// Opens a customer's window at `width`×`height` CSS pixels on a screen of `pixel_ratio`.
+    pub async fn open(&self, (width, height): (u32, u32), pixel_ratio: f64) -> Result<Customer, String> {
         let page = self.browser.open_page().await.map_err(|e| e.to_string())?;
-        page.set_viewport(width, height).await.map_err(|e| e.to_string())?;
+        page.set_viewport(width, height, pixel_ratio).await.map_err(|e| e.to_string())?;
         Ok(Customer { page, seq: 0, marks: Vec::new() })
     }
 

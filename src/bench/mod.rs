@@ -36,10 +36,12 @@ pub struct Options {
     pub out: PathBuf,
     /// The Chromium binary (for the server's replicas and for the customers).
     pub chromium: PathBuf,
+    /// Device pixels per CSS pixel of the customers' screens.
+    pub pixel_ratio: f64,
 }
 
 const USAGE: &str =
-    "Usage: cobrowse bench [--sessions 1,5,10,25] [--seconds 8] [--joins 10] [--out target/bench] [--chromium PATH]\n";
+    "Usage: cobrowse bench [--sessions 1,5,10,25] [--seconds 8] [--joins 10] [--out target/bench] [--chromium PATH]\n                      [--pixel-ratio 1]\n";
 
 impl Options {
     /// Parses the arguments after `bench`.
@@ -51,6 +53,7 @@ impl Options {
             joins: 10,
             out: PathBuf::from("target/bench"),
             chromium: PathBuf::from(chromium),
+            pixel_ratio: 1.0,
         };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
@@ -77,6 +80,13 @@ impl Options {
                         .ok()
                         .filter(|n| (1..=1000).contains(n))
                         .ok_or_else(|| bad("expected 1 to 1000"))?;
+                }
+                "--pixel-ratio" => {
+                    options.pixel_ratio = value
+                        .parse()
+                        .ok()
+                        .filter(|r: &f64| (0.5..=4.0).contains(r))
+                        .ok_or_else(|| bad("expected 0.5 to 4"))?;
                 }
                 "--out" => options.out = PathBuf::from(value),
                 "--chromium" => options.chromium = PathBuf::from(value),

@@ -91,6 +91,8 @@ pub struct ScaleFigures {
 pub struct Report {
     pub machine: String,
     pub viewport: (u32, u32),
+    /// Device pixels per CSS pixel of the customers' screens.
+    pub pixel_ratio: f64,
     pub join_to_first_frame_ms: Spread,
     pub workloads: Vec<WorkloadFigures>,
     pub scale: Vec<ScaleFigures>,
@@ -107,8 +109,8 @@ impl Report {
     /// The report as markdown tables.
     pub fn markdown(&self) -> String {
         let mut md = format!(
-            "## cobrowse bench\n\n{} · customer viewport {}×{} · loopback\n\n",
-            self.machine, self.viewport.0, self.viewport.1
+            "## cobrowse bench\n\n{} · customer viewport {}×{} at pixel ratio {} · loopback\n\n",
+            self.machine, self.viewport.0, self.viewport.1, self.pixel_ratio
         );
         let j = &self.join_to_first_frame_ms;
         md += &format!(

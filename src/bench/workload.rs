@@ -49,6 +49,7 @@ const WORKLOADS: &[(&str, &str, Option<&str>)] = &[
     ("scrolling (100 px every 100 ms)", "/guide.html", Some("scrolling(100, 100)")),
     ("DOM churn (table rewritten every frame)", "/prices.html", Some("churn()")),
     ("CSS animation (site's live page)", "/prices.html", Some("ticking(10)")),
+    ("charts (three still, one redrawn every frame)", "/usage.html", Some("ticking(2)")),
     ("idle", "/", None),
 ];
 
@@ -71,10 +72,11 @@ async fn sessions(
     n: usize,
     server: &ServerUnderTest,
     customers: &CustomerBrowser,
+    pixel_ratio: f64,
 ) -> Result<Vec<(Customer, AgentClient)>, String> {
     let mut started = Vec::new();
     for _ in 0..n {
-        let mut customer = customers.open(VIEWPORT).await?;
+        let mut customer = customers.open(VIEWPORT, pixel_ratio).await?;
         customer.open_page(&format!("{}/", server.demo)).await?;
         let id = customer.start_session().await?;
         started.push((customer, id));
@@ -90,8 +92,12 @@ async fn sessions(
     Ok(watched)
 }
 
-async fn session(server: &ServerUnderTest, customers: &CustomerBrowser) -> Result<(Customer, AgentClient), String> {
-    sessions(1, server, customers).await?.pop().ok_or_else(|| "no session".into())
+async fn session(
+    server: &ServerUnderTest,
+    customers: &CustomerBrowser,
+    pixel_ratio: f64,
+) -> Result<(Customer, AgentClient), String> {
+    sessions(1, server, customers, pixel_ratio).await?.pop().ok_or_else(|| "no session".into())
 }
 
 async fn end(customers: &CustomerBrowser, customer: Customer, agent: AgentClient) {
@@ -109,12 +115,12 @@ pub async fn measure(
     eprintln!("bench: timing {} joins", options.joins);
     let mut joins = Vec::new();
     for _ in 0..options.joins {
-        let (customer, agent) = session(server, customers).await?;
+        let (customer, agent) = session(server, customers, options.pixel_ratio).await?;
         joins.push(agent.log().join_to_first_frame.unwrap_or_default());
         end(customers, customer, agent).await;
     }
 
-    let (mut customer, agent) = session(server, customers).await?;
+    let (mut customer, agent) = session(server, customers, options.pixel_ratio).await?;
     let mut workloads = Vec::new();
     for &(name, page, call) in WORKLOADS {
         eprintln!("bench: one session, {name}");
@@ -132,13 +138,14 @@ pub async fn measure(
     let mut scale = Vec::new();
     for &n in &options.sessions {
         eprintln!("bench: {n} sessions browsing at once");
-        scale.push(at_once(n, server, customers).await?);
+        scale.push(at_once(n, server, customers, options.pixel_ratio).await?);
         // Closed contexts free their memory in the background; let them before the next round.
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
     Ok(Report {
         machine: machine(),
         viewport: VIEWPORT,
+        pixel_ratio: options.pixel_ratio,
         join_to_first_frame_ms: Spread::of(joins),
         workloads,
         scale,
@@ -257,8 +264,13 @@ async fn timed(
 }
 
 /// `n` customers browsing at once, each watched by its own agent.
-async fn at_once(n: usize, server: &ServerUnderTest, customers: &CustomerBrowser) -> Result<ScaleFigures, String> {
-    let mut sessions = sessions(n, server, customers).await?;
+async fn at_once(
+    n: usize,
+    server: &ServerUnderTest,
+    customers: &CustomerBrowser,
+    pixel_ratio: f64,
+) -> Result<ScaleFigures, String> {
+    let mut sessions = sessions(n, server, customers, pixel_ratio).await?;
     // The load generator's own share: the customers' Chromium, and this process (the agents).
     let customers_pid = customers.pid().await.unwrap_or(std::process::id());
     let load = CpuMeter::start(vec![Group::Tree(customers_pid), Group::Alone(std::process::id())]);

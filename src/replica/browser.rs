@@ -122,9 +122,9 @@ pub struct ContextPage {
 }
 
 impl ContextPage {
-    /// Sizes the page's viewport (CSS pixels, scale 1).
-    pub async fn set_viewport(&self, width: u32, height: u32) -> Result<(), ReplicaError> {
-        let params = SetDeviceMetricsOverrideParams::new(width as i64, height as i64, 1.0, false);
+    /// Sizes the page's viewport in CSS pixels, on a screen of `pixel_ratio` device pixels to one.
+    pub async fn set_viewport(&self, width: u32, height: u32, pixel_ratio: f64) -> Result<(), ReplicaError> {
+        let params = SetDeviceMetricsOverrideParams::new(width as i64, height as i64, pixel_ratio, false);
         self.page.execute(params).await.map(|_| ()).map_err(cdp("Emulation.setDeviceMetricsOverride"))
     }
 

@@ -201,7 +201,7 @@ impl Driver {
                     None => Ok(Err(ErrorCode::NoTarget)),
                 };
                 // Every hit-test is answered, even when the page failed, so no action waits forever.
-                let answer = outcome.as_ref().map(|o| *o).unwrap_or(Err(ErrorCode::NoTarget));
+                let answer = outcome.as_ref().map(|o| o.clone()).unwrap_or(Err(ErrorCode::NoTarget));
                 let _ = self.reports.send(ReplicaReport::HitTested { seq, outcome: answer }).await;
                 outcome.map(|_| ())
             }

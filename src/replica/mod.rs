@@ -10,13 +10,15 @@
 mod batch;
 pub mod browser;
 mod driver;
+mod emulation;
+mod frames;
 pub mod pacer;
 mod page;
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
-use crate::wire::{AgentAction, Display, ErrorCode, Hidden, Rules};
+use crate::wire::{AgentAction, Display, ErrorCode, Hidden, Rules, Target};
 
 pub use browser::ReplicaBrowser;
 pub use driver::spawn;
@@ -79,9 +81,9 @@ pub enum ReplicaReport {
     Unavailable,
     /// The agent's pointer moved onto (or off) something hidden from the agent.
     PointerOver(Option<Hidden>),
-    /// The answer to hit-test `seq`: the node the action lands on (none for keys and text,
+    /// The answer to hit-test `seq`: what the action lands on (no node for keys and text,
     /// which go to the focused element), or why it may not.
-    HitTested { seq: u64, outcome: Result<Option<u64>, ErrorCode> },
+    HitTested { seq: u64, outcome: Result<Target, ErrorCode> },
 }
 
 /// A session's way to its replica. Dropping every sender closes the page.

@@ -1,15 +1,11 @@
 //! One session's replica page: placed on the company's origin through Fetch interception,
 //! rebuilt from rrweb events, sized like the customer's window, and screencast for the agent.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use chromiumoxide::cdp::browser_protocol::emulation::{
-    MediaFeature, SetDeviceMetricsOverrideParams, SetEmulatedMediaParams, SetFocusEmulationEnabledParams,
-    SetScrollbarsHiddenParams,
-};
+use chromiumoxide::cdp::browser_protocol::emulation::SetFocusEmulationEnabledParams;
 use chromiumoxide::cdp::browser_protocol::fetch::{
     self, EventRequestPaused, FulfillRequestParams, HeaderEntry, RequestPattern, RequestStage,
 };
@@ -25,9 +21,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::browser::{ContextPage, ReplicaBrowser};
+use super::emulation::Geometry;
+use super::frames::{instant_of_wall_clock, publish, Owed, SCREENCAST_DELAY_IF_UNKNOWN};
 use super::{Frame, ReplicaError, Window};
 use crate::profile::origin_of;
-use crate::wire::{AgentAction, ErrorCode, Hidden, Rules};
+use crate::wire::{AgentAction, ErrorCode, Hidden, Rules, Target};
 
 /// Chromium calls are bounded: a crashed page answers nothing, ever.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -58,7 +56,7 @@ pub struct ReplicaPage {
     owed: Owed,
 }
 
-async fn bounded<T>(
+pub(super) async fn bounded<T>(
     what: &'static str,
     fut: impl std::future::Future<Output = Result<T, chromiumoxide::error::CdpError>>,
 ) -> Result<T, ReplicaError> {
@@ -277,16 +275,24 @@ impl ReplicaPage {
     }
 
     /// Hit-tests an agent's action against the profile's write-mode rules.
-    pub async fn hit_test(&self, action: &AgentAction) -> Result<Result<Option<u64>, ErrorCode>, ReplicaError> {
+    pub async fn hit_test(&self, action: &AgentAction) -> Result<Result<Target, ErrorCode>, ReplicaError> {
         let answer = self.evaluate(format!("window.__replica.check({})", crate::wire::to_text(action))).await?;
-        Ok(match answer.get("refused").and_then(|r| serde_json::from_value::<ErrorCode>(r.clone()).ok()) {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            refused: Option<ErrorCode>,
+            #[serde(flatten)]
+            target: Target,
+        }
+        let answer: Answer = serde_json::from_value(answer)
+            .map_err(|e| ReplicaError::Script(format!("the shell's hit-test answered {e}")))?;
+        Ok(match answer.refused {
             Some(code) => Err(code),
-            None => Ok(answer.get("id").and_then(|id| id.as_u64())),
+            None => Ok(Target { control: answer.target.control.map(|c| c.bounded()), ..answer.target }),
         })
     }
 
-    /// Makes the page the customer's window again: its size, pixel ratio, scrollbars and media
-    /// features. A stream running at another size restarts at the new one.
+    /// Makes the page the customer's window again (see [`super::emulation`]). A stream running
+    /// at another size restarts at the new one.
     pub async fn set_window(&mut self, window: Window) -> Result<(), ReplicaError> {
         if window == self.window {
             return Ok(());
@@ -302,42 +308,28 @@ impl ReplicaPage {
         Ok(())
     }
 
-    /// Emulates `window` in the page. Layout follows the customer's browser exactly: at their
-    /// pixel ratio (so resolution queries and `srcset` pick as theirs do), with scrollbars
-    /// hidden where theirs overlay the page, and with their colour scheme and motion, contrast
-    /// and colour preferences.
     async fn emulate(&self, window: Window) -> Result<(), ReplicaError> {
-        let page = &self.inner.page;
-        let display = window.display;
-        let metrics =
-            SetDeviceMetricsOverrideParams::new(window.width as i64, window.height as i64, display.pixel_ratio, false);
-        bounded("Emulation.setDeviceMetricsOverride", page.execute(metrics)).await?;
-        let hidden = SetScrollbarsHiddenParams::new(display.scrollbar == 0);
-        bounded("Emulation.setScrollbarsHidden", page.execute(hidden)).await?;
-        let features: Vec<MediaFeature> =
-            display.media_features().iter().map(|(name, value)| MediaFeature::new(*name, *value)).collect();
-        let media = SetEmulatedMediaParams::builder().features(features).build();
-        bounded("Emulation.setEmulatedMedia", page.execute(media)).await?;
-        Ok(())
+        super::emulation::emulate(&self.inner.page, &window).await
     }
 
-    /// Tells the shell what it styles itself (a classic scrollbar of another width).
+    /// Tells the shell what it does itself: the zoom of the rebuilt page, and scrollbars
+    /// Chromium does not draw as the customer's browser does.
     async fn tell_display(&self) -> Result<(), ReplicaError> {
-        self.evaluate(format!("window.__replica.display({})", crate::wire::to_text(&self.window.display)))
-            .await
-            .map(|_| ())
+        let zoom = Geometry::of(&self.window).zoom;
+        let display = crate::wire::to_text(&self.window.display);
+        self.evaluate(format!("window.__replica.display({display}, {zoom})")).await.map(|_| ())
     }
 
     /// Sends a keyframe now, then a frame on every change (see [`ReplicaPage::place`]). Frames
-    /// come in CSS pixels, the customer's window size, whatever the pixel ratio the page is
-    /// rendered at.
+    /// come in device pixels (see [`ReplicaPage::frame_scale`]).
     pub async fn start_stream(&mut self) -> Result<(), ReplicaError> {
         self.streaming = true;
         self.keyframe().await?;
+        let geometry = Geometry::of(&self.window);
         let params = StartScreencastParams::builder()
             .format(StartScreencastFormat::Png)
-            .max_width(self.window.width as i64)
-            .max_height(self.window.height as i64)
+            .max_width(geometry.width as i64)
+            .max_height(geometry.height as i64)
             .every_nth_frame(1)
             .build();
         bounded("Page.startScreencast", self.inner.page.execute(params)).await.map(|_| ())
@@ -354,13 +346,14 @@ impl ReplicaPage {
         self.pacer.take(self.pixels()).await;
         let requested = std::time::Instant::now();
         // Fast compression: about a third of the CPU of the default, for a somewhat larger PNG.
-        // In CSS pixels, as the screencast sends them.
+        // At the screencast's scale.
+        let geometry = Geometry::of(&self.window);
         let clip = chromiumoxide::cdp::browser_protocol::page::Viewport {
             x: 0.0,
             y: 0.0,
-            width: self.window.width as f64,
-            height: self.window.height as f64,
-            scale: 1.0 / self.window.display.pixel_ratio,
+            width: geometry.width as f64,
+            height: geometry.height as f64,
+            scale: 1.0 / geometry.shell_ratio,
         };
         let params = CaptureScreenshotParams::builder()
             .format(CaptureScreenshotFormat::Png)
@@ -378,27 +371,6 @@ impl ReplicaPage {
             task.abort();
         }
         browser.close_page(self.inner).await;
-    }
-}
-
-/// Frames owed for the session's changes, shared by the page and its screencast task. Two
-/// changes close together may share one frame, so at most two are owed at a time: a page that
-/// draws on its own between rare changes gets few frames for free.
-#[derive(Debug, Clone, Default)]
-struct Owed(Arc<std::sync::atomic::AtomicU32>);
-
-/// Frames owed at most.
-const OWED_AT_MOST: u32 = 2;
-
-impl Owed {
-    /// The page is about to change: a frame is owed for it.
-    fn ask(&self) {
-        let _ = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some((n + 1).min(OWED_AT_MOST)));
-    }
-
-    /// A frame arrived: whether it was owed (and paid for by a change).
-    fn settle(&self) -> bool {
-        self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok()
     }
 }
 
@@ -423,53 +395,5 @@ async fn watchdog(page: chromiumoxide::Page) -> String {
             Ok(_) => {}
             Err(e) => return e.to_string(),
         }
-    }
-}
-
-/// Assumed age of a screencast frame at arrival when Chromium gives no swap time: longer than
-/// its encoding takes, so a frame is never taken to show a change it may have missed.
-const SCREENCAST_DELAY_IF_UNKNOWN: Duration = Duration::from_millis(250);
-
-/// The monotonic instant of a wall-clock time (seconds since the Unix epoch).
-fn instant_of_wall_clock(seconds: f64) -> std::time::Instant {
-    let now_wall =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
-    let age = Duration::try_from_secs_f64((now_wall - seconds).max(0.0)).unwrap_or(SCREENCAST_DELAY_IF_UNKNOWN);
-    std::time::Instant::now().checked_sub(age).unwrap_or_else(std::time::Instant::now)
-}
-
-fn publish(
-    frames: &watch::Sender<Option<Frame>>,
-    seq: &std::sync::atomic::AtomicU64,
-    base64_png: &str,
-    rendered: std::time::Instant,
-) {
-    match base64::engine::general_purpose::STANDARD.decode(base64_png) {
-        Ok(png) => {
-            let seq = seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            frames.send_replace(Some(Frame { png: png.into(), seq, rendered, arrived: std::time::Instant::now() }));
-        }
-        Err(e) => tracing::warn!(error = %e, "undecodable frame from chromium"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Owed;
-
-    #[test]
-    fn frames_are_owed_for_changes_two_at_most() {
-        let owed = Owed::default();
-        // A page drawing on its own owes nothing.
-        assert!(!owed.settle());
-        owed.ask();
-        assert!(owed.settle());
-        assert!(!owed.settle());
-        // Many changes before any frame: two frames are owed, the third pays for itself.
-        owed.ask();
-        owed.ask();
-        owed.ask();
-        assert!(owed.settle() && owed.settle());
-        assert!(!owed.settle());
     }
 }

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::profile::{Profile, Profiles};
 use crate::replica::{ReplicaHandle, ReplicaReport};
-use crate::wire::{EndedBy, ErrorCode, Point, ToAgent, ToCustomer};
+use crate::wire::{EndedBy, ErrorCode, PageAction, Point, ToAgent, ToCustomer};
 
 /// Everything a new actor starts from.
 pub struct Setup {
@@ -236,6 +236,13 @@ impl Actor {
                 self.input(Input::Consent { allow });
             }
             FromCustomerConn::PointerMode => self.input(Input::PointerMode { by: Side::Customer }),
+            // Not a refusal: the action went ahead and the page opened a dialog.
+            FromCustomerConn::Refused(ErrorCode::Dialog) => {
+                tracing::info!(session = %self.setup.id, "an agent action opened a dialog on the customer's page");
+                self.audit("dialog_opened", self.agent_id().as_deref(), serde_json::json!({}));
+                let message = refusal_text(ErrorCode::Dialog).to_string();
+                self.tell_agent(ToAgent::Refused { code: ErrorCode::Dialog, message });
+            }
             FromCustomerConn::Refused(code) => {
                 tracing::info!(session = %self.setup.id, ?code, "the customer's page refused an agent action");
                 self.refuse(code, refusal_text(code));
@@ -302,8 +309,19 @@ impl Actor {
                     tracing::info!(session = %self.setup.id, dropped, "agent actions dropped: pointer mode is back");
                     return;
                 }
+                let (outcome, control) = match outcome {
+                    Ok(target) => (Ok(target.id), target.control),
+                    Err(code) => (Err(code), None),
+                };
                 match self.gate.hit_tested(seq, outcome) {
-                    Some(Ok(action)) => self.tell_customer(ToCustomer::Act { action }),
+                    Some(Ok(action)) => {
+                        // A click on a select or a date field: the agent picks in a picker of
+                        // their own, as the customer would in the browser's.
+                        if let (PageAction::Click { x, y, .. }, Some(control)) = (&action, control) {
+                            self.tell_agent(ToAgent::Control { x: *x, y: *y, control });
+                        }
+                        self.tell_customer(ToCustomer::Act { action })
+                    }
                     Some(Err(code)) => {
                         tracing::info!(session = %self.setup.id, ?code, "agent action refused by the profile");
                         self.refuse(code, refusal_text(code));

@@ -94,6 +94,8 @@ pub(super) fn refusal_text(code: ErrorCode) -> &'static str {
         ErrorCode::OutsideSite => "That would leave the customer's site.",
         ErrorCode::NoTarget => "There is nothing to act on there.",
         ErrorCode::TooFast => "Too many actions at once; slow down.",
+        ErrorCode::FileInput => "Only the customer can choose files to upload.",
+        ErrorCode::Dialog => "A dialog opened on the customer's screen; only the customer can answer it.",
         _ => "That was refused.",
     }
 }

@@ -33,6 +33,10 @@ pub const KEYS: &[&str] = &[
 ];
 /// Longest text one action may type.
 const MAX_TEXT: usize = 1000;
+/// Longest text one paste may bring (an address, a reference, a paragraph).
+const MAX_PASTE: usize = 4000;
+/// Longest value a picker may set (`2024-05-01T10:30`, `#aabbcc`).
+const MAX_VALUE: usize = 64;
 
 /// What to do with an agent's action.
 #[derive(Debug, PartialEq)]
@@ -79,6 +83,21 @@ impl ActionGate {
             AgentAction::Scroll { x, y, dx, dy } if !inside(*x, *y) || !dx.is_finite() || !dy.is_finite() => {
                 return Verdict::Refused(ErrorCode::NoTarget, "That point is outside the customer's page.");
             }
+            AgentAction::Choose { x, y, .. } | AgentAction::SetValue { x, y, .. } if !inside(*x, *y) => {
+                return Verdict::Refused(ErrorCode::NoTarget, "That point is outside the customer's page.");
+            }
+            AgentAction::Choose { index, .. } if *index as usize >= crate::wire::MAX_OPTIONS => {
+                return Verdict::Refused(ErrorCode::Malformed, "There is no such option.");
+            }
+            AgentAction::SetValue { value, .. } if value.chars().count() > MAX_VALUE => {
+                return Verdict::Refused(ErrorCode::Malformed, "That value is too long for a picker.");
+            }
+            AgentAction::Compose { text } if text.is_empty() || text.chars().count() > MAX_TEXT => {
+                return Verdict::Refused(ErrorCode::Malformed, "Type between 1 and 1000 characters at a time.");
+            }
+            AgentAction::Paste { text } if text.is_empty() || text.chars().count() > MAX_PASTE => {
+                return Verdict::Refused(ErrorCode::Malformed, "Paste between 1 and 4000 characters at a time.");
+            }
             AgentAction::Key { key } if !KEYS.contains(&key.as_str()) => {
                 return Verdict::Refused(ErrorCode::Malformed, "That key cannot be pressed for the customer.");
             }
@@ -123,6 +142,10 @@ impl ActionGate {
             AgentAction::DoubleClick { x, y } => PageAction::DoubleClick { id, x, y },
             AgentAction::Scroll { x, y, dx, dy } => PageAction::Scroll { id, x, y, dx, dy },
             AgentAction::Text { text } => PageAction::Text { text },
+            AgentAction::Compose { text } => PageAction::Compose { text },
+            AgentAction::Paste { text } => PageAction::Paste { text },
+            AgentAction::Choose { x, y, index } => PageAction::Choose { id, x, y, index },
+            AgentAction::SetValue { x, y, value } => PageAction::SetValue { id, x, y, value },
             AgentAction::Key { key } => PageAction::Key { key },
             AgentAction::Navigate { url } => PageAction::Navigate { url },
             AgentAction::Back => PageAction::Back,

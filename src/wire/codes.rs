@@ -44,6 +44,11 @@ pub enum ErrorCode {
     NoTarget,
     /// Too many actions too fast.
     TooFast,
+    /// A file input: only the customer can choose their files.
+    FileInput,
+    /// The agent's action opened a native dialog (alert, confirm, print) on the customer's
+    /// screen, which only the customer can answer.
+    Dialog,
     /// Too many failed joins from this address; try again in a minute.
     TooManyAttempts,
     /// The server is at its limit of live sessions.

@@ -105,22 +105,6 @@ pub enum FromCustomer {
     Refused { code: ErrorCode },
 }
 
-/// An agent's action as the customer's snippet performs it: on the element the replica found
-/// at the agent's pointer (`id` is the recorder's node ID), or on the focused element.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum PageAction {
-    Click { id: u64, x: f64, y: f64 },
-    DoubleClick { id: u64, x: f64, y: f64 },
-    Text { text: String },
-    Key { key: String },
-    Scroll { id: u64, x: f64, y: f64, dx: f64, dy: f64 },
-    Navigate { url: String },
-    Back,
-    Forward,
-    Reload,
-}
-
 /// Messages the server sends the customer snippet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -257,21 +241,6 @@ pub enum FromAgent {
     End,
 }
 
-/// Something the agent wants done on the customer's page.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum AgentAction {
-    Click { x: f64, y: f64 },
-    DoubleClick { x: f64, y: f64 },
-    Key { key: String },
-    Text { text: String },
-    Scroll { x: f64, y: f64, dx: f64, dy: f64 },
-    Navigate { url: String },
-    Back,
-    Forward,
-    Reload,
-}
-
 /// Messages the server sends the agent view (text frames; frames themselves are binary).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -329,6 +298,14 @@ pub enum ToAgent {
     PrivatePage {
         private: bool,
     },
+    /// The agent clicked a control that a person works with a native picker (a `<select>`'s
+    /// list, a date or colour picker): the agent view shows one of its own at the point, and
+    /// the agent's choice comes back as `choose` or `set_value`.
+    Control {
+        x: f64,
+        y: f64,
+        control: Control,
+    },
     /// What the agent's pointer rests on, when it is hidden from the agent (`None` otherwise).
     PointerOver {
         hidden: Option<Hidden>,
@@ -368,8 +345,10 @@ pub enum Hidden {
     Blocked,
 }
 
+mod actions;
 mod codes;
 mod display;
+pub use actions::{AgentAction, Choice, Control, PageAction, Target, MAX_OPTIONS};
 pub use codes::ErrorCode;
 pub use display::{ColorScheme, Contrast, Display, CLASSIC_SCROLLBAR};
 

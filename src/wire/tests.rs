@@ -52,3 +52,87 @@ fn joins_bind_an_interaction_and_may_ask_to_watch() {
     );
     assert_eq!(parse::<FromAgent>(r#"{"type":"transfer"}"#).unwrap_err().0, ErrorCode::Malformed);
 }
+
+/// Every action the snippet may be asked to perform, and every one the agent view sends.
+fn page_actions() -> Vec<PageAction> {
+    let (id, x, y) = (1, 2.0, 3.0);
+    vec![
+        PageAction::Click { id, x, y },
+        PageAction::DoubleClick { id, x, y },
+        PageAction::Text { text: "a".into() },
+        PageAction::Compose { text: "é".into() },
+        PageAction::Paste { text: "a".into() },
+        PageAction::Key { key: "Enter".into() },
+        PageAction::Scroll { id, x, y, dx: 0.0, dy: 1.0 },
+        PageAction::Choose { id, x, y, index: 1 },
+        PageAction::SetValue { id, x, y, value: "2024-05-01".into() },
+        PageAction::Navigate { url: "http://a/".into() },
+        PageAction::Back,
+        PageAction::Forward,
+        PageAction::Reload,
+    ]
+}
+
+// A new kind of action must be added to `page_actions` (and so to the JavaScript) too.
+#[allow(dead_code)]
+fn every_page_action_is_listed(action: PageAction) {
+    match action {
+        PageAction::Click { .. }
+        | PageAction::DoubleClick { .. }
+        | PageAction::Text { .. }
+        | PageAction::Compose { .. }
+        | PageAction::Paste { .. }
+        | PageAction::Key { .. }
+        | PageAction::Scroll { .. }
+        | PageAction::Choose { .. }
+        | PageAction::SetValue { .. }
+        | PageAction::Navigate { .. }
+        | PageAction::Back
+        | PageAction::Forward
+        | PageAction::Reload => {}
+    }
+}
+
+#[test]
+fn the_snippet_performs_every_action_and_the_agent_view_sends_each() {
+    let snippet = include_str!("../../web/actions.js");
+    let agent = [include_str!("../../web/agent/input.js"), include_str!("../../web/agent/agent.js")].concat();
+    for action in page_actions() {
+        let value = serde_json::to_value(&action).unwrap();
+        let kind = value["kind"].as_str().unwrap();
+        assert!(snippet.contains(&format!("case '{kind}'")), "web/actions.js does not perform {kind}");
+        // The agent's own actions carry the same kinds, and the agent view sends every one.
+        let mut sent = value.clone();
+        sent.as_object_mut().unwrap().remove("id");
+        assert!(serde_json::from_value::<AgentAction>(sent).is_ok(), "{kind} is not an agent action");
+        assert!(agent.contains(&format!("kind: '{kind}'")), "the agent view never sends {kind}");
+    }
+}
+
+#[test]
+fn the_agent_view_explains_in_english_and_german_why_an_action_was_refused() {
+    let texts = include_str!("../../web/agent/text.js");
+    let refusals = [
+        ErrorCode::PointerMode,
+        ErrorCode::Disabled,
+        ErrorCode::Submit,
+        ErrorCode::Masked,
+        ErrorCode::OutsideSite,
+        ErrorCode::NoTarget,
+        ErrorCode::TooFast,
+        ErrorCode::FileInput,
+        ErrorCode::Dialog,
+        ErrorCode::Malformed,
+    ];
+    // Each language's `codes: { ... }` table.
+    let tables: Vec<&str> =
+        texts.split("codes: {").skip(1).map(|rest| rest.split_once('}').map_or(rest, |(table, _)| table)).collect();
+    assert_eq!(tables.len(), 2, "web/agent/text.js has a codes table per language");
+    for code in refusals {
+        let name = serde_json::to_value(code).unwrap();
+        let key = format!(" {}: '", name.as_str().unwrap());
+        for table in &tables {
+            assert!(table.contains(&key), "a codes table of web/agent/text.js lacks{key}…'");
+        }
+    }
+}

@@ -37,8 +37,12 @@ pub fn ensure_installed() -> &'static Path {
 }
 
 /// Where a page asks for a file the package keeps elsewhere: the simple-datatables demos expect
-/// the built library beside them, as on the project's site.
-const ALIASES: &[(&str, &str)] = &[("simple-datatables/docs/demos/dist/", "simple-datatables/dist/")];
+/// the built library beside them, as on the project's site; the TodoMVC jQuery example ships
+/// without its Bower packages, and Handlebars' npm package keeps its build in `dist/`.
+const ALIASES: &[(&str, &str)] = &[
+    ("simple-datatables/docs/demos/dist/", "simple-datatables/dist/"),
+    ("todomvc/examples/jquery/bower_components/handlebars/handlebars.js", "handlebars/dist/handlebars.js"),
+];
 
 /// The file for a request path, inside the installed packages. A TodoMVC example that expects
 /// its Bower packages beside it gets the npm packages of the same names.
@@ -100,6 +104,12 @@ fn prepare_html(html: &str, modules: &Path, cobrowse: &str) -> String {
         };
         format!("/{name}{path}")
     });
+    // highlight.js's CDN build, published on npm as @highlightjs/cdn-assets.
+    static HLJS: OnceLock<regex::Regex> = OnceLock::new();
+    let hljs = HLJS.get_or_init(|| {
+        regex::Regex::new(r#"https?://[A-Za-z0-9.-]+/gh/highlightjs/cdn-release@[A-Za-z0-9.]+/build/"#).unwrap()
+    });
+    let html = hljs.replace_all(&html, "/@highlightjs/cdn-assets/");
     let tag = format!("<script src=\"{cobrowse}/cobrowse.js\" defer></script>");
     let lower = html.to_ascii_lowercase();
     match lower.find("</head>").or_else(|| lower.find("<body")) {
@@ -149,3 +159,93 @@ pub async fn serve(listener: TcpListener, cobrowse: String) {
     });
     let _ = axum::serve(listener, app).await;
 }
+
+/// One page of the corpus: where it is, and a text field on it for the typing check.
+#[derive(Debug, Clone, Copy)]
+pub struct CorpusPage {
+    /// `/PACKAGE/PATH`.
+    pub path: &'static str,
+    /// What it is, for reports.
+    pub what: &'static str,
+    /// JavaScript for a text field the customer types into, if the page has one.
+    pub field: Option<&'static str>,
+}
+
+const TODO_FIELD: Option<&str> = Some("document.querySelector('#new-todo, .new-todo')");
+
+/// The pages, by package (versions in `tests/corpus/package.json`).
+pub const PAGES: &[CorpusPage] = &[
+    CorpusPage { path: "/todomvc/examples/react/index.html", what: "TodoMVC, React", field: TODO_FIELD },
+    CorpusPage { path: "/todomvc/examples/vue/index.html", what: "TodoMVC, Vue", field: TODO_FIELD },
+    CorpusPage { path: "/todomvc/examples/jquery/index.html", what: "TodoMVC, jQuery", field: TODO_FIELD },
+    CorpusPage { path: "/todomvc/examples/backbone/index.html", what: "TodoMVC, Backbone", field: TODO_FIELD },
+    CorpusPage { path: "/todomvc/examples/angularjs/index.html", what: "TodoMVC, AngularJS", field: TODO_FIELD },
+    CorpusPage { path: "/todomvc/examples/knockoutjs/index.html", what: "TodoMVC, Knockout", field: TODO_FIELD },
+    CorpusPage { path: "/todomvc/examples/mithril/index.html", what: "TodoMVC, Mithril", field: TODO_FIELD },
+    CorpusPage { path: "/todomvc/examples/emberjs/index.html", what: "TodoMVC, Ember", field: TODO_FIELD },
+    CorpusPage { path: "/todomvc/examples/vanillajs/index.html", what: "TodoMVC, plain JavaScript", field: TODO_FIELD },
+    CorpusPage {
+        path: "/startbootstrap-sb-admin-2/index.html",
+        what: "SB Admin 2 dashboard (Chart.js charts)",
+        field: Some("document.querySelector('input.bg-light')"),
+    },
+    CorpusPage {
+        path: "/startbootstrap-sb-admin-2/charts.html",
+        what: "SB Admin 2 charts (three Chart.js charts)",
+        field: Some("document.querySelector('input.bg-light')"),
+    },
+    CorpusPage {
+        path: "/startbootstrap-sb-admin-2/tables.html",
+        what: "SB Admin 2 data table (DataTables)",
+        field: Some("document.querySelector('#dataTable_filter input')"),
+    },
+    CorpusPage {
+        path: "/startbootstrap-sb-admin-2/cards.html",
+        what: "SB Admin 2 cards",
+        field: Some("document.querySelector('input.bg-light')"),
+    },
+    CorpusPage {
+        path: "/startbootstrap-sb-admin-2/login.html",
+        what: "SB Admin 2 sign-in form",
+        field: Some("document.getElementById('exampleInputEmail')"),
+    },
+    CorpusPage { path: "/flot/examples/basic-usage/index.html", what: "Flot line chart (canvas)", field: None },
+    CorpusPage { path: "/flot/examples/series-pie/index.html", what: "Flot pie charts (canvas)", field: None },
+    CorpusPage {
+        path: "/jquery-ui/demos/datepicker/default.html",
+        what: "jQuery UI date picker (RequireJS)",
+        field: Some("document.getElementById('datepicker')"),
+    },
+    CorpusPage {
+        path: "/jquery-ui/demos/autocomplete/default.html",
+        what: "jQuery UI autocomplete",
+        field: Some("document.getElementById('tags')"),
+    },
+    CorpusPage { path: "/jquery-ui/demos/selectmenu/default.html", what: "jQuery UI select menus", field: None },
+    CorpusPage {
+        path: "/jquery-ui/demos/checkboxradio/default.html",
+        what: "jQuery UI checkboxes and radios",
+        field: None,
+    },
+    CorpusPage {
+        path: "/vanillajs-datepicker/demo/index.html",
+        what: "Vanilla JS Datepicker demo (Bulma)",
+        field: Some("document.querySelector('input.date')"),
+    },
+    CorpusPage {
+        path: "/simple-datatables/docs/demos/1-simple/index.html",
+        what: "simple-datatables demo",
+        field: Some("document.querySelector('.datatable-input')"),
+    },
+    CorpusPage {
+        path: "/ionicons/dist/cheatsheet.html",
+        what: "Ionicons cheatsheet (shadow DOM web components)",
+        field: None,
+    },
+    CorpusPage {
+        path: "/startbootstrap-agency/dist/index.html",
+        what: "Agency landing page (Bootstrap 5)",
+        field: Some("document.getElementById('name')"),
+    },
+    CorpusPage { path: "/html5-boilerplate/dist/index.html", what: "HTML5 Boilerplate", field: None },
+];

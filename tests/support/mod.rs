@@ -28,6 +28,10 @@ use tokio::net::TcpListener;
 
 mod capture;
 pub mod corpus;
+pub mod fidelity;
+mod write;
+#[allow(unused_imports)]
+pub use write::{agent_clicks_on, agent_points_at, allow_write_mode};
 mod raw_agent;
 #[allow(unused_imports)]
 pub use capture::SentCapture;
@@ -88,13 +92,18 @@ impl Drop for TempDir {
     }
 }
 
-/// Serves `tests/fixtures/` under `/fixtures/`, with `{{COBROWSE}}` replaced by the server.
-async fn serve_fixtures(listener: TcpListener, cobrowse: String) {
+/// Every path asked of a fixtures site of this test binary, in order (a replica's requests too).
+pub static FIXTURE_REQUESTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Serves `tests/fixtures/` under `/fixtures/`, with `{{COBROWSE}}` replaced by the server and
+/// `{{OUTSIDE}}` by a site no profile lists.
+async fn serve_fixtures(listener: TcpListener, cobrowse: String, outside: String) {
     use axum::http::{header, StatusCode, Uri};
     use axum::response::IntoResponse;
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let app = axum::Router::new().fallback(move |uri: Uri| {
-        let (dir, cobrowse) = (dir.clone(), cobrowse.clone());
+        let (dir, cobrowse, outside) = (dir.clone(), cobrowse.clone(), outside.clone());
+        FIXTURE_REQUESTS.lock().unwrap().push(uri.path().to_string());
         async move {
             let name = uri.path().trim_start_matches("/fixtures/");
             if name.contains("..") || name.contains('/') {
@@ -109,7 +118,8 @@ async fn serve_fixtures(listener: TcpListener, cobrowse: String) {
                 Some("js") => "text/javascript",
                 _ => "text/html; charset=utf-8",
             };
-            ([(header::CONTENT_TYPE, kind)], text.replace("{{COBROWSE}}", &cobrowse)).into_response()
+            let text = text.replace("{{COBROWSE}}", &cobrowse).replace("{{OUTSIDE}}", &outside);
+            ([(header::CONTENT_TYPE, kind)], text).into_response()
         }
     });
     let _ = axum::serve(listener, app).await;
@@ -234,7 +244,7 @@ impl TestServer {
         let run = tokio::spawn(cobrowse::run(listener, stopped(), state.clone()));
         tokio::spawn(cobrowse::demo::serve(demo, server.clone(), stopped()));
         tokio::spawn(cobrowse::demo::serve(outside, server.clone(), stopped()));
-        tokio::spawn(serve_fixtures(fixtures, server.clone()));
+        tokio::spawn(serve_fixtures(fixtures, server.clone(), outside_url.clone()));
         tokio::spawn(corpus::serve(corpus, server.clone()));
         TestServer {
             server,

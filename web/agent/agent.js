@@ -43,6 +43,7 @@
   // navigation works only in write mode.
   function setMode(next) {
     mode = next === 'write' ? 'write' : 'pointer';
+    if (mode !== 'write' && pickerOpen()) agentInput.closePicker();
     asking = false;
     requestWrite.hidden = !writeAllowed || mode === 'write';
     requestWrite.disabled = false;
@@ -181,6 +182,7 @@
         // Before the first frame only: resizing clears the canvas, and frames after the first
         // carry only the tiles that changed. Each frame states its own size.
         if (!frames && message.width && message.height) resize(message.width, message.height);
+        setCssSize(message.width, message.height);
         writeAllowed = !!message.write_mode_allowed && !watching;
         site = message.origin || null;
         setMode(message.mode);
@@ -191,7 +193,8 @@
         say(message.state === 'paused' ? TEXT.paused : watching ? TEXT.watchingNow(sessionId) : frames ? TEXT.joined(sessionId) : TEXT.waitingForPage);
         if (message.state !== 'paused') setTimeout(() => { if (sessionId && status.textContent === TEXT.waitingForPage) say(TEXT.joined(sessionId)); }, 1000);
         break;
-      case 'viewport': break; // the next frame has the new size
+      // The next frame has the new size in device pixels; the screen shows it at this size.
+      case 'viewport': setCssSize(message.width, message.height); break;
       case 'customer_pointer':
         customerPointer.hidden = false;
         customerPointer.style.transform = `translate(${message.x}px, ${message.y}px)`;
@@ -200,6 +203,7 @@
       case 'resumed': setPaused(false); say(TEXT.resumed); break;
       case 'private_page': say(message.private ? TEXT.privatePage : TEXT.privateLeft); break;
       case 'pointer_over': showHint(message.hidden); break;
+      case 'control': agentInput.showPicker(message.x, message.y, message.control); break;
       case 'replica_restarting': say(TEXT.restarting); break;
       case 'replica_unavailable': say(TEXT.unavailable); break;
       case 'refused':
@@ -260,6 +264,16 @@
     }
   }
 
+  // The customer's window in CSS pixels: the screen's size on the page, whatever the device
+  // pixels of its frames (a customer at pixel ratio 2 sends twice as many each way).
+  let cssSize = null;
+  function setCssSize(width, height) {
+    if (!width || !height) return;
+    cssSize = { width, height };
+    canvas.style.width = `${width}px`;
+    canvas.style.height = `${height}px`;
+  }
+
   function resize(width, height) {
     if (canvas.width !== width || canvas.height !== height) {
       canvas.width = width;
@@ -306,68 +320,14 @@
     if (socket && socket.readyState === WebSocket.OPEN && sessionId) socket.send(JSON.stringify(message));
   }
 
-  function canvasPoint(event) {
-    const box = canvas.getBoundingClientRect();
-    return {
-      x: Math.round((event.clientX - box.left) * canvas.width / box.width),
-      y: Math.round((event.clientY - box.top) * canvas.height / box.height),
-    };
-  }
-
-  let pointerQueued = null;
-  canvas.addEventListener('mousemove', (event) => {
-    const queued = pointerQueued;
-    pointerQueued = canvasPoint(event);
-    lastPointer = pointerQueued;
-    if (queued) return;
-    requestAnimationFrame(() => { send({ type: 'pointer', ...pointerQueued }); pointerQueued = null; });
+  const agentInput = globalThis.COBROWSE_AGENT_INPUT({
+    canvas, stage, TEXT, send,
+    cssSize: () => cssSize || { width: canvas.width, height: canvas.height },
+    isWrite: () => mode === 'write' && !watching,
+    onPointer: (point) => { lastPointer = point; },
   });
-  function act(action) { send({ type: 'action', action }); }
-
-  canvas.addEventListener('click', (event) => {
-    canvas.focus();
-    if (mode === 'write') act({ kind: 'click', ...canvasPoint(event) });
-    else send({ type: 'click', ...canvasPoint(event) });
-  });
-  canvas.addEventListener('dblclick', (event) => { if (mode === 'write') act({ kind: 'double_click', ...canvasPoint(event) }); });
-
-  // Wheel turns add up to one scroll per frame.
-  let wheel = null;
-  canvas.addEventListener('wheel', (event) => {
-    if (mode !== 'write') return;
-    event.preventDefault();
-    if (!wheel) {
-      wheel = { ...canvasPoint(event), dx: 0, dy: 0 };
-      requestAnimationFrame(() => { act({ kind: 'scroll', ...wheel }); wheel = null; });
-    }
-    wheel.dx += event.deltaX;
-    wheel.dy += event.deltaY;
-  }, { passive: false });
-
-  // Keys typed on the customer screen: characters go as text (those of one frame together),
-  // other keys by name.
-  const KEYS = ['Backspace', 'Delete', 'Enter', 'Tab', 'ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End', 'PageUp', 'PageDown', 'Escape'];
-  let typed = '';
-  function flushTyped() {
-    if (typed) act({ kind: 'text', text: typed });
-    typed = '';
-  }
-  canvas.addEventListener('keydown', (event) => {
-    if (mode !== 'write' || event.metaKey || event.altKey) return;
-    if (event.ctrlKey) {
-      if (event.key.toLowerCase() === 'a') { event.preventDefault(); flushTyped(); act({ kind: 'key', key: 'SelectAll' }); }
-      return;
-    }
-    if (event.key.length === 1) {
-      event.preventDefault();
-      if (!typed) requestAnimationFrame(flushTyped);
-      typed += event.key;
-    } else if (KEYS.includes(event.key)) {
-      event.preventDefault();
-      flushTyped();
-      act({ kind: 'key', key: event.key === 'Tab' && event.shiftKey ? 'Shift+Tab' : event.key });
-    }
-  });
+  const act = (action) => send({ type: 'action', action });
+  const pickerOpen = () => !!stage.querySelector('.picker');
 
   requestWrite.addEventListener('click', () => {
     if (asking) return;

@@ -125,13 +125,16 @@
     if (notice) notice.hidden = !show;
   }
 
-  // Focus shows a ring only where it shows for the customer too: fields focused by a click
-  // show one, buttons and links focused by a click do not.
-  function focusesField(event) {
-    if (event.type !== EVENT_INCREMENTAL || event.data.source !== SOURCE_MOUSE_INTERACTION || event.data.type !== INTERACTION_FOCUS) return true;
-    const node = replayer.getMirror().getNode(event.data.id);
-    if (!node || node.nodeType !== 1) return false;
-    return /^(INPUT|TEXTAREA|SELECT)$/.test(node.tagName) || node.isContentEditable;
+  // Focus comes from the snippet's own events (`cobrowse-focus`), which say whether the
+  // customer's browser shows a focus ring (`:focus-visible`): a field focused by a click shows
+  // one, a button focused by a click only its `:focus` style. rrweb's focus events say neither.
+  const isRrwebFocus = (event) => event.type === EVENT_INCREMENTAL && event.data.source === SOURCE_MOUSE_INTERACTION && event.data.type === INTERACTION_FOCUS;
+  const FOCUS_TAG = 'cobrowse-focus';
+  function focus(payload) {
+    const node = replayer.getMirror().getNode(payload.id);
+    if (node && node.nodeType === 1 && node.isConnected && typeof node.focus === 'function') {
+      node.focus({ preventScroll: true, focusVisible: payload.visible === true });
+    }
   }
 
   // A page (a Meta event) starts a new Replayer, which also frees the events the old one kept.
@@ -180,6 +183,7 @@
     replayer.startLive(APPLY_AT_ONCE);
     complete = false;
     hovered = null;
+    looks.forgetFrames();
     clock.reset();
   }
 
@@ -247,66 +251,30 @@
     }
   }
 
-  // ---- scrollbars of another width ----
-  // Chromium's classic scrollbar is 15 px wide and Emulation hides it for overlay ones; a
-  // customer whose classic scrollbar is wider or narrower (17 px on Windows) gets one of that
-  // width here, so the page is exactly as wide as theirs. First in the head: a page that styles
-  // its own scrollbars still wins, as it does for the customer.
-  const NATIVE_SCROLLBAR = 15;
-  let scrollbarWidth = NATIVE_SCROLLBAR;
-  function styleScrollbars() {
-    const doc = replayer && replayer.iframe.contentDocument;
-    if (!doc || !doc.documentElement) return;
-    let style = doc.querySelector('style[data-cobrowse-scrollbar]');
-    const wanted = scrollbarWidth !== NATIVE_SCROLLBAR && scrollbarWidth !== 0;
-    if (!wanted) { if (style) style.remove(); return; }
-    if (!style) {
-      style = doc.createElement('style');
-      style.setAttribute('data-cobrowse-scrollbar', '');
-      const head = doc.head || doc.documentElement;
-      head.insertBefore(style, head.firstChild);
+  // ---- controls a person works with a native picker ----
+  const PICKED = /^(date|time|datetime-local|month|week|color|range)$/;
+  // The select or picked input at `el`, with what the agent view needs to show a picker.
+  function controlAt(el) {
+    const select = dom.find(el, 'select');
+    if (select && !select.disabled) {
+      const options = [...select.options].slice(0, 500).map((o) => ({
+        label: (o.label || o.text || '').trim(),
+        selected: o.selected,
+        disabled: o.disabled || (o.parentElement && o.parentElement.tagName === 'OPTGROUP' && o.parentElement.disabled),
+      }));
+      return { element: select, wire: { kind: 'select', multiple: select.multiple, options } };
     }
-    style.textContent = `::-webkit-scrollbar { width: ${scrollbarWidth}px; height: ${scrollbarWidth}px; background: #f1f1f1; } ::-webkit-scrollbar-thumb { background: #c1c1c1; border: 3px solid #f1f1f1; border-radius: 8px; }`;
+    if (el.tagName === 'INPUT' && PICKED.test(el.type) && !el.disabled && !el.readOnly) {
+      return { element: el, wire: { kind: 'value', input: el.type, value: el.value, min: el.min, max: el.max, step: el.step } };
+    }
+    return null;
   }
 
-  // ---- canvas pictures (web/canvas.js) ----
+  // The customer's display as the shell last heard it (see `display` below).
+  let display = { scrollbar: 15, dark: false, zoom: 1 };
   const EVENT_CUSTOM = 5;
-  const CANVAS_TAG = 'cobrowse-canvas';
-  // A picture bigger than this is not painted (a 4K canvas at ratio 2 is 33 Mpx).
-  const LARGEST_PICTURE = 40e6;
-  // Paints the newest picture of each canvas; resolves once all are on their canvases, so the
-  // frame that follows shows them.
-  // Resolves to how many pictures came for canvases the profile hides (not painted).
-  async function paint(pictures) {
-    const mirror = replayer.getMirror();
-    let defects = 0;
-    await Promise.all([...pictures.values()].map(async (picture) => {
-      const canvas = mirror.getNode(picture.id);
-      if (!canvas || canvas.nodeType !== 1 || canvas.tagName !== 'CANVAS') return;
-      const hidden = composedClosest(canvas, blocked) || composedClosest(canvas, masked);
-      if (hidden && typeof picture.png === 'string') defects++;
-      if (hidden || typeof picture.png !== 'string') {
-        canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
-        canvas.setAttribute('data-cobrowse-canvas', picture.unreadable ? 'unreadable' : 'hidden');
-        return;
-      }
-      const [width, height] = [Number(picture.width), Number(picture.height)];
-      if (!(width > 0 && height > 0 && width * height <= LARGEST_PICTURE)) return;
-      try {
-        const bytes = Uint8Array.from(atob(picture.png), (c) => c.charCodeAt(0));
-        const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-        if (!canvas.isConnected) { bitmap.close(); return; }
-        canvas.removeAttribute('data-cobrowse-canvas');
-        if (canvas.width !== width) canvas.width = width;
-        if (canvas.height !== height) canvas.height = height;
-        const context = canvas.getContext('2d');
-        context.clearRect(0, 0, width, height);
-        context.drawImage(bitmap, 0, 0);
-        bitmap.close();
-      } catch (_) { /* not a picture: the canvas keeps what it showed */ }
-    }));
-    return defects;
-  }
+  const { CANVAS_TAG } = looks;
+  const styleScrollbars = () => { if (replayer) looks.styleScrollbars(replayer.iframe.contentDocument, display); };
 
   window.__replica = {
     // One frame's worth of change: the customer's events (in order), then their pointer's
@@ -319,10 +287,13 @@
       if (events.some(addsNodes)) knownRoots = null;
       // Canvas pictures, newest per canvas, painted once the changes before them are in.
       const pictures = new Map();
+      let focusTo = null;
       for (const event of events) {
         if (event.type === EVENT_CUSTOM) {
-          const payload = event.data && event.data.tag === CANVAS_TAG ? event.data.payload : null;
-          if (replayer && complete && payload && typeof payload.id === 'number') pictures.set(payload.id, payload);
+          const payload = event.data && event.data.payload;
+          if (!replayer || !complete || !payload || typeof payload.id !== 'number') continue;
+          if (event.data.tag === CANVAS_TAG) pictures.set(payload.id, payload);
+          if (event.data.tag === FOCUS_TAG) focusTo = payload;
           continue;
         }
         if (event.type === EVENT_META) fresh();
@@ -332,7 +303,7 @@
           complete = true;
           lenient = false;
         } else if (!complete && event.type !== EVENT_META) continue;
-        if (!focusesField(event)) continue;
+        if (isRrwebFocus(event)) continue;
         replayer.addEvent(event);
       }
       await null;
@@ -340,7 +311,10 @@
       forget();
       if (!replayer || !complete) return { defects: 0, animating: false };
       if (events.some((e) => e.type === EVENT_FULL_SNAPSHOT)) styleScrollbars();
-      const hiddenPictures = pictures.size ? await paint(pictures) : 0;
+      looks.noteFrames(events, replayer.iframe.contentDocument, replayer.getMirror());
+      const hidden = (el) => composedClosest(el, blocked) || composedClosest(el, masked);
+      const hiddenPictures = pictures.size ? await looks.paint(replayer.getMirror(), pictures, hidden) : 0;
+      if (focusTo) focus(focusTo);
       noteScrolls(events);
       if (pointer) hover(pointer[0], pointer[1]);
       const defects = enforce() + (lenient ? 0 : hiddenPictures);
@@ -365,10 +339,12 @@
       enforce();
       return true;
     },
-    // The customer's display: the width of their classic scrollbar (0 for overlay ones, which
-    // Emulation hides).
-    display(display) {
-      scrollbarWidth = display.scrollbar;
+    // The customer's display (src/wire/display.rs) and the zoom of the rebuilt page: the
+    // customer's pixel ratio up to 2, so the page lays out in the customer's CSS pixels and
+    // rasters in their device pixels (src/replica/emulation.rs).
+    display(customer, zoom) {
+      display = { scrollbar: customer.scrollbar, dark: customer.color_scheme === 'dark', zoom: zoom || 1 };
+      document.documentElement.style.zoom = String(display.zoom);
       styleScrollbars();
       return true;
     },
@@ -393,9 +369,15 @@
       const el = pointed ? elementAt(action.x, action.y) : focused();
       if (!el) return { refused: 'no_target' };
       const hidden = (target) => composedClosest(target, blocked) || composedClosest(target, masked);
-      const why = dom.refusal(el, action.kind, action.key, { hidden, disabled, disableSubmit, origins });
+      // Picking an option or a date is a click on the field, and is judged as one.
+      const picks = action.kind === 'choose' || action.kind === 'set_value';
+      const why = dom.refusal(el, picks ? 'click' : action.kind, action.key || action.text, { hidden, disabled, disableSubmit, origins });
       if (why) return { refused: why };
-      return pointed ? { id: replayer.getMirror().getId(el) } : {};
+      if (!pointed) return {};
+      const control = controlAt(el);
+      if (picks && (!control || (action.kind === 'choose') !== (control.wire.kind === 'select'))) return { refused: 'no_target' };
+      const target = control ? control.element : el;
+      return { id: replayer.getMirror().getId(target), control: action.kind === 'click' && control ? control.wire : null };
     },
     // What hidden thing, if any, is at this point: "blocked", "masked_field", "masked" or null.
     probe(x, y) {

@@ -1,0 +1,80 @@
+//! The frames a replica page's screencast publishes, and the frames owed to the session's
+//! changes (a frame no change asked for was drawn by the page itself, and pays for itself).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use tokio::sync::watch;
+
+use super::Frame;
+
+/// Frames owed for the session's changes, shared by the page and its screencast task. Two
+/// changes close together may share one frame, so at most two are owed at a time: a page that
+/// draws on its own between rare changes gets few frames for free.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Owed(Arc<std::sync::atomic::AtomicU32>);
+
+/// Frames owed at most.
+const OWED_AT_MOST: u32 = 2;
+
+impl Owed {
+    /// The page is about to change: a frame is owed for it.
+    pub(super) fn ask(&self) {
+        let _ = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some((n + 1).min(OWED_AT_MOST)));
+    }
+
+    /// A frame arrived: whether it was owed (and paid for by a change).
+    pub(super) fn settle(&self) -> bool {
+        self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok()
+    }
+}
+
+/// Assumed age of a screencast frame at arrival when Chromium gives no swap time: longer than
+/// its encoding takes, so a frame is never taken to show a change it may have missed.
+pub(super) const SCREENCAST_DELAY_IF_UNKNOWN: Duration = Duration::from_millis(250);
+
+/// The monotonic instant of a wall-clock time (seconds since the Unix epoch).
+pub(super) fn instant_of_wall_clock(seconds: f64) -> std::time::Instant {
+    let now_wall =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    let age = Duration::try_from_secs_f64((now_wall - seconds).max(0.0)).unwrap_or(SCREENCAST_DELAY_IF_UNKNOWN);
+    std::time::Instant::now().checked_sub(age).unwrap_or_else(std::time::Instant::now)
+}
+
+pub(super) fn publish(
+    frames: &watch::Sender<Option<Frame>>,
+    seq: &std::sync::atomic::AtomicU64,
+    base64_png: &str,
+    rendered: std::time::Instant,
+) {
+    match base64::engine::general_purpose::STANDARD.decode(base64_png) {
+        Ok(png) => {
+            let seq = seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            frames.send_replace(Some(Frame { png: png.into(), seq, rendered, arrived: std::time::Instant::now() }));
+        }
+        Err(e) => tracing::warn!(error = %e, "undecodable frame from chromium"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Owed;
+
+    #[test]
+    fn frames_are_owed_for_changes_two_at_most() {
+        let owed = Owed::default();
+        // A page drawing on its own owes nothing.
+        assert!(!owed.settle());
+        owed.ask();
+        assert!(owed.settle());
+        assert!(!owed.settle());
+        // Many changes before any frame: two frames are owed, the third pays for itself.
+        owed.ask();
+        owed.ask();
+        owed.ask();
+        assert!(owed.settle() && owed.settle());
+        assert!(!owed.settle());
+    }
+}

@@ -1,0 +1,86 @@
+//! How much of the customer's viewport the agent's "Customer screen" shows as the customer
+//! sees it: the customer's own screenshot against the agent's canvas, pixel by pixel, with the
+//! customer's co-browse widget left out (the agent never sees it).
+
+use std::time::Duration;
+
+use base64::Engine;
+
+use super::{Tab, WIDGET};
+
+/// What the co-browse widget draws on the customer's viewport (CSS pixels): its panel, with
+/// its shadow, and the agent's pointer when it shows.
+pub async fn widget_area(customer: &Tab) -> Vec<[f64; 4]> {
+    let js = format!(
+        "(() => {{ const root = {WIDGET}; if (!root) return []; return [...root.querySelectorAll('.dock, .pointer:not([hidden]), .click')].map((e) => {{ const r = e.getBoundingClientRect(); return [r.x - 14, r.y - 14, r.width + 28, r.height + 28]; }}); }})()"
+    );
+    serde_json::from_value(customer.eval(&js).await).unwrap_or_default()
+}
+
+/// The fraction of the agent's screen, outside `exclude` (CSS pixels), whose pixels match the
+/// customer's `screenshot` within 8 levels per channel. Both are in the customer's device
+/// pixels; a screenshot bigger than the agent's screen (a customer whose frames are capped) is
+/// first reduced to its size by averaging.
+pub async fn compare(agent: &Tab, screenshot: &str, exclude: &[[f64; 4]]) -> f64 {
+    let js = format!(
+        "(async () => {{
+            const img = new Image(); img.src = {screenshot:?}; await img.decode();
+            const screen = document.getElementById('screen');
+            const [w, h] = [screen.width, screen.height];
+            const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+            const cx = c.getContext('2d'); cx.drawImage(img, 0, 0);
+            const raw = cx.getImageData(0, 0, img.width, img.height).data;
+            const ratio = Math.max(1, Math.round(img.width / w));
+            // The customer's picture in CSS pixels (box filter over ratio x ratio).
+            const a = new Float32Array(w * h * 3);
+            for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < 3; k++) {{
+                let sum = 0;
+                for (let dy = 0; dy < ratio; dy++) for (let dx = 0; dx < ratio; dx++) sum += raw[((y * ratio + dy) * img.width + x * ratio + dx) * 4 + k];
+                a[(y * w + x) * 3 + k] = sum / (ratio * ratio);
+            }}
+            const bd = screen.getContext('2d').getImageData(0, 0, w, h).data;
+            // The widget's area is in CSS pixels; the screen may hold device pixels.
+            const css = w / screen.getBoundingClientRect().width;
+            const out = {exclude:?}.map((r) => r.map((v) => v * css));
+            let same = 0, all = 0;
+            for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {{
+                if (out.some(([ex, ey, ew, eh]) => x >= ex && x < ex + ew && y >= ey && y < ey + eh)) continue;
+                const i = y * w + x;
+                all++;
+                if (Math.abs(a[i * 3] - bd[i * 4]) <= 8 && Math.abs(a[i * 3 + 1] - bd[i * 4 + 1]) <= 8 && Math.abs(a[i * 3 + 2] - bd[i * 4 + 2]) <= 8) same++;
+            }}
+            return all ? same / all : 0;
+        }})()"
+    );
+    agent.eval(&js).await.as_f64().unwrap_or(0.0)
+}
+
+/// Waits (10 s at most) until the agent's screen matches the customer's viewport at least
+/// `at_least` (see [`compare`]); returns the best fraction seen, which the test asserts on.
+/// `COBROWSE_DUMP=1` writes both pictures of a miss to `/tmp/cobrowse-dump-{tag}-*.png`.
+pub async fn wait_for_fidelity(customer: &Tab, agent: &Tab, at_least: f64, tag: &str) -> f64 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut best = 0.0f64;
+    loop {
+        let exclude = widget_area(customer).await;
+        let shot = customer.screenshot().await;
+        let ratio = compare(agent, &shot, &exclude).await;
+        best = best.max(ratio);
+        if best >= at_least {
+            return best;
+        }
+        if tokio::time::Instant::now() > deadline {
+            if std::env::var_os("COBROWSE_DUMP").is_some() {
+                let agent_png = agent.eval("document.getElementById('screen').toDataURL('image/png')").await;
+                for (name, url) in [("customer", shot.as_str()), ("agent", agent_png.as_str().unwrap_or(""))] {
+                    let data = url.split_once(',').map(|(_, d)| d).unwrap_or("");
+                    let bytes = base64::engine::general_purpose::STANDARD.decode(data).unwrap_or_default();
+                    let file = format!("/tmp/cobrowse-dump-{}-{name}.png", tag.replace(['/', ' '], "_"));
+                    let _ = std::fs::write(file, bytes);
+                }
+            }
+            return best;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}

@@ -1,0 +1,36 @@
+//! What the agent does in write mode, as a person in the agent view does it.
+
+use super::{Tab, WIDGET};
+
+/// The agent clicks, on the customer screen, the centre of the customer's element `js`.
+pub async fn agent_clicks_on(customer: &Tab, agent: &Tab, js: &str) {
+    let (x, y) = agent_points_at(customer, agent, js).await;
+    agent.click(x, y).await;
+}
+
+/// The agent moves their pointer, on the customer screen, to the centre of the customer's
+/// element `js`; returns where that is in the agent's tab.
+pub async fn agent_points_at(customer: &Tab, agent: &Tab, js: &str) -> (f64, f64) {
+    let at = customer
+        .wait_for(
+            &format!("the customer's element {js}"),
+            &format!("(() => {{ const e = ({js}); if (!e) return null; const r = e.getBoundingClientRect(); return r.width ? [r.x + r.width / 2, r.y + r.height / 2] : null; }})()"),
+        )
+        .await;
+    let screen = agent
+        .eval("(() => { const r = document.getElementById('screen').getBoundingClientRect(); return [r.x, r.y]; })()")
+        .await;
+    let (x, y) =
+        (at[0].as_f64().unwrap() + screen[0].as_f64().unwrap(), at[1].as_f64().unwrap() + screen[1].as_f64().unwrap());
+    agent.move_mouse(x, y).await;
+    (x, y)
+}
+
+/// The agent asks for write mode and the customer clicks "Allow"; returns once the agent's
+/// toolbar says write mode.
+pub async fn allow_write_mode(customer: &Tab, agent: &Tab) {
+    agent.click_element("document.getElementById('request-write')").await;
+    customer.wait_for("the customer is asked", &format!("!{WIDGET}.querySelector('[role=alertdialog]').hidden")).await;
+    customer.click_element(&format!("{WIDGET}.querySelector('.allow')")).await;
+    agent.wait_for("write mode", "document.getElementById('mode').textContent === 'Write mode'").await;
+}
