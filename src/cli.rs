@@ -184,7 +184,7 @@ async fn serve(settings: Settings) -> ExitCode {
 
     let state = AppState::new(
         profiles,
-        Arc::new(ReplicaBrowser::new(settings.chromium.clone())),
+        Arc::new(ReplicaBrowser::new(settings.chromium.clone()).with_frame_ratio(settings.agent_pixel_ratio)),
         Timings {
             waiting_ttl: settings.waiting_ttl,
             grace: settings.grace,

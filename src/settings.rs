@@ -32,6 +32,9 @@ pub struct Settings {
     pub write_request_ttl: Duration,
     /// Live sessions at most; each holds a Chromium context (`--max-sessions`, `COBROWSE_MAX_SESSIONS`).
     pub max_sessions: usize,
+    /// Device pixels per CSS pixel at most in the agents' frames (`--agent-pixel-ratio`,
+    /// `COBROWSE_AGENT_PIXEL_RATIO`, 1 to 2).
+    pub agent_pixel_ratio: f64,
     /// Where session-started and session-ended are posted, if anywhere (`--webhook-url`,
     /// `COBROWSE_WEBHOOK_URL`).
     pub webhook_url: Option<String>,
@@ -134,6 +137,12 @@ pub const SPECS: &[SettingSpec] = &[
         help: "live sessions at most (each holds a Chromium context)",
     },
     SettingSpec {
+        flag: "--agent-pixel-ratio",
+        env: "COBROWSE_AGENT_PIXEL_RATIO",
+        default: "2",
+        help: "device pixels per CSS pixel at most in the frames agents get (1 to 2): a customer on a HiDPI screen is sent in device pixels up to this; 1 sends CSS pixels, for agents on standard screens, at a third of the latency",
+    },
+    SettingSpec {
         flag: "--webhook-url",
         env: "COBROWSE_WEBHOOK_URL",
         default: "(none)",
@@ -225,6 +234,14 @@ impl Settings {
                     what: "positive number",
                 })?
             },
+            agent_pixel_ratio: {
+                let v = value("COBROWSE_AGENT_PIXEL_RATIO");
+                v.parse().ok().filter(|r| (1.0..=2.0).contains(r)).ok_or(SettingsError::Invalid {
+                    name: "COBROWSE_AGENT_PIXEL_RATIO",
+                    value: v,
+                    what: "pixel ratio from 1 to 2",
+                })?
+            },
             webhook_url: get("COBROWSE_WEBHOOK_URL"),
             webhook_secret: match (get("COBROWSE_WEBHOOK_URL"), secret("COBROWSE_WEBHOOK_SECRET")?) {
                 (Some(_), None) => {
@@ -290,6 +307,7 @@ mod tests {
         assert_eq!(s.waiting_ttl, Duration::from_secs(600));
         assert_eq!(s.grace, Duration::from_secs(120));
         assert_eq!(s.max_sessions, 100);
+        assert_eq!(s.agent_pixel_ratio, 2.0);
     }
 
     #[test]
@@ -313,6 +331,11 @@ mod tests {
         assert!(matches!(parse(&["--colour"], &[]), Err(SettingsError::Unknown(_))));
         assert!(parse(&["--max-sessions", "0"], &[]).unwrap_err().to_string().contains("COBROWSE_MAX_SESSIONS"));
         assert!(matches!(parse(&["--listen"], &[]), Err(SettingsError::MissingValue(_))));
+        for ratio in ["3", "0.5", "sharp"] {
+            let err = parse(&["--agent-pixel-ratio", ratio], &[]).unwrap_err().to_string();
+            assert!(err.contains("COBROWSE_AGENT_PIXEL_RATIO"), "{ratio}: {err}");
+        }
+        assert_eq!(parse(&[], &[("COBROWSE_AGENT_PIXEL_RATIO", "1")]).unwrap().agent_pixel_ratio, 1.0);
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! Compatibility, what the corpus has too little of: a page that frames its own pages (each
 //! with the snippet) and another site's; canvases drawn before the session, masked, tainted,
 //! WebGL and live; inputs a person works with a native picker, a paste, an input method, and
-//! what synthetic input cannot do (a file picker, a native dialog), refused with a reason.
+//! what synthetic input cannot do (a file picker, a native dialog), refused with a reason; a
+//! HiDPI customer where the deployment sends CSS pixels.
 
 mod support;
 
 use chromiumoxide::cdp::browser_protocol::page::{EventJavascriptDialogOpening, HandleJavaScriptDialogParams};
+use cobrowse::replica::ReplicaBrowser;
+use cobrowse::server::AppState;
 use futures::StreamExt;
 use support::*;
 
@@ -201,4 +204,34 @@ async fn pickers_pastes_and_input_methods_work_and_file_pickers_and_dialogs_are_
     wait_for_status(agent, "A dialog opened on the customer’s screen; only the customer can answer it.").await;
     customer.wait_for("the customer answered", "window.answer === true").await;
     cast.finish().await;
+}
+
+/// A deployment whose agents have standard screens (`--agent-pixel-ratio 1`): a customer at
+/// pixel ratio 2 is sent in CSS pixels, and the replica still styles the page for ratio 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hidpi_customer_is_sent_in_css_pixels_where_the_deployment_asks() {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start_with(timings(), chromium(), |state| AppState {
+        browser: std::sync::Arc::new(ReplicaBrowser::new(chromium()).with_frame_ratio(1.0)),
+        ..state
+    })
+    .await;
+    let customer = Person::launch_with("customer", &["force-device-scale-factor=2"]).await;
+    let agent = Person::launch("agent").await;
+    customer.set_window(800, 600).await;
+    agent.set_window(1240, 860).await;
+    customer.goto(&format!("{}/fixtures/hidpi.html", server.fixtures)).await;
+    assert_eq!(customer.eval("devicePixelRatio").await, 2);
+    let id = start_session(&customer).await;
+    join(&agent, &server.server, &id).await;
+
+    // The agent's screen is the customer's viewport in CSS pixels, not twice that.
+    agent.wait_for("a frame of the CSS size", "document.getElementById('screen').width === 800").await;
+    assert_eq!(agent.eval("document.getElementById('screen').height").await, 600);
+    // The page's ratio-2 style applies in the replica as on the customer's screen.
+    let green = wait_for_share(&agent, [10.0, 10.0, 300.0, 180.0], [30, 160, 60], 0.95).await;
+    assert!(green >= 0.95, "the agent sees the ratio-1 style: {green:.2} of the box is green");
+    agent.close().await;
+    customer.close().await;
+    server.stop().await;
 }

