@@ -208,14 +208,25 @@ async fn serve(settings: Settings) -> ExitCode {
     if let Some(url) = &demo_url {
         println!("Customer (demo site, click \"Co-browse\"):  {url}");
     }
-    if generated {
+    // Demo credentials are for trying the product on one machine: printed only when the demo
+    // site runs with a secret made up for this process. A deployment (its own secret, or no
+    // demo site) must not find a valid agent token in its logs.
+    if generated && demo_url.is_some() {
         println!("Token secret (generated; set COBROWSE_SECRET to keep tokens valid across restarts):  {secret}");
-    }
-    let demo_token =
-        state.signer.issue("demo-agent", "Demo Agent", Role::Agent, Duration::from_secs(12 * 3600), SystemTime::now());
-    println!("Agent view (signed in as Demo Agent for 12 h; enter the customer's session ID):  {server_url}/agent/#token={demo_token}");
-    if demo_url.is_some() {
+        let demo_token = state.signer.issue(
+            "demo-agent",
+            "Demo Agent",
+            Role::Agent,
+            Duration::from_secs(12 * 3600),
+            SystemTime::now(),
+        );
+        println!("Agent view (signed in as Demo Agent for 12 h; enter the customer's session ID):  {server_url}/agent/#token={demo_token}");
         println!("Demo workspace (chat with the demo site; co-browse starts from the chat):  {server_url}/demo/workspace/#token={demo_token}");
+    } else {
+        if generated {
+            tracing::warn!("COBROWSE_SECRET is not set: a secret made up for this process signs tokens, so no agent can sign in; set it");
+        }
+        println!("Agent view (agents sign in with a token signed with COBROWSE_SECRET; see `cobrowse token`):  {server_url}/agent/");
     }
     tokio::spawn(async move {
         // Ctrl-C by hand, SIGTERM from a container runtime: either ends sessions cleanly.
