@@ -56,7 +56,12 @@ pub fn router(cobrowse_base: String) -> Router {
 /// The same server under its other loopback name is another origin, one no profile lists:
 /// the "outside" site a customer can wander off to.
 fn other_host(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    // The host goes into the page's links: anything but a host name or address with a port is
+    // someone's markup, not a host, and is not written into the page.
+    let is_host = |h: &&str| {
+        !h.is_empty() && h.len() <= 255 && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(is_host).unwrap_or("127.0.0.1");
     match host.strip_prefix("127.0.0.1") {
         Some(port) => format!("localhost{port}"),
         None => match host.strip_prefix("localhost") {
@@ -92,4 +97,31 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(listener, router(cobrowse_base)).with_graceful_shutdown(shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_other_site_is_the_other_loopback_name_and_never_markup() {
+        let table = [
+            (Some("127.0.0.1:8081"), "localhost:8081"),
+            (Some("localhost:8081"), "127.0.0.1:8081"),
+            (Some("shop.example"), "shop.example"),
+            (Some("[::1]:8081"), "[::1]:8081"),
+            // A forged Host header never reaches the page.
+            (Some("x\"><script>alert(1)</script>"), "localhost"),
+            (Some("a b"), "localhost"),
+            (Some(""), "localhost"),
+            (None, "localhost"),
+        ];
+        for (host, other) in table {
+            let mut headers = HeaderMap::new();
+            if let Some(host) = host {
+                headers.insert(header::HOST, host.parse().unwrap());
+            }
+            assert_eq!(other_host(&headers), other, "Host {host:?}");
+        }
+    }
 }

@@ -54,6 +54,7 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr, claims: Cla
 
     let mut joined: Option<(SessionHandle, u64)> = None;
     let mut failures = 0;
+    let mut complaints = super::log_throttle::LogThrottle::default();
     while let Some(message) = connection.next().await {
         let text = match message {
             Message::Text(text) => text,
@@ -69,7 +70,9 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr, claims: Cla
         let message = match wire::parse::<FromAgent>(&text) {
             Ok(m) => m,
             Err((code, message)) => {
-                tracing::warn!(%peer, agent = %member.id, ?code, %message, "bad agent message");
+                if let Some(held_back) = complaints.allow(tokio::time::Instant::now().into_std()) {
+                    tracing::warn!(%peer, agent = %member.id, ?code, ?message, held_back, "bad agent message");
+                }
                 let _ = tx.try_send(ToAgent::Error { code, message });
                 continue;
             }
@@ -145,7 +148,7 @@ async fn transfer(
     to: &str,
 ) -> Result<(), ErrorCode> {
     let Some((seat, name)) = state.agents.reserve(to) else {
-        tracing::warn!(session = %handle.id, from = %from.id, %to, "transfer refused: that agent is not signed in and free");
+        tracing::warn!(session = %handle.id, from = %from.id, ?to, "transfer refused: that agent is not signed in and free");
         return Err(ErrorCode::UnknownAgent);
     };
     if let Err(code) = handle.transfer(conn, Member { id: to.to_string(), name }).await {
@@ -153,7 +156,7 @@ async fn transfer(
         return Err(code);
     }
     if !state.agents.offer(to, seat, &handle.id, &from.name) {
-        tracing::warn!(session = %handle.id, %to, "the agent the session was transferred to signed out; it waits for them a minute");
+        tracing::warn!(session = %handle.id, ?to, "the agent the session was transferred to signed out; it waits for them a minute");
     }
     Ok(())
 }

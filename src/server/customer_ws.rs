@@ -47,6 +47,7 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
     let tx = link.messages.clone();
 
     let mut attached: Option<Attached> = None;
+    let mut complaints = super::log_throttle::LogThrottle::default();
     while let Some(message) = connection.next().await {
         let error = match (message, &mut attached) {
             (Message::Text(text), None) => match wire::parse::<FromCustomer>(&text) {
@@ -96,7 +97,10 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
             (Message::Close(_) | Message::Ping(_) | Message::Pong(_), _) => None,
         };
         if let Some((code, message)) = error {
-            tracing::warn!(%origin, ?code, %message, "bad customer message");
+            // The message may quote the client's bytes: logged escaped, and throttled.
+            if let Some(held_back) = complaints.allow(tokio::time::Instant::now().into_std()) {
+                tracing::warn!(%origin, ?code, ?message, held_back, "bad customer message");
+            }
             let _ = tx.try_send(ToCustomer::Error { code, message });
         }
     }

@@ -6,6 +6,7 @@ mod connection;
 mod customer_ws;
 mod error;
 pub mod join_limit;
+mod log_throttle;
 
 use std::future::Future;
 use std::sync::Arc;

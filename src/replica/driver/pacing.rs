@@ -108,7 +108,7 @@ impl Driver {
                 }
                 // The shell itself raised: the events were odd, the page is fine.
                 Err(crate::replica::ReplicaError::Script(e)) => {
-                    tracing::warn!(session = %self.session, error = %e, "replica could not apply events");
+                    tracing::warn!(session = %self.session, error = ?e, "replica could not apply events");
                     Ok(false)
                 }
                 Err(e) => Err(e),
