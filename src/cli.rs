@@ -193,6 +193,7 @@ async fn serve(settings: Settings) -> ExitCode {
         },
     )
     .with_max_sessions(settings.max_sessions)
+    .with_sessions_per_address(settings.sessions_per_address)
     .with_secret(&secret)
     .with_services(Services { audit, metrics, hooks })
     .with_workspace_origins(settings.workspace_origins.clone());

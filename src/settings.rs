@@ -32,6 +32,9 @@ pub struct Settings {
     pub write_request_ttl: Duration,
     /// Live sessions at most; each holds a Chromium context (`--max-sessions`, `COBROWSE_MAX_SESSIONS`).
     pub max_sessions: usize,
+    /// Live sessions one source address may start (`--sessions-per-address`,
+    /// `COBROWSE_SESSIONS_PER_ADDRESS`).
+    pub sessions_per_address: usize,
     /// Device pixels per CSS pixel at most in the agents' frames (`--agent-pixel-ratio`,
     /// `COBROWSE_AGENT_PIXEL_RATIO`, 1 to 2).
     pub agent_pixel_ratio: f64,
@@ -137,6 +140,12 @@ pub const SPECS: &[SettingSpec] = &[
         help: "live sessions at most (each holds a Chromium context)",
     },
     SettingSpec {
+        flag: "--sessions-per-address",
+        env: "COBROWSE_SESSIONS_PER_ADDRESS",
+        default: "5",
+        help: "live sessions one customer address may start (twice as many starts a minute); behind a reverse proxy every customer has the proxy's address, so raise it there",
+    },
+    SettingSpec {
         flag: "--agent-pixel-ratio",
         env: "COBROWSE_AGENT_PIXEL_RATIO",
         default: "2",
@@ -234,6 +243,14 @@ impl Settings {
                     what: "positive number",
                 })?
             },
+            sessions_per_address: {
+                let v = value("COBROWSE_SESSIONS_PER_ADDRESS");
+                v.parse().ok().filter(|n| *n > 0).ok_or(SettingsError::Invalid {
+                    name: "COBROWSE_SESSIONS_PER_ADDRESS",
+                    value: v,
+                    what: "positive number",
+                })?
+            },
             agent_pixel_ratio: {
                 let v = value("COBROWSE_AGENT_PIXEL_RATIO");
                 v.parse().ok().filter(|r| (1.0..=2.0).contains(r)).ok_or(SettingsError::Invalid {
@@ -308,6 +325,7 @@ mod tests {
         assert_eq!(s.grace, Duration::from_secs(120));
         assert_eq!(s.max_sessions, 100);
         assert_eq!(s.agent_pixel_ratio, 2.0);
+        assert_eq!(s.sessions_per_address, 5);
     }
 
     #[test]
@@ -330,6 +348,8 @@ mod tests {
         assert!(err.contains("COBROWSE_GRACE"), "{err}");
         assert!(matches!(parse(&["--colour"], &[]), Err(SettingsError::Unknown(_))));
         assert!(parse(&["--max-sessions", "0"], &[]).unwrap_err().to_string().contains("COBROWSE_MAX_SESSIONS"));
+        let err = parse(&["--sessions-per-address", "0"], &[]).unwrap_err().to_string();
+        assert!(err.contains("COBROWSE_SESSIONS_PER_ADDRESS"), "{err}");
         assert!(matches!(parse(&["--listen"], &[]), Err(SettingsError::MissingValue(_))));
         for ratio in ["3", "0.5", "sharp"] {
             let err = parse(&["--agent-pixel-ratio", ratio], &[]).unwrap_err().to_string();

@@ -52,6 +52,8 @@ impl ServerUnderTest {
             .arg("--data")
             .arg(profiles.join("data"))
             .args(["--secret", &secret])
+            // Every simulated customer comes from this machine's one address.
+            .args(["--sessions-per-address", "1000"])
             .arg("--chromium")
             .arg(chromium)
             // The server's own warnings show; `COBROWSE_BENCH_LOG` (a `RUST_LOG` filter) shows more.

@@ -1,10 +1,11 @@
 //! `/ws/customer`: the snippet's channel. The page's `Origin` header picks the profile; a reader
 //! feeds the session and the replica, a writer task sends the session's messages.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
@@ -19,6 +20,7 @@ use crate::wire::{self, ErrorCode, FromCustomer, Point, ToCustomer};
 pub async fn upgrade(
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     State(state): State<AppState>,
 ) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or("").to_string();
@@ -29,7 +31,9 @@ pub async fn upgrade(
     let Ok(ws) = ws else { return AppError::NotWebSocket.into_response() };
     // A browser sends each message as one frame, so the frame limit is the message limit.
     let limit = wire::MAX_EVENTS_MESSAGE + 1024;
-    ws.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| serve(socket, state, profile, origin))
+    ws.max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| serve(socket, state, profile, origin, peer))
 }
 
 /// The session this connection is attached to.
@@ -41,7 +45,7 @@ struct Attached {
     private: bool,
 }
 
-async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin: String) {
+async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin: String, peer: SocketAddr) {
     let mut connection = Connection::<ToCustomer>::start(socket);
     let link = connection.link.clone();
     let tx = link.messages.clone();
@@ -51,19 +55,26 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
     while let Some(message) = connection.next().await {
         let error = match (message, &mut attached) {
             (Message::Text(text), None) => match wire::parse::<FromCustomer>(&text) {
-                Ok(FromCustomer::Start) if state.registry.len() >= state.max_sessions => {
-                    tracing::warn!(%origin, max = state.max_sessions, "refused a new session: the server is at its limit");
-                    let message = "Co-browse is busy right now; please try again later.".to_string();
-                    let _ = tx.send(ToCustomer::Gone { code: ErrorCode::ServerBusy, message }).await;
-                    None
-                }
-                Ok(FromCustomer::Start) => {
-                    // The profile as it is now: an edit since this connection opened applies.
-                    let profile = state.profiles.for_origin(&origin).unwrap_or_else(|| profile.clone());
-                    let site = session::Origin { origin: origin.clone(), profile, store: &state.profiles };
-                    let handle = session::create(&state.registry, &state.browser, site, state.timings, &state.services);
-                    attach(handle, &link, &mut attached).await
-                }
+                Ok(FromCustomer::Start) => match may_start(&state, peer, &origin) {
+                    Err(refusal) => {
+                        if let Some(held_back) = complaints.allow(tokio::time::Instant::now().into_std()) {
+                            tracing::warn!(%origin, %peer, ?refusal, held_back, "refused a new session");
+                        }
+                        let message = refusal.message().to_string();
+                        let _ = tx.send(ToCustomer::Gone { code: ErrorCode::ServerBusy, message }).await;
+                        None
+                    }
+                    Ok(()) => {
+                        // The profile as it is now: an edit since this connection opened applies.
+                        let profile = state.profiles.for_origin(&origin).unwrap_or_else(|| profile.clone());
+                        let site = session::Origin { origin: origin.clone(), profile, store: &state.profiles };
+                        let handle =
+                            session::create(&state.registry, &state.browser, site, state.timings, &state.services);
+                        let now = tokio::time::Instant::now().into_std();
+                        state.start_limit.started(peer.ip(), &origin, &handle.id, now);
+                        attach(handle, &link, &mut attached).await
+                    }
+                },
                 Ok(FromCustomer::Resume { token }) => match state.registry.by_token(&token) {
                     Some(handle) => attach(handle, &link, &mut attached).await,
                     None => {
@@ -109,6 +120,13 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
     }
     drop((tx, link));
     connection.finish().await;
+}
+
+/// Whether a customer at `peer` may start a session on `origin` now (see `start_limit`).
+fn may_start(state: &AppState, peer: SocketAddr, origin: &str) -> Result<(), super::start_limit::StartRefusal> {
+    let full = state.registry.len() >= state.max_sessions;
+    let live = |id: &str| matches!(state.registry.lookup(id), session::Lookup::Live(_));
+    state.start_limit.check(peer.ip(), origin, tokio::time::Instant::now().into_std(), full, live)
 }
 
 async fn attach(

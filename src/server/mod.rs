@@ -7,6 +7,7 @@ mod customer_ws;
 mod error;
 pub mod join_limit;
 mod log_throttle;
+pub mod start_limit;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub timings: Timings,
     /// Failed joins by source address and by agent.
     pub join_limit: Arc<join_limit::JoinLimit>,
+    /// Session starts by source address and by site.
+    pub start_limit: Arc<start_limit::StartLimit>,
     /// Live sessions at most.
     pub max_sessions: usize,
     /// Checks agent and integration tokens.
@@ -62,6 +65,7 @@ impl AppState {
             browser,
             timings,
             join_limit: Arc::default(),
+            start_limit: Arc::default(),
             max_sessions: 100,
             signer: Signer::new(&Signer::generate_secret()),
             agents: Arc::default(),
@@ -94,6 +98,11 @@ impl AppState {
     /// The same state with a different cap on live sessions.
     pub fn with_max_sessions(self, max_sessions: usize) -> AppState {
         AppState { max_sessions, ..self }
+    }
+
+    /// The same state with `per_address` live sessions per customer address (see `start_limit`).
+    pub fn with_sessions_per_address(self, per_address: usize) -> AppState {
+        AppState { start_limit: Arc::new(start_limit::StartLimit::new(per_address)), ..self }
     }
 }
 

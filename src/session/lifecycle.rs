@@ -287,15 +287,16 @@ impl State {
             }
             (_, CustomerDisconnected) => (self, vec![]),
 
+            // Leaving the site before an agent joined: the reconnect window runs (below).
             (State::Waiting { .. }, CustomerLeftSite) => {
-                (State::Waiting { customer: Away }, vec![Disarm(Timer::Reconnect)])
+                (State::Waiting { customer: Away }, vec![Arm(Timer::Reconnect)])
             }
             (State::Active { .. }, CustomerLeftSite) => pause(),
             (State::Paused, CustomerLeftSite) => (self, vec![]),
 
-            (State::Waiting { customer: Reconnecting }, Elapsed(Timer::Reconnect)) => {
-                (State::Waiting { customer: Away }, vec![])
-            }
+            // Nobody joined and the customer is gone past the window: the session ends, so a
+            // connection opened and dropped (by a script, many times) holds no slot for long.
+            (State::Waiting { customer: Reconnecting | Away }, Elapsed(Timer::Reconnect)) => ended(EndedBy::Timeout),
             (State::Active { customer: Reconnecting, .. }, Elapsed(Timer::Reconnect)) => pause(),
             (State::Waiting { .. }, Elapsed(Timer::Waiting)) => ended(EndedBy::Timeout),
             (State::Paused, Elapsed(Timer::Grace)) => ended(EndedBy::Timeout),

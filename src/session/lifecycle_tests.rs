@@ -51,7 +51,19 @@ fn transitions() {
             State::Paused,
             &[Disarm(Timer::Reconnect), Disarm(Timer::Consent), Arm(Timer::Grace), TellAgent(Notice::Paused)],
         ),
-        (W_RECON, Elapsed(Timer::Reconnect), W_AWAY, &[]),
+        // Nobody joined and the customer is gone past the window: ended, holding no slot.
+        (
+            W_RECON,
+            Elapsed(Timer::Reconnect),
+            State::Ended { by: EndedBy::Timeout },
+            &[TellCustomer(Notice::Ended(EndedBy::Timeout)), Close],
+        ),
+        (
+            W_AWAY,
+            Elapsed(Timer::Reconnect),
+            State::Ended { by: EndedBy::Timeout },
+            &[TellCustomer(Notice::Ended(EndedBy::Timeout)), Close],
+        ),
         // A link outside the site pauses at once.
         (
             A_CONN,
@@ -65,7 +77,9 @@ fn transitions() {
             State::Paused,
             &[Disarm(Timer::Reconnect), Disarm(Timer::Consent), Arm(Timer::Grace), TellAgent(Notice::Paused)],
         ),
-        (W_CONN, CustomerLeftSite, W_AWAY, &[Disarm(Timer::Reconnect)]),
+        // Before anyone joined: the reconnect window runs; back in time, it goes on.
+        (W_CONN, CustomerLeftSite, W_AWAY, &[Arm(Timer::Reconnect)]),
+        (W_AWAY, CustomerConnected, W_CONN, &[Disarm(Timer::Reconnect)]),
         // Back on the site: resumed, in pointer mode.
         (
             State::Paused,
