@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, RawQuery, State};
 use axum::http::{header, HeaderMap};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -130,7 +130,11 @@ async fn serve(socket: WebSocket, room: std::sync::Arc<ChatRoom>, from: &'static
 /// `GET /demo/workspace/`: the demo's contact-center workspace.
 pub async fn workspace(State(state): State<AppState>) -> Response {
     match state.demo_chat {
-        Some(_) => Html(WORKSPACE_HTML).into_response(),
+        Some(_) => {
+            use crate::server::page_headers::{inline_page_policy, secured};
+            static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+            secured(POLICY.get_or_init(|| inline_page_policy(WORKSPACE_HTML)).clone(), WORKSPACE_HTML)
+        }
         None => AppError::NotFound.into_response(),
     }
 }

@@ -190,3 +190,41 @@ async fn the_demo_chat_carries_the_start_message_to_the_demo_workspace() {
     assert!(line.as_str().unwrap().contains("{start:"), "{line}");
     cast.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_view_may_be_framed_only_by_configured_workspaces() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start(timings()).await;
+    let addr = server.server.trim_start_matches("http://").to_string();
+    let mut stream = bounded("connect", tokio::net::TcpStream::connect(&addr)).await.unwrap();
+    let request = format!("GET /agent/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    bounded("answer", stream.read_to_string(&mut answer)).await.unwrap();
+    let head = answer.split_once("\r\n\r\n").map(|(h, _)| h.to_ascii_lowercase()).unwrap_or_default();
+    let header = |name: &str| {
+        head.lines().find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_string)).unwrap_or_default()
+    };
+    // A site that is not a workspace cannot frame the view and trick an agent into clicking.
+    let policy = header("content-security-policy");
+    let ancestors = format!("frame-ancestors 'self' {}", server.fixtures.to_ascii_lowercase());
+    assert!(policy.contains(&ancestors), "{policy}");
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("referrer-policy"), "no-referrer");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_ends_when_its_token_expires() {
+    let server = TestServer::start(timings()).await;
+    let short = Signer::new(TEST_SECRET).issue("a-1", "Alex", Role::Agent, Duration::from_secs(2), SystemTime::now());
+    let mut agent = RawAgent::connect(&server.server, Some(&short), "127.0.0.1").await.expect("accepted while valid");
+    agent.wait_for("hello").await;
+    // Until `exp` it stays open; at `exp` (two seconds, give or take the second `exp` counts
+    // in) the server closes it, and a reconnect with the same token is refused.
+    assert!(!agent.closed_within(Duration::from_millis(600)).await, "closed while the token was valid");
+    assert!(agent.closed_within(Duration::from_secs(5)).await, "still open after the token expired");
+    assert_eq!(RawAgent::connect(&server.server, Some(&short), "127.0.0.1").await.err(), Some(401));
+    server.stop().await;
+}

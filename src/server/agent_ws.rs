@@ -55,7 +55,17 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr, claims: Cla
     let mut joined: Option<(SessionHandle, u64)> = None;
     let mut failures = 0;
     let mut complaints = super::log_throttle::LogThrottle::default();
-    while let Some(message) = connection.next().await {
+    // A token is good until its `exp`, on an open connection too: then the connection ends as
+    // if it closed, and the view's reconnect is refused with 401 ("sign in again").
+    let expiry = tokio::time::sleep(until_expiry(claims.exp));
+    tokio::pin!(expiry);
+    while let Some(message) = tokio::select! {
+        message = connection.next() => message,
+        () = &mut expiry => {
+            tracing::info!(agent = %member.id, "the agent's sign-in expired; connection closed");
+            None
+        }
+    } {
         let text = match message {
             Message::Text(text) => text,
             Message::Binary(_) => {
@@ -220,4 +230,10 @@ async fn lookup_and_join(
         Err(ErrorCode::SessionEnded) => Err((ErrorCode::SessionEnded, "This co-browse session has ended.".into())),
         Err(code) => Err((code, "The session could not be joined.".into())),
     }
+}
+
+/// How long until `exp` (seconds since the Unix epoch).
+fn until_expiry(exp: u64) -> std::time::Duration {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    std::time::Duration::from_secs(exp).saturating_sub(now)
 }

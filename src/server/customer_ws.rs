@@ -75,7 +75,7 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                         attach(handle, &link, &mut attached).await
                     }
                 },
-                Ok(FromCustomer::Resume { token }) => match state.registry.by_token(&token) {
+                Ok(FromCustomer::Resume { token }) => match state.registry.by_token(&token, &origin) {
                     Some(handle) => attach(handle, &link, &mut attached).await,
                     None => {
                         let message = "This co-browse session is over.".to_string();

@@ -7,6 +7,7 @@ mod customer_ws;
 mod error;
 pub mod join_limit;
 mod log_throttle;
+pub mod page_headers;
 pub mod start_limit;
 
 use std::future::Future;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
@@ -112,7 +113,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cobrowse.js", get(|| async { script(assets::snippet()) }))
         .route("/vendor/rrweb.min.js", get(|| async { script(assets::recorder()) }))
         .route("/agent", get(|| async { axum::response::Redirect::permanent("/agent/") }))
-        .route("/agent/", get(|| async { Html(assets::AGENT_HTML) }))
+        .route("/agent/", get(page_headers::agent_view))
         .route("/agent/agent.js", get(|| async { script(assets::AGENT_JS) }))
         .route("/agent/text.js", get(|| async { script(assets::AGENT_TEXT_JS) }))
         .route("/agent/frames.js", get(|| async { script(assets::AGENT_FRAMES_JS) }))

@@ -254,7 +254,8 @@ pub fn create(
     timings: Timings,
     services: &Services,
 ) -> SessionHandle {
-    registry.create(|id, token| {
+    let origin = site.origin.clone();
+    registry.create(&origin, |id, token| {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let (reports_tx, reports) = mpsc::channel(8);
         let replica = crate::replica::spawn(browser.clone(), id.clone(), reports_tx, site.profile.rules());

@@ -23,8 +23,9 @@ pub enum Lookup {
 struct Inner {
     /// Live sessions by ID.
     by_id: HashMap<String, SessionHandle>,
-    /// Session IDs by resume token.
-    by_token: HashMap<String, String>,
+    /// Session IDs by resume token, with the origin that started each: a token is good only
+    /// there (another site's page, even one a profile lists, cannot take the session over).
+    by_token: HashMap<String, (String, String)>,
     /// Ended IDs and when they ended.
     ended: HashMap<String, Instant>,
     /// Live session IDs by the contact center's interaction they are bound to.
@@ -40,7 +41,7 @@ pub struct Registry {
 impl Registry {
     /// Reserves a fresh ID (unique among live and recently ended sessions) and a token, and
     /// registers the handle that `make` builds for them.
-    pub fn create(&self, make: impl FnOnce(String, String) -> SessionHandle) -> SessionHandle {
+    pub fn create(&self, origin: &str, make: impl FnOnce(String, String) -> SessionHandle) -> SessionHandle {
         let mut inner = self.inner.lock().unwrap();
         let id = loop {
             let id = new_session_id();
@@ -51,7 +52,7 @@ impl Registry {
         let token = new_token();
         let handle = make(id.clone(), token.clone());
         inner.by_id.insert(id.clone(), handle.clone());
-        inner.by_token.insert(token, id);
+        inner.by_token.insert(token, (id, origin.to_string()));
         handle
     }
 
@@ -65,10 +66,13 @@ impl Registry {
         }
     }
 
-    /// Finds a session by the customer's resume token.
-    pub fn by_token(&self, token: &str) -> Option<SessionHandle> {
+    /// Finds a session by the customer's resume token, presented by a page of `origin`.
+    pub fn by_token(&self, token: &str, origin: &str) -> Option<SessionHandle> {
         let inner = self.inner.lock().unwrap();
-        inner.by_token.get(token).and_then(|id| inner.by_id.get(id)).cloned()
+        match inner.by_token.get(token) {
+            Some((id, started)) if started == origin => inner.by_id.get(id).cloned(),
+            _ => None,
+        }
     }
 
     /// Binds session `id` to `interaction`, so ending the interaction ends it.
@@ -102,7 +106,7 @@ impl Registry {
     pub fn remove(&self, id: &str) {
         let mut inner = self.inner.lock().unwrap();
         inner.by_id.remove(id);
-        inner.by_token.retain(|_, v| v != id);
+        inner.by_token.retain(|_, (v, _)| v != id);
         inner.by_interaction.retain(|_, ids| {
             ids.retain(|i| i != id);
             !ids.is_empty()
@@ -125,5 +129,27 @@ impl Registry {
     /// Handles of every live session (for shutdown).
     pub fn all(&self) -> Vec<SessionHandle> {
         self.inner.lock().unwrap().by_id.values().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resume_token_is_good_only_on_the_origin_that_started_the_session() {
+        let registry = Registry::default();
+        let mut token = String::new();
+        let handle = registry.create("https://shop.example", |id, t| {
+            token = t;
+            SessionHandle { id, commands: tokio::sync::mpsc::channel(1).0 }
+        });
+        let found = |origin: &str| registry.by_token(&token, origin).map(|h| h.id);
+        assert_eq!(found("https://shop.example"), Some(handle.id.clone()));
+        assert_eq!(found("https://other.example"), None, "another site's page");
+        assert_eq!(found("http://shop.example"), None, "another scheme is another origin");
+        assert_eq!(registry.by_token("not-a-token", "https://shop.example").map(|h| h.id), None);
+        registry.remove(&handle.id);
+        assert_eq!(found("https://shop.example"), None, "an ended session's token is dead");
     }
 }

@@ -53,6 +53,20 @@ impl RawAgent {
         .await
     }
 
+    /// Waits (up to `limit`) until the server closes the connection; whether it did.
+    pub async fn closed_within(&mut self, limit: std::time::Duration) -> bool {
+        tokio::time::timeout(limit, async {
+            loop {
+                match self.ws.next().await {
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .await
+        .is_ok()
+    }
+
     /// Waits for the first frame (a binary message).
     pub async fn wait_for_frame(&mut self) {
         bounded("a frame", async {
