@@ -209,6 +209,10 @@ impl Settings {
             let v = value(name);
             parse_duration(&v).ok_or(SettingsError::Invalid { name, value: v, what: "duration (like 90s, 10m, 1h)" })
         };
+        let positive = |name: &'static str| -> Result<usize, SettingsError> {
+            let v = value(name);
+            v.parse().ok().filter(|n| *n > 0).ok_or(SettingsError::Invalid { name, value: v, what: "positive number" })
+        };
         // A secret given must be one: an empty or short key would let anyone sign.
         let secret = |name: &'static str| -> Result<Option<String>, SettingsError> {
             match get(name) {
@@ -235,22 +239,8 @@ impl Settings {
             grace: duration("COBROWSE_GRACE")?,
             reconnect_window: duration("COBROWSE_RECONNECT_WINDOW")?,
             write_request_ttl: duration("COBROWSE_WRITE_REQUEST_TTL")?,
-            max_sessions: {
-                let v = value("COBROWSE_MAX_SESSIONS");
-                v.parse().ok().filter(|n| *n > 0).ok_or(SettingsError::Invalid {
-                    name: "COBROWSE_MAX_SESSIONS",
-                    value: v,
-                    what: "positive number",
-                })?
-            },
-            sessions_per_address: {
-                let v = value("COBROWSE_SESSIONS_PER_ADDRESS");
-                v.parse().ok().filter(|n| *n > 0).ok_or(SettingsError::Invalid {
-                    name: "COBROWSE_SESSIONS_PER_ADDRESS",
-                    value: v,
-                    what: "positive number",
-                })?
-            },
+            max_sessions: positive("COBROWSE_MAX_SESSIONS")?,
+            sessions_per_address: positive("COBROWSE_SESSIONS_PER_ADDRESS")?,
             agent_pixel_ratio: {
                 let v = value("COBROWSE_AGENT_PIXEL_RATIO");
                 v.parse().ok().filter(|r| (1.0..=2.0).contains(r)).ok_or(SettingsError::Invalid {

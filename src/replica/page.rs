@@ -109,8 +109,8 @@ impl ReplicaPage {
         (generation, faults): (u64, mpsc::Sender<(u64, String)>),
     ) -> Result<(), ReplicaError> {
         let page = self.inner.page.clone();
-        self.emulate(self.window).await?;
-        // A headless page is never the focused window; without this, focus rings never paint.
+        super::emulation::emulate(&page, &self.window, self.frame_ratio).await?;
+        // A headless page is never the focused window: without it, focus rings never paint.
         bounded("Emulation.setFocusEmulationEnabled", page.execute(SetFocusEmulationEnabledParams::new(true))).await?;
         // A crashed renderer, or a target closed under us, both need a new page.
         let mut crashes =
@@ -301,17 +301,13 @@ impl ReplicaPage {
         }
         let resized = (window.width, window.height, window.display.pixel_ratio)
             != (self.window.width, self.window.height, self.window.display.pixel_ratio);
-        self.emulate(window).await?;
+        super::emulation::emulate(&self.inner.page, &window, self.frame_ratio).await?;
         self.window = window;
         self.tell_display().await?;
         if resized && self.streaming {
             self.start_stream().await?;
         }
         Ok(())
-    }
-
-    async fn emulate(&self, window: Window) -> Result<(), ReplicaError> {
-        super::emulation::emulate(&self.inner.page, &window, self.frame_ratio).await
     }
 
     /// Tells the shell what it does itself: the zoom of the rebuilt page, and scrollbars
