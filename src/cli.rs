@@ -36,6 +36,13 @@ pub async fn main(args: Vec<String>) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some("soak") => match std::env::current_exe() {
+            Ok(exe) => crate::bench::soak::main(&args[1..], &exe).await,
+            Err(e) => {
+                eprintln!("cobrowse soak: cannot find this program's path: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Some("help" | "--help" | "-h") => {
             print!("{}", usage());
             ExitCode::SUCCESS
@@ -50,11 +57,12 @@ pub async fn main(args: Vec<String>) -> ExitCode {
     }
 }
 
-const TOKEN_USAGE: &str = "Usage: cobrowse token --agent ID --name NAME [--ttl 12h] [--role agent|supervisor|integration] [--secret SECRET]\n(the secret defaults to COBROWSE_SECRET; it must be the server's)";
+const TOKEN_USAGE: &str = "Usage: cobrowse token --agent ID --name NAME [--ttl 12h] [--role agent|supervisor|integration] [--sites NAME,...] [--secret SECRET]\n(the secret defaults to COBROWSE_SECRET; it must be the server's; --sites limits the agent to those profiles, by file name or origin)";
 
 /// A signed token from `cobrowse token`'s arguments.
 fn token(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<String, String> {
     let (mut agent, mut name, mut ttl, mut role, mut secret) = (None, None, "12h".to_string(), Role::Agent, None);
+    let mut sites: Option<Vec<String>> = None;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
@@ -67,6 +75,14 @@ fn token(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<String
                 role = Role::parse(&v).ok_or(format!("--role: {v:?} is not agent, supervisor or integration"))?;
             }
             "--secret" => secret = Some(value()?),
+            "--sites" => {
+                let list: Vec<String> =
+                    value()?.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+                if list.is_empty() {
+                    return Err("--sites: name at least one profile (its file name without .toml) or origin".into());
+                }
+                sites = Some(list);
+            }
             other => return Err(format!("unknown option {other:?}")),
         }
     }
@@ -81,12 +97,16 @@ fn token(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<String
     if secret.len() < crate::settings::MIN_SECRET {
         return Err(format!("the secret must have {} characters or more", crate::settings::MIN_SECRET));
     }
-    Ok(Signer::new(&secret).issue(&agent, &name, role, ttl, std::time::SystemTime::now()))
+    let (signer, now) = (Signer::new(&secret), std::time::SystemTime::now());
+    Ok(match sites {
+        Some(sites) => signer.issue_for_sites(&agent, &name, role, ttl, now, sites),
+        None => signer.issue(&agent, &name, role, ttl, now),
+    })
 }
 
 fn usage() -> String {
     let mut text = String::from(
-        "Usage:\n  cobrowse [OPTIONS]              serve the co-browse server (and the demo site)\n  cobrowse token --agent ID --name NAME [--ttl 12h] [--role agent|supervisor|integration]\n                                  print a signed agent token (COBROWSE_SECRET signs it)\n  cobrowse check-profiles [DIR]   validate browser profiles without starting\n  cobrowse bench [OPTIONS]        run the benchmark (see README, Performance)\n\nOptions (each also an environment variable):\n",
+        "Usage:\n  cobrowse [OPTIONS]              serve the co-browse server (and the demo site)\n  cobrowse token --agent ID --name NAME [--ttl 12h] [--role agent|supervisor|integration] [--sites NAME,...]\n                                  print a signed agent token (COBROWSE_SECRET signs it)\n  cobrowse check-profiles [DIR]   validate browser profiles without starting\n  cobrowse bench [OPTIONS]        run the benchmark (see README, Performance)\n  cobrowse soak [OPTIONS]         N sessions for M minutes; memory, descriptors and processes back to idle?\n\nOptions (each also an environment variable):\n",
     );
     for s in SPECS {
         text.push_str(&format!("  {:<20} {:<26} {} (default {})\n", s.flag, s.env, s.help, s.default));
@@ -194,10 +214,19 @@ async fn serve(settings: Settings) -> ExitCode {
     )
     .with_max_sessions(settings.max_sessions)
     .with_sessions_per_address(settings.sessions_per_address)
+    .with_connection_limits(crate::server::listen::ConnectionLimits {
+        header_read: settings.header_timeout,
+        idle: settings.idle_timeout,
+        per_address: settings.connections_per_address,
+    })
     .with_secret(&secret)
     .with_services(Services { audit, metrics, hooks })
-    .with_workspace_origins(settings.workspace_origins.clone());
+    .with_workspace_origins(settings.workspace_origins.clone())
+    .with_metrics_token(settings.metrics_token.clone())
+    .with_trusted_proxies(settings.trusted_proxies.clone());
     let state = if demo_url.is_some() { state.with_demo_chat() } else { state };
+    // Before this server's own Chromium starts: a server killed before it left its own behind.
+    crate::replica::leftovers::clean_up();
     let browser = state.browser.clone();
     tokio::spawn(async move {
         if let Err(e) = browser.start().await {
@@ -277,6 +306,10 @@ mod tests {
         assert!(Signer::new("s3cret-of-16-chars")
             .verify(&signed, SystemTime::now() + Duration::from_secs(31 * 60))
             .is_err());
+        let limited = token(&args(&["--agent", "o-1", "--sites", "bank, https://shop.example"]), env).unwrap();
+        let claims = Signer::new("s3cret-of-16-chars").verify(&limited, SystemTime::now()).unwrap();
+        assert_eq!(claims.sites, Some(vec!["bank".to_string(), "https://shop.example".to_string()]));
+        assert!(token(&args(&["--agent", "o-1", "--sites", " , "]), env).unwrap_err().contains("--sites"));
         let supervisor = token(&args(&["--agent", "s", "--role", "supervisor"]), env).unwrap();
         assert_eq!(
             Signer::new("s3cret-of-16-chars").verify(&supervisor, SystemTime::now()).unwrap().role,

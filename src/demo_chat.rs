@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, RawQuery, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
@@ -71,7 +71,6 @@ pub async fn upgrade(
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
     State(state): State<AppState>,
     Query(side): Query<Side>,
-    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let Some(room) = state.demo_chat.clone() else { return AppError::NotFound.into_response() };
@@ -83,14 +82,16 @@ pub async fn upgrade(
             }
             ("customer", "Customer".to_string())
         }
-        "agent" => match auth::authorize(&state.signer, &headers, query.as_deref(), &[Role::Agent, Role::Supervisor]) {
+        "agent" => match auth::authorize(&state.signer, &headers, &[Role::Agent, Role::Supervisor]) {
             Ok(claims) => ("agent", claims.name),
             Err(cause) => return AppError::Unauthorized(cause).into_response(),
         },
         _ => return AppError::NotFound.into_response(),
     };
     let Ok(ws) = ws else { return AppError::NotWebSocket.into_response() };
-    ws.max_message_size(8 * 1024).on_upgrade(move |socket| serve(socket, room, from, name))
+    ws.protocols([auth::SUBPROTOCOL])
+        .max_message_size(8 * 1024)
+        .on_upgrade(move |socket| serve(socket, room, from, name))
 }
 
 async fn serve(socket: WebSocket, room: std::sync::Arc<ChatRoom>, from: &'static str, name: String) {

@@ -44,6 +44,49 @@ impl Histogram {
     }
 }
 
+/// The limits that protect the server from one client; each refusal is counted by its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    ConnectionsPerAddress,
+    HeaderTimeout,
+    IdleTimeout,
+    SessionsPerAddress,
+    StartsPerAddress,
+    StartsPerSite,
+    MessageSize,
+    BytesPerSecond,
+    PageNodes,
+}
+
+impl Limit {
+    pub const ALL: [Limit; 9] = [
+        Limit::ConnectionsPerAddress,
+        Limit::HeaderTimeout,
+        Limit::IdleTimeout,
+        Limit::SessionsPerAddress,
+        Limit::StartsPerAddress,
+        Limit::StartsPerSite,
+        Limit::MessageSize,
+        Limit::BytesPerSecond,
+        Limit::PageNodes,
+    ];
+
+    /// Its label in `/metrics`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::ConnectionsPerAddress => "connections_per_address",
+            Limit::HeaderTimeout => "header_timeout",
+            Limit::IdleTimeout => "idle_timeout",
+            Limit::SessionsPerAddress => "sessions_per_address",
+            Limit::StartsPerAddress => "starts_per_address",
+            Limit::StartsPerSite => "starts_per_site",
+            Limit::MessageSize => "message_size",
+            Limit::BytesPerSecond => "bytes_per_second",
+            Limit::PageNodes => "page_nodes",
+        }
+    }
+}
+
 /// Everything `/metrics` reports besides live sessions (which the registry knows).
 #[derive(Default)]
 pub struct Metrics {
@@ -73,6 +116,8 @@ pub struct Metrics {
     pub join_to_first_frame: Histogram,
     /// Turning one replica frame into an agent's tile update.
     pub frame_encode: Histogram,
+    /// Refusals and closed connections, by [`Limit`] (in the order of [`Limit::ALL`]).
+    limits: [AtomicU64; Limit::ALL.len()],
 }
 
 impl Metrics {
@@ -81,6 +126,11 @@ impl Metrics {
             Mode::Pointer => self.to_pointer.fetch_add(1, Relaxed),
             Mode::Write => self.to_write.fetch_add(1, Relaxed),
         };
+    }
+
+    /// A client ran into `limit`.
+    pub fn limit_hit(&self, limit: Limit) {
+        self.limits[limit as usize].fetch_add(1, Relaxed);
     }
 
     pub fn refused(&self, _code: ErrorCode) {
@@ -150,6 +200,18 @@ impl Metrics {
             "Masked values that arrived unmasked from a customer's browser and were masked by the replica.",
             masking_defects.to_string(),
         );
+        let _ = writeln!(
+            out,
+            "# HELP cobrowse_limit_refusals_total Refusals and closed connections by the limit a client ran into.\n# TYPE cobrowse_limit_refusals_total counter"
+        );
+        for limit in Limit::ALL {
+            let _ = writeln!(
+                out,
+                "cobrowse_limit_refusals_total{{limit=\"{}\"}} {}",
+                limit.name(),
+                n(&self.limits[limit as usize])
+            );
+        }
         self.join_to_first_frame.render(
             &mut out,
             "cobrowse_join_to_first_frame_seconds",

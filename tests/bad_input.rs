@@ -36,8 +36,8 @@ async fn wrong_ids_second_agents_and_malformed_messages_are_refused_without_harm
     // A second agent is refused with a clear message; the first keeps the session.
     let second = agent
         .eval(&format!(
-            "new Promise((resolve) => {{ const ws = new WebSocket('{}'); ws.onopen = () => ws.send(JSON.stringify({{type: 'join', session: '{id}'}})); ws.onmessage = (e) => {{ const m = JSON.parse(e.data); if (m.type === 'hello') return; resolve(m); ws.close(); }}; }})",
-            support::agent_ws(&server.server)
+            "new Promise((resolve) => {{ const ws = {}; ws.onopen = () => ws.send(JSON.stringify({{type: 'join', session: '{id}'}})); ws.onmessage = (e) => {{ const m = JSON.parse(e.data); if (m.type === 'hello') return; resolve(m); ws.close(); }}; }})",
+            support::agent_socket_js(&server.server)
         ))
         .await;
     assert_eq!(second["type"], "join_failed");
@@ -116,6 +116,33 @@ async fn a_crashed_replica_is_rebuilt_and_the_agent_keeps_watching() {
     assert!(killed > 0, "no renderer found under chromium {pid}");
 
     rebuilt_and_streaming(customer, agent, "email", "ada@example.com").await;
+    scene.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_browser_is_relaunched_and_every_session_rebuilt() {
+    let _serial = SERIAL.lock().await;
+    let scene = Scene::new("/switch.html", timings()).await;
+    let (customer, agent) = (&scene.customer, &scene.agent);
+    let other_customer = customer.new_tab().await;
+    other_customer.goto(&format!("{}/switch.html", scene.server.demo)).await;
+    let other_id = start_session(&other_customer).await;
+    let other_agent = agent.new_tab().await;
+    join(&other_agent, &scene.server.server, &other_id).await;
+
+    // The whole browser dies (an OOM kill): every session's replica is gone at once.
+    let pid = scene.server.state.browser.pid().await.expect("replica chromium runs");
+    let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+
+    rebuilt_and_streaming(customer, agent, "email", "ada@example.com").await;
+    // The other session was rebuilt too (its notice may be over by now).
+    other_customer.click_element("document.getElementById('email')").await;
+    other_customer.type_text("grace@example.com").await;
+    let ratio = wait_for_match(&other_customer, &other_agent, [0.0, 0.0, 480.0, 600.0], 0.99).await;
+    assert!(ratio >= 0.99, "the other session's agent sees only {ratio:.3} of its page");
+    let relaunched = scene.server.state.browser.pid().await.expect("a new chromium runs");
+    assert_ne!(relaunched, pid, "the browser was relaunched");
+    assert_eq!(scene.server.state.registry.len(), 2, "no session ended");
     scene.finish().await;
 }
 
@@ -220,9 +247,9 @@ async fn without_a_working_chromium_the_agent_is_told_and_the_session_survives()
 /// `type:code` of each message received (frames count as "frame"): after the first message
 /// (then closes), or with `until_closed` once the server closes the socket.
 fn raw_agent_join(server: &str, id: &str, until_closed: bool) -> String {
-    let ws = support::agent_ws(server);
+    let socket = support::agent_socket_js(server);
     format!(
-        "new Promise((resolve) => {{ const ws = new WebSocket('{ws}'); const got = []; ws.onopen = () => ws.send(JSON.stringify({{type: 'join', session: '{id}'}})); ws.onmessage = (e) => {{ if (typeof e.data === 'string' && JSON.parse(e.data).type === 'hello') return; got.push(typeof e.data === 'string' ? JSON.parse(e.data).type + ':' + (JSON.parse(e.data).code || '') : 'frame'); if (!{until_closed}) {{ resolve(got); ws.close(); }} }}; ws.onclose = () => resolve(got); }})"
+        "new Promise((resolve) => {{ const ws = {socket}; const got = []; ws.onopen = () => ws.send(JSON.stringify({{type: 'join', session: '{id}'}})); ws.onmessage = (e) => {{ if (typeof e.data === 'string' && JSON.parse(e.data).type === 'hello') return; got.push(typeof e.data === 'string' ? JSON.parse(e.data).type + ':' + (JSON.parse(e.data).code || '') : 'frame'); if (!{until_closed}) {{ resolve(got); ws.close(); }} }}; ws.onclose = () => resolve(got); }})"
     )
 }
 
@@ -249,8 +276,8 @@ async fn guessing_session_ids_is_cut_off_after_ten_failures_a_minute() {
     assert_eq!(got[0], "join_failed:too_many_attempts");
     let closed_after = agent
         .eval(&format!(
-            "new Promise((resolve) => {{ const ws = new WebSocket('{}'); let n = 0; ws.onopen = () => {{ for (let i = 0; i < 8; i++) ws.send(JSON.stringify({{type: 'join', session: '00000000' + i}})); }}; ws.onmessage = (e) => {{ if (JSON.parse(e.data).type !== 'hello') n++; }}; ws.onclose = () => resolve(n); }})",
-            support::agent_ws(&server.server)
+            "new Promise((resolve) => {{ const ws = {}; let n = 0; ws.onopen = () => {{ for (let i = 0; i < 8; i++) ws.send(JSON.stringify({{type: 'join', session: '00000000' + i}})); }}; ws.onmessage = (e) => {{ if (JSON.parse(e.data).type !== 'hello') n++; }}; ws.onclose = () => resolve(n); }})",
+            support::agent_socket_js(&server.server)
         ))
         .await;
     assert!(closed_after.as_u64().unwrap() <= 5, "the connection stayed open after {closed_after} failures");

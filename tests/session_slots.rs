@@ -16,12 +16,20 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
 /// A customer channel opened from the loopback address `from`, for a page of `origin`.
 async fn customer_socket(server: &str, origin: &str, from: &str) -> Socket {
+    customer_socket_forwarded(server, origin, from, None).await
+}
+
+/// [`customer_socket`] with an `X-Forwarded-For` header, as a reverse proxy (or a liar) sends.
+async fn customer_socket_forwarded(server: &str, origin: &str, from: &str, forwarded: Option<&str>) -> Socket {
     let addr: std::net::SocketAddr = server.trim_start_matches("http://").parse().unwrap();
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
     let stream = bounded("connect", socket.connect(addr)).await.unwrap();
     let mut request = format!("ws://{addr}/ws/customer").into_client_request().unwrap();
     request.headers_mut().insert("Origin", origin.parse().unwrap());
+    if let Some(forwarded) = forwarded {
+        request.headers_mut().insert("X-Forwarded-For", forwarded.parse().unwrap());
+    }
     bounded("upgrade", tokio_tungstenite::client_async(request, stream)).await.unwrap().0
 }
 
@@ -61,7 +69,49 @@ async fn one_address_cannot_take_every_slot_and_says_why() {
     let mut other = customer_socket(&server.server, &server.demo, "127.0.0.2").await;
     assert_eq!(start(&mut other).await["type"], "started");
     assert_eq!(server.state.registry.len(), 6);
+    let (_, metrics) = server.http("GET", "/metrics", None).await;
+    assert!(metrics.contains("cobrowse_limit_refusals_total{limit=\"sessions_per_address\"} 1\n"), "{metrics}");
     drop((held, other));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_customer_has_their_own_slots_and_nobody_else_can_claim_one() {
+    let _serial = SERIAL.lock().await;
+    let proxy: std::net::IpAddr = "127.0.0.8".parse().unwrap();
+    let server = TestServer::start_with(timings(), chromium(), |state| {
+        state.with_sessions_per_address(2).with_trusted_proxies(vec![proxy])
+    })
+    .await;
+    let (url, demo) = (server.server.clone(), server.demo.clone());
+    let from_proxy = |client: &'static str| {
+        let (url, demo) = (url.clone(), demo.clone());
+        async move { customer_socket_forwarded(&url, &demo, "127.0.0.8", Some(client)).await }
+    };
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut ws = from_proxy("198.51.100.1").await;
+        assert_eq!(start(&mut ws).await["type"], "started");
+        held.push(ws);
+    }
+    let mut third = from_proxy("198.51.100.1").await;
+    assert_eq!(start(&mut third).await["type"], "gone", "the proxy's client 198.51.100.1 holds its two");
+    let mut neighbour = from_proxy("203.0.113.5, 198.51.100.2").await;
+    assert_eq!(start(&mut neighbour).await["type"], "started", "another client behind the proxy starts");
+    held.push(neighbour);
+
+    // A client that is not the proxy cannot pass as others by writing the header itself.
+    for client in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        let mut ws = customer_socket_forwarded(&server.server, &server.demo, "127.0.0.9", Some(client)).await;
+        let answer = start(&mut ws).await;
+        held.push(ws);
+        if client == "192.0.2.3" {
+            assert_eq!(answer["type"], "gone", "the forged header counted");
+        } else {
+            assert_eq!(answer["type"], "started");
+        }
+    }
+    drop(held);
     server.stop().await;
 }
 

@@ -82,13 +82,13 @@ async fn one_agent_guessing_ids_is_cut_off_from_every_address() {
             assert_eq!(agent.wait_for("join_failed").await["code"], "no_such_session");
         }
     }
-    // The same agent from a fresh address is refused too; another agent from yet another
-    // address is not affected.
+    // The same agent from a fresh address is refused too; another agent from the guesser's
+    // own address (colleagues behind one NAT) is not affected.
     let mut elsewhere = RawAgent::connect(&server.server, Some(&guesser), "127.0.0.3").await.unwrap();
     elsewhere.send(json!({ "type": "join", "session": "100000099" })).await;
     assert_eq!(elsewhere.wait_for("join_failed").await["code"], "too_many_attempts");
     let other = token_for("a-10", "Other Agent", Role::Agent);
-    let mut honest = RawAgent::connect(&server.server, Some(&other), "127.0.0.4").await.unwrap();
+    let mut honest = RawAgent::connect(&server.server, Some(&other), "127.0.0.2").await.unwrap();
     honest.send(json!({ "type": "join", "session": "100000099" })).await;
     assert_eq!(honest.wait_for("join_failed").await["code"], "no_such_session");
     let metrics = server.http("GET", "/metrics", None).await.1;
@@ -226,5 +226,60 @@ async fn a_connection_ends_when_its_token_expires() {
     assert!(!agent.closed_within(Duration::from_millis(600)).await, "closed while the token was valid");
     assert!(agent.closed_within(Duration::from_secs(5)).await, "still open after the token expired");
     assert_eq!(RawAgent::connect(&server.server, Some(&short), "127.0.0.1").await.err(), Some(401));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_views_token_never_travels_in_a_url() {
+    let server = server_without_replicas().await;
+    let agent = Person::launch("token-url-agent").await;
+    capture_sockets(&agent).await;
+    agent.goto(&agent_page(&server.server, "")).await;
+    agent.wait_for("the view is signed in", "(window.__received || []).some((m) => m.type === 'hello')").await;
+    let sockets = agent.eval("window.__sockets.map((s) => [s.url, s.protocol])").await;
+    let token = token_for("a-1", "Alex Agent", Role::Agent);
+    for socket in sockets.as_array().unwrap() {
+        let url = socket[0].as_str().unwrap();
+        assert!(!url.contains(&token) && !url.contains("token="), "the token is in the socket's URL: {url}");
+        assert_eq!(socket[1], "cobrowse", "the server speaks the view's subprotocol");
+    }
+    // The old form, a token in the query string (kept by proxies' access logs), is not taken.
+    let url = format!("{}/ws/agent?token={token}", server.server.replacen("http", "ws", 1));
+    match bounded("the query form", tokio_tungstenite::connect_async(url.as_str())).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status().as_u16(), 401),
+        other => panic!("a token in the URL was answered {:?}", other.map(|(_, r)| r.status())),
+    }
+    agent.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_serves_only_the_sites_their_token_names() {
+    let server = server_without_replicas().await;
+    let customer = Person::launch("sites-customer").await;
+    customer.goto(&format!("{}/", server.demo)).await;
+    let id = start_session(&customer).await;
+    let issue = |sites: &[&str]| {
+        let sites = sites.iter().map(|s| s.to_string()).collect();
+        Signer::new(TEST_SECRET).issue_for_sites(
+            "o-1",
+            "Olga",
+            Role::Agent,
+            Duration::from_secs(3600),
+            SystemTime::now(),
+            sites,
+        )
+    };
+    // An outsourcer's agent for another company: refused, and told why.
+    let mut other = RawAgent::connect(&server.server, Some(&issue(&["another-company"])), "127.0.0.5").await.unwrap();
+    other.send(json!({"type": "join", "session": id})).await;
+    let refused = other.wait_for("join_failed").await;
+    assert_eq!(refused["code"], "not_allowed", "{refused}");
+    assert_eq!(refused["message"], "This session is on a site you do not serve.");
+    // The same agent's token for this site (the profile's file name) joins.
+    let mut agent = RawAgent::connect(&server.server, Some(&issue(&["demo"])), "127.0.0.5").await.unwrap();
+    agent.send(json!({"type": "join", "session": id})).await;
+    agent.wait_for("joined").await;
+    customer.close().await;
     server.stop().await;
 }

@@ -10,6 +10,7 @@ const actions = (() => {
   let disabled = null;
   let disableSubmit = true;
   let origins = [location.origin];
+  let forbidden = [];
   // Tells the agent something the page did on its own (a native dialog opened).
   let notice = () => {};
 
@@ -19,6 +20,7 @@ const actions = (() => {
     disabled = list.every(dom.usable) ? list.join(', ') || null : '*';
     disableSubmit = !rules || rules.disable_submit !== false;
     origins = rules && rules.origins && rules.origins.length ? rules.origins : [location.origin];
+    forbidden = dom.paths(rules && rules.forbidden_paths);
   }
 
   const { find, contains } = dom;
@@ -26,7 +28,7 @@ const actions = (() => {
   const focused = () => dom.focused(document);
   const outside = (href) => dom.outside(href, origins);
   // Why the agent may not do `kind` on `el`, or null: the profile's rules, checked again here.
-  const refusal = (el, kind, key) => dom.refusal(el, kind, key, { hidden: masking.isHidden, disabled, disableSubmit, origins });
+  const refusal = (el, kind, key) => dom.refusal(el, kind, key, { hidden: masking.isHidden, disabled, disableSubmit, origins, forbidden });
   const editable = (el) => dom.editable(el);
 
   // Runs `act` and tells the agent when it made the page open a native dialog (alert, confirm,
@@ -266,10 +268,12 @@ const actions = (() => {
         press(el, action.key);
         return null;
       }
-      case 'navigate':
-        if (outside(action.url) || !/^https?:/.test(action.url)) return 'outside_site';
+      case 'navigate': {
+        const why = dom.navigationRefusal(action.url, document, { hidden: masking.isHidden, disabled, disableSubmit, origins, forbidden });
+        if (why) return why;
         location.assign(action.url);
         return null;
+      }
       case 'back': case 'forward': {
         // Only to a page of the site: the Navigation API lists this origin's entries only, so
         // an entry that is not there (a search engine the customer came from) is refused.
@@ -279,6 +283,7 @@ const actions = (() => {
         const at = current ? entries.findIndex((e) => e.key === current.key) : -1;
         const target = at < 0 ? null : entries[at + (action.kind === 'back' ? -1 : 1)];
         if (!target || !target.url || outside(target.url)) return 'outside_site';
+        if (dom.forbidden(target.url, forbidden)) return 'disabled';
         if (action.kind === 'back') history.back();
         else history.forward();
         return null;

@@ -209,6 +209,9 @@
         break;
       case 'error':
         console.warn('cobrowse:', message.message);
+        // The session's budgets (src/server/budget.rs): the customer is told, nothing ends.
+        if (message.code === 'too_large') notify(TEXT.tooLarge);
+        if (message.code === 'too_fast') notify(TEXT.tooFast);
         break;
     }
   }

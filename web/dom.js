@@ -107,6 +107,74 @@ const dom = (() => {
     } catch (_) { return false; }
   }
 
+  // `forbidden_paths` as this browser reads them; a pattern it cannot compile forbids every
+  // path (fail closed: the agent may navigate nowhere rather than somewhere forbidden).
+  function paths(list) {
+    const compiled = [];
+    for (const pattern of list || []) {
+      try { compiled.push(new RegExp(pattern)); } catch (_) { return [/(?:)/]; }
+    }
+    return compiled;
+  }
+
+  // Whether `href` leads to a path the agent may never navigate to (`forbidden`: from paths()).
+  function forbidden(href, patterns) {
+    if (!patterns || !patterns.length) return false;
+    try { return patterns.some((p) => p.test(new URL(href, location.href).pathname)); } catch (_) { return false; }
+  }
+
+  // An address without its fragment, for comparing where two addresses lead.
+  function page(href, keepQuery) {
+    try {
+      const url = new URL(href, location.href);
+      url.hash = '';
+      if (!keepQuery) url.search = '';
+      return url.href;
+    } catch (_) { return null; }
+  }
+
+  // Where the form that `el` submits sends it: the submitter's formaction or the form's action.
+  function submitsTo(el) {
+    const control = find(el, SUBMIT);
+    if (!control || !control.form) return null;
+    return control.getAttribute('formaction') !== null ? control.formAction : control.form.action;
+  }
+
+  // Why the agent may not navigate to `href` from `doc`, or null: as strictly as a click on a
+  // link of the page that leads there, or the submission of a GET form whose address it is
+  // (the query of a GET form's address is the form's fields).
+  function navigationRefusal(href, doc, rules) {
+    let url = null;
+    try { url = new URL(href, location.href); } catch (_) { return 'outside_site'; }
+    if (!/^https?:$/.test(url.protocol) || outside(url.href, rules.origins)) return 'outside_site';
+    if (forbidden(url.href, rules.forbidden)) return 'disabled';
+    if (!doc) return null;
+    const exact = page(url.href, true);
+    for (const link of doc.querySelectorAll('a[href], area[href]')) {
+      if (page(link.href, true) !== exact) continue;
+      const why = refusal(link, 'click', null, rules);
+      if (why) return why;
+    }
+    const path = page(url.href, false);
+    for (const form of doc.forms) {
+      const submitters = [...form.elements].filter((e) => e.matches(SUBMIT) && (e.type === 'submit' || e.type === 'image'));
+      // A submitter's own formmethod and formaction win over the form's (the IDL attributes
+      // read "" when absent, so ask for the content attributes).
+      const own = (submitter, name) => !!submitter && submitter.getAttribute(name) !== null;
+      const gets = (submitter) => (own(submitter, 'formmethod') ? submitter.formMethod : form.method) === 'get';
+      const to = (submitter) => page(own(submitter, 'formaction') ? submitter.formAction : form.action, false);
+      // A form without a submit button is submitted by Enter in its field, as its default.
+      for (const submitter of submitters.length ? submitters : [null]) {
+        if (!gets(submitter) || to(submitter) !== path) continue;
+        if (rules.disabled && within(form, rules.disabled)) return 'disabled';
+        if (rules.disableSubmit) return 'submit';
+        const why = submitter ? refusal(submitter, 'click', null, rules) : null;
+        if (why) return why;
+      }
+    }
+    return null;
+  }
+
   // Whether typing into `el` edits text (a text field, a text area, an editable element).
   const TEXT_INPUT = /^(text|search|url|tel|email|password|number)$/;
   function editable(el) {
@@ -118,7 +186,7 @@ const dom = (() => {
 
   // Why the agent may not do `kind` (an action's kind; `key` for keys) on `el`, or null.
   // `rules`: `hidden(el)` (masked or blocked), `disabled` (a selector or null),
-  // `disableSubmit`, `origins`.
+  // `disableSubmit`, `origins`, `forbidden` (from paths()).
   function refusal(el, kind, key, rules) {
     // A page that is not itself editable takes keys (scrolling, Tab) whatever the rules say.
     const doc = el.ownerDocument;
@@ -142,6 +210,9 @@ const dom = (() => {
       if (rules.disableSubmit && isSubmit(el)) return 'submit';
       const link = find(el, 'a[href], area[href]');
       if (link && outside(link.href, rules.origins)) return 'outside_site';
+      if (link && forbidden(link.href, rules.forbidden)) return 'disabled';
+      const destination = isSubmit(el) ? submitsTo(el) : null;
+      if (destination && forbidden(destination, rules.forbidden)) return 'disabled';
     }
     // Enter in a form's field presses its default button: judged as a click on that button.
     const pressed = kind === 'key' && key === 'Enter' ? defaultButton(el) : null;
@@ -149,5 +220,5 @@ const dom = (() => {
     return null;
   }
 
-  return { elementAt, focused, within, find, contains, usable, PASSWORD, KEPT, submitsOnEnter, defaultButton, outside, editable, refusal };
+  return { elementAt, focused, within, find, contains, usable, PASSWORD, KEPT, submitsOnEnter, defaultButton, outside, editable, refusal, paths, forbidden, navigationRefusal };
 })();

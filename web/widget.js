@@ -32,6 +32,8 @@ const widget = (() => {
     nowPointer: 'Zurück im Zeigermodus: Der Mitarbeiter kann nur zeigen.',
     maskedField: 'Der Mitarbeiter sieht nicht, was Sie in dieses Feld eingeben.',
     privatePage: 'Diese Seite ist privat: Der Mitarbeiter sieht sie nicht.',
+    tooLarge: 'Diese Seite ist zu groß zum Teilen: Der Mitarbeiter sieht stattdessen einen Hinweis.',
+    tooFast: 'Diese Seite ändert sich zu schnell: Die Ansicht des Mitarbeiters holt gleich auf.',
   } : {
     cobrowse: 'Co-browse',
     button: 'Co-browse',
@@ -58,6 +60,8 @@ const widget = (() => {
     deny: 'Deny',
     nowWrite: 'The agent can now act on this page.',
     nowPointer: 'Back to pointer mode: the agent can only point.',
+    tooLarge: 'This page is too large to share: the agent sees a notice instead.',
+    tooFast: 'This page changes too fast to share all of it: the agent’s view catches up in a moment.',
     maskedField: 'The agent cannot see what you type in this field.',
     privatePage: 'This page is private: the agent cannot see it.',
   };

@@ -7,10 +7,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 /// Longest agent id or display name a token may carry.
 const MAX_NAME: usize = 128;
+/// Most sites one token may name.
+const MAX_SITES: usize = 64;
 /// Longest token accepted; anything longer is not read at all.
 pub const MAX_TOKEN: usize = 4096;
 
@@ -50,6 +52,26 @@ pub struct Claims {
     pub exp: u64,
     #[serde(default)]
     pub role: Role,
+    /// The sites this agent serves, by profile name (the file's name without `.toml`) or
+    /// origin; absent: every site. For outsourcers serving several companies from one server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sites: Option<Vec<String>>,
+}
+
+impl Claims {
+    /// Whether the bearer may serve a session on the site of profile `name` with `origins`.
+    pub fn serves(&self, name: &str, origins: &[String]) -> bool {
+        match &self.sites {
+            None => true,
+            Some(sites) => sites.iter().any(|site| site == name || origins.contains(site)),
+        }
+    }
+}
+
+/// Whether `given` is `expected`, in a time that does not depend on where they differ.
+pub fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    let (a, b) = (Sha256::digest(given), Sha256::digest(expected));
+    a.iter().zip(b.iter()).fold(0u8, |differ, (x, y)| differ | (x ^ y)) == 0
 }
 
 /// Why a token was not accepted. Clients only ever hear "401"; the reason is logged.
@@ -65,7 +87,7 @@ pub enum TokenError {
     Forged,
     #[error("the token expired")]
     Expired,
-    #[error("the token's agent id or name is empty or too long")]
+    #[error("the token's agent id, name or sites are empty or too long")]
     BadClaims,
     #[error("the token's role may not do this")]
     WrongRole,
@@ -102,11 +124,29 @@ impl Signer {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// A token for `agent` named `name`, valid for `ttl` from `now`.
+    /// A token for `agent` named `name`, valid for `ttl` from `now`, for every site.
     pub fn issue(&self, agent: &str, name: &str, role: Role, ttl: Duration, now: SystemTime) -> String {
-        let claims = Claims { sub: agent.into(), name: name.into(), exp: unix(now) + ttl.as_secs(), role };
+        let claims = Claims { sub: agent.into(), name: name.into(), exp: unix(now) + ttl.as_secs(), role, sites: None };
+        self.sign(&claims)
+    }
+
+    /// A token for `agent` that serves only `sites` (see [`Claims::sites`]).
+    pub fn issue_for_sites(
+        &self,
+        agent: &str,
+        name: &str,
+        role: Role,
+        ttl: Duration,
+        now: SystemTime,
+        sites: Vec<String>,
+    ) -> String {
+        let exp = unix(now) + ttl.as_secs();
+        self.sign(&Claims { sub: agent.into(), name: name.into(), exp, role, sites: Some(sites) })
+    }
+
+    fn sign(&self, claims: &Claims) -> String {
         let header = Header { alg: "HS256".into(), typ: Some("JWT".into()) };
-        let signed = format!("{}.{}", encode(&header), encode(&claims));
+        let signed = format!("{}.{}", encode(&header), encode(claims));
         let signature = URL_SAFE_NO_PAD.encode(self.mac(signed.as_bytes()).finalize().into_bytes());
         format!("{signed}.{signature}")
     }
@@ -139,7 +179,9 @@ impl Signer {
             return Err(TokenError::Expired);
         }
         let bad = |s: &str| s.trim().is_empty() || s.len() > MAX_NAME || s.chars().any(char::is_control);
-        if bad(&claims.sub) || bad(&claims.name) {
+        let bad_sites =
+            claims.sites.as_ref().is_some_and(|sites| sites.len() > MAX_SITES || sites.iter().any(|s| bad(s)));
+        if bad(&claims.sub) || bad(&claims.name) || bad_sites {
             return Err(TokenError::BadClaims);
         }
         Ok(claims)
@@ -177,6 +219,22 @@ mod tests {
     const HOUR: Duration = Duration::from_secs(3600);
 
     #[test]
+    fn a_token_may_name_the_sites_its_agent_serves() {
+        let now = SystemTime::now();
+        let signer = Signer::new("s3cret");
+        let all = signer.verify(&signer.issue("a", "A", Role::Agent, HOUR, now), now).unwrap();
+        assert!(all.sites.is_none() && all.serves("bank", &[]), "no claim: every site");
+        let sites = vec!["bank".to_string(), "https://shop.example".to_string()];
+        let some = signer.verify(&signer.issue_for_sites("a", "A", Role::Agent, HOUR, now, sites), now).unwrap();
+        assert!(some.serves("bank", &["https://www.bank.example".into()]), "by profile name");
+        assert!(some.serves("shop", &["https://shop.example".into()]), "by origin");
+        assert!(!some.serves("insurer", &["https://insurer.example".into()]));
+        let too_many = (0..65).map(|i| format!("site-{i}")).collect();
+        let token = signer.issue_for_sites("a", "A", Role::Agent, HOUR, now, too_many);
+        assert_eq!(signer.verify(&token, now), Err(TokenError::BadClaims));
+    }
+
+    #[test]
     fn a_token_it_issued_is_accepted_until_it_expires() {
         let signer = Signer::new("s3cret");
         let now = SystemTime::now();
@@ -193,7 +251,13 @@ mod tests {
         assert_eq!(Signer::new("other").verify(&token, now), Err(TokenError::Forged));
         // A supervisor role written into the payload without the secret.
         let parts: Vec<&str> = token.split('.').collect();
-        let claims = Claims { sub: "a-17".into(), name: "Alice".into(), exp: unix(now) + 3600, role: Role::Supervisor };
+        let claims = Claims {
+            sub: "a-17".into(),
+            name: "Alice".into(),
+            exp: unix(now) + 3600,
+            role: Role::Supervisor,
+            sites: None,
+        };
         let altered = format!("{}.{}.{}", parts[0], encode(&claims), parts[2]);
         assert_eq!(Signer::new("s3cret").verify(&altered, now), Err(TokenError::Forged));
         let none = format!("{}.{}.", encode(&Header { alg: "none".into(), typ: None }), parts[1]);

@@ -61,8 +61,12 @@ pub const JPEG_QUALITY: u8 = 80;
 impl AgentClient {
     /// Connects to `server` (`http://host:port`) signed in with `token` and joins `session`.
     pub async fn join(server: &str, token: &str, session: &str) -> Result<AgentClient, String> {
-        let url = format!("{}/ws/agent?token={token}", server.replacen("http", "ws", 1));
-        let (socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| e.to_string())?;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/ws/agent", server.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+        let bearer = format!("Bearer {token}").parse().map_err(|_| "the token is not a header value".to_string())?;
+        request.headers_mut().insert("authorization", bearer);
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| e.to_string())?;
         let (stop, stopped) = watch::channel(false);
         let jpeg = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(AgentLog::default()));

@@ -8,9 +8,11 @@
 
 mod agent;
 mod customer;
+mod flood;
 mod procfs;
 mod report;
 mod server;
+pub mod soak;
 mod workload;
 
 use std::path::{Path, PathBuf};

@@ -99,6 +99,16 @@ pub struct Report {
     /// From an agent's action (a typed character) leaving the agent to its `input` event in
     /// the customer's page.
     pub write_mode_latency_ms: Spread,
+    /// One session typing, with the other session on the server quiet and then flooding.
+    pub isolation: Isolation,
+}
+
+/// The isolation scenario: the same typing session measured twice in one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Isolation {
+    pub quiet: WorkloadFigures,
+    pub flooded: WorkloadFigures,
+    pub flood: super::flood::FloodCounts,
 }
 
 fn mbit(bytes_per_second: f64) -> f64 {
@@ -162,6 +172,22 @@ impl Report {
                 s.failed_visits,
                 s.load_generator_cpu_percent.0,
                 s.load_generator_cpu_percent.1
+            );
+        }
+        let (quiet, flooded, flood) = (&self.isolation.quiet, &self.isolation.flooded, &self.isolation.flood);
+        md += &format!(
+            "\n### Isolation: one session typing while another customer floods theirs\n\nThe flood: {} events messages ({:.0} MB, every {}th past the size limit) in {:.1} s, answered with {} errors.\n\n| the other session | glass-to-glass p50 / p95 | frames/s | ratio to quiet, p50 / p95 |\n|---|---|---|---|\n",
+            flood.messages_sent, flood.megabytes_sent, 5, flood.seconds, flood.errors_received
+        );
+        for (name, w) in [("quiet", quiet), ("flooding", flooded)] {
+            md += &format!(
+                "| {name} | {:.0} / {:.0} ms ({} changes) | {:.1} | {:.2} / {:.2} |\n",
+                w.latency_ms.p50,
+                w.latency_ms.p95,
+                w.latency_ms.samples,
+                w.frames_per_second,
+                w.latency_ms.p50 / quiet.latency_ms.p50.max(1.0),
+                w.latency_ms.p95 / quiet.latency_ms.p95.max(1.0)
             );
         }
         let wm = &self.write_mode_latency_ms;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::agent::{jpeg_size, AgentClient};
 use super::customer::{Customer, CustomerBrowser};
 use super::procfs::{memory, CpuMeter, Group};
-use super::report::{glass_to_glass, Report, ScaleFigures, Spread, WorkloadFigures};
+use super::report::{glass_to_glass, Isolation, Report, ScaleFigures, Spread, WorkloadFigures};
 use super::server::ServerUnderTest;
 use super::{wall_ms, Options};
 
@@ -20,7 +20,7 @@ const DRAIN: Duration = Duration::from_secs(1);
 
 /// One step of a scripted workload: load a page (or stay), start a probe workload (or idle),
 /// let it run, stop it.
-struct Step {
+pub(super) struct Step {
     page: Option<&'static str>,
     call: Option<&'static str>,
     seconds: f64,
@@ -33,7 +33,7 @@ const fn step(page: Option<&'static str>, call: Option<&'static str>, seconds: f
 /// A customer's visit at a human pace: the home page, reading and scrolling the guide, filling
 /// in two fields of the form, a look at the live prices (the site's script and CSS animation),
 /// and back home.
-const BROWSING: &[Step] = &[
+pub(super) const BROWSING: &[Step] = &[
     step(Some("/"), None, 2.0),
     step(Some("/guide.html"), Some("scrolling(120, 250)"), 3.0),
     step(None, None, 1.0),
@@ -53,7 +53,7 @@ const WORKLOADS: &[(&str, &str, Option<&str>)] = &[
     ("idle", "/", None),
 ];
 
-async fn perform(customer: &mut Customer, demo: &str, steps: &[Step]) -> Result<(), String> {
+pub(super) async fn perform(customer: &mut Customer, demo: &str, steps: &[Step]) -> Result<(), String> {
     for s in steps {
         if let Some(page) = s.page {
             customer.open_page(&format!("{demo}{page}")).await?;
@@ -68,7 +68,7 @@ async fn perform(customer: &mut Customer, demo: &str, steps: &[Step]) -> Result<
 }
 
 /// `n` customers with live sessions, each watched by its own agent.
-async fn sessions(
+pub(super) async fn sessions(
     n: usize,
     server: &ServerUnderTest,
     customers: &CustomerBrowser,
@@ -100,7 +100,7 @@ async fn session(
     sessions(1, server, customers, pixel_ratio).await?.pop().ok_or_else(|| "no session".into())
 }
 
-async fn end(customers: &CustomerBrowser, customer: Customer, agent: AgentClient) {
+pub(super) async fn end(customers: &CustomerBrowser, customer: Customer, agent: AgentClient) {
     agent.finish().await;
     let _ = customer.eval("Cobrowse.end()").await;
     customers.close(customer).await;
@@ -133,6 +133,7 @@ pub async fn measure(
     workloads.push(timed("scripted browsing", &mut customer, &agent, server, BROWSING, true).await?);
     eprintln!("bench: one session, write mode");
     let write_mode = write_mode_latency(&mut customer, &agent, server).await?;
+    let isolation = isolation(&mut customer, &agent, server, options.seconds).await?;
     end(customers, customer, agent).await;
 
     let mut scale = Vec::new();
@@ -150,7 +151,31 @@ pub async fn measure(
         workloads,
         scale,
         write_mode_latency_ms: write_mode,
+        isolation,
     })
+}
+
+/// One session typing for `seconds` with the server otherwise quiet, then again while another
+/// customer floods their session (see [`super::flood`]).
+async fn isolation(
+    customer: &mut Customer,
+    agent: &AgentClient,
+    server: &ServerUnderTest,
+    seconds: f64,
+) -> Result<Isolation, String> {
+    let (_, page, call) = WORKLOADS[0];
+    let steps = [step(None, call, seconds)];
+    eprintln!("bench: one session typing, the server otherwise quiet");
+    customer.open_page(&format!("{}{page}", server.demo)).await?;
+    tokio::time::sleep(DRAIN).await;
+    let quiet = timed("typing, others quiet", customer, agent, server, &steps, false).await?;
+    eprintln!("bench: one session typing while another customer floods theirs");
+    customer.open_page(&format!("{}{page}", server.demo)).await?;
+    let flooder = super::flood::start(&server.server, &server.demo).await?;
+    tokio::time::sleep(DRAIN).await;
+    let flooded = timed("typing, another session flooding", customer, agent, server, &steps, false).await;
+    let flood = flooder.stop().await;
+    Ok(Isolation { quiet, flooded: flooded?, flood })
 }
 
 /// Characters the agent types in write mode, one action each.

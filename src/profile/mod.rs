@@ -28,6 +28,8 @@ pub struct Profile {
     pub masking: Masking,
     /// `masking.masked_pages`, compiled.
     masked_pages: Vec<Regex>,
+    /// `write_mode.forbidden_paths`, compiled.
+    forbidden_paths: Vec<Regex>,
     /// The line of each of `site.origins` in the file, for errors about them.
     origin_lines: Vec<usize>,
 }
@@ -48,6 +50,9 @@ pub struct WriteMode {
     pub disable_submit: bool,
     /// CSS selectors of elements the agent cannot click or type into.
     pub disabled: Vec<String>,
+    /// Regular expressions on the path of addresses the agent may never navigate to, by any
+    /// means (the Address field, a link, a form, history).
+    pub forbidden_paths: Vec<String>,
 }
 
 /// `[masking]`: what the agent never sees.
@@ -84,11 +89,12 @@ struct WriteModeFile {
     enabled: bool,
     disable_submit: bool,
     disabled: Vec<Spanned<String>>,
+    forbidden_paths: Vec<Spanned<String>>,
 }
 
 impl Default for WriteModeFile {
     fn default() -> Self {
-        WriteModeFile { enabled: true, disable_submit: true, disabled: Vec::new() }
+        WriteModeFile { enabled: true, disable_submit: true, disabled: Vec::new(), forbidden_paths: Vec::new() }
     }
 }
 
@@ -169,17 +175,19 @@ impl Profile {
         let masked = selectors("masked", &raw.masking.masked)?;
         let blocked = selectors("blocked", &raw.masking.blocked)?;
         let disabled = selectors("disabled", &raw.write_mode.disabled)?;
-        let mut masked_pages = Vec::new();
-        for p in &raw.masking.masked_pages {
-            match pattern::compile(p.get_ref()) {
-                Ok(regex) => masked_pages.push(regex),
-                Err(why) => {
-                    let message =
-                        format!("masked_pages pattern {:?} is not a valid regular expression: {why}", p.get_ref());
-                    return Err(invalid(p.span(), message));
-                }
-            }
-        }
+        let patterns = |field: &str, list: &[Spanned<String>]| -> Result<Vec<Regex>, ProfileError> {
+            list.iter()
+                .map(|p| {
+                    pattern::compile(p.get_ref()).map_err(|why| {
+                        let message =
+                            format!("{field} pattern {:?} is not a valid regular expression: {why}", p.get_ref());
+                        invalid(p.span(), message)
+                    })
+                })
+                .collect()
+        };
+        let masked_pages = patterns("masked_pages", &raw.masking.masked_pages)?;
+        let forbidden_paths = patterns("forbidden_paths", &raw.write_mode.forbidden_paths)?;
         let origin_lines = raw.site.origins.get_ref().iter().map(|o| line_of(text, o.span().start)).collect();
         Ok(Profile {
             file: file.to_path_buf(),
@@ -189,6 +197,7 @@ impl Profile {
                 enabled: raw.write_mode.enabled,
                 disable_submit: raw.write_mode.disable_submit,
                 disabled,
+                forbidden_paths: raw.write_mode.forbidden_paths.into_iter().map(Spanned::into_inner).collect(),
             },
             masking: Masking {
                 masked,
@@ -196,6 +205,7 @@ impl Profile {
                 masked_pages: raw.masking.masked_pages.into_iter().map(Spanned::into_inner).collect(),
             },
             masked_pages,
+            forbidden_paths,
         })
     }
 
@@ -211,6 +221,12 @@ impl Profile {
         self.masked_pages.iter().any(|r| r.is_match(path))
     }
 
+    /// Whether the agent may never navigate to `url` (`forbidden_paths` matches its path).
+    pub fn forbids_path(&self, url: &str) -> bool {
+        let path = path_of(url);
+        self.forbidden_paths.iter().any(|r| r.is_match(path))
+    }
+
     /// What the snippet and the replica must hide, as sent to them.
     pub fn rules(&self) -> Rules {
         Rules {
@@ -220,6 +236,7 @@ impl Profile {
             origins: self.site.origins.clone(),
             disabled: self.write_mode.disabled.clone(),
             disable_submit: self.write_mode.disable_submit,
+            forbidden_paths: self.write_mode.forbidden_paths.clone(),
         }
     }
 
@@ -348,6 +365,20 @@ mod tests {
         assert!(e.contains("line 2") && e.contains("not an origin"), "{e}");
         let e = parse("[site\n").unwrap_err().to_string();
         assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn forbidden_paths_match_the_path_and_bad_ones_name_their_line() {
+        let p = parse("[site]\norigins = [\"https://a.example\"]\n[write_mode]\nforbidden_paths = [\"^/close\"]\n")
+            .unwrap();
+        assert!(p.forbids_path("https://a.example/close-account?x=1"));
+        assert!(!p.forbids_path("https://a.example/help/close"), "anchored at the path's start");
+        assert!(!p.forbids_path("https://a.example/?next=/close"), "the query is not the path");
+        assert_eq!(p.rules().forbidden_paths, vec!["^/close".to_string()]);
+        let e = parse("[site]\norigins = [\"https://a.example\"]\n[write_mode]\nforbidden_paths = [\"(?i)/x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("shop.toml: line 4: forbidden_paths pattern") && e.contains("inline flags"), "{e}");
     }
 
     #[test]

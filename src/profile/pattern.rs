@@ -1,4 +1,4 @@
-//! `masked_pages` patterns: regular expressions on a page's path. The server matches them with
+//! `masked_pages` and `forbidden_paths` patterns: regular expressions on a page's path. The server matches them with
 //! the `regex` crate and the customer's browser with JavaScript's `RegExp`, so a pattern is
 //! accepted only in the syntax both read the same way.
 
@@ -20,7 +20,7 @@ const NOT_PORTABLE: &[(&str, &str)] = &[
     ("(?P<", "(?P<name>..) groups are not supported; write (?<name>..)"),
 ];
 
-/// Compiles a `masked_pages` pattern, or says why it cannot be used.
+/// Compiles a path pattern, or says why it cannot be used.
 pub fn compile(pattern: &str) -> Result<Regex, String> {
     for (construct, why) in NOT_PORTABLE {
         if pattern.contains(construct) {
@@ -44,7 +44,7 @@ pub fn compile(pattern: &str) -> Result<Regex, String> {
     })
 }
 
-/// The path of an absolute URL (`/` when it has none), which `masked_pages` patterns match.
+/// The path of an absolute URL (`/` when it has none), which path patterns match.
 pub fn path_of(url: &str) -> &str {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let rest = rest.split(['?', '#']).next().unwrap_or("");

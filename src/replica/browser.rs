@@ -1,5 +1,5 @@
-//! Launches the one Chromium that hosts every replica, keeps its event loop polled, and
-//! relaunches it when it dies.
+//! Launches the one Chromium that hosts every replica (DevTools over a pipe, see
+//! [`super::devtools`]), keeps its event loop polled, and relaunches it when it dies.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -11,18 +11,21 @@ use chromiumoxide::cdp::browser_protocol::target::{
     CloseTargetParams, CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams, GetTargetsParams,
 };
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
-use chromiumoxide::{Browser, BrowserConfig, Page};
+use chromiumoxide::handler::HandlerConfig;
+use chromiumoxide::{Browser, Page};
 use futures::StreamExt;
 use tokio::sync::Mutex;
 
+use super::devtools;
+pub use super::devtools::ChromiumProcess;
 use super::ReplicaError;
 
 /// Flags for a headless Chromium that does not phone home, keeps scrollbars (customers have
-/// them, so the layout width must match), and opens no extra windows per context.
+/// them, so the layout width must match), and opens no extra windows per context. The sandbox
+/// is decided by [`launch_chromium_with`].
 pub fn chromium_flags() -> Vec<&'static str> {
     vec![
         "headless=new",
-        "no-sandbox",
         "disable-gpu",
         "disable-quic",
         "no-first-run",
@@ -45,15 +48,40 @@ pub fn chromium_flags() -> Vec<&'static str> {
         "mute-audio",
         "password-store=basic",
         "use-mock-keychain",
-        "remote-debugging-port=0",
         "disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,PreloadTopChromeWebUI,Translate,MediaRouter,OptimizationHints",
     ]
 }
 
 /// Launches a Chromium with [`chromium_flags`] and its own fresh profile folder, and polls its
-/// event loop until it exits. Returns the browser and a flag that turns false when it is gone.
-pub async fn launch_chromium(chromium: &Path, profile_dir: &Path) -> Result<(Browser, Arc<AtomicBool>), ReplicaError> {
+/// event loop until it exits. Returns the browser, its process and a flag that turns false when
+/// it is gone.
+pub async fn launch_chromium(chromium: &Path, profile_dir: &Path) -> Result<Launched, ReplicaError> {
     launch_chromium_with(chromium, profile_dir, &[]).await
+}
+
+/// A running Chromium: the browser to drive, its process, and whether it is still there.
+pub struct Launched {
+    pub browser: Browser,
+    pub process: ChromiumProcess,
+    pub alive: Arc<AtomicBool>,
+}
+
+/// Whether Chromium's sandbox can be on: never for root (Chromium refuses to start so), and
+/// not where an earlier launch found the platform lacks what it needs (user namespaces; a
+/// container's seccomp profile may forbid them). Each is warned about once.
+static SANDBOX_UNAVAILABLE: AtomicBool = AtomicBool::new(false);
+static WARNED_NO_SANDBOX: AtomicBool = AtomicBool::new(false);
+
+fn sandbox_possible() -> bool {
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    !root && !SANDBOX_UNAVAILABLE.load(Ordering::SeqCst)
+}
+
+fn warn_no_sandbox(why: &str) {
+    if !WARNED_NO_SANDBOX.swap(true, Ordering::SeqCst) {
+        tracing::warn!("Chromium runs without its sandbox ({why}); a replica page that broke out of its renderer would run as this user");
+    }
 }
 
 /// [`launch_chromium`] with `extra` flags besides [`chromium_flags`] (tests and the benchmark
@@ -62,49 +90,87 @@ pub async fn launch_chromium_with(
     chromium: &Path,
     profile_dir: &Path,
     extra: &[&str],
-) -> Result<(Browser, Arc<AtomicBool>), ReplicaError> {
+) -> Result<Launched, ReplicaError> {
+    if sandbox_possible() {
+        match launch_once(chromium, profile_dir, extra, true).await {
+            Ok(launched) => return Ok(launched),
+            Err(e) => {
+                tracing::info!(error = %e, "Chromium does not start with its sandbox here; trying without");
+                SANDBOX_UNAVAILABLE.store(true, Ordering::SeqCst);
+                warn_no_sandbox("this platform does not allow it: no unprivileged user namespaces");
+            }
+        }
+    } else if unsafe { libc::geteuid() } == 0 {
+        warn_no_sandbox("the server runs as root; run it as another user to have the sandbox");
+    }
+    launch_once(chromium, profile_dir, extra, false).await
+}
+
+async fn launch_once(
+    chromium: &Path,
+    profile_dir: &Path,
+    extra: &[&str],
+    sandbox: bool,
+) -> Result<Launched, ReplicaError> {
     let failed = |cause: String| ReplicaError::Launch { path: chromium.display().to_string(), cause };
     let _ = std::fs::remove_dir_all(profile_dir);
     std::fs::create_dir_all(profile_dir).map_err(|e| failed(e.to_string()))?;
-    let config = BrowserConfig::builder()
-        .chrome_executable(chromium)
-        .disable_default_args()
-        .with_head() // the headless flag is in our own list; this keeps the builder from adding hide-scrollbars
-        .viewport(None)
-        .user_data_dir(profile_dir)
-        .launch_timeout(Duration::from_secs(20))
-        .request_timeout(Duration::from_secs(10))
-        .args(chromium_flags().into_iter().chain(extra.iter().copied()))
-        .build()
-        .map_err(failed)?;
-    let (browser, mut handler) = Browser::launch(config).await.map_err(|e| failed(e.to_string()))?;
+    let mut args: Vec<String> =
+        chromium_flags().into_iter().chain(extra.iter().copied()).map(|flag| format!("--{flag}")).collect();
+    if !sandbox {
+        args.push("--no-sandbox".into());
+    }
+    args.push(format!("--user-data-dir={}", profile_dir.display()));
+    args.push("about:blank".into());
+    let (process, url) = devtools::launch(chromium, &args).await.map_err(|e| failed(e.to_string()))?;
+    let config = HandlerConfig { viewport: None, request_timeout: Duration::from_secs(10), ..HandlerConfig::default() };
+    let connected = tokio::time::timeout(Duration::from_secs(20), Browser::connect_with_config(url, config)).await;
+    let (browser, mut handler) = match connected {
+        Ok(Ok(connected)) => connected,
+        Ok(Err(e)) => return Err(failed(format!("{e}; {}", process.last_errors()))),
+        Err(_) => return Err(failed(format!("no answer within 20 s; {}", process.last_errors()))),
+    };
     let alive = Arc::new(AtomicBool::new(true));
     let flag = alive.clone();
+    let exited = process.on_exit();
     tokio::spawn(async move {
         // Chromium speaks a newer protocol than chromiumoxide knows, so some events fail to
         // parse; those are harmless and stopping here would kill every page.
-        while let Some(item) = handler.next().await {
-            if let Err(e) = item {
-                tracing::debug!(error = %e, "chromium event loop");
+        let events = async {
+            while let Some(item) = handler.next().await {
+                if let Err(e) = item {
+                    tracing::debug!(error = %e, "chromium event loop");
+                }
             }
+        };
+        // The loop does not end when Chromium does; its process exiting ends it, and dropping
+        // the handler fails every command still waiting for an answer at once.
+        tokio::select! {
+            _ = events => {}
+            _ = exited => {}
         }
         flag.store(false, Ordering::SeqCst);
         // Expected at shutdown; after a crash, the next page to open relaunches it (and says so).
         tracing::info!("chromium exited");
     });
-    // Headless Chromium opens a default tab that costs memory and nothing else.
-    if let Ok(targets) = browser.execute(GetTargetsParams::default()).await {
-        for t in targets.result.target_infos.iter().filter(|t| t.r#type == "page") {
-            let _ = browser.execute(CloseTargetParams::new(t.target_id.clone())).await;
+    // The first answer proves Chromium runs (a sandbox it cannot set up ends it at once).
+    let targets = tokio::time::timeout(Duration::from_secs(10), browser.execute(GetTargetsParams::default())).await;
+    let targets = match targets {
+        Ok(Ok(targets)) => targets,
+        _ => {
+            process.kill();
+            let _ = process.wait(Duration::from_secs(2)).await;
+            return Err(failed(format!("it exited at once: {}", process.last_errors())));
         }
+    };
+    // Headless Chromium opens a default tab that costs memory and nothing else.
+    for t in targets.result.target_infos.iter().filter(|t| t.r#type == "page") {
+        let _ = browser.execute(CloseTargetParams::new(t.target_id.clone())).await;
     }
-    Ok((browser, alive))
+    Ok(Launched { browser, process, alive })
 }
 
-struct Running {
-    browser: Browser,
-    alive: Arc<AtomicBool>,
-}
+type Running = Launched;
 
 /// The shared Chromium. Opening a page locks it briefly; pages then work on their own.
 pub struct ReplicaBrowser {
@@ -178,7 +244,7 @@ impl ReplicaBrowser {
     /// A browser that launches on first use (or now, with [`ReplicaBrowser::start`]).
     pub fn new(chromium: PathBuf) -> ReplicaBrowser {
         let n = NEXT_BROWSER.fetch_add(1, Ordering::SeqCst);
-        let profile_dir = std::env::temp_dir().join(format!("cobrowse-replica-{}-{n}", std::process::id()));
+        let profile_dir = super::leftovers::profile_dir(n);
         let pacer = Arc::new(super::pacer::FramePacer::for_this_machine());
         let frame_ratio = super::emulation::MAX_ZOOM;
         ReplicaBrowser { pacer, frame_ratio, chromium, profile_dir, running: Mutex::new(None) }
@@ -198,15 +264,15 @@ impl ReplicaBrowser {
     async fn ensure<'a>(&self, running: &'a mut Option<Running>) -> Result<&'a Browser, ReplicaError> {
         if running.as_ref().is_some_and(|r| !r.alive.load(Ordering::SeqCst)) {
             tracing::warn!("chromium died; relaunching");
-            if let Some(mut old) = running.take() {
-                let _ = old.browser.kill().await;
+            if let Some(old) = running.take() {
+                old.process.kill();
             }
         }
         if running.is_none() {
             let started = std::time::Instant::now();
-            let (browser, alive) = launch_chromium(&self.chromium, &self.profile_dir).await?;
+            let launched = launch_chromium(&self.chromium, &self.profile_dir).await?;
             tracing::info!(ms = started.elapsed().as_millis() as u64, "chromium launched");
-            *running = Some(Running { browser, alive });
+            *running = Some(launched);
         }
         Ok(&running.as_ref().expect("set above").browser)
     }
@@ -238,7 +304,7 @@ impl ReplicaBrowser {
     pub async fn close_page(&self, page: ContextPage) {
         let target = page.page.target_id().clone();
         let running = self.running.lock().await;
-        if let Some(r) = running.as_ref() {
+        if let Some(r) = running.as_ref().filter(|r| r.alive.load(Ordering::SeqCst)) {
             let close = async {
                 let _ = r.browser.execute(CloseTargetParams::new(target)).await;
                 let _ = r.browser.execute(DisposeBrowserContextParams::new(page.context)).await;
@@ -253,20 +319,15 @@ impl ReplicaBrowser {
     pub async fn shutdown(&self) {
         if let Some(mut r) = self.running.lock().await.take() {
             let _ = tokio::time::timeout(Duration::from_secs(5), r.browser.close()).await;
-            let _ = tokio::time::timeout(Duration::from_secs(5), r.browser.wait()).await;
-            let _ = r.browser.kill().await;
+            let _ = r.process.wait(Duration::from_secs(5)).await;
+            // Whatever of its group is still there (a hung renderer) goes too.
+            r.process.kill();
         }
         let _ = std::fs::remove_dir_all(&self.profile_dir);
     }
 
-    /// The DevTools address of the running Chromium, for operators' debugging and fault tests.
-    pub async fn debugger_url(&self) -> Option<String> {
-        self.running.lock().await.as_ref().map(|r| r.browser.websocket_address().clone())
-    }
-
-    /// The Chromium process id, for memory figures.
+    /// The Chromium process id, for memory figures and fault tests.
     pub async fn pid(&self) -> Option<u32> {
-        let mut running = self.running.lock().await;
-        running.as_mut().and_then(|r| r.browser.get_mut_child()).and_then(|c| c.as_mut_inner().id())
+        self.running.lock().await.as_ref().map(|r| r.process.id())
     }
 }

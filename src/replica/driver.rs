@@ -59,6 +59,7 @@ pub fn spawn(
         last_change: Instant::now(),
         animating: false,
         tick_at: None,
+        too_large: false,
     };
     tokio::spawn(driver.run(rx, faults_rx, streaming_rx));
     ReplicaHandle { commands, streaming, frames }
@@ -100,6 +101,8 @@ struct Driver {
     animating: bool,
     /// When the page's animations next try to advance on their own, while any are going.
     tick_at: Option<Instant>,
+    /// Whether the customer's page outgrew the replica's budget (told once per page).
+    too_large: bool,
 }
 
 /// Sleeps until `at`, or forever when there is nothing to wait for.
@@ -166,6 +169,7 @@ impl Driver {
                 let window = Window { width, height, display };
                 self.placed = Some((url, window));
                 self.private = private;
+                self.too_large = false;
                 match &mut self.page {
                     Some(page) if same_origin => match page.set_window(window).await {
                         Ok(()) => page.set_private(private).await,

@@ -3,18 +3,22 @@
 //!
 //! Every raw CDP call lives in this module (the benchmark's simulated customers, in
 //! [`crate::bench`], use [`browser::ContextPage`]'s helpers): [`browser`] launches and supervises
-//! the one Chromium, [`page`] drives one session's page, [`driver`] is the task that owns a
+//! the one Chromium (DevTools over a pipe: [`devtools`]; after a crash, [`leftovers`]),
+//! [`page`] drives one session's page, [`driver`] is the task that owns a
 //! session's page, decides when it may change and rebuilds it after faults, [`batch`] holds the
 //! changes waiting for a frame, [`pacer`] shares the machine's frame budget.
 
 mod batch;
 pub mod browser;
+mod devtools;
 mod driver;
 mod emulation;
 mod frames;
 mod late;
+pub mod leftovers;
 pub mod pacer;
 mod page;
+mod pieces;
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
@@ -82,6 +86,8 @@ pub enum ReplicaReport {
     Unavailable,
     /// The agent's pointer moved onto (or off) something hidden from the agent.
     PointerOver(Option<Hidden>),
+    /// The customer's page has more elements than a replica may hold; a notice shows instead.
+    PageTooLarge,
     /// The answer to hit-test `seq`: what the action lands on (no node for keys and text,
     /// which go to the focused element), or why it may not.
     HitTested { seq: u64, outcome: Result<Target, ErrorCode> },

@@ -37,6 +37,10 @@ pub struct Applied {
     pub defects: u64,
     /// Whether animations are still going, so the page needs ticks to show them.
     pub animating: bool,
+    /// Whether the page outgrew the replica's budget of elements (the shell shows a notice).
+    pub too_large: bool,
+    /// How many nodes the page held then.
+    pub nodes: u64,
 }
 
 /// A live replica page and the tasks that serve it.
@@ -246,11 +250,22 @@ impl ReplicaPage {
     pub async fn frame(&self, events_json: &str, pointer: Option<(f64, f64)>) -> Result<Applied, ReplicaError> {
         let limit = CALL_TIMEOUT + Duration::from_secs((events_json.len() / 1_000_000) as u64);
         let pointer = pointer.map_or_else(|| "null".to_string(), |(x, y)| format!("[{x}, {y}]"));
+        let events = if events_json.len() > super::pieces::PIECE {
+            for piece in super::pieces::pieces(events_json, super::pieces::PIECE) {
+                // A JSON string is a JavaScript string literal: nothing in it can run.
+                self.evaluate(format!("window.__replica.receive({})", crate::wire::to_text(&piece))).await?;
+            }
+            "window.__replica.delivered()"
+        } else {
+            events_json
+        };
         self.owed.ask();
-        let answer = self.evaluate_within(limit, format!("window.__replica.frame({events_json}, {pointer})")).await?;
+        let answer = self.evaluate_within(limit, format!("window.__replica.frame({events}, {pointer})")).await?;
         Ok(Applied {
             defects: answer.get("defects").and_then(|d| d.as_u64()).unwrap_or(0),
             animating: answer.get("animating").and_then(|a| a.as_bool()).unwrap_or(false),
+            too_large: answer.get("too_large").and_then(|a| a.as_bool()).unwrap_or(false),
+            nodes: answer.get("nodes").and_then(|n| n.as_u64()).unwrap_or(0),
         })
     }
 

@@ -7,11 +7,12 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use super::connection::Connection;
+use super::join_limit;
 use super::{AppError, AppState};
 use crate::auth::{self, Claims, Role};
 use crate::session::{
@@ -27,12 +28,11 @@ const MAX_INTERACTION: usize = 256;
 pub async fn upgrade(
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(query): RawQuery,
     headers: HeaderMap,
     State(state): State<AppState>,
 ) -> Response {
     // Checked before the upgrade: without a valid token the answer is 401 and nothing else.
-    let claims = match auth::authorize(&state.signer, &headers, query.as_deref(), &[Role::Agent, Role::Supervisor]) {
+    let claims = match auth::authorize(&state.signer, &headers, &[Role::Agent, Role::Supervisor]) {
         Ok(claims) => claims,
         Err(cause) => {
             state.services.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
@@ -41,7 +41,10 @@ pub async fn upgrade(
         }
     };
     let Ok(ws) = ws else { return AppError::NotWebSocket.into_response() };
-    ws.max_message_size(1024 * 1024).on_upgrade(move |socket| serve(socket, state, peer, claims))
+    let peer = super::client_address::client_address(peer, &headers, &state.trusted_proxies);
+    ws.protocols([auth::SUBPROTOCOL])
+        .max_message_size(1024 * 1024)
+        .on_upgrade(move |socket| serve(socket, state, peer, claims))
 }
 
 async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr, claims: Claims) {
@@ -181,7 +184,11 @@ async fn join(
 ) -> Result<(SessionHandle, AgentAttached), (ErrorCode, String)> {
     let (by_addr, by_agent) = (format!("addr:{}", peer.ip()), format!("agent:{}", claims.sub));
     let now = Instant::now();
-    if !state.join_limit.allows(&by_addr, now) || !state.join_limit.allows(&by_agent, now) {
+    // The agent's own failures first; the address has a ceiling many agents' worth high, so
+    // one agent guessing behind a shared NAT or proxy does not lock the others out.
+    let allowed = state.join_limit.allows(&by_agent, now, join_limit::MAX_FAILURES)
+        && state.join_limit.allows(&by_addr, now, join_limit::MAX_ADDRESS_FAILURES);
+    if !allowed {
         tracing::warn!(%peer, agent = %claims.sub, "join refused: too many failed joins");
         return Err((ErrorCode::TooManyAttempts, "Too many attempts; wait a minute and try again.".into()));
     }
@@ -192,10 +199,12 @@ async fn join(
     if request.interaction.as_ref().is_some_and(|i| i.is_empty() || i.len() > MAX_INTERACTION) {
         return Err((ErrorCode::Malformed, "The interaction ID is empty or too long.".into()));
     }
-    let result = lookup_and_join(state, session, request, link).await;
+    let result = lookup_and_join(state, claims, session, request, link).await;
     if let Err((code, _)) = &result {
         tracing::info!(%peer, agent = %claims.sub, ?code, "join refused");
-        if matches!(code, ErrorCode::NoSuchSession | ErrorCode::SessionEnded) {
+        // A session on a site the agent does not serve counts as a guess: IDs of other
+        // companies' sessions cannot be found by trying.
+        if matches!(code, ErrorCode::NoSuchSession | ErrorCode::SessionEnded | ErrorCode::NotAllowed) {
             state.join_limit.failed(&by_addr, now);
             state.join_limit.failed(&by_agent, now);
         }
@@ -205,6 +214,7 @@ async fn join(
 
 async fn lookup_and_join(
     state: &AppState,
+    claims: &Claims,
     session: &str,
     request: JoinRequest,
     link: &ClientLink<ToAgent>,
@@ -219,6 +229,13 @@ async fn lookup_and_join(
         Lookup::Ended => return Err((ErrorCode::SessionEnded, "This co-browse session has ended.".into())),
         Lookup::Unknown => return Err(no_such()),
     };
+    if claims.sites.is_some() {
+        let profile = state.registry.origin(&session).and_then(|origin| state.profiles.for_origin(&origin));
+        let name = |p: &crate::profile::Profile| p.file.file_stem().map(|s| s.to_string_lossy().to_string());
+        if !profile.is_some_and(|p| claims.serves(&name(&p).unwrap_or_default(), &p.site.origins)) {
+            return Err((ErrorCode::NotAllowed, "This session is on a site you do not serve.".into()));
+        }
+    }
     match handle.join_agent(link.clone(), request).await {
         Ok(attached) => Ok((handle, attached)),
         Err(ErrorCode::AgentPresent) => {

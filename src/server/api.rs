@@ -18,7 +18,7 @@ use crate::session::Lookup;
 const MAX_INTERACTION: usize = 256;
 
 fn integration(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
-    auth::authorize(&state.signer, headers, None, &[Role::Integration]).map(|_| ()).map_err(|cause| {
+    auth::authorize(&state.signer, headers, &[Role::Integration]).map(|_| ()).map_err(|cause| {
         state.services.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
         AppError::Unauthorized(cause)
     })

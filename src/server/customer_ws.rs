@@ -10,8 +10,10 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
 
+use super::budget::Spend;
 use super::connection::Connection;
 use super::{AppError, AppState};
+use crate::metrics::Limit;
 use crate::profile::{origin_of, Profile};
 use crate::replica::ReplicaCommand;
 use crate::session::{self, ClientLink, FromCustomerConn, SessionHandle};
@@ -29,12 +31,18 @@ pub async fn upgrade(
         return AppError::OriginNotAllowed(origin).into_response();
     };
     let Ok(ws) = ws else { return AppError::NotWebSocket.into_response() };
-    // A browser sends each message as one frame, so the frame limit is the message limit.
-    let limit = wire::MAX_EVENTS_MESSAGE + 1024;
+    let peer = super::client_address::client_address(peer, &headers, &state.trusted_proxies);
+    // A browser sends each message as one frame, so the frame limit is the message limit. It
+    // lies well above the events limit, so a page too large to share is told so (and goes on)
+    // rather than having its connection closed and reopened with the same snapshot.
+    let limit = 4 * wire::MAX_EVENTS_MESSAGE;
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| serve(socket, state, profile, origin, peer))
 }
+
+/// Longest pause in reading from a customer past their events budget.
+const FLOOD_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The session this connection is attached to.
 struct Attached {
@@ -52,11 +60,15 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
 
     let mut attached: Option<Attached> = None;
     let mut complaints = super::log_throttle::LogThrottle::default();
+    let mut budget = super::budget::EventBudget::new(std::time::Instant::now());
     while let Some(message) = connection.next().await {
         let error = match (message, &mut attached) {
             (Message::Text(text), None) => match wire::parse::<FromCustomer>(&text) {
                 Ok(FromCustomer::Start) => match may_start(&state, peer, &origin) {
                     Err(refusal) => {
+                        if let Some(limit) = refusal.limit() {
+                            state.services.metrics.limit_hit(limit);
+                        }
                         if let Some(held_back) = complaints.allow(tokio::time::Instant::now().into_std()) {
                             tracing::warn!(%origin, %peer, ?refusal, held_back, "refused a new session");
                         }
@@ -94,14 +106,41 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                 tracing::error!(session = %a.handle.id, bytes = bytes.len(), "defect: the customer's browser sent page content from a page masked whole; dropped");
                 None
             }
-            (Message::Binary(bytes), Some(a)) => match wire::validate_events(&bytes) {
-                Ok(json) => {
-                    tracing::debug!(bytes = json.len(), "events received");
-                    let _ = a.replica.send(ReplicaCommand::Events(json.to_string())).await;
-                    None
+            (Message::Binary(bytes), Some(a)) => {
+                // Size and rate are judged before the bytes are even parsed, so a flood costs
+                // the server next to nothing.
+                let spent = (bytes.len() <= wire::MAX_EVENTS_MESSAGE)
+                    .then(|| budget.spend(std::time::Instant::now(), bytes.len()));
+                match spent {
+                    Some(Spend::Accepted { resync }) => match wire::validate_events(&bytes) {
+                        Ok(json) => {
+                            tracing::debug!(bytes = json.len(), "events received");
+                            let _ = a.replica.send(ReplicaCommand::Events(json.to_string())).await;
+                            // Changes were dropped before these: the replica catches up from a
+                            // fresh snapshot.
+                            if resync {
+                                let _ = tx.try_send(ToCustomer::Snapshot);
+                            }
+                            None
+                        }
+                        Err(e) => Some(e),
+                    },
+                    Some(Spend::Refused { first }) => {
+                        state.services.metrics.limit_hit(Limit::BytesPerSecond);
+                        // Reading slows down until the budget allows more, so the flood backs
+                        // up in the sender's socket instead of the server's CPU.
+                        tokio::time::sleep(budget.wait_for(bytes.len()).min(FLOOD_PAUSE)).await;
+                        first.then(|| {
+                            let message = "This page changes faster than co-browse can share; the agent's view catches up in a moment.";
+                            (ErrorCode::TooFast, message.to_string())
+                        })
+                    }
+                    None => {
+                        state.services.metrics.limit_hit(Limit::MessageSize);
+                        wire::validate_events(&bytes).err()
+                    }
                 }
-                Err(e) => Some(e),
-            },
+            }
             (Message::Binary(_), None) => {
                 Some((ErrorCode::Unexpected, "events before the session started".to_string()))
             }

@@ -1,12 +1,16 @@
-//! Limits failed joins per source address and per agent, so session IDs cannot be found by
-//! guessing from many addresses with one token, or from one address with many tokens.
+//! Limits failed joins per agent and per source address, so session IDs cannot be found by
+//! guessing from many addresses with one token, or from one address with many tokens. An
+//! agent's own failures are held to [`MAX_FAILURES`]; an address's to a ceiling many agents
+//! high, since a contact center's agents often share one (a NAT, a proxy).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failed joins allowed per address (and per agent) within [`WINDOW`].
+/// Failed joins allowed per agent within [`WINDOW`].
 pub const MAX_FAILURES: usize = 10;
+/// Failed joins allowed per source address within [`WINDOW`]: ten agents' worth.
+pub const MAX_ADDRESS_FAILURES: usize = 100;
 /// The sliding window failures are counted in.
 pub const WINDOW: Duration = Duration::from_secs(60);
 
@@ -17,13 +21,13 @@ pub struct JoinLimit {
 }
 
 impl JoinLimit {
-    /// Whether `who` may try to join now.
-    pub fn allows(&self, who: &str, now: Instant) -> bool {
+    /// Whether `who` may try to join now, allowed `max` failures in the window.
+    pub fn allows(&self, who: &str, now: Instant, max: usize) -> bool {
         let mut failures = self.failures.lock().unwrap();
         match failures.get_mut(who) {
             Some(times) => {
                 forget_old(times, now);
-                times.len() < MAX_FAILURES
+                times.len() < max
             }
             None => true,
         }
@@ -57,11 +61,11 @@ mod tests {
         let (a, b) = ("addr:10.0.0.1", "agent:a-2");
         let start = Instant::now();
         for i in 0..MAX_FAILURES {
-            assert!(limit.allows(a, start), "attempt {i}");
+            assert!(limit.allows(a, start, MAX_FAILURES), "attempt {i}");
             limit.failed(a, start + Duration::from_secs(i as u64));
         }
-        assert!(!limit.allows(a, start + Duration::from_secs(30)));
-        assert!(limit.allows(b, start + Duration::from_secs(30)), "other addresses are not affected");
-        assert!(limit.allows(a, start + WINDOW + Duration::from_secs(1)), "the oldest failure aged out");
+        assert!(!limit.allows(a, start + Duration::from_secs(30), MAX_FAILURES));
+        assert!(limit.allows(b, start + Duration::from_secs(30), MAX_FAILURES), "other addresses are not affected");
+        assert!(limit.allows(a, start + WINDOW + Duration::from_secs(1), MAX_FAILURES), "the oldest failure aged out");
     }
 }

@@ -2,10 +2,13 @@
 
 mod agent_ws;
 mod api;
+pub mod budget;
+pub mod client_address;
 mod connection;
 mod customer_ws;
 mod error;
 pub mod join_limit;
+pub mod listen;
 mod log_throttle;
 pub mod page_headers;
 pub mod start_limit;
@@ -55,6 +58,13 @@ pub struct AppState {
     pub workspace_origins: Arc<Vec<String>>,
     /// The demo's chat room, when the demo site runs.
     pub demo_chat: Option<Arc<crate::demo_chat::ChatRoom>>,
+    /// Deadlines of connections and how many one address may hold.
+    pub connection_limits: listen::ConnectionLimits,
+    /// The bearer token `/metrics` asks for, if any.
+    pub metrics_token: Option<Arc<str>>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (and whose connections are
+    /// not capped per address: every client comes through them).
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 impl AppState {
@@ -73,7 +83,25 @@ impl AppState {
             services: Services::in_memory(),
             workspace_origins: Arc::default(),
             demo_chat: None,
+            connection_limits: listen::ConnectionLimits::default(),
+            metrics_token: None,
+            trusted_proxies: Arc::default(),
         }
+    }
+
+    /// The same state taking client addresses from these proxies' `X-Forwarded-For`.
+    pub fn with_trusted_proxies(self, proxies: Vec<std::net::IpAddr>) -> AppState {
+        AppState { trusted_proxies: Arc::new(proxies), ..self }
+    }
+
+    /// The same state serving `/metrics` only to requests bearing `token`.
+    pub fn with_metrics_token(self, token: Option<String>) -> AppState {
+        AppState { metrics_token: token.map(Arc::from), ..self }
+    }
+
+    /// The same state with other connection deadlines and cap.
+    pub fn with_connection_limits(self, connection_limits: listen::ConnectionLimits) -> AppState {
+        AppState { connection_limits, ..self }
     }
 
     /// The same state with the demo's chat room (and its workspace page).
@@ -141,10 +169,16 @@ fn script(body: &'static str) -> Response {
         .into_response()
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(expected) = &state.metrics_token {
+        let given = crate::auth::bearer(&headers).unwrap_or_default();
+        if !crate::auth::token::same_secret(given.as_bytes(), expected.as_bytes()) {
+            return AppError::Unauthorized(crate::auth::TokenError::Missing).into_response();
+        }
+    }
     let defects = crate::replica::MASKING_DEFECTS.load(std::sync::atomic::Ordering::Relaxed);
     let body = state.services.metrics.render(state.registry.len(), defects);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
 /// Serves the co-browse server on `listener` until `shutdown` completes, then ends every
@@ -159,22 +193,22 @@ pub async fn run(
     let audit = state.services.audit.clone();
     let hooks = state.services.hooks.clone();
     let reloads = tokio::spawn(state.profiles.clone().watch(crate::profile::store::POLL_EVERY));
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            for session in registry.all() {
-                session.shutdown().await;
+    let (limits, metrics) = (state.connection_limits, state.services.metrics.clone());
+    let uncapped = state.trusted_proxies.clone();
+    listen::serve(listener, router(state), limits, uncapped, metrics, async move {
+        shutdown.await;
+        for session in registry.all() {
+            session.shutdown().await;
+        }
+        // Each session writes its end to the audit trail as it closes.
+        let closed = async {
+            while !registry.is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
-            // Each session writes its end to the audit trail as it closes.
-            let closed = async {
-                while !registry.is_empty() {
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                }
-            };
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), closed).await;
-        })
-        .await?;
+        };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), closed).await;
+    })
+    .await?;
     audit.flush().await;
     if let Some(hooks) = &hooks {
         // The sessions' last webhooks go out before the process does (retries included).

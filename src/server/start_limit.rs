@@ -35,6 +35,17 @@ pub enum StartRefusal {
 }
 
 impl StartRefusal {
+    /// The limit it counts under in `/metrics` (a full server is not one client's doing).
+    pub fn limit(self) -> Option<crate::metrics::Limit> {
+        use crate::metrics::Limit;
+        match self {
+            StartRefusal::ServerFull => None,
+            StartRefusal::AddressHasSessions => Some(Limit::SessionsPerAddress),
+            StartRefusal::AddressTooFast => Some(Limit::StartsPerAddress),
+            StartRefusal::SiteTooFast => Some(Limit::StartsPerSite),
+        }
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             StartRefusal::ServerFull => "Co-browse is busy right now; please try again later.",

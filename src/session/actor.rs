@@ -303,6 +303,11 @@ impl Actor {
             ReplicaReport::Ready => self.tell_customer(ToCustomer::Snapshot),
             ReplicaReport::Unavailable => self.tell_all(ToAgent::ReplicaUnavailable),
             ReplicaReport::PointerOver(hidden) => self.tell_agent(ToAgent::PointerOver { hidden }),
+            ReplicaReport::PageTooLarge => {
+                self.setup.services.metrics.limit_hit(crate::metrics::Limit::PageNodes);
+                let message = "This page has more elements than co-browse can show; the agent sees a notice.".into();
+                self.tell_customer(ToCustomer::Error { code: crate::wire::ErrorCode::TooLarge, message });
+            }
             ReplicaReport::HitTested { seq, outcome } => {
                 if self.state.admits_action().is_err() {
                     let dropped = self.gate.drop_pending();

@@ -22,7 +22,7 @@ impl Actor {
             return;
         }
         let now = StdInstant::now();
-        match self.gate.admit(now, action, self.viewport, &self.setup.profile.site.origins) {
+        match self.gate.admit(now, action, self.viewport, &self.setup.profile) {
             Verdict::Perform(action) => self.tell_customer(ToCustomer::Act { action }),
             Verdict::HitTest(seq, action) => {
                 if self.setup.replica.commands.try_send(ReplicaCommand::HitTest { seq, action }).is_err() {

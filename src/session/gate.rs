@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::profile::origin_of;
+use crate::profile::{origin_of, Profile};
 use crate::wire::{AgentAction, ErrorCode, PageAction};
 
 /// Actions a session may send in a burst, and per second after it.
@@ -41,7 +41,7 @@ const MAX_VALUE: usize = 64;
 /// What to do with an agent's action.
 #[derive(Debug, PartialEq)]
 pub enum Verdict {
-    /// Send it to the customer as it is (navigation, checked here).
+    /// Send it to the customer as it is (history and reload, checked by the snippet).
     Perform(PageAction),
     /// Hit-test it in the replica first, under this number.
     HitTest(u64, AgentAction),
@@ -64,8 +64,8 @@ impl ActionGate {
     }
 
     /// Judges an action from an agent in write mode; `viewport` is the customer's window and
-    /// `origins` the site's.
-    pub fn admit(&mut self, now: Instant, action: AgentAction, viewport: (u32, u32), origins: &[String]) -> Verdict {
+    /// `profile` the site's.
+    pub fn admit(&mut self, now: Instant, action: AgentAction, viewport: (u32, u32), profile: &Profile) -> Verdict {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
         self.tokens = (self.tokens + elapsed * PER_SECOND).min(BURST);
@@ -104,14 +104,18 @@ impl ActionGate {
             AgentAction::Text { text } if text.is_empty() || text.chars().count() > MAX_TEXT => {
                 return Verdict::Refused(ErrorCode::Malformed, "Type between 1 and 1000 characters at a time.");
             }
-            AgentAction::Navigate { url } => {
-                return match origin_of(url) {
-                    Some(origin) if origins.contains(&origin) => {
-                        Verdict::Perform(PageAction::Navigate { url: url.clone() })
+            // Then the replica judges it as a click on the page's links and forms to that address.
+            AgentAction::Navigate { url } => match origin_of(url) {
+                Some(origin) if profile.site.origins.contains(&origin) => {
+                    if profile.forbids_path(url) {
+                        return Verdict::Refused(
+                            ErrorCode::Disabled,
+                            "That page is out of the agent's reach on this site.",
+                        );
                     }
-                    _ => Verdict::Refused(ErrorCode::OutsideSite, "That address is outside the customer's site."),
-                };
-            }
+                }
+                _ => return Verdict::Refused(ErrorCode::OutsideSite, "That address is outside the customer's site."),
+            },
             AgentAction::Back => return Verdict::Perform(PageAction::Back),
             AgentAction::Forward => return Verdict::Perform(PageAction::Forward),
             AgentAction::Reload => return Verdict::Perform(PageAction::Reload),
@@ -169,8 +173,10 @@ mod tests {
 
     const VIEW: (u32, u32) = (800, 600);
 
-    fn origins() -> Vec<String> {
-        vec!["https://shop.example".to_string()]
+    fn profile() -> Profile {
+        let text =
+            "[site]\norigins = [\"https://shop.example\"]\n[write_mode]\nforbidden_paths = [\"^/account/close\"]\n";
+        Profile::parse(std::path::Path::new("shop.toml"), text).expect("valid profile")
     }
 
     #[test]
@@ -189,7 +195,13 @@ mod tests {
             (AgentAction::Key { key: "F5".into() }, |v| matches!(v, Verdict::Refused(ErrorCode::Malformed, _))),
             (AgentAction::Text { text: String::new() }, |v| matches!(v, Verdict::Refused(ErrorCode::Malformed, _))),
             (AgentAction::Navigate { url: "https://shop.example/cart".into() }, |v| {
-                matches!(v, Verdict::Perform(PageAction::Navigate { .. }))
+                matches!(v, Verdict::HitTest(_, AgentAction::Navigate { .. }))
+            }),
+            (AgentAction::Navigate { url: "https://shop.example/account/close?now=1".into() }, |v| {
+                matches!(v, Verdict::Refused(ErrorCode::Disabled, _))
+            }),
+            (AgentAction::Navigate { url: "https://shop.example/help/account/close".into() }, |v| {
+                matches!(v, Verdict::HitTest(..))
             }),
             (AgentAction::Navigate { url: "https://evil.example/".into() }, |v| {
                 matches!(v, Verdict::Refused(ErrorCode::OutsideSite, _))
@@ -200,7 +212,7 @@ mod tests {
             (AgentAction::Back, |v| matches!(v, Verdict::Perform(PageAction::Back))),
         ];
         for (action, expected) in table {
-            let verdict = gate.admit(now, action.clone(), VIEW, &origins());
+            let verdict = gate.admit(now, action.clone(), VIEW, &profile());
             assert!(expected(&verdict), "{action:?} gave {verdict:?}");
         }
     }
@@ -209,16 +221,16 @@ mod tests {
     fn hit_tested_actions_become_page_actions_in_order_and_pointer_mode_drops_them() {
         let now = Instant::now();
         let mut gate = ActionGate::new(now);
-        let Verdict::HitTest(a, _) = gate.admit(now, AgentAction::Click { x: 5.0, y: 6.0 }, VIEW, &origins()) else {
+        let Verdict::HitTest(a, _) = gate.admit(now, AgentAction::Click { x: 5.0, y: 6.0 }, VIEW, &profile()) else {
             panic!()
         };
-        let Verdict::HitTest(b, _) = gate.admit(now, AgentAction::Text { text: "hi".into() }, VIEW, &origins()) else {
+        let Verdict::HitTest(b, _) = gate.admit(now, AgentAction::Text { text: "hi".into() }, VIEW, &profile()) else {
             panic!()
         };
         assert_eq!(gate.hit_tested(a, Ok(Some(42))), Some(Ok(PageAction::Click { id: 42, x: 5.0, y: 6.0 })));
         assert_eq!(gate.hit_tested(a, Ok(Some(42))), None, "answered twice");
         assert_eq!(gate.hit_tested(b, Err(ErrorCode::Masked)), Some(Err(ErrorCode::Masked)));
-        let Verdict::HitTest(c, _) = gate.admit(now, AgentAction::Key { key: "Tab".into() }, VIEW, &origins()) else {
+        let Verdict::HitTest(c, _) = gate.admit(now, AgentAction::Key { key: "Tab".into() }, VIEW, &profile()) else {
             panic!()
         };
         assert_eq!(gate.drop_pending(), 1);
@@ -231,13 +243,13 @@ mod tests {
         let mut gate = ActionGate::new(now);
         let mut refused = 0;
         for _ in 0..100 {
-            if let Verdict::Refused(ErrorCode::TooFast, _) = gate.admit(now, AgentAction::Back, VIEW, &origins()) {
+            if let Verdict::Refused(ErrorCode::TooFast, _) = gate.admit(now, AgentAction::Back, VIEW, &profile()) {
                 refused += 1;
             }
         }
         assert_eq!(refused, 100 - BURST as usize);
         // Two seconds at 20 a second refill the whole burst of 40.
         let later = now + Duration::from_secs(2);
-        assert!(matches!(gate.admit(later, AgentAction::Back, VIEW, &origins()), Verdict::Perform(_)));
+        assert!(matches!(gate.admit(later, AgentAction::Back, VIEW, &profile()), Verdict::Perform(_)));
     }
 }

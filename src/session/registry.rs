@@ -75,6 +75,12 @@ impl Registry {
         }
     }
 
+    /// The origin of the page that started live session `id`: its site.
+    pub fn origin(&self, id: &str) -> Option<String> {
+        let inner = self.inner.lock().unwrap();
+        inner.by_token.values().find(|(session, _)| session == id).map(|(_, origin)| origin.clone())
+    }
+
     /// Binds session `id` to `interaction`, so ending the interaction ends it.
     pub fn bind(&self, interaction: &str, id: &str) {
         let mut inner = self.inner.lock().unwrap();

@@ -144,10 +144,11 @@ pub fn agent_page(server: &str, query: &str) -> String {
     format!("{server}/agent/{query}#token={}", token_for("a-1", "Alex Agent", cobrowse::auth::Role::Agent))
 }
 
-/// `/ws/agent` at `server` (an `http://` URL) with a valid agent token, for scripted clients.
-pub fn agent_ws(server: &str) -> String {
+/// JavaScript that opens `/ws/agent` at `server` (an `http://` URL) signed in as agent "a-1",
+/// as the agent view does (the token as an offered subprotocol), for scripted clients in a page.
+pub fn agent_socket_js(server: &str) -> String {
     format!(
-        "{}/ws/agent?token={}",
+        "new WebSocket('{}/ws/agent', ['cobrowse', 'cobrowse.token.{}'])",
         server.replacen("http", "ws", 1),
         token_for("a-1", "Alex Agent", cobrowse::auth::Role::Agent)
     )
@@ -296,6 +297,7 @@ impl TestServer {
 pub struct Person {
     pub browser: Browser,
     pub tab: Tab,
+    process: cobrowse::replica::browser::ChromiumProcess,
     _dir: TempDir,
 }
 
@@ -319,13 +321,13 @@ impl Person {
     /// A person whose Chromium also runs with `flags` (such as `hide-scrollbars`).
     pub async fn launch_with(tag: &str, flags: &[&str]) -> Person {
         let dir = TempDir::new(tag);
-        let (browser, _alive) = cobrowse::replica::browser::launch_chromium_with(&chromium(), &dir.0, flags)
+        let launched = cobrowse::replica::browser::launch_chromium_with(&chromium(), &dir.0, flags)
             .await
             .expect("chromium launches");
-        let page = bounded("new page", browser.new_page("about:blank")).await.unwrap();
+        let page = bounded("new page", launched.browser.new_page("about:blank")).await.unwrap();
         let tab = Tab { page };
         tab.set_window(800, 600).await;
-        Person { browser, tab, _dir: dir }
+        Person { browser: launched.browser, tab, process: launched.process, _dir: dir }
     }
 
     /// Opens another tab (its own session storage, so its own co-browse session).
@@ -337,8 +339,8 @@ impl Person {
     }
 
     pub async fn close(mut self) {
-        let _ = self.browser.close().await;
-        let _ = self.browser.wait().await;
+        let _ = bounded("closing chromium", self.browser.close()).await;
+        let _ = self.process.wait(std::time::Duration::from_secs(5)).await;
     }
 }
 

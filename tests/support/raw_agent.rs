@@ -21,9 +21,12 @@ impl RawAgent {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
         socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
         let stream = bounded("connect", socket.connect(addr)).await.unwrap();
-        let query = token.map(|t| format!("?token={t}")).unwrap_or_default();
-        let url = format!("ws://{addr}/ws/agent{query}");
-        match bounded("upgrade", tokio_tungstenite::client_async(url.as_str(), stream)).await {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{addr}/ws/agent").into_client_request().unwrap();
+        if let Some(token) = token {
+            request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        }
+        match bounded("upgrade", tokio_tungstenite::client_async(request, stream)).await {
             Ok((ws, _)) => Ok(RawAgent { ws }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
             Err(e) => panic!("upgrade failed: {e}"),

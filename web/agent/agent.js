@@ -93,12 +93,14 @@
   // One connection while the view is open: it carries the session, and transfers offered to
   // this agent. The server closes it when a session ends; the view then reconnects.
   function connect() {
-    if (!token) { say(TEXT.signIn); $('join').disabled = true; return; }
+    // A token is base64url parts joined by dots; anything else cannot be one (nor an offered
+    // subprotocol), so it is treated as no sign-in at all.
+    if (!token || !/^[A-Za-z0-9_.-]+$/.test(token)) { say(TEXT.signIn); $('join').disabled = true; return; }
     if (socket) return;
     const url = new URL('/ws/agent', location.href);
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.searchParams.set('token', token);
-    const ws = new WebSocket(url);
+    // The token goes as an offered subprotocol, never in the URL (reverse proxies log URLs).
+    const ws = new WebSocket(url, ['cobrowse', `cobrowse.token.${token}`]);
     socket = ws;
     opened = false;
     ws.binaryType = 'arraybuffer';

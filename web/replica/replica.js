@@ -35,6 +35,7 @@
   let disabled = null;
   let disableSubmit = true;
   let origins = [location.origin];
+  let forbidden = [];
   // After the rules change, what was sent under the old rules is masked quietly until the
   // customer's fresh snapshot (under the new rules) arrives.
   let lenient = false;
@@ -124,6 +125,46 @@
     const notice = document.getElementById('private');
     if (notice) notice.hidden = !show;
   }
+
+  // The replica's share of the machine: a page of more elements than this is not rebuilt
+  // (150,000 took Chromium from 665 MB to 1.4 GB, about 5 KB each). An events message may
+  // bring at most 8 MB, about 40,000 elements; pages that grow by script can go further.
+  const MAX_NODES = 100000;
+  // Nodes the rebuilt page holds: a full snapshot's count, plus added and less removed ones.
+  let nodes = 0;
+  let tooLarge = false;
+  function countNodes(node) {
+    let count = 0;
+    const stack = [node];
+    while (stack.length) {
+      const n = stack.pop();
+      count++;
+      if (n && n.childNodes) for (const child of n.childNodes) stack.push(child);
+    }
+    return count;
+  }
+  // Counts what `event` adds; past the budget the page is dropped and a notice shown instead.
+  function withinBudget(event) {
+    if (event.type === EVENT_FULL_SNAPSHOT) {
+      nodes = countNodes(event.data && event.data.node);
+      tooLarge = false;
+    } else if (event.type === EVENT_INCREMENTAL && event.data.source === 0) {
+      nodes += (event.data.adds || []).length - (event.data.removes || []).length;
+    }
+    if (nodes <= MAX_NODES || tooLarge) return !tooLarge;
+    tooLarge = true;
+    if (replayer) {
+      try { replayer.destroy(); } catch (_) { /* already gone */ }
+      replayer = null;
+    }
+    complete = false;
+    root().textContent = '';
+    const notice = document.getElementById('too-large');
+    if (notice) notice.hidden = false;
+    return false;
+  }
+  // A big batch of events arrives in pieces (see src/replica/page.rs), joined when applied.
+  let inbox = [];
 
   // Focus comes from the snippet's own events (`cobrowse-focus`), which say whether the
   // customer's browser shows a focus ring (`:focus-visible`): a field focused by a click shows
@@ -296,7 +337,15 @@
           if (event.data.tag === FOCUS_TAG) focusTo = payload;
           continue;
         }
-        if (event.type === EVENT_META) fresh();
+        if (event.type === EVENT_META) {
+          const notice = document.getElementById('too-large');
+          if (notice) notice.hidden = true;
+          // A new page: nothing of the last one counts.
+          tooLarge = false;
+          nodes = 0;
+          fresh();
+        }
+        if (!withinBudget(event)) continue;
         // Until a full snapshot arrives there is no document for changes to apply to.
         if (!replayer) continue;
         if (event.type === EVENT_FULL_SNAPSHOT) {
@@ -309,6 +358,7 @@
       await null;
       await null;
       forget();
+      if (tooLarge) return { defects: 0, animating: false, too_large: true, nodes };
       if (!replayer || !complete) return { defects: 0, animating: false };
       if (events.some((e) => e.type === EVENT_FULL_SNAPSHOT)) styleScrollbars();
       looks.noteFrames(events, replayer.iframe.contentDocument, replayer.getMirror());
@@ -322,6 +372,17 @@
       clock.hold(knownRoots);
       return { defects, animating: clock.advance() };
     },
+    // One piece of a big batch of events (JSON text), kept until `delivered` joins them.
+    receive(piece) {
+      inbox.push(piece);
+      return true;
+    },
+    // The events whose pieces arrived, parsed (the server validated the whole as a JSON array).
+    delivered() {
+      const events = JSON.parse(inbox.join(''));
+      inbox = [];
+      return events;
+    },
     // Makes Chromium render (and so capture) a frame of the page as it is, changing nothing.
     nudge() {
       const nudge = document.getElementById('nudge');
@@ -334,6 +395,7 @@
       disabled = (rules.disabled || []).filter(dom.usable).join(', ') || null;
       disableSubmit = rules.disable_submit !== false;
       origins = rules.origins && rules.origins.length ? rules.origins : [location.origin];
+      forbidden = dom.paths(rules.forbidden_paths);
       lenient = complete;
       knownRoots = null;
       enforce();
@@ -364,14 +426,21 @@
     // May the agent's action go ahead? { id } of the node it lands on (none for text and keys,
     // which go to the focused element), or { refused: code }.
     check(action) {
+      const hidden = (target) => composedClosest(target, blocked) || composedClosest(target, masked);
+      const rules = { hidden, disabled, disableSubmit, origins, forbidden };
+      if (action.kind === 'navigate') {
+        // Judged on the page the customer is on, as a click on its links and forms would be.
+        const page = replayer && complete && !isPrivate ? replayer.iframe.contentDocument : null;
+        const why = dom.navigationRefusal(action.url, page, rules);
+        return why ? { refused: why } : {};
+      }
       if (!replayer || !complete || isPrivate) return { refused: 'no_target' };
       const pointed = 'x' in action;
       const el = pointed ? elementAt(action.x, action.y) : focused();
       if (!el) return { refused: 'no_target' };
-      const hidden = (target) => composedClosest(target, blocked) || composedClosest(target, masked);
       // Picking an option or a date is a click on the field, and is judged as one.
       const picks = action.kind === 'choose' || action.kind === 'set_value';
-      const why = dom.refusal(el, picks ? 'click' : action.kind, action.key || action.text, { hidden, disabled, disableSubmit, origins });
+      const why = dom.refusal(el, picks ? 'click' : action.kind, action.key || action.text, rules);
       if (why) return { refused: why };
       if (!pointed) return {};
       const control = controlAt(el);

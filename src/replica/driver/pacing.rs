@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::Driver;
+use crate::replica::ReplicaReport;
 
 /// Once the customer's changes pause this long, a frame is captured anyway if none showed the
 /// last change (Chromium sends none for a change that paints nothing new, and now and then
@@ -103,6 +104,11 @@ impl Driver {
                         crate::replica::MASKING_DEFECTS
                             .fetch_add(applied.defects, std::sync::atomic::Ordering::Relaxed);
                         tracing::error!(session = %self.session, defects = applied.defects, "defect: masked content arrived unmasked from the customer's browser; the replica masked it before rendering");
+                    }
+                    if applied.too_large && !self.too_large {
+                        self.too_large = true;
+                        tracing::warn!(session = %self.session, nodes = applied.nodes, "the customer's page has more elements than a replica may hold; the agent sees a notice");
+                        let _ = self.reports.try_send(ReplicaReport::PageTooLarge);
                     }
                     Ok(applied.animating)
                 }

@@ -35,6 +35,15 @@ pub struct Settings {
     /// Live sessions one source address may start (`--sessions-per-address`,
     /// `COBROWSE_SESSIONS_PER_ADDRESS`).
     pub sessions_per_address: usize,
+    /// Open connections one source address may hold (`--connections-per-address`,
+    /// `COBROWSE_CONNECTIONS_PER_ADDRESS`).
+    pub connections_per_address: usize,
+    /// A connection that has not sent a request's headers in this time is closed
+    /// (`--header-timeout`, `COBROWSE_HEADER_TIMEOUT`).
+    pub header_timeout: Duration,
+    /// A connection with no traffic either way for this long is closed (`--idle-timeout`,
+    /// `COBROWSE_IDLE_TIMEOUT`).
+    pub idle_timeout: Duration,
     /// Device pixels per CSS pixel at most in the agents' frames (`--agent-pixel-ratio`,
     /// `COBROWSE_AGENT_PIXEL_RATIO`, 1 to 2).
     pub agent_pixel_ratio: f64,
@@ -47,6 +56,12 @@ pub struct Settings {
     /// Origins of workspaces that may embed the agent view and send it chat messages
     /// (`--workspace-origins`, `COBROWSE_WORKSPACE_ORIGINS`, comma-separated).
     pub workspace_origins: Vec<String>,
+    /// When set, `/metrics` answers only requests bearing it (`--metrics-token`,
+    /// `COBROWSE_METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxies`,
+    /// `COBROWSE_TRUSTED_PROXIES`, comma-separated IP addresses).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Shortest secret accepted.
@@ -146,6 +161,24 @@ pub const SPECS: &[SettingSpec] = &[
         help: "live sessions one customer address may start (twice as many starts a minute); behind a reverse proxy every customer has the proxy's address, so raise it there",
     },
     SettingSpec {
+        flag: "--connections-per-address",
+        env: "COBROWSE_CONNECTIONS_PER_ADDRESS",
+        default: "256",
+        help: "open connections one source address may hold (a browser opens up to 6 and a WebSocket per tab; agents behind one NAT address share it); more are answered 503",
+    },
+    SettingSpec {
+        flag: "--header-timeout",
+        env: "COBROWSE_HEADER_TIMEOUT",
+        default: "10s",
+        help: "a connection that has not sent its request's headers in this time is closed",
+    },
+    SettingSpec {
+        flag: "--idle-timeout",
+        env: "COBROWSE_IDLE_TIMEOUT",
+        default: "75s",
+        help: "a connection with no traffic either way for this long is closed (live WebSockets ping every 20 s)",
+    },
+    SettingSpec {
         flag: "--agent-pixel-ratio",
         env: "COBROWSE_AGENT_PIXEL_RATIO",
         default: "2",
@@ -162,6 +195,18 @@ pub const SPECS: &[SettingSpec] = &[
         env: "COBROWSE_WEBHOOK_SECRET",
         default: "(none)",
         help: "signs webhook bodies (X-Cobrowse-Signature); required with --webhook-url",
+    },
+    SettingSpec {
+        flag: "--metrics-token",
+        env: "COBROWSE_METRICS_TOKEN",
+        default: "(none: public)",
+        help: "when set, /metrics answers only requests with Authorization: Bearer and this token (16 characters or more)",
+    },
+    SettingSpec {
+        flag: "--trusted-proxies",
+        env: "COBROWSE_TRUSTED_PROXIES",
+        default: "(none)",
+        help: "comma-separated IP addresses of reverse proxies whose X-Forwarded-For names the client (for per-address limits); their own connections are not capped",
     },
     SettingSpec {
         flag: "--workspace-origins",
@@ -241,6 +286,9 @@ impl Settings {
             write_request_ttl: duration("COBROWSE_WRITE_REQUEST_TTL")?,
             max_sessions: positive("COBROWSE_MAX_SESSIONS")?,
             sessions_per_address: positive("COBROWSE_SESSIONS_PER_ADDRESS")?,
+            connections_per_address: positive("COBROWSE_CONNECTIONS_PER_ADDRESS")?,
+            header_timeout: duration("COBROWSE_HEADER_TIMEOUT")?.max(Duration::from_secs(1)),
+            idle_timeout: duration("COBROWSE_IDLE_TIMEOUT")?.max(Duration::from_secs(1)),
             agent_pixel_ratio: {
                 let v = value("COBROWSE_AGENT_PIXEL_RATIO");
                 v.parse().ok().filter(|r| (1.0..=2.0).contains(r)).ok_or(SettingsError::Invalid {
@@ -259,6 +307,22 @@ impl Settings {
                     })
                 }
                 (_, secret) => secret,
+            },
+            metrics_token: secret("COBROWSE_METRICS_TOKEN")?,
+            trusted_proxies: match get("COBROWSE_TRUSTED_PROXIES") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        p.parse().map_err(|_| SettingsError::Invalid {
+                            name: "COBROWSE_TRUSTED_PROXIES",
+                            value: p.to_string(),
+                            what: "IP address (like 10.0.0.2)",
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
             },
             workspace_origins: match get("COBROWSE_WORKSPACE_ORIGINS") {
                 None => Vec::new(),
@@ -296,86 +360,4 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Settings::parse(&args, |k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
-    }
-
-    #[test]
-    fn defaults_match_the_contract() {
-        let s = parse(&[], &[]).unwrap();
-        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(s.demo_listen.unwrap().to_string(), "127.0.0.1:8081");
-        assert_eq!(s.chromium, PathBuf::from("/usr/bin/chromium"));
-        assert_eq!(s.waiting_ttl, Duration::from_secs(600));
-        assert_eq!(s.grace, Duration::from_secs(120));
-        assert_eq!(s.max_sessions, 100);
-        assert_eq!(s.agent_pixel_ratio, 2.0);
-        assert_eq!(s.sessions_per_address, 5);
-    }
-
-    #[test]
-    fn flags_override_environment() {
-        let s = parse(
-            &["--listen", "127.0.0.1:9000", "--grace=5s"],
-            &[("COBROWSE_LISTEN", "127.0.0.1:7000"), ("COBROWSE_DEMO_LISTEN", "off")],
-        )
-        .unwrap();
-        assert_eq!(s.listen.to_string(), "127.0.0.1:9000");
-        assert_eq!(s.grace, Duration::from_secs(5));
-        assert!(s.demo_listen.is_none());
-    }
-
-    #[test]
-    fn bad_values_name_the_setting() {
-        let err = parse(&["--listen", "nowhere"], &[]).unwrap_err().to_string();
-        assert!(err.contains("COBROWSE_LISTEN") && err.contains("nowhere"), "{err}");
-        let err = parse(&[], &[("COBROWSE_GRACE", "soon")]).unwrap_err().to_string();
-        assert!(err.contains("COBROWSE_GRACE"), "{err}");
-        assert!(matches!(parse(&["--colour"], &[]), Err(SettingsError::Unknown(_))));
-        assert!(parse(&["--max-sessions", "0"], &[]).unwrap_err().to_string().contains("COBROWSE_MAX_SESSIONS"));
-        let err = parse(&["--sessions-per-address", "0"], &[]).unwrap_err().to_string();
-        assert!(err.contains("COBROWSE_SESSIONS_PER_ADDRESS"), "{err}");
-        assert!(matches!(parse(&["--listen"], &[]), Err(SettingsError::MissingValue(_))));
-        for ratio in ["3", "0.5", "sharp"] {
-            let err = parse(&["--agent-pixel-ratio", ratio], &[]).unwrap_err().to_string();
-            assert!(err.contains("COBROWSE_AGENT_PIXEL_RATIO"), "{ratio}: {err}");
-        }
-        assert_eq!(parse(&[], &[("COBROWSE_AGENT_PIXEL_RATIO", "1")]).unwrap().agent_pixel_ratio, 1.0);
-    }
-
-    #[test]
-    fn workspace_origins_are_a_list_of_origins() {
-        let s = parse(&["--workspace-origins", "https://crm.example.com, http://127.0.0.1:9000/"], &[]).unwrap();
-        assert_eq!(s.workspace_origins, ["https://crm.example.com", "http://127.0.0.1:9000"]);
-        let err = parse(&[], &[("COBROWSE_WORKSPACE_ORIGINS", "https://crm.example.com/agent")]).unwrap_err();
-        assert!(err.to_string().contains("COBROWSE_WORKSPACE_ORIGINS"), "{err}");
-        assert!(parse(&[], &[]).unwrap().webhook_url.is_none());
-    }
-
-    #[test]
-    fn secrets_must_be_real_and_webhooks_need_their_own() {
-        assert!(parse(&["--secret", ""], &[]).unwrap_err().to_string().contains("COBROWSE_SECRET"));
-        assert!(parse(&["--secret=short"], &[]).is_err());
-        let err = parse(&[], &[("COBROWSE_SECRET", "0123456789abcdef")]);
-        assert_eq!(err.unwrap().secret.as_deref(), Some("0123456789abcdef"));
-        let err = parse(&["--webhook-url", "http://127.0.0.1:9/h"], &[]).unwrap_err().to_string();
-        assert!(err.contains("COBROWSE_WEBHOOK_SECRET"), "{err}");
-        assert!(!err.contains("http://"), "{err}");
-        let s = parse(&["--webhook-url", "http://127.0.0.1:9/h", "--webhook-secret", "fedcba9876543210"], &[]).unwrap();
-        assert_eq!(s.webhook_secret.as_deref(), Some("fedcba9876543210"));
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("1 week"), None);
-    }
-}
+mod tests;

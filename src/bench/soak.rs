@@ -1,0 +1,204 @@
+//! `cobrowse soak`: N sessions browsing for M minutes (each customer repeating the scripted
+//! visit, each watched by an agent), sampling the server's and its Chromium's memory, open file
+//! descriptors and process count; then every session ends and the figures must come back to
+//! the idle baseline: no leaked contexts, descriptors or zombie processes.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use super::customer::CustomerBrowser;
+use super::procfs::{memory, processes};
+use super::server::ServerUnderTest;
+use super::workload::{end, perform, sessions, BROWSING};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct SoakOptions {
+    pub sessions: usize,
+    pub minutes: f64,
+    pub every: Duration,
+    pub chromium: PathBuf,
+}
+
+const USAGE: &str = "Usage: cobrowse soak [--sessions 10] [--minutes 10] [--every-seconds 30] [--chromium PATH]\n";
+/// After the sessions end, closed contexts are given this long to go before the last sample.
+const SETTLE: Duration = Duration::from_secs(15);
+
+impl SoakOptions {
+    pub fn parse(args: &[String]) -> Result<SoakOptions, String> {
+        let chromium = std::env::var("COBROWSE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let mut options =
+            SoakOptions { sessions: 10, minutes: 10.0, every: Duration::from_secs(30), chromium: chromium.into() };
+        let mut args = args.iter();
+        while let Some(flag) = args.next() {
+            let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+            let bad = |what: &str| format!("{flag} {value}: {what}");
+            match flag.as_str() {
+                "--sessions" => {
+                    options.sessions =
+                        value.parse().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| bad("expected 1 to 100"))?
+                }
+                "--minutes" => {
+                    options.minutes = value
+                        .parse()
+                        .ok()
+                        .filter(|m: &f64| (0.1..=1440.0).contains(m))
+                        .ok_or_else(|| bad("expected 0.1 to 1440"))?
+                }
+                "--every-seconds" => {
+                    let s: f64 = value
+                        .parse()
+                        .ok()
+                        .filter(|s| (1.0..=3600.0).contains(s))
+                        .ok_or_else(|| bad("expected 1 to 3600"))?;
+                    options.every = Duration::from_secs_f64(s);
+                }
+                "--chromium" => options.chromium = PathBuf::from(value),
+                _ => return Err(format!("unknown option {flag}")),
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// One reading of the server and its Chromium.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    at_s: f64,
+    server_mb: f64,
+    chromium_mb: f64,
+    fds: usize,
+    processes: usize,
+    zombies: usize,
+}
+
+fn sample(server: u32, since: Instant) -> Sample {
+    let (server_mb, chromium_mb) = memory(server);
+    let tree = processes(server, true);
+    let fds = tree.iter().filter_map(|p| std::fs::read_dir(format!("/proc/{p}/fd")).ok()).map(|d| d.count()).sum();
+    let zombies = tree
+        .iter()
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .ok()
+                .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
+                .unwrap_or(false)
+        })
+        .count();
+    Sample { at_s: since.elapsed().as_secs_f64(), server_mb, chromium_mb, fds, processes: tree.len() - 1, zombies }
+}
+
+fn row(label: &str, s: &Sample) -> String {
+    let at = if s.at_s.is_nan() { "–".to_string() } else { format!("{:.0} s", s.at_s) };
+    format!(
+        "| {label} | {at} | {:.0} MB | {:.0} MB | {} | {} | {} |\n",
+        s.server_mb, s.chromium_mb, s.fds, s.processes, s.zombies
+    )
+}
+
+/// `cobrowse soak ARGS`, with `server_exe` the `cobrowse` binary to run as the server.
+pub async fn main(args: &[String], server_exe: &Path) -> ExitCode {
+    let options = match SoakOptions::parse(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("cobrowse soak: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&options, server_exe).await {
+        Ok((report, back)) => {
+            println!("{report}");
+            if back {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("cobrowse soak: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the soak; the report, and whether everything came back to the baseline.
+async fn run(options: &SoakOptions, server_exe: &Path) -> Result<(String, bool), String> {
+    let server = ServerUnderTest::start(server_exe, &options.chromium).await?;
+    let customers =
+        CustomerBrowser::launch(&options.chromium).await.map_err(|e| format!("customers' Chromium: {e}"))?;
+    let result = soak(options, &server, &customers).await;
+    customers.shutdown().await;
+    server.stop().await;
+    result
+}
+
+async fn soak(
+    options: &SoakOptions,
+    server: &ServerUnderTest,
+    customers: &CustomerBrowser,
+) -> Result<(String, bool), String> {
+    let since = Instant::now();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let baseline = sample(server.pid, since);
+    eprintln!("soak: baseline {baseline:?}; starting {} sessions for {} minutes", options.sessions, options.minutes);
+    let mut watched = sessions(options.sessions, server, customers, 1.0).await?;
+    let until = Instant::now() + Duration::from_secs_f64(options.minutes * 60.0);
+    let visits = watched.iter_mut().enumerate().map(|(i, (customer, _))| async move {
+        tokio::time::sleep(Duration::from_millis((i * 2000 / options.sessions.max(1)) as u64)).await;
+        let (mut done, mut failed) = (0usize, 0usize);
+        while Instant::now() < until {
+            match perform(customer, &server.demo, BROWSING).await {
+                Ok(()) => done += 1,
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("soak: a visit failed: {e}");
+                }
+            }
+        }
+        (done, failed)
+    });
+    let sampling = async {
+        let mut samples = Vec::new();
+        while Instant::now() < until {
+            tokio::time::sleep(options.every.min(until.saturating_duration_since(Instant::now()))).await;
+            let s = sample(server.pid, since);
+            eprintln!("soak: {s:?}");
+            samples.push(s);
+        }
+        samples
+    };
+    let (outcomes, samples) = futures::join!(futures::future::join_all(visits), sampling);
+    for (customer, agent) in watched {
+        end(customers, customer, agent).await;
+    }
+    tokio::time::sleep(SETTLE).await;
+    let after = sample(server.pid, since);
+    let (visits, failed): (usize, usize) = outcomes.iter().fold((0, 0), |(v, f), (d, e)| (v + d, f + e));
+    let peak = samples.iter().fold(baseline, |p, s| Sample {
+        server_mb: p.server_mb.max(s.server_mb),
+        chromium_mb: p.chromium_mb.max(s.chromium_mb),
+        fds: p.fds.max(s.fds),
+        processes: p.processes.max(s.processes),
+        ..p
+    });
+    // Back means: the same processes, no zombies, a handful of descriptors at most, and
+    // memory within a fifth of the baseline (allocators keep some of what they were given).
+    let back = after.processes <= baseline.processes
+        && after.zombies == 0
+        && after.fds <= baseline.fds + 8
+        && after.chromium_mb <= baseline.chromium_mb * 1.2 + 20.0
+        && after.server_mb <= baseline.server_mb * 1.2 + 20.0;
+    let mut md = format!(
+        "## cobrowse soak\n\n{} sessions for {} minutes, each customer repeating the scripted visit with an agent watching: {visits} visits, {failed} failed.\n\n| when | at | server | Chromium | open fds | Chromium processes | zombies |\n|---|---|---|---|---|---|---|\n",
+        options.sessions, options.minutes
+    );
+    md += &row("idle, before", &baseline);
+    for s in &samples {
+        md += &row("running", s);
+    }
+    md += &row("peak", &Sample { at_s: f64::NAN, ..peak });
+    md += &row(&format!("{} s after the end", SETTLE.as_secs()), &after);
+    md += &format!("\nBack to the idle baseline: **{}**\n", if back { "yes" } else { "no" });
+    Ok((md, back))
+}
