@@ -62,7 +62,7 @@ pub async fn serve(
     let (closing_tx, closing_rx) = watch::channel(false);
     // Each connection's task holds a sender; all of them gone means all connections are done.
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
-    let complaints = Arc::new(Mutex::new(LogThrottle::default()));
+    let complaints = Mutex::new(LogThrottle::default());
     let mut shutdown = pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -95,8 +95,7 @@ pub async fn serve(
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new()).header_read_timeout(limits.header_read).keep_alive(true);
         let connection = http.serve_connection(io, service).with_upgrades();
-        let (mut closing, done, metrics, complaints) =
-            (closing_rx.clone(), done_tx.clone(), metrics.clone(), complaints.clone());
+        let (mut closing, done, metrics) = (closing_rx.clone(), done_tx.clone(), metrics.clone());
         tokio::spawn(async move {
             let mut connection = pin!(connection);
             let closed = async move {
@@ -111,8 +110,10 @@ pub async fn serve(
             };
             if let Err(e) = result {
                 if e.is_timeout() {
+                    // Mostly browsers' speculative connections that were never used: counted,
+                    // not worth a warning.
                     metrics.limit_hit(Limit::HeaderTimeout);
-                    complain(&complaints, peer, "closed a connection that did not send its request headers in time");
+                    tracing::debug!(%peer, "closed a connection that did not send its request headers in time");
                 } else {
                     tracing::debug!(%peer, error = %e, "connection ended with an error");
                 }
