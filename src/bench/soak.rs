@@ -18,18 +18,26 @@ pub struct SoakOptions {
     pub sessions: usize,
     pub minutes: f64,
     pub every: Duration,
+    /// Times the whole run repeats: a leak grows round after round, a cache does not.
+    pub rounds: usize,
     pub chromium: PathBuf,
 }
 
-const USAGE: &str = "Usage: cobrowse soak [--sessions 10] [--minutes 10] [--every-seconds 30] [--chromium PATH]\n";
+const USAGE: &str =
+    "Usage: cobrowse soak [--sessions 10] [--minutes 10] [--every-seconds 30] [--rounds 1] [--chromium PATH]\n";
 /// After the sessions end, closed contexts are given this long to go before the last sample.
 const SETTLE: Duration = Duration::from_secs(15);
 
 impl SoakOptions {
     pub fn parse(args: &[String]) -> Result<SoakOptions, String> {
         let chromium = std::env::var("COBROWSE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let mut options =
-            SoakOptions { sessions: 10, minutes: 10.0, every: Duration::from_secs(30), chromium: chromium.into() };
+        let mut options = SoakOptions {
+            sessions: 10,
+            minutes: 10.0,
+            every: Duration::from_secs(30),
+            rounds: 1,
+            chromium: chromium.into(),
+        };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
             let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -53,6 +61,10 @@ impl SoakOptions {
                         .filter(|s| (1.0..=3600.0).contains(s))
                         .ok_or_else(|| bad("expected 1 to 3600"))?;
                     options.every = Duration::from_secs_f64(s);
+                }
+                "--rounds" => {
+                    options.rounds =
+                        value.parse().ok().filter(|n| (1..=10).contains(n)).ok_or_else(|| bad("expected 1 to 10"))?
                 }
                 "--chromium" => options.chromium = PathBuf::from(value),
                 _ => return Err(format!("unknown option {flag}")),
@@ -141,7 +153,68 @@ async fn soak(
     let since = Instant::now();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let baseline = sample(server.pid, since);
-    eprintln!("soak: baseline {baseline:?}; starting {} sessions for {} minutes", options.sessions, options.minutes);
+    eprintln!(
+        "soak: baseline {baseline:?}; {} round(s) of {} sessions for {} minutes",
+        options.rounds, options.sessions, options.minutes
+    );
+    let mut md = format!(
+        "## cobrowse soak\n\n{} round(s) of {} sessions for {} minutes, each customer repeating the scripted visit with an agent watching.\n\n| when | at | server | Chromium | open fds | Chromium processes | zombies |\n|---|---|---|---|---|---|---|\n",
+        options.rounds, options.sessions, options.minutes
+    );
+    md += &row("idle, before", &baseline);
+    let (mut visits, mut failed) = (0, 0);
+    let mut after = baseline;
+    let mut after_first = None;
+    for round in 1..=options.rounds {
+        let (samples, done, lost) = one_round(options, server, customers, since).await?;
+        visits += done;
+        failed += lost;
+        tokio::time::sleep(SETTLE).await;
+        after = sample(server.pid, since);
+        after_first.get_or_insert(after);
+        let peak = samples.iter().fold(baseline, |p, s| Sample {
+            server_mb: p.server_mb.max(s.server_mb),
+            chromium_mb: p.chromium_mb.max(s.chromium_mb),
+            fds: p.fds.max(s.fds),
+            processes: p.processes.max(s.processes),
+            ..p
+        });
+        for s in &samples {
+            md += &row(&format!("round {round}, running"), s);
+        }
+        md += &row(&format!("round {round}, peak"), &Sample { at_s: f64::NAN, ..peak });
+        md += &row(&format!("round {round}, {} s after its end", SETTLE.as_secs()), &after);
+    }
+    // Back means: the same processes, no zombies, a handful of descriptors at most, Chromium's
+    // memory within a fifth of the baseline, and the server's too; or, over several rounds,
+    // the server's not growing after the first (the first session warms caches and thread
+    // pools a cold start has not made yet; a leak grows round after round).
+    let first = after_first.unwrap_or(baseline);
+    let server_back = if options.rounds > 1 {
+        after.server_mb <= first.server_mb * 1.05 + 5.0
+    } else {
+        after.server_mb <= baseline.server_mb * 1.2 + 20.0
+    };
+    let back = after.processes <= baseline.processes
+        && after.zombies == 0
+        && after.fds <= baseline.fds + 8
+        && after.chromium_mb <= baseline.chromium_mb * 1.2 + 20.0
+        && server_back;
+    md += &format!(
+        "\n{visits} visits, {failed} failed. Back to the idle baseline: **{}**\n",
+        if back { "yes" } else { "no" }
+    );
+    Ok((md, back))
+}
+
+/// One round: the sessions start, browse until the time is up, and end. Its samples, visits
+/// done and visits failed.
+async fn one_round(
+    options: &SoakOptions,
+    server: &ServerUnderTest,
+    customers: &CustomerBrowser,
+    since: Instant,
+) -> Result<(Vec<Sample>, usize, usize), String> {
     let mut watched = sessions(options.sessions, server, customers, 1.0).await?;
     let until = Instant::now() + Duration::from_secs_f64(options.minutes * 60.0);
     let visits = watched.iter_mut().enumerate().map(|(i, (customer, _))| async move {
@@ -172,33 +245,6 @@ async fn soak(
     for (customer, agent) in watched {
         end(customers, customer, agent).await;
     }
-    tokio::time::sleep(SETTLE).await;
-    let after = sample(server.pid, since);
-    let (visits, failed): (usize, usize) = outcomes.iter().fold((0, 0), |(v, f), (d, e)| (v + d, f + e));
-    let peak = samples.iter().fold(baseline, |p, s| Sample {
-        server_mb: p.server_mb.max(s.server_mb),
-        chromium_mb: p.chromium_mb.max(s.chromium_mb),
-        fds: p.fds.max(s.fds),
-        processes: p.processes.max(s.processes),
-        ..p
-    });
-    // Back means: the same processes, no zombies, a handful of descriptors at most, and
-    // memory within a fifth of the baseline (allocators keep some of what they were given).
-    let back = after.processes <= baseline.processes
-        && after.zombies == 0
-        && after.fds <= baseline.fds + 8
-        && after.chromium_mb <= baseline.chromium_mb * 1.2 + 20.0
-        && after.server_mb <= baseline.server_mb * 1.2 + 20.0;
-    let mut md = format!(
-        "## cobrowse soak\n\n{} sessions for {} minutes, each customer repeating the scripted visit with an agent watching: {visits} visits, {failed} failed.\n\n| when | at | server | Chromium | open fds | Chromium processes | zombies |\n|---|---|---|---|---|---|---|\n",
-        options.sessions, options.minutes
-    );
-    md += &row("idle, before", &baseline);
-    for s in &samples {
-        md += &row("running", s);
-    }
-    md += &row("peak", &Sample { at_s: f64::NAN, ..peak });
-    md += &row(&format!("{} s after the end", SETTLE.as_secs()), &after);
-    md += &format!("\nBack to the idle baseline: **{}**\n", if back { "yes" } else { "no" });
-    Ok((md, back))
+    let (done, failed) = outcomes.iter().fold((0, 0), |(v, f), (d, e)| (v + d, f + e));
+    Ok((samples, done, failed))
 }

@@ -147,6 +147,9 @@ impl Actor {
         }
         self.setup.registry.remove(&self.setup.id);
         tracing::info!(session = %self.setup.id, state = ?self.state, "session closed");
+        if self.setup.registry.is_empty() {
+            super::memory::release_when_idle(self.setup.registry.clone());
+        }
         // Dropping the links lets both writers flush their last message and close.
     }
 

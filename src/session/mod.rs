@@ -5,6 +5,7 @@ mod actor;
 pub mod gate;
 pub mod id;
 pub mod lifecycle;
+mod memory;
 pub mod registry;
 
 use std::sync::Arc;
