@@ -162,7 +162,7 @@ const dom = (() => {
       // read "" when absent, so ask for the content attributes).
       const own = (submitter, name) => !!submitter && submitter.getAttribute(name) !== null;
       const gets = (submitter) => (own(submitter, 'formmethod') ? submitter.formMethod : form.method) === 'get';
-      const to = (submitter) => page(own(submitter, 'formaction') ? submitter.formAction : form.action, false);
+      const to = (submitter) => page(submitter ? submitsTo(submitter) : form.action, false);
       // A form without a submit button is submitted by Enter in its field, as its default.
       for (const submitter of submitters.length ? submitters : [null]) {
         if (!gets(submitter) || to(submitter) !== path) continue;
