@@ -204,7 +204,11 @@ async fn serve(settings: Settings) -> ExitCode {
 
     let state = AppState::new(
         profiles,
-        Arc::new(ReplicaBrowser::new(settings.chromium.clone()).with_frame_ratio(settings.agent_pixel_ratio)),
+        Arc::new(
+            ReplicaBrowser::new(settings.chromium.clone())
+                .with_frame_ratio(settings.agent_pixel_ratio)
+                .with_memory_budget(settings.replica_memory_mb),
+        ),
         Timings {
             waiting_ttl: settings.waiting_ttl,
             grace: settings.grace,

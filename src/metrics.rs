@@ -56,10 +56,11 @@ pub enum Limit {
     MessageSize,
     BytesPerSecond,
     PageNodes,
+    PageMemory,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 9] = [
+    pub const ALL: [Limit; 10] = [
         Limit::ConnectionsPerAddress,
         Limit::HeaderTimeout,
         Limit::IdleTimeout,
@@ -69,6 +70,7 @@ impl Limit {
         Limit::MessageSize,
         Limit::BytesPerSecond,
         Limit::PageNodes,
+        Limit::PageMemory,
     ];
 
     /// Its label in `/metrics`.
@@ -83,6 +85,7 @@ impl Limit {
             Limit::MessageSize => "message_size",
             Limit::BytesPerSecond => "bytes_per_second",
             Limit::PageNodes => "page_nodes",
+            Limit::PageMemory => "page_memory",
         }
     }
 }

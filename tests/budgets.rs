@@ -115,3 +115,113 @@ async fn a_page_that_outgrows_the_replica_shows_a_notice_and_the_session_goes_on
     assert!(ratio >= 0.99, "the next page does not show ({ratio:.3})");
     cast.finish().await;
 }
+
+/// A 1x1 red PNG, base64: what a crafted canvas picture carries. It decodes to almost nothing;
+/// the canvas it is painted on holds the picture's stated size in memory.
+const RED_PIXEL: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mP4z8AAAAMBAQD3A0FDAAAAAElFTkSuQmCC";
+/// A 300x200 red PNG, base64.
+const RED_BOX: &str = "iVBORw0KGgoAAAANSUhEUgAAASwAAADICAIAAADdvUsCAAABrElEQVR42u3TQQkAAAjAwPUvrTF8eHAJBmsKOCQBmBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAgmlABMCCYETAgmBEwIJgRMCCYETAgmBEwIJgRMCCYETAgmBEwIJgRMCCYETAgmBEwIJgRMCCYETAgmBEwIJgRMCCYETAgmBEwIJgRMCCYETAgmBEwIJgRMCCYETAgmBEwIJgRMCCYETAgmBEwIJgRMCCYETAgmBEwIJgRMCCYETAgmBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAiYEEwImBBMCJgQTAhKACcGEgAnBhIAJ4akFT+KDSJWA/YAAAAAASUVORK5CYII=";
+
+/// Sends crafted rrweb events through the customer's own channel, as a tampered snippet would:
+/// `adds` are added to the body, then `pictures` (cobrowse-canvas payloads) follow.
+fn tamper(adds: Value, pictures: Value) -> String {
+    format!(
+        "(() => {{
+            const parentId = __cobrowseRrweb.record.mirror.getId(document.body);
+            const adds = {adds}.map((node) => ({{ parentId, nextId: null, node }}));
+            const now = Date.now();
+            const events = [{{ type: 3, timestamp: now, data: {{ source: 0, adds, removes: [], texts: [], attributes: [] }} }}]
+                .concat({pictures}.map((payload) => ({{ type: 5, timestamp: now, data: {{ tag: 'cobrowse-canvas', payload }} }})));
+            window.__sockets[window.__sockets.length - 1].send(new TextEncoder().encode(JSON.stringify(events)));
+            return true;
+        }})()"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canvas_pictures_cannot_take_the_replicas_memory() {
+    let _serial = SERIAL.lock().await;
+    let cast = Cast::new(timings()).await;
+    let (customer, agent) = (&cast.customer, &cast.agent);
+    capture_sockets(customer).await;
+    customer.goto(&format!("{}/fixtures/write.html", cast.server.fixtures)).await;
+    let id = start_session(customer).await;
+    join(agent, &cast.server.server, &id).await;
+    wait_for_frame_after(agent, 0).await;
+
+    // A canvas with a picture of its own (`rr_dataURL`), which rrweb would paint at the size
+    // the event gives the canvas (16384 x 16384 is a 1 GB buffer) and the snippet never sends:
+    // the replica drops it, so the agent's view still matches the customer's page, which has
+    // no such canvas.
+    let boxed = format!("data:image/png;base64,{RED_BOX}");
+    let style = "position:absolute;left:0;top:0;width:300px;height:200px";
+    let canvas = json!([{ "type": 2, "tagName": "canvas", "attributes": { "width": "300", "height": "200", "style": style, "rr_dataURL": boxed }, "childNodes": [], "id": 91001 }]);
+    customer.eval(&tamper(canvas, json!([]))).await;
+    // A picture painted would come in a frame within a few; an empty canvas brings none.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 300.0], 0.99).await;
+    assert!(ratio >= 0.99, "the crafted picture shows ({ratio:.3})");
+    let (_, metrics) = cast.server.http("GET", "/metrics", None).await;
+    assert_eq!(counted(&metrics, "page_memory"), 0, "nothing is over budget yet: {metrics}");
+
+    // Five pictures of 4000 x 4000 (16 Mpx each, 320 MB of canvas in all): past the pictures'
+    // budget, the replica gives the page up and the customer is told why.
+    let canvases: Vec<Value> = (0..5)
+        .map(|n| json!({ "type": 2, "tagName": "canvas", "attributes": { "width": "10", "height": "10" }, "childNodes": [], "id": 91100 + n }))
+        .collect();
+    let pictures: Vec<Value> =
+        (0..5).map(|n| json!({ "id": 91100 + n, "width": 4000, "height": 4000, "png": RED_PIXEL })).collect();
+    customer.eval(&tamper(json!(canvases), json!(pictures))).await;
+    customer
+        .wait_for(
+            "the widget says the page is too large",
+            &format!("{WIDGET}.querySelector('[role=status]').textContent.includes('too large to share')"),
+        )
+        .await;
+    let (_, metrics) = cast.server.http("GET", "/metrics", None).await;
+    assert_eq!(counted(&metrics, "page_memory"), 1, "{metrics}");
+    assert_eq!(counted(&metrics, "page_nodes"), 0, "{metrics}");
+    assert_eq!(cast.server.state.registry.len(), 1, "the session goes on");
+
+    // The customer's next page shows again.
+    let before = frames(agent).await;
+    customer.goto(&format!("{}/fixtures/write.html?next", cast.server.fixtures)).await;
+    wait_for_frame_after(agent, before).await;
+    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 300.0], 0.99).await;
+    assert!(ratio >= 0.99, "the next page does not show ({ratio:.3})");
+    cast.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_past_the_replicas_memory_budget_shows_a_notice_and_the_session_goes_on() {
+    let _serial = SERIAL.lock().await;
+    // 64 MB (`--replica-memory 64`) for a page of 60,000 elements: within the element budget,
+    // but its rebuilt DOM takes about 110 MB of heap (250 MB before garbage is collected).
+    let server = TestServer::start_with(timings(), chromium(), |state| cobrowse::server::AppState {
+        browser: std::sync::Arc::new(cobrowse::replica::ReplicaBrowser::new(chromium()).with_memory_budget(64)),
+        ..state
+    })
+    .await;
+    let cast = Cast::on(server).await;
+    let (customer, agent) = (&cast.customer, &cast.agent);
+    customer.goto(&format!("{}/fixtures/many.html", cast.server.fixtures)).await;
+    let id = start_session(customer).await;
+    join(agent, &cast.server.server, &id).await;
+    customer
+        .wait_for(
+            "the widget says the page is too large",
+            &format!("{WIDGET}.querySelector('[role=status]').textContent.includes('too large to share')"),
+        )
+        .await;
+    let (_, metrics) = cast.server.http("GET", "/metrics", None).await;
+    assert_eq!(counted(&metrics, "page_memory"), 1, "{metrics}");
+    assert_eq!(counted(&metrics, "page_nodes"), 0, "{metrics}");
+    assert_eq!(cast.server.state.registry.len(), 1, "the session goes on");
+    // A page of ordinary size shows.
+    let before = frames(agent).await;
+    customer.goto(&format!("{}/fixtures/write.html", cast.server.fixtures)).await;
+    wait_for_frame_after(agent, before).await;
+    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 300.0], 0.99).await;
+    assert!(ratio >= 0.99, "the next page does not show ({ratio:.3})");
+    cast.finish().await;
+}

@@ -1,6 +1,8 @@
-//! The isolation scenario's attacker: a customer connection that floods its own session with
-//! oversized and rapid events messages, as fast as the server reads them, while the bench
-//! measures another session. What it sent and how often it was refused goes in the report.
+//! The isolation scenario's attackers: customer connections that flood their own sessions
+//! while the bench measures another session. One sends oversized and rapid events messages as
+//! fast as the server reads them; others stay just within their budgets with a valid page of
+//! 20,000 elements whose texts all change ten times a second, which the replica must apply.
+//! What they sent and how often they were refused goes in the report.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -26,14 +28,33 @@ pub struct FloodCounts {
     pub seconds: f64,
 }
 
+impl FloodCounts {
+    /// Adds another flooder's counts (seconds: the longest).
+    pub fn add(&mut self, other: FloodCounts) {
+        self.messages_sent += other.messages_sent;
+        self.megabytes_sent += other.megabytes_sent;
+        self.errors_received += other.errors_received;
+        self.seconds = self.seconds.max(other.seconds);
+    }
+}
+
 /// A flood under way.
 pub struct Flooder {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<FloodCounts>,
 }
 
+/// How a flooder floods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flood {
+    /// Oversized and rapid messages, past every limit.
+    PastTheLimits,
+    /// A big valid page changing at just under the byte rate allowed.
+    AtTheEdge,
+}
+
 /// Starts a session as a customer of `demo` on `server` and floods it.
-pub async fn start(server: &str, demo: &str) -> Result<Flooder, String> {
+pub async fn start(server: &str, demo: &str, kind: Flood) -> Result<Flooder, String> {
     let url = format!("{}/ws/customer", server.replacen("http", "ws", 1));
     let mut request = url.into_client_request().map_err(|e| e.to_string())?;
     request.headers_mut().insert("Origin", demo.parse().map_err(|_| "bad origin".to_string())?);
@@ -42,7 +63,10 @@ pub async fn start(server: &str, demo: &str) -> Result<Flooder, String> {
     let page = serde_json::json!({ "type": "page", "href": format!("{demo}/"), "width": 1280, "height": 800 });
     ws.send(Message::text(page.to_string())).await.map_err(|e| e.to_string())?;
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(flood(ws, stopped));
+    let task = match kind {
+        Flood::PastTheLimits => tokio::spawn(flood(ws, stopped)),
+        Flood::AtTheEdge => tokio::spawn(super::edge::churn(ws, format!("{demo}/"), stopped)),
+    };
     Ok(Flooder { stop, task })
 }
 
@@ -59,7 +83,7 @@ fn events(bytes: usize) -> Message {
     Message::binary(format!(r#"[{{"type":5,"timestamp":1,"data":{{"tag":"flood","payload":"{pad}"}}}}]"#).into_bytes())
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(super) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn flood(ws: Socket, stopped: watch::Receiver<bool>) -> FloodCounts {
     let started = std::time::Instant::now();

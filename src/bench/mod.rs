@@ -8,6 +8,7 @@
 
 mod agent;
 mod customer;
+mod edge;
 mod flood;
 mod procfs;
 mod report;

@@ -109,6 +109,9 @@ pub struct Isolation {
     pub quiet: WorkloadFigures,
     pub flooded: WorkloadFigures,
     pub flood: super::flood::FloodCounts,
+    /// While other sessions stay within their budgets with big pages changing all the time.
+    pub at_the_edge: WorkloadFigures,
+    pub edge_flood: super::flood::FloodCounts,
 }
 
 fn mbit(bytes_per_second: f64) -> f64 {
@@ -179,7 +182,8 @@ impl Report {
             "\n### Isolation: one session typing while another customer floods theirs\n\nThe flood: {} events messages ({:.0} MB, every {}th past the size limit) in {:.1} s, answered with {} errors.\n\n| the other session | glass-to-glass p50 / p95 | frames/s | ratio to quiet, p50 / p95 |\n|---|---|---|---|\n",
             flood.messages_sent, flood.megabytes_sent, 5, flood.seconds, flood.errors_received
         );
-        for (name, w) in [("quiet", quiet), ("flooding", flooded)] {
+        for (name, w) in [("quiet", quiet), ("flooding", flooded), ("others at the edge", &self.isolation.at_the_edge)]
+        {
             md += &format!(
                 "| {name} | {:.0} / {:.0} ms ({} changes) | {:.1} | {:.2} / {:.2} |\n",
                 w.latency_ms.p50,
@@ -190,6 +194,11 @@ impl Report {
                 w.latency_ms.p95 / quiet.latency_ms.p95.max(1.0)
             );
         }
+        let edge = &self.isolation.edge_flood;
+        md += &format!(
+            "\nOthers at the edge: 3 sessions, each a valid page of 20,000 elements whose texts change ten times a second, just within the byte rate: {} messages ({:.0} MB) in {:.1} s, answered with {} errors.\n",
+            edge.messages_sent, edge.megabytes_sent, edge.seconds, edge.errors_received
+        );
         let wm = &self.write_mode_latency_ms;
         md += &format!(
             "\nWrite-mode latency (agent action to customer page): p50 **{:.0} ms**, p95 {:.0} ms, p99 {:.0} ms ({} typed characters)\n",

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::agent::{jpeg_size, AgentClient};
 use super::customer::{Customer, CustomerBrowser};
+use super::flood::Flood;
 use super::procfs::{memory, CpuMeter, Group};
 use super::report::{glass_to_glass, Isolation, Report, ScaleFigures, Spread, WorkloadFigures};
 use super::server::ServerUnderTest;
@@ -171,12 +172,27 @@ async fn isolation(
     let quiet = timed("typing, others quiet", customer, agent, server, &steps, false).await?;
     eprintln!("bench: one session typing while another customer floods theirs");
     customer.open_page(&format!("{}{page}", server.demo)).await?;
-    let flooder = super::flood::start(&server.server, &server.demo).await?;
+    let flooder = super::flood::start(&server.server, &server.demo, Flood::PastTheLimits).await?;
     tokio::time::sleep(DRAIN).await;
     let flooded = timed("typing, another session flooding", customer, agent, server, &steps, false).await;
     let flood = flooder.stop().await;
-    Ok(Isolation { quiet, flooded: flooded?, flood })
+    eprintln!("bench: one session typing while {EDGE_FLOODERS} other customers churn big pages at their budget's edge");
+    customer.open_page(&format!("{}{page}", server.demo)).await?;
+    let mut flooders = Vec::new();
+    for _ in 0..EDGE_FLOODERS {
+        flooders.push(super::flood::start(&server.server, &server.demo, Flood::AtTheEdge).await?);
+    }
+    tokio::time::sleep(DRAIN).await;
+    let at_the_edge = timed("typing, others at their budget's edge", customer, agent, server, &steps, false).await;
+    let mut edge_flood = super::flood::FloodCounts::default();
+    for flooder in flooders {
+        edge_flood.add(flooder.stop().await);
+    }
+    Ok(Isolation { quiet, flooded: flooded?, flood, at_the_edge: at_the_edge?, edge_flood })
 }
+
+/// Sessions churning at their budget's edge in the isolation scenario's last part.
+const EDGE_FLOODERS: usize = 3;
 
 /// Characters the agent types in write mode, one action each.
 const WRITE_MODE_KEYS: usize = 50;

@@ -178,6 +178,8 @@ pub struct ReplicaBrowser {
     pub pacer: Arc<super::pacer::FramePacer>,
     /// Device pixels per CSS pixel at most in frames (see [`super::emulation::Geometry`]).
     pub frame_ratio: f64,
+    /// Bytes of heap one replica page may hold (see [`super::memory`]).
+    pub memory_budget: u64,
     chromium: PathBuf,
     profile_dir: PathBuf,
     running: Mutex<Option<Running>>,
@@ -247,7 +249,13 @@ impl ReplicaBrowser {
         let profile_dir = super::leftovers::profile_dir(n);
         let pacer = Arc::new(super::pacer::FramePacer::for_this_machine());
         let frame_ratio = super::emulation::MAX_ZOOM;
-        ReplicaBrowser { pacer, frame_ratio, chromium, profile_dir, running: Mutex::new(None) }
+        let memory_budget = super::memory::DEFAULT_BUDGET;
+        ReplicaBrowser { pacer, frame_ratio, memory_budget, chromium, profile_dir, running: Mutex::new(None) }
+    }
+
+    /// Lets one replica page hold `megabytes` of heap at most (see [`super::memory`]).
+    pub fn with_memory_budget(self, megabytes: u64) -> ReplicaBrowser {
+        ReplicaBrowser { memory_budget: megabytes.saturating_mul(1 << 20), ..self }
     }
 
     /// Frames at most `ratio` device pixels per CSS pixel (clamped to 1 to [`super::emulation::MAX_ZOOM`]).

@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use super::batch::Batch;
 
+mod budget;
 mod pacing;
 use super::page::ReplicaPage;
 use super::{ReplicaBrowser, ReplicaCommand, ReplicaHandle, ReplicaReport, Window};
@@ -39,6 +40,7 @@ pub fn spawn(
     let (faults, faults_rx) = mpsc::channel(4);
     let (frames_tx, frames) = watch::channel(None);
     let (streaming, streaming_rx) = watch::channel(false);
+    let browser_budget = browser.memory_budget;
     let driver = Driver {
         browser,
         session,
@@ -60,6 +62,7 @@ pub fn spawn(
         animating: false,
         tick_at: None,
         too_large: false,
+        memory: super::memory::MemoryWatch::new(browser_budget),
     };
     tokio::spawn(driver.run(rx, faults_rx, streaming_rx));
     ReplicaHandle { commands, streaming, frames }
@@ -103,6 +106,8 @@ struct Driver {
     tick_at: Option<Instant>,
     /// Whether the customer's page outgrew the replica's budget (told once per page).
     too_large: bool,
+    /// When to look at the page's heaps, and how much they may hold.
+    memory: super::memory::MemoryWatch,
 }
 
 /// Sleeps until `at`, or forever when there is nothing to wait for.
@@ -236,6 +241,10 @@ impl Driver {
     async fn stream(&mut self, on: bool) {
         if self.streaming == on {
             return;
+        }
+        if on {
+            // The page an agent first sees has every change so far.
+            self.apply_waiting().await;
         }
         self.streaming = on;
         self.tick_at = (on && self.animating).then(Instant::now);

@@ -16,6 +16,7 @@ mod emulation;
 mod frames;
 mod late;
 pub mod leftovers;
+mod memory;
 pub mod pacer;
 mod page;
 mod pieces;
@@ -86,11 +87,21 @@ pub enum ReplicaReport {
     Unavailable,
     /// The agent's pointer moved onto (or off) something hidden from the agent.
     PointerOver(Option<Hidden>),
-    /// The customer's page has more elements than a replica may hold; a notice shows instead.
-    PageTooLarge,
+    /// The customer's page needs more than a replica may hold; a notice shows instead.
+    PageTooLarge(Oversize),
     /// The answer to hit-test `seq`: what the action lands on (no node for keys and text,
     /// which go to the focused element), or why it may not.
     HitTested { seq: u64, outcome: Result<Target, ErrorCode> },
+}
+
+/// What a customer's page needed more of than its replica may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Oversize {
+    /// Elements (web/replica/replica.js counts them as they arrive).
+    Nodes,
+    /// Memory: its heaps ([`memory`]) or its canvas pictures (web/replica/looks.js).
+    Memory,
 }
 
 /// A session's way to its replica. Dropping every sender closes the page.

@@ -12,8 +12,9 @@ use super::lifecycle::{Input, Presence, Refusal, Side, State, Timer};
 use super::{
     ClientLink, Command, CustomerAttached, FromAgentConn, FromCustomerConn, Member, Registry, Services, Timings,
 };
+use crate::metrics::Limit;
 use crate::profile::{Profile, Profiles};
-use crate::replica::{ReplicaHandle, ReplicaReport};
+use crate::replica::{Oversize, ReplicaHandle, ReplicaReport};
 use crate::wire::{EndedBy, ErrorCode, PageAction, Point, ToAgent, ToCustomer};
 
 /// Everything a new actor starts from.
@@ -306,9 +307,19 @@ impl Actor {
             ReplicaReport::Ready => self.tell_customer(ToCustomer::Snapshot),
             ReplicaReport::Unavailable => self.tell_all(ToAgent::ReplicaUnavailable),
             ReplicaReport::PointerOver(hidden) => self.tell_agent(ToAgent::PointerOver { hidden }),
-            ReplicaReport::PageTooLarge => {
-                self.setup.services.metrics.limit_hit(crate::metrics::Limit::PageNodes);
-                let message = "This page has more elements than co-browse can show; the agent sees a notice.".into();
+            ReplicaReport::PageTooLarge(why) => {
+                let (limit, message) = match why {
+                    Oversize::Nodes => (
+                        Limit::PageNodes,
+                        "This page has more elements than co-browse can show; the agent sees a notice.",
+                    ),
+                    Oversize::Memory => (
+                        Limit::PageMemory,
+                        "This page needs more memory than co-browse can give it; the agent sees a notice.",
+                    ),
+                };
+                self.setup.services.metrics.limit_hit(limit);
+                let message = message.into();
                 self.tell_customer(ToCustomer::Error { code: crate::wire::ErrorCode::TooLarge, message });
             }
             ReplicaReport::HitTested { seq, outcome } => {

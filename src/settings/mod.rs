@@ -47,6 +47,9 @@ pub struct Settings {
     /// Device pixels per CSS pixel at most in the agents' frames (`--agent-pixel-ratio`,
     /// `COBROWSE_AGENT_PIXEL_RATIO`, 1 to 2).
     pub agent_pixel_ratio: f64,
+    /// Memory one replica page may take, in megabytes: its script and DOM heaps and array
+    /// buffers (`--replica-memory`, `COBROWSE_REPLICA_MEMORY`).
+    pub replica_memory_mb: u64,
     /// Where session-started and session-ended are posted, if anywhere (`--webhook-url`,
     /// `COBROWSE_WEBHOOK_URL`).
     pub webhook_url: Option<String>,
@@ -185,6 +188,12 @@ pub const SPECS: &[SettingSpec] = &[
         help: "device pixels per CSS pixel at most in the frames agents get (1 to 2): a customer on a HiDPI screen is sent in device pixels up to this; 1 sends CSS pixels, for agents on standard screens, at a third of the latency",
     },
     SettingSpec {
+        flag: "--replica-memory",
+        env: "COBROWSE_REPLICA_MEMORY",
+        default: "512",
+        help: "megabytes one replica page may take (script and DOM heaps); a customer's page that needs more shows the agent a notice instead",
+    },
+    SettingSpec {
         flag: "--webhook-url",
         env: "COBROWSE_WEBHOOK_URL",
         default: "(none)",
@@ -295,6 +304,14 @@ impl Settings {
                     name: "COBROWSE_AGENT_PIXEL_RATIO",
                     value: v,
                     what: "pixel ratio from 1 to 2",
+                })?
+            },
+            replica_memory_mb: {
+                let v = value("COBROWSE_REPLICA_MEMORY");
+                v.parse().ok().filter(|mb| *mb >= 16).ok_or(SettingsError::Invalid {
+                    name: "COBROWSE_REPLICA_MEMORY",
+                    value: v,
+                    what: "number of megabytes, 16 or more",
                 })?
             },
             webhook_url: get("COBROWSE_WEBHOOK_URL"),

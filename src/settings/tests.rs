@@ -18,6 +18,7 @@ fn defaults_match_the_contract() {
     assert_eq!(s.grace, Duration::from_secs(120));
     assert_eq!(s.max_sessions, 100);
     assert_eq!(s.agent_pixel_ratio, 2.0);
+    assert_eq!(s.replica_memory_mb, 512);
     assert_eq!(s.sessions_per_address, 5);
 }
 
@@ -55,6 +56,11 @@ fn bad_values_name_the_setting() {
         assert!(err.contains("COBROWSE_AGENT_PIXEL_RATIO"), "{ratio}: {err}");
     }
     assert_eq!(parse(&[], &[("COBROWSE_AGENT_PIXEL_RATIO", "1")]).unwrap().agent_pixel_ratio, 1.0);
+    for memory in ["8", "-1", "lots"] {
+        let err = parse(&["--replica-memory", memory], &[]).unwrap_err().to_string();
+        assert!(err.contains("COBROWSE_REPLICA_MEMORY") && err.contains(memory), "{memory}: {err}");
+    }
+    assert_eq!(parse(&["--replica-memory", "64"], &[]).unwrap().replica_memory_mb, 64);
 }
 
 #[test]

@@ -66,24 +66,43 @@ const looks = (() => {
   const CANVAS_TAG = 'cobrowse-canvas';
   // A picture bigger than this is not painted (a 4K canvas at ratio 2 is 33 Mpx).
   const LARGEST_PICTURE = 40e6;
+  // All the pictures a page shows at once may hold this many pixels (4 bytes each, 256 MB):
+  // a few screens' worth at ratio 2. A page that needs more is given up (see `paint`), so a
+  // stream of big pictures cannot take the replica's memory.
+  const ALL_PICTURES = 64e6;
+  // The canvases pictures were drawn on, which hold a buffer of their size while connected.
+  const drawn = new Set();
   // Paints the newest picture of each canvas; resolves once all are on their canvases, so the
   // frame that follows shows them.
-  // Resolves to how many pictures came for canvases the profile hides (`hidden(el)`: masked or
-  // blocked), which are not painted. `pictures`: node id -> the snippet's payload.
+  // Resolves to { defects: how many pictures came for canvases the profile hides (`hidden(el)`:
+  // masked or blocked), which are not painted; refused: whether the pictures would take the
+  // page past `ALL_PICTURES`, when none is painted }. `pictures`: node id -> the snippet's payload.
   async function paint(mirror, pictures, hidden) {
     let defects = 0;
-    await Promise.all([...pictures.values()].map(async (picture) => {
+    const jobs = [];
+    for (const picture of pictures.values()) {
       const canvas = mirror.getNode(picture.id);
-      if (!canvas || canvas.nodeType !== 1 || canvas.tagName !== 'CANVAS') return;
+      if (!canvas || canvas.nodeType !== 1 || canvas.tagName !== 'CANVAS') continue;
       const secret = hidden(canvas);
       if (secret && typeof picture.png === 'string') defects++;
       if (secret || typeof picture.png !== 'string') {
-        canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
+        // Only a canvas drawn on shows anything to clear (rebuilt ones start empty).
+        if (drawn.has(canvas)) canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
         canvas.setAttribute('data-cobrowse-canvas', picture.unreadable ? 'unreadable' : 'hidden');
-        return;
+        continue;
       }
       const [width, height] = [Number(picture.width), Number(picture.height)];
-      if (!(width > 0 && height > 0 && width * height <= LARGEST_PICTURE)) return;
+      if (width > 0 && height > 0 && width * height <= LARGEST_PICTURE) jobs.push({ canvas, picture, width, height });
+    }
+    // Counted before any is drawn: the canvases already drawn on, at their new size if repainted.
+    let pixels = jobs.reduce((sum, job) => sum + job.width * job.height, 0);
+    const repainted = new Set(jobs.map((job) => job.canvas));
+    for (const canvas of drawn) {
+      if (!canvas.isConnected) drawn.delete(canvas);
+      else if (!repainted.has(canvas)) pixels += canvas.width * canvas.height;
+    }
+    if (pixels > ALL_PICTURES) return { defects, refused: true };
+    await Promise.all(jobs.map(async ({ canvas, picture, width, height }) => {
       try {
         const bytes = Uint8Array.from(atob(picture.png), (c) => c.charCodeAt(0));
         const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
@@ -92,12 +111,13 @@ const looks = (() => {
         if (canvas.width !== width) canvas.width = width;
         if (canvas.height !== height) canvas.height = height;
         const context = canvas.getContext('2d');
+        drawn.add(canvas);
         context.clearRect(0, 0, width, height);
         context.drawImage(bitmap, 0, 0);
         bitmap.close();
       } catch (_) { /* not a picture: the canvas keeps what it showed */ }
     }));
-    return defects;
+    return { defects, refused: false };
   }
 
   // ---- frames from other sites ----
@@ -151,9 +171,10 @@ const looks = (() => {
     }).join('\n');
   }
 
-  // A new page: the old page's frames went with it.
+  // A new page: the old page's frames and canvases went with it.
   function forgetFrames() {
     otherSites.clear();
+    drawn.clear();
   }
 
   return { CANVAS_TAG, styleScrollbars, paint, noteFrames, forgetFrames };

@@ -132,13 +132,21 @@
   const MAX_NODES = 100000;
   // Nodes the rebuilt page holds: a full snapshot's count, plus added and less removed ones.
   let nodes = 0;
-  let tooLarge = false;
+  // Why the page was given up ('nodes' or 'memory'), while it is.
+  let tooLarge = null;
+  // rrweb draws a canvas's `rr_dataURL` on it at the canvas's own size, which the event names
+  // (16384 x 16384 is a 1 GB buffer). The snippet never sends one (canvas pictures come as
+  // `cobrowse-canvas` events, painted within a budget), so any that arrives is dropped.
+  const defuse = (attributes) => {
+    if (attributes && typeof attributes === 'object' && 'rr_dataURL' in attributes) delete attributes.rr_dataURL;
+  };
   function countNodes(node) {
     let count = 0;
     const stack = [node];
     while (stack.length) {
       const n = stack.pop();
       count++;
+      if (n) defuse(n.attributes);
       if (n && n.childNodes) for (const child of n.childNodes) stack.push(child);
     }
     return count;
@@ -147,12 +155,21 @@
   function withinBudget(event) {
     if (event.type === EVENT_FULL_SNAPSHOT) {
       nodes = countNodes(event.data && event.data.node);
-      tooLarge = false;
+      tooLarge = null;
     } else if (event.type === EVENT_INCREMENTAL && event.data.source === 0) {
-      nodes += (event.data.adds || []).length - (event.data.removes || []).length;
+      const adds = Array.isArray(event.data.adds) ? event.data.adds : [];
+      for (const add of adds) if (add && add.node) countNodes(add.node);
+      for (const change of Array.isArray(event.data.attributes) ? event.data.attributes : []) defuse(change && change.attributes);
+      nodes += adds.length - (event.data.removes || []).length;
     }
     if (nodes <= MAX_NODES || tooLarge) return !tooLarge;
-    tooLarge = true;
+    dropPage('nodes');
+    return false;
+  }
+  // Gives the page up for a notice, until the customer opens another (its Meta event).
+  function dropPage(reason) {
+    if (tooLarge) return;
+    tooLarge = reason;
     if (replayer) {
       try { replayer.destroy(); } catch (_) { /* already gone */ }
       replayer = null;
@@ -161,7 +178,6 @@
     root().textContent = '';
     const notice = document.getElementById('too-large');
     if (notice) notice.hidden = false;
-    return false;
   }
   // A big batch of events arrives in pieces (see src/replica/page.rs), joined when applied.
   let inbox = [];
@@ -341,7 +357,7 @@
           const notice = document.getElementById('too-large');
           if (notice) notice.hidden = true;
           // A new page: nothing of the last one counts.
-          tooLarge = false;
+          tooLarge = null;
           nodes = 0;
           fresh();
         }
@@ -358,12 +374,17 @@
       await null;
       await null;
       forget();
-      if (tooLarge) return { defects: 0, animating: false, too_large: true, nodes };
+      if (tooLarge) return { defects: 0, animating: false, too_large: tooLarge, nodes };
       if (!replayer || !complete) return { defects: 0, animating: false };
       if (events.some((e) => e.type === EVENT_FULL_SNAPSHOT)) styleScrollbars();
       looks.noteFrames(events, replayer.iframe.contentDocument, replayer.getMirror());
       const hidden = (el) => composedClosest(el, blocked) || composedClosest(el, masked);
-      const hiddenPictures = pictures.size ? await looks.paint(replayer.getMirror(), pictures, hidden) : 0;
+      const painted = pictures.size ? await looks.paint(replayer.getMirror(), pictures, hidden) : { defects: 0, refused: false };
+      if (painted.refused) {
+        dropPage('memory');
+        return { defects: 0, animating: false, too_large: tooLarge, nodes };
+      }
+      const hiddenPictures = painted.defects;
       if (focusTo) focus(focusTo);
       noteScrolls(events);
       if (pointer) hover(pointer[0], pointer[1]);
@@ -371,6 +392,11 @@
       if (!knownRoots) knownRoots = roots(replayer.iframe.contentDocument);
       clock.hold(knownRoots);
       return { defects, animating: clock.advance() };
+    },
+    // Gives the page up for the too-large notice (the server found it over its memory budget).
+    giveUp(reason) {
+      dropPage(reason);
+      return true;
     },
     // One piece of a big batch of events (JSON text), kept until `delivered` joins them.
     receive(piece) {

@@ -27,6 +27,8 @@ use super::{Frame, ReplicaError, Window};
 use crate::profile::origin_of;
 use crate::wire::{AgentAction, ErrorCode, Hidden, Rules, Target};
 
+mod memory;
+
 /// Chromium calls are bounded: a crashed page answers nothing, ever.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -37,8 +39,8 @@ pub struct Applied {
     pub defects: u64,
     /// Whether animations are still going, so the page needs ticks to show them.
     pub animating: bool,
-    /// Whether the page outgrew the replica's budget of elements (the shell shows a notice).
-    pub too_large: bool,
+    /// What the page outgrew the replica's budget of, if it did (the shell shows a notice).
+    pub too_large: Option<super::Oversize>,
     /// How many nodes the page held then.
     pub nodes: u64,
 }
@@ -264,7 +266,7 @@ impl ReplicaPage {
         Ok(Applied {
             defects: answer.get("defects").and_then(|d| d.as_u64()).unwrap_or(0),
             animating: answer.get("animating").and_then(|a| a.as_bool()).unwrap_or(false),
-            too_large: answer.get("too_large").and_then(|a| a.as_bool()).unwrap_or(false),
+            too_large: answer.get("too_large").and_then(|a| serde_json::from_value(a.clone()).ok()),
             nodes: answer.get("nodes").and_then(|n| n.as_u64()).unwrap_or(0),
         })
     }
