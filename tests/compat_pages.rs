@@ -10,6 +10,7 @@ use chromiumoxide::cdp::browser_protocol::page::{EventJavascriptDialogOpening, H
 use cobrowse::replica::ReplicaBrowser;
 use cobrowse::server::AppState;
 use futures::StreamExt;
+use support::fidelity::{share_of_colour, wait_for_share};
 use support::*;
 
 /// The customer's element `js` as a rectangle of the viewport, `inset` pixels inside its edge.
@@ -21,27 +22,6 @@ async fn rect_of(customer: &Tab, js: &str, inset: f64) -> [f64; 4] {
         .await;
     let r: [f64; 4] = serde_json::from_value(r).unwrap();
     [r[0] + inset, r[1] + inset, r[2] - 2.0 * inset, r[3] - 2.0 * inset]
-}
-
-/// The fraction of the agent's screen in `rect` within 6 levels of the colour `rgb`.
-async fn share_of_colour(agent: &Tab, rect: [f64; 4], rgb: [u8; 3]) -> f64 {
-    let js = format!(
-        "(() => {{ const [x, y, w, h] = {rect:?}.map(Math.round); const d = document.getElementById('screen').getContext('2d').getImageData(x, y, w, h).data; const [r, g, b] = {rgb:?}; let n = 0; for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - r) <= 6 && Math.abs(d[i + 1] - g) <= 6 && Math.abs(d[i + 2] - b) <= 6) n++; return n / (d.length / 4); }})()"
-    );
-    agent.eval(&js).await.as_f64().unwrap()
-}
-
-/// Waits (10 s at most) until `rgb` covers at least `share` of `rect` on the agent's screen;
-/// returns the share last seen.
-async fn wait_for_share(agent: &Tab, rect: [f64; 4], rgb: [u8; 3], share: f64) -> f64 {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let seen = share_of_colour(agent, rect, rgb).await;
-        if seen >= share || tokio::time::Instant::now() > deadline {
-            return seen;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

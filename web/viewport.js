@@ -14,12 +14,13 @@ const viewport = (() => {
       reduced_motion: media('(prefers-reduced-motion: reduce)'),
       contrast: media('(prefers-contrast: more)') ? 'more' : media('(prefers-contrast: less)') ? 'less' : media('(prefers-contrast: custom)') ? 'custom' : 'no_preference',
       forced_colors: media('(forced-colors: active)'),
+      touch: media('(pointer: coarse)') && media('(hover: none)'),
     };
   }
 
   // Calls `changed()`, at most once a frame, when the window is resized, the zoom changes (it
-  // changes the pixel ratio, watched by a query on the current one) or dark mode, contrast or
-  // motion settings do.
+  // changes the pixel ratio, watched by a query on the current one) or dark mode, contrast,
+  // motion settings or the primary pointer do.
   function watch(changed) {
     let queued = false;
     const soon = () => {
@@ -28,7 +29,8 @@ const viewport = (() => {
       requestAnimationFrame(() => { queued = false; changed(); });
     };
     window.addEventListener('resize', soon);
-    for (const query of ['(prefers-color-scheme: dark)', '(prefers-reduced-motion: reduce)', '(prefers-contrast: more)', '(forced-colors: active)']) {
+    // A tablet's keyboard attached or taken off changes the pointer, and the page with it.
+    for (const query of ['(prefers-color-scheme: dark)', '(prefers-reduced-motion: reduce)', '(prefers-contrast: more)', '(forced-colors: active)', '(pointer: coarse)', '(hover: none)']) {
       window.matchMedia(query).addEventListener('change', soon);
     }
     (function watchRatio() {

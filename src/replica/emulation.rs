@@ -11,6 +11,7 @@
 
 use chromiumoxide::cdp::browser_protocol::emulation::{
     MediaFeature, SetDeviceMetricsOverrideParams, SetEmulatedMediaParams, SetScrollbarsHiddenParams,
+    SetTouchEmulationEnabledParams,
 };
 use chromiumoxide::Page;
 
@@ -23,6 +24,9 @@ use super::Window;
 /// and styled at the customer's ratio (measured with `cobrowse bench --pixel-ratio 2`: scripted
 /// browsing p50 148 ms and 0.96 Mbit/s at 2, 41 ms and 0.52 Mbit/s at 1).
 pub const MAX_ZOOM: f64 = 2.0;
+
+/// Touch points of an emulated touch screen (phones and tablets report 5 or 10).
+const TOUCH_POINTS: i64 = 5;
 
 /// The shell page's geometry for a customer's window.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,6 +68,11 @@ pub async fn emulate(page: &Page, window: &Window, max_zoom: f64) -> Result<(), 
         display.media_features().iter().map(|(name, value)| MediaFeature::new(*name, *value)).collect();
     let media = SetEmulatedMediaParams::builder().features(features).build();
     super::page::bounded("Emulation.setEmulatedMedia", page.execute(media)).await?;
+    // A touch screen as the primary pointer is what `pointer: coarse` and `hover: none` ask
+    // about; nothing else of touch matters to a page no script of which runs.
+    let mut touch = SetTouchEmulationEnabledParams::new(display.touch);
+    touch.max_touch_points = display.touch.then_some(TOUCH_POINTS);
+    super::page::bounded("Emulation.setTouchEmulationEnabled", page.execute(touch)).await?;
     Ok(())
 }
 

@@ -25,6 +25,9 @@ pub struct Display {
     pub contrast: Contrast,
     /// `forced-colors: active` (Windows high-contrast themes).
     pub forced_colors: bool,
+    /// A touch screen is the primary pointer (`pointer: coarse`, `hover: none`): phones,
+    /// tablets without a keyboard; pages show bigger controls and no hover-only content.
+    pub touch: bool,
 }
 
 impl Default for Display {
@@ -36,6 +39,7 @@ impl Default for Display {
             reduced_motion: false,
             contrast: Contrast::NoPreference,
             forced_colors: false,
+            touch: false,
         }
     }
 }
@@ -118,6 +122,24 @@ mod tests {
         assert_eq!(d.media_features()[0], ("prefers-color-scheme", "dark"));
         assert_eq!(d.media_features()[1], ("prefers-reduced-motion", "reduce"));
         assert!(serde_json::from_str::<Display>(r#"{"zoom":2}"#).is_err(), "unknown fields are refused");
+    }
+
+    #[test]
+    fn the_snippet_reports_every_field_and_no_other() {
+        // web/viewport.js builds the report; its keys are this struct's fields.
+        let js = include_str!("../../web/viewport.js");
+        let body = &js[js.find("function display()").unwrap()..];
+        let body = &body[..body.find("\n  }\n").unwrap()];
+        let mut keys: Vec<&str> = body
+            .lines()
+            .filter_map(|l| l.trim().split_once(':').map(|(k, _)| k))
+            .filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .collect();
+        keys.sort_unstable();
+        let fields = serde_json::to_value(Display::default()).unwrap();
+        let mut expected: Vec<&str> = fields.as_object().unwrap().keys().map(String::as_str).collect();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
     }
 
     #[test]

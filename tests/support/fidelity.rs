@@ -84,3 +84,24 @@ pub async fn wait_for_fidelity(customer: &Tab, agent: &Tab, at_least: f64, tag: 
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
 }
+
+/// The fraction of the agent's screen in `rect` within 6 levels of the colour `rgb`.
+pub async fn share_of_colour(agent: &Tab, rect: [f64; 4], rgb: [u8; 3]) -> f64 {
+    let js = format!(
+        "(() => {{ const [x, y, w, h] = {rect:?}.map(Math.round); const d = document.getElementById('screen').getContext('2d').getImageData(x, y, w, h).data; const [r, g, b] = {rgb:?}; let n = 0; for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - r) <= 6 && Math.abs(d[i + 1] - g) <= 6 && Math.abs(d[i + 2] - b) <= 6) n++; return n / (d.length / 4); }})()"
+    );
+    agent.eval(&js).await.as_f64().unwrap()
+}
+
+/// Waits (10 s at most) until `rgb` covers at least `share` of `rect` on the agent's screen;
+/// returns the share last seen.
+pub async fn wait_for_share(agent: &Tab, rect: [f64; 4], rgb: [u8; 3], share: f64) -> f64 {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let seen = share_of_colour(agent, rect, rgb).await;
+        if seen >= share || tokio::time::Instant::now() > deadline {
+            return seen;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
