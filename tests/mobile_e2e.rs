@@ -43,3 +43,29 @@ async fn the_replica_styles_the_page_for_the_customers_touch_screen() {
     assert_eq!(cast.server.state.registry.len(), 1, "the session goes on");
     cast.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_write_mode_the_agents_click_is_a_tap_on_a_touch_screen() {
+    let _serial = SERIAL.lock().await;
+    let cast = Cast::new(timings()).await;
+    let (customer, agent) = (&cast.customer, &cast.agent);
+    touch_screen(customer, true).await;
+    customer.goto(&format!("{}/fixtures/tap.html", cast.server.fixtures)).await;
+    let id = start_session(customer).await;
+    join(agent, &cast.server.server, &id).await;
+    wait_for_frame_after(agent, 0).await;
+    allow_write_mode(customer, agent).await;
+
+    // The page acts on touchend only, and cancels it: the tap counts, no mouse event follows.
+    agent_clicks_on(customer, agent, "document.getElementById('add')").await;
+    customer.wait_for("the tap counted", "window.taps === 1").await;
+    assert_eq!(customer.eval("window.kinds").await, serde_json::json!(["touch"]));
+    assert_eq!(customer.eval("window.mouse").await, 0, "mouse events followed a cancelled touch");
+    // An ordinary button gets its click after the tap's touch and mouse events.
+    agent_clicks_on(customer, agent, "document.getElementById('plain')").await;
+    customer.wait_for("the click after the tap", "window.clicks === 1").await;
+    // And the agent sees what it did.
+    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 360.0, 120.0], 0.99).await;
+    assert!(ratio >= 0.99, "the agent's view differs after the tap ({ratio:.3})");
+    cast.finish().await;
+}

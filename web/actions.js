@@ -225,6 +225,9 @@ const actions = (() => {
   }
 
   // Performs `action`; returns null, or the code of why it was refused.
+  // Whether the customer's primary pointer is a touch screen (web/viewport.js reports the same).
+  const touchScreen = () => window.matchMedia('(pointer: coarse)').matches && window.matchMedia('(hover: none)').matches;
+
   function perform(action, mirror) {
     return watchingDialogs(() => performNow(action, mirror));
   }
@@ -245,14 +248,17 @@ const actions = (() => {
           setValue(el, action.value);
           return el.value === action.value || action.value === '' ? null : 'malformed';
         } else {
-          events.click(el, action.x, action.y, 1, focusFor(el));
+          // On a touch screen the agent's click is the customer's tap: pages made for one
+          // listen to touch events, and to pointer events of type "touch".
+          const press = touchScreen() ? events.tap : events.click;
+          press(el, action.x, action.y, 1, focusFor(el));
           if (action.kind === 'double_click') {
             // The first click may have changed what is there (a "Next" that became "Submit").
             const again = elementAt(action.x, action.y);
             if (!el.isConnected || !again || !(contains(el, again) || contains(again, el))) return 'no_target';
             const why2 = refusal(el, action.kind);
             if (why2) return why2;
-            events.click(el, action.x, action.y, 2, focusFor(el));
+            press(el, action.x, action.y, 2, focusFor(el));
             events.mouse(el, 'dblclick', action.x, action.y, { detail: 2 });
           }
         }
@@ -294,8 +300,10 @@ const actions = (() => {
   }
 
   // The agent's pointer moved (write mode): the page sees it move, so menus that open on hover
-  // open. Not over what the agent may not touch, nor over the widget.
+  // open. Not over what the agent may not touch, nor over the widget, nor on a touch screen,
+  // which has no pointer between taps.
   function hover(x, y) {
+    if (touchScreen()) return;
     const el = elementAt(x, y);
     if (!el || el.nodeType !== 1 || masking.isHidden(el) || (disabled && dom.within(el, disabled))) return;
     events.moveTo(el, x, y);

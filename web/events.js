@@ -1,5 +1,5 @@
-// What a person's keyboard and mouse fire, as a browser fires it (part of /cobrowse.js, before
-// actions.js). Apps read keys by `keyCode`, `which` or `charCode` and listen for `keypress`
+// What a person's keyboard, mouse and touch screen fire, as a browser fires it (part of
+// /cobrowse.js, before actions.js). Apps read keys by `keyCode`, `which` or `charCode` and listen for `keypress`
 // (jQuery, Backbone, AngularJS, Knockout, Ember, most code written before 2017); menus open on
 // `mouseover`; frameworks read `detail`, `buttons` and pointer fields. A KeyboardEvent built
 // in script has the legacy fields at 0 (the constructor ignores them), so they are defined on
@@ -64,6 +64,7 @@ const events = (() => {
 
   // ---- pointer and mouse ----
   const POINTER_ID = 1;
+  const TOUCH_ID = 2;
   function mouse(el, type, x, y, extra) {
     const view = el.ownerDocument.defaultView;
     // Screen coordinates as a window at the screen's origin with its browser frame above.
@@ -73,7 +74,8 @@ const events = (() => {
     let Event = MouseEvent;
     if (type.startsWith('pointer')) {
       Event = view.PointerEvent || PointerEvent;
-      Object.assign(init, { pointerId: POINTER_ID, isPrimary: true, pointerType: 'mouse', width: 1, height: 1, pressure: init.buttons ? 0.5 : 0, detail: 0 });
+      const touching = extra && extra.pointerType === 'touch';
+      Object.assign(init, { pointerId: touching ? TOUCH_ID : POINTER_ID, isPrimary: true, pointerType: 'mouse', width: 1, height: 1, pressure: init.buttons ? 0.5 : 0, ...extra, detail: 0 });
     } else if (type === 'wheel') {
       Event = WheelEvent;
     }
@@ -135,5 +137,48 @@ const events = (() => {
     mouse(el, 'click', x, y, { detail: count });
   }
 
-  return { describe, pressKey, keyboard, mouse, moveTo, leave, click };
+  // ---- touch ----
+  // A touch point at (x, y) on `el`, where the browser can make one (iOS Safari before 18
+  // cannot: its page then gets the pointer and mouse events of the tap only).
+  function touchAt(el, x, y) {
+    const view = el.ownerDocument.defaultView;
+    if (typeof view.Touch !== 'function' || typeof view.TouchEvent !== 'function') return null;
+    try {
+      return new view.Touch({ identifier: TOUCH_ID, target: el, clientX: x, clientY: y, screenX: x, screenY: y, pageX: x + view.scrollX, pageY: y + view.scrollY, radiusX: 11.5, radiusY: 11.5, force: 1 });
+    } catch (_) {
+      return null;
+    }
+  }
+  function touch(el, type, point) {
+    const view = el.ownerDocument.defaultView;
+    const touches = type === 'touchend' ? [] : [point];
+    const init = { bubbles: true, cancelable: true, composed: true, view, touches, targetTouches: touches, changedTouches: [point] };
+    return el.dispatchEvent(new view.TouchEvent(type, init));
+  }
+  function finger(el, type, x, y, extra) {
+    return mouse(el, type, x, y, { pointerType: 'touch', width: 23, height: 23, ...extra });
+  }
+
+  // Taps `el` at (x, y) as a touch screen does (Chromium's order): pointerover, pointerenter,
+  // pointerdown, touchstart, pointerup, pointerout, pointerleave, touchend, then, unless the
+  // page cancelled a touch event, the compatibility mouse events (mouseover, mousemove,
+  // mousedown, focus, mouseup) and click. The finger leaves nothing hovered.
+  function tap(el, x, y, count, focus) {
+    leave();
+    const point = touchAt(el, x, y);
+    for (const type of ['pointerover', 'pointerenter']) finger(el, type, x, y, {});
+    const pointer = finger(el, 'pointerdown', x, y, { buttons: 1, pressure: 0.5 });
+    const started = point ? touch(el, 'touchstart', point) : true;
+    for (const type of ['pointerup', 'pointerout', 'pointerleave']) finger(el, type, x, y, {});
+    const ended = point ? touch(el, 'touchend', point) : true;
+    if (!started || !ended) return;
+    mouse(el, 'mouseover', x, y, {});
+    mouse(el, 'mousemove', x, y, {});
+    const down = pointer ? mouse(el, 'mousedown', x, y, { buttons: 1, detail: count }) : true;
+    if (down) focus();
+    if (pointer) mouse(el, 'mouseup', x, y, { detail: count });
+    mouse(el, 'click', x, y, { detail: count });
+  }
+
+  return { describe, pressKey, keyboard, mouse, moveTo, leave, click, tap };
 })();
