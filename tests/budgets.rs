@@ -84,6 +84,28 @@ async fn a_flood_is_cut_down_with_a_reason_and_the_session_goes_on() {
     server.stop().await;
 }
 
+/// After a page was given up for being too large: the widget says so, `limit` counted it once,
+/// the session goes on, and the customer's next page (`next`, of the fixtures) shows again.
+/// The metrics then.
+async fn given_up_then_next_page_shows(cast: &Cast, limit: &str, next: &str) -> String {
+    let (customer, agent) = (&cast.customer, &cast.agent);
+    customer
+        .wait_for(
+            "the widget says the page is too large",
+            &format!("{WIDGET}.querySelector('[role=status]').textContent.includes('too large to share')"),
+        )
+        .await;
+    let (_, metrics) = cast.server.http("GET", "/metrics", None).await;
+    assert_eq!(counted(&metrics, limit), 1, "{metrics}");
+    assert_eq!(cast.server.state.registry.len(), 1, "the session goes on");
+    let before = frames(agent).await;
+    customer.goto(&format!("{}/fixtures/{next}", cast.server.fixtures)).await;
+    wait_for_frame_after(agent, before).await;
+    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 300.0], 0.99).await;
+    assert!(ratio >= 0.99, "the next page does not show ({ratio:.3})");
+    metrics
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_that_outgrows_the_replica_shows_a_notice_and_the_session_goes_on() {
     let _serial = SERIAL.lock().await;
@@ -98,21 +120,7 @@ async fn a_page_that_outgrows_the_replica_shows_a_notice_and_the_session_goes_on
         customer.eval("window.grow()").await;
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     }
-    customer
-        .wait_for(
-            "the widget says the page is too large",
-            &format!("{WIDGET}.querySelector('[role=status]').textContent.includes('too large to share')"),
-        )
-        .await;
-    let (_, metrics) = cast.server.http("GET", "/metrics", None).await;
-    assert_eq!(counted(&metrics, "page_nodes"), 1, "{metrics}");
-    assert_eq!(cast.server.state.registry.len(), 1, "the session goes on");
-    // Another page of the site shows again.
-    let before = frames(agent).await;
-    customer.goto(&format!("{}/fixtures/write.html", cast.server.fixtures)).await;
-    wait_for_frame_after(agent, before).await;
-    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 300.0], 0.99).await;
-    assert!(ratio >= 0.99, "the next page does not show ({ratio:.3})");
+    given_up_then_next_page_shows(&cast, "page_nodes", "write.html").await;
     cast.finish().await;
 }
 
@@ -172,23 +180,8 @@ async fn canvas_pictures_cannot_take_the_replicas_memory() {
     let pictures: Vec<Value> =
         (0..5).map(|n| json!({ "id": 91100 + n, "width": 4000, "height": 4000, "png": RED_PIXEL })).collect();
     customer.eval(&tamper(json!(canvases), json!(pictures))).await;
-    customer
-        .wait_for(
-            "the widget says the page is too large",
-            &format!("{WIDGET}.querySelector('[role=status]').textContent.includes('too large to share')"),
-        )
-        .await;
-    let (_, metrics) = cast.server.http("GET", "/metrics", None).await;
-    assert_eq!(counted(&metrics, "page_memory"), 1, "{metrics}");
+    let metrics = given_up_then_next_page_shows(&cast, "page_memory", "write.html?next").await;
     assert_eq!(counted(&metrics, "page_nodes"), 0, "{metrics}");
-    assert_eq!(cast.server.state.registry.len(), 1, "the session goes on");
-
-    // The customer's next page shows again.
-    let before = frames(agent).await;
-    customer.goto(&format!("{}/fixtures/write.html?next", cast.server.fixtures)).await;
-    wait_for_frame_after(agent, before).await;
-    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 300.0], 0.99).await;
-    assert!(ratio >= 0.99, "the next page does not show ({ratio:.3})");
     cast.finish().await;
 }
 
@@ -207,21 +200,7 @@ async fn a_page_past_the_replicas_memory_budget_shows_a_notice_and_the_session_g
     customer.goto(&format!("{}/fixtures/many.html", cast.server.fixtures)).await;
     let id = start_session(customer).await;
     join(agent, &cast.server.server, &id).await;
-    customer
-        .wait_for(
-            "the widget says the page is too large",
-            &format!("{WIDGET}.querySelector('[role=status]').textContent.includes('too large to share')"),
-        )
-        .await;
-    let (_, metrics) = cast.server.http("GET", "/metrics", None).await;
-    assert_eq!(counted(&metrics, "page_memory"), 1, "{metrics}");
+    let metrics = given_up_then_next_page_shows(&cast, "page_memory", "write.html").await;
     assert_eq!(counted(&metrics, "page_nodes"), 0, "{metrics}");
-    assert_eq!(cast.server.state.registry.len(), 1, "the session goes on");
-    // A page of ordinary size shows.
-    let before = frames(agent).await;
-    customer.goto(&format!("{}/fixtures/write.html", cast.server.fixtures)).await;
-    wait_for_frame_after(agent, before).await;
-    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 300.0], 0.99).await;
-    assert!(ratio >= 0.99, "the next page does not show ({ratio:.3})");
     cast.finish().await;
 }

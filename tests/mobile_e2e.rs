@@ -17,16 +17,22 @@ async fn touch_screen(customer: &Tab, on: bool) {
     assert_eq!(coarse, on, "the customer's browser has a touch screen: {on}");
 }
 
+/// A touch-screen customer on the fixture `page`, in a session the agent has joined and sees.
+async fn joined_on_a_touch_screen(cast: &Cast, page: &str) {
+    let (customer, agent) = (&cast.customer, &cast.agent);
+    touch_screen(customer, true).await;
+    customer.goto(&format!("{}/fixtures/{page}", cast.server.fixtures)).await;
+    let id = start_session(customer).await;
+    join(agent, &cast.server.server, &id).await;
+    wait_for_frame_after(agent, 0).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_replica_styles_the_page_for_the_customers_touch_screen() {
     let _serial = SERIAL.lock().await;
     let cast = Cast::new(timings()).await;
     let (customer, agent) = (&cast.customer, &cast.agent);
-    touch_screen(customer, true).await;
-    customer.goto(&format!("{}/fixtures/touch.html", cast.server.fixtures)).await;
-    let id = start_session(customer).await;
-    join(agent, &cast.server.server, &id).await;
-    wait_for_frame_after(agent, 0).await;
+    joined_on_a_touch_screen(&cast, "touch.html").await;
 
     // Touch styles: big controls, hover-only hints hidden, the box green; the view matches.
     let green = wait_for_share(agent, [10.0, 10.0, 300.0, 100.0], [30, 160, 60], 0.95).await;
@@ -49,11 +55,7 @@ async fn in_write_mode_the_agents_click_is_a_tap_on_a_touch_screen() {
     let _serial = SERIAL.lock().await;
     let cast = Cast::new(timings()).await;
     let (customer, agent) = (&cast.customer, &cast.agent);
-    touch_screen(customer, true).await;
-    customer.goto(&format!("{}/fixtures/tap.html", cast.server.fixtures)).await;
-    let id = start_session(customer).await;
-    join(agent, &cast.server.server, &id).await;
-    wait_for_frame_after(agent, 0).await;
+    joined_on_a_touch_screen(&cast, "tap.html").await;
     allow_write_mode(customer, agent).await;
 
     // The page acts on touchend only, and cancels it: the tap counts, no mouse event follows.

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::flood::{FloodCounts, Socket};
+use super::flood::{ErrorCount, FloodCounts, Socket};
 
 /// Elements of the page.
 const ROWS: u64 = 20_000;
@@ -50,16 +50,8 @@ fn change(round: u64) -> Value {
 
 pub(super) async fn churn(ws: Socket, href: String, stopped: watch::Receiver<bool>) -> FloodCounts {
     let started = std::time::Instant::now();
-    let (mut sink, mut stream) = ws.split();
-    let reader = tokio::spawn(async move {
-        let mut errors = 0;
-        while let Some(Ok(message)) = stream.next().await {
-            if matches!(&message, Message::Text(text) if text.contains(r#""type":"error""#)) {
-                errors += 1;
-            }
-        }
-        errors
-    });
+    let (mut sink, stream) = ws.split();
+    let errors = ErrorCount::of(stream);
     let mut counts = FloodCounts::default();
     let mut tick = tokio::time::interval(EVERY);
     let mut round = 0;
@@ -77,13 +69,6 @@ pub(super) async fn churn(ws: Socket, href: String, stopped: watch::Receiver<boo
     }
     counts.seconds = started.elapsed().as_secs_f64();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), sink.close()).await;
-    let mut reader = reader;
-    counts.errors_received = match tokio::time::timeout(std::time::Duration::from_secs(1), &mut reader).await {
-        Ok(Ok(errors)) => errors,
-        _ => {
-            reader.abort();
-            0
-        }
-    };
+    counts.errors_received = errors.stop();
     counts
 }

@@ -85,20 +85,37 @@ fn events(bytes: usize) -> Message {
 
 pub(super) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn flood(ws: Socket, stopped: watch::Receiver<bool>) -> FloodCounts {
-    let started = std::time::Instant::now();
-    let (mut sink, mut stream) = ws.split();
-    let errors = Arc::new(AtomicU64::new(0));
-    let counted = errors.clone();
-    let reader = tokio::spawn(async move {
-        while let Some(Ok(message)) = stream.next().await {
-            if let Message::Text(text) = message {
-                if text.contains(r#""type":"error""#) {
+/// Counts the error answers a flooder's connection receives, until stopped.
+pub(super) struct ErrorCount {
+    count: Arc<AtomicU64>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl ErrorCount {
+    pub(super) fn of(mut stream: futures::stream::SplitStream<Socket>) -> ErrorCount {
+        let count = Arc::new(AtomicU64::new(0));
+        let counted = count.clone();
+        let reader = tokio::spawn(async move {
+            while let Some(Ok(message)) = stream.next().await {
+                if matches!(&message, Message::Text(text) if text.contains(r#""type":"error""#)) {
                     counted.fetch_add(1, Ordering::Relaxed);
                 }
             }
-        }
-    });
+        });
+        ErrorCount { count, reader }
+    }
+
+    /// Stops reading; how many errors came.
+    pub(super) fn stop(self) -> u64 {
+        self.reader.abort();
+        self.count.load(Ordering::Relaxed)
+    }
+}
+
+async fn flood(ws: Socket, stopped: watch::Receiver<bool>) -> FloodCounts {
+    let started = std::time::Instant::now();
+    let (mut sink, stream) = ws.split();
+    let errors = ErrorCount::of(stream);
     let (normal, oversized) = (events(FLOOD_BYTES), events(crate::wire::MAX_EVENTS_MESSAGE + 1024));
     let mut counts = FloodCounts::default();
     // A send is never cut short (half a frame would leave the connection unreadable); the
@@ -114,7 +131,6 @@ async fn flood(ws: Socket, stopped: watch::Receiver<bool>) -> FloodCounts {
     }
     counts.seconds = started.elapsed().as_secs_f64();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), sink.close()).await;
-    reader.abort();
-    counts.errors_received = errors.load(Ordering::Relaxed);
+    counts.errors_received = errors.stop();
     counts
 }

@@ -94,8 +94,9 @@ pub enum ReplicaReport {
     HitTested { seq: u64, outcome: Result<Target, ErrorCode> },
 }
 
-/// What a customer's page needed more of than its replica may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+/// What a customer's page needed more of than its replica may hold (named as the shell names
+/// it, web/replica/replica.js).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Oversize {
     /// Elements (web/replica/replica.js counts them as they arrive).

@@ -21,10 +21,6 @@ impl ReplicaPage {
 
     /// Drops the rebuilt page for the shell's too-large notice, until the customer opens another.
     pub async fn give_up(&self, why: Oversize) -> Result<(), ReplicaError> {
-        let reason = match why {
-            Oversize::Nodes => "nodes",
-            Oversize::Memory => "memory",
-        };
-        self.evaluate(format!("window.__replica.giveUp('{reason}')")).await.map(|_| ())
+        self.evaluate(format!("window.__replica.giveUp({})", crate::wire::to_text(&why))).await.map(|_| ())
     }
 }
