@@ -28,6 +28,11 @@ pub const MAX_ZOOM: f64 = 2.0;
 /// Touch points of an emulated touch screen (phones and tablets report 5 or 10).
 const TOUCH_POINTS: i64 = 5;
 
+/// How often the pointer is read back after touch emulation before the replica goes on with
+/// what it has, and how long Chromium gets between reads.
+const TOUCH_ATTEMPTS: u32 = 10;
+const TOUCH_SETTLE: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// The shell page's geometry for a customer's window.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Geometry {
@@ -64,15 +69,40 @@ pub async fn emulate(page: &Page, window: &Window, max_zoom: f64) -> Result<(), 
     super::page::bounded("Emulation.setDeviceMetricsOverride", page.execute(metrics)).await?;
     let hidden = SetScrollbarsHiddenParams::new(display.scrollbar == 0);
     super::page::bounded("Emulation.setScrollbarsHidden", page.execute(hidden)).await?;
+    emulate_touch(page, display.touch).await?;
+    // Last: setting the media features makes every frame of the page evaluate its style
+    // sheets' media queries again, with the pointer as it is now (see `emulate_touch`).
     let features: Vec<MediaFeature> =
         display.media_features().iter().map(|(name, value)| MediaFeature::new(*name, *value)).collect();
     let media = SetEmulatedMediaParams::builder().features(features).build();
     super::page::bounded("Emulation.setEmulatedMedia", page.execute(media)).await?;
-    // A touch screen as the primary pointer is what `pointer: coarse` and `hover: none` ask
-    // about; nothing else of touch matters to a page no script of which runs.
-    let mut touch = SetTouchEmulationEnabledParams::new(display.touch);
-    touch.max_touch_points = display.touch.then_some(TOUCH_POINTS);
+    Ok(())
+}
+
+/// Makes a touch screen the page's primary pointer, or a mouse. That is what `pointer: coarse`
+/// and `hover: none` ask about; nothing else of touch matters to a page no script of which runs.
+///
+/// Chromium applies touch emulation asynchronously, and under load the rebuilt page (an
+/// iframe of the shell) can keep the old pointer's styles: seen in one run in five on 2 busy
+/// cores, the agent kept the touch styles after the customer's keyboard came back, or the box
+/// turned but the buttons kept their touch size. So the pointer queries are read back in that
+/// frame until they answer as asked, and the caller then has the style sheets evaluated again.
+async fn emulate_touch(page: &Page, on: bool) -> Result<(), super::ReplicaError> {
+    const QUERY: &str = "(() => { const frame = document.querySelector('iframe'); const w = (frame && frame.contentWindow) || window; return [w.matchMedia('(pointer: coarse)').matches, w.matchMedia('(hover: none)').matches]; })()";
+    let mut touch = SetTouchEmulationEnabledParams::new(on);
+    touch.max_touch_points = on.then_some(TOUCH_POINTS);
     super::page::bounded("Emulation.setTouchEmulationEnabled", page.execute(touch)).await?;
+    for attempt in 1..=TOUCH_ATTEMPTS {
+        let answer = super::page::bounded("the pointer queries", page.evaluate(QUERY)).await?;
+        let answer = answer.into_value::<[bool; 2]>().ok();
+        // Off, `hover` is Chromium's own (headless Chromium answers `hover: none` without touch).
+        if matches!(answer, Some([coarse, no_hover]) if coarse == on && (no_hover || !on)) {
+            return Ok(());
+        }
+        tracing::debug!(attempt, touch = on, ?answer, "the replica's pointer has not changed yet");
+        tokio::time::sleep(TOUCH_SETTLE).await;
+    }
+    tracing::warn!(touch = on, "the replica's pointer did not follow touch emulation");
     Ok(())
 }
 
