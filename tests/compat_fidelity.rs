@@ -1,12 +1,13 @@
 //! Compatibility, fidelity: on every page of the third-party corpus (`tests/corpus`, installed
 //! from npm), the agent's "Customer screen" shows the customer's viewport pixel for pixel after
 //! the page loads, after the customer scrolls and after they type, for customers whose browsers
-//! differ: classic scrollbars, overlay scrollbars, pixel ratio 2 and dark mode.
+//! differ: classic scrollbars, overlay scrollbars, pixel ratio 2, dark mode, and phones and
+//! tablets (Chromium's device emulation), compared in the customer's CSS pixels.
 
 mod support;
 
 use support::corpus::{self, CorpusPage, PAGES};
-use support::fidelity::wait_for_fidelity;
+use support::fidelity::{wait_for_fidelity_in, Pixels};
 use support::*;
 
 /// A kind of customer browser.
@@ -16,6 +17,14 @@ struct Kind {
     flags: &'static [&'static str],
     /// The fraction of pixels that must match on every page.
     at_least: f64,
+    /// A phone's or tablet's screen (CSS pixels and ratio), or a 1000x700 desktop window.
+    device: Option<(i64, i64, f64)>,
+}
+
+impl Kind {
+    const fn desktop(name: &'static str, flags: &'static [&'static str], at_least: f64) -> Kind {
+        Kind { name, flags, at_least, device: None }
+    }
 }
 
 /// Fidelity of one page: after load, after scrolling, after typing (if it has a field).
@@ -32,8 +41,18 @@ async fn visit_every_page(kind: Kind) {
     let server = TestServer::start(timings()).await;
     let customer = Person::launch_with("customer", kind.flags).await;
     let agent = Person::launch("agent").await;
-    customer.set_window(1000, 700).await;
-    agent.set_window(1240, 860).await;
+    let (pixels, (width, height)) = match kind.device {
+        Some((width, height, ratio)) => {
+            customer.emulate_phone(width, height, ratio).await;
+            (Pixels::Css, (width, height))
+        }
+        None => {
+            customer.set_window(1000, 700).await;
+            (Pixels::Frame, (1000, 700))
+        }
+    };
+    // The customer's whole screen fits in the agent's panel.
+    agent.set_window(1240.max(width + 40), 860.max(height + 120)).await;
     customer.goto(&format!("{}{}", server.corpus, PAGES[0].path)).await;
     let id = start_session(&customer).await;
     join(&agent, &server.server, &id).await;
@@ -46,16 +65,27 @@ async fn visit_every_page(kind: Kind) {
     for page in PAGES.iter().filter(|p| p.path.contains(&only)) {
         let tag = format!("{}-{}", kind.name, page.path);
         customer.goto(&format!("{}{}", server.corpus, page.path)).await;
-        let load = wait_for_fidelity(&customer, &agent, kind.at_least, &format!("{tag}-load")).await;
+        let load = wait_for_fidelity_in(&customer, &agent, kind.at_least, &format!("{tag}-load"), pixels).await;
         // The customer scrolls with the mouse wheel, as a person does.
-        customer.move_mouse(520.0, 420.0).await;
-        customer.wheel(520.0, 420.0, 640.0).await;
-        let scrolled = wait_for_fidelity(&customer, &agent, kind.at_least, &format!("{tag}-scroll")).await;
-        let typed = match page.field {
+        let (x, y) = (width as f64 * 0.52, height as f64 * 0.6);
+        customer.move_mouse(x, y).await;
+        customer.wheel(x, y, 640.0).await;
+        let scrolled = wait_for_fidelity_in(&customer, &agent, kind.at_least, &format!("{tag}-scroll"), pixels).await;
+        // A field the page hides on a small screen (a navbar's search on a phone) is not typed in.
+        let shown = |field: &str| {
+            format!("(() => {{ const e = {field}; return !!e && e.getBoundingClientRect().width > 0; }})()")
+        };
+        let field = match page.field {
+            Some(field) if customer.eval(&shown(field)).await == true => Some(field),
+            _ => None,
+        };
+        let typed = match field {
             Some(field) => {
+                // In the middle of the screen, clear of the widget (half a phone's width).
+                customer.eval(&format!("{field}.scrollIntoView({{ block: 'center', behavior: 'instant' }})")).await;
                 customer.click_element(field).await;
                 customer.press_keys("Hello agent 42").await;
-                Some(wait_for_fidelity(&customer, &agent, kind.at_least, &format!("{tag}-typed")).await)
+                Some(wait_for_fidelity_in(&customer, &agent, kind.at_least, &format!("{tag}-typed"), pixels).await)
             }
             None => None,
         };
@@ -88,13 +118,13 @@ async fn visit_every_page(kind: Kind) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customers_with_classic_scrollbars_are_seen_pixel_for_pixel() {
-    visit_every_page(Kind { name: "classic scrollbars", flags: &[], at_least: 0.99 }).await;
+    visit_every_page(Kind::desktop("classic scrollbars", &[], 0.99)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customers_with_overlay_scrollbars_are_seen_pixel_for_pixel() {
     // macOS, phones and tablets draw scrollbars over the page; so does Chromium with this flag.
-    visit_every_page(Kind { name: "overlay scrollbars", flags: &["hide-scrollbars"], at_least: 0.99 }).await;
+    visit_every_page(Kind::desktop("overlay scrollbars", &["hide-scrollbars"], 0.99)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,10 +135,25 @@ async fn customers_at_pixel_ratio_2_are_seen_pixel_for_pixel() {
     // Chromium hints and positions glyphs differently at a device scale above 1, so text
     // edges differ: 97.5% (the Agency page scrolled to its most text) to 100% of pixels match,
     // photos and flat areas exactly.
-    visit_every_page(Kind { name: "pixel ratio 2", flags: &["force-device-scale-factor=2"], at_least: 0.97 }).await;
+    visit_every_page(Kind::desktop("pixel ratio 2", &["force-device-scale-factor=2"], 0.97)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customers_in_dark_mode_are_seen_pixel_for_pixel() {
-    visit_every_page(Kind { name: "dark mode", flags: &["force-dark-mode"], at_least: 0.99 }).await;
+    visit_every_page(Kind::desktop("dark mode", &["force-dark-mode"], 0.99)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_customers_are_seen_pixel_for_pixel() {
+    // A phone held upright, at ratio 3: the replica shows its visible region, laid out and
+    // drawn as its browser does (src/replica/emulation.rs).
+    let phone = Kind { name: "phone, portrait, ratio 3", flags: &[], at_least: 0.99, device: Some((390, 844, 3.0)) };
+    visit_every_page(phone).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tablet_customers_are_seen_pixel_for_pixel() {
+    let tablet =
+        Kind { name: "tablet, landscape, ratio 2", flags: &[], at_least: 0.99, device: Some((1180, 820, 2.0)) };
+    visit_every_page(tablet).await;
 }

@@ -1,11 +1,12 @@
 //! Customers on touch screens (phones, tablets), met in real Chromium: the replica styles the
-//! page for the customer's primary pointer, and follows a tablet whose keyboard and touchpad
-//! come and go.
+//! page for the customer's primary pointer, follows a tablet whose keyboard and touchpad come
+//! and go, and shows the agent the part of the page a phone shows, zoomed as the customer
+//! zoomed it.
 
 mod support;
 
 use chromiumoxide::cdp::browser_protocol::emulation::SetTouchEmulationEnabledParams;
-use support::fidelity::wait_for_share;
+use support::fidelity::{wait_for_fidelity_in, wait_for_share, Pixels};
 use support::*;
 
 /// Makes a touch screen the customer's primary pointer, or takes it away again.
@@ -69,5 +70,55 @@ async fn in_write_mode_the_agents_click_is_a_tap_on_a_touch_screen() {
     // And the agent sees what it did.
     let ratio = wait_for_match(customer, agent, [0.0, 0.0, 360.0, 120.0], 0.99).await;
     assert!(ratio >= 0.99, "the agent's view differs after the tap ({ratio:.3})");
+    cast.finish().await;
+}
+
+/// The agent's "Customer screen" size in CSS pixels.
+async fn screen_size(agent: &Tab) -> (i64, i64) {
+    let size = agent.eval("(() => { const r = document.getElementById('screen').getBoundingClientRect(); return [Math.round(r.width), Math.round(r.height)]; })()").await;
+    (size[0].as_i64().unwrap(), size[1].as_i64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_customer_on_a_page_without_a_viewport_tag_is_seen_as_on_the_phone() {
+    let _serial = SERIAL.lock().await;
+    let cast = Cast::new(timings()).await;
+    let (customer, agent) = (&cast.customer, &cast.agent);
+    customer.emulate_phone(390, 844, 3.0).await;
+    // An agent's desktop: the phone's whole screen fits in the panel.
+    agent.set_window(1240, 1000).await;
+    customer.goto(&format!("{}/fixtures/old-page.html", cast.server.fixtures)).await;
+    let seen = customer.eval("[innerWidth, Math.round(visualViewport.width * visualViewport.scale)]").await;
+    assert_eq!(seen, serde_json::json!([980, 390]), "the phone lays the page out 980 px wide, zoomed out");
+    let id = start_session(customer).await;
+    join(agent, &cast.server.server, &id).await;
+    wait_for_frame_after(agent, 0).await;
+
+    // The agent's screen is the phone's, not the 980 px page, and shows what the phone shows.
+    agent
+        .wait_for("the phone's screen size", "document.getElementById('screen').getBoundingClientRect().width === 390")
+        .await;
+    assert_eq!(screen_size(agent).await, (390, 844));
+    let loaded = wait_for_fidelity_in(customer, agent, 0.99, "phone-old-page-load", Pixels::Css).await;
+    eprintln!("phone, page without a viewport tag, after load: {:.2}%", loaded * 100.0);
+
+    // The customer allows write mode (tapping the widget's button moves nothing), then pinches
+    // in on the form and pans to the Send button: the agent follows.
+    allow_write_mode(customer, agent).await;
+    customer.pinch_to(1.5).await;
+    customer.wheel(200.0, 400.0, 300.0).await;
+    let region = customer.wait_for("the pinch and pan", "visualViewport.scale === 1.5 && visualViewport.offsetTop > 0 && [visualViewport.offsetLeft, visualViewport.offsetTop]").await;
+    eprintln!("customer's visible region after the pinch: {region}");
+    let zoomed = wait_for_fidelity_in(customer, agent, 0.99, "phone-old-page-pinched", Pixels::Css).await;
+    eprintln!("phone, page without a viewport tag, pinched: {:.2}%", zoomed * 100.0);
+    assert_eq!(screen_size(agent).await, (390, 844), "the agent's screen stays the phone's");
+
+    // In write mode the agent's tap lands where the agent aimed on the zoomed screen.
+    agent_clicks_on(customer, agent, "document.getElementById('send')").await;
+    customer.wait_for("the tap on Send", "window.sent === 1").await;
+    assert!(
+        loaded >= 0.99 && zoomed >= 0.99,
+        "the agent's view differs from the phone's: {loaded:.4} loaded, {zoomed:.4} pinched"
+    );
     cast.finish().await;
 }

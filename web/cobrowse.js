@@ -336,7 +336,7 @@
   // fragment, which may carry an account number or a search) leaves the browser.
   function sendPage() {
     const href = masking.isPrivatePage(location.pathname) ? location.origin + location.pathname : location.href;
-    send({ type: 'page', href, width: window.innerWidth, height: window.innerHeight, display: viewport.display() });
+    send({ type: 'page', href, width: window.innerWidth, height: window.innerHeight, display: viewport.display(), visual: viewport.visual() });
   }
 
   // A single-page app changes its address without a page load: tell the server (which checks
@@ -363,7 +363,7 @@
 
   // The window changed size, or what else shapes the layout (web/viewport.js).
   viewport.watch(() => {
-    if (stopRecording) send({ type: 'viewport', width: window.innerWidth, height: window.innerHeight, display: viewport.display() });
+    if (stopRecording) send({ type: 'viewport', width: window.innerWidth, height: window.innerHeight, display: viewport.display(), visual: viewport.visual() });
   });
 
   let pointerQueued = null;

@@ -1,6 +1,6 @@
 // The customer's window as the replica must reproduce it (part of /cobrowse.js, after
 // widget.js): besides its size, what shapes the page's layout and styles (src/wire/display.rs),
-// and a watch on all of it.
+// the part of it the customer sees (src/wire/visual.rs), and a watch on all of it.
 const viewport = (() => {
   'use strict';
   const media = (query) => window.matchMedia(query).matches;
@@ -9,12 +9,31 @@ const viewport = (() => {
   function display() {
     return {
       scrollbar: widget.scrollbarWidth(),
+      device_pixel_layout: widget.devicePixelLayout(),
       pixel_ratio: window.devicePixelRatio || 1,
       color_scheme: media('(prefers-color-scheme: dark)') ? 'dark' : 'light',
       reduced_motion: media('(prefers-reduced-motion: reduce)'),
       contrast: media('(prefers-contrast: more)') ? 'more' : media('(prefers-contrast: less)') ? 'less' : media('(prefers-contrast: custom)') ? 'custom' : 'no_preference',
       forced_colors: media('(forced-colors: active)'),
       touch: media('(pointer: coarse)') && media('(hover: none)'),
+    };
+  }
+
+  // The part of the page the customer sees (src/wire/visual.rs), or null where it is the whole
+  // window at zoom 1 (a desktop browser, with or without classic scrollbars): a phone shows a
+  // page without a viewport tag zoomed out, and pinch zoom and the on-screen keyboard shrink it.
+  function visual() {
+    const v = window.visualViewport;
+    if (!v) return null;
+    const whole = Math.abs(v.scale - 1) < 0.005 && v.offsetLeft === 0 && v.offsetTop === 0
+      && window.innerWidth - v.width <= 40 && window.innerHeight - v.height <= 40;
+    if (whole) return null;
+    return {
+      left: v.offsetLeft,
+      top: v.offsetTop,
+      width: v.width,
+      height: v.height,
+      scale: v.scale,
     };
   }
 
@@ -29,6 +48,11 @@ const viewport = (() => {
       requestAnimationFrame(() => { queued = false; changed(); });
     };
     window.addEventListener('resize', soon);
+    // Pinch zoom, panning while zoomed and the on-screen keyboard move the visual viewport only.
+    if (window.visualViewport) {
+      window.visualViewport.addEventListener('resize', soon);
+      window.visualViewport.addEventListener('scroll', soon);
+    }
     // A tablet's keyboard attached or taken off changes the pointer, and the page with it.
     for (const query of ['(prefers-color-scheme: dark)', '(prefers-reduced-motion: reduce)', '(prefers-contrast: more)', '(forced-colors: active)', '(pointer: coarse)', '(hover: none)']) {
       window.matchMedia(query).addEventListener('change', soon);
@@ -39,5 +63,5 @@ const viewport = (() => {
     })();
   }
 
-  return { display, watch };
+  return { display, visual, watch };
 })();

@@ -194,5 +194,25 @@ const widget = (() => {
     return Math.max(0, Math.round(width));
   }
 
-  return { TEXT, build, render, ask, notify, showPointer, hidePointer, showClick, scrollbarWidth };
+  // Whether this browser lays pages out in device pixels (line heights rounded to them: a real
+  // HiDPI screen) or in CSS pixels with the device scale applied after (Chromium's device
+  // emulation). Lines of text at a few sizes tell: in device pixels some come out at fractions
+  // of a CSS pixel (measured at ratio 2: 15.5, 17, 19.5; emulated: 15, 17, 20).
+  function devicePixelLayout() {
+    if (!ui || (window.devicePixelRatio || 1) <= 1) return true;
+    const probe = document.createElement('div');
+    probe.setAttribute('style', 'position: fixed; left: -400px; top: 0; visibility: hidden; font-family: sans-serif; line-height: normal;');
+    for (const size of [13, 15, 17, 19, 21, 23]) {
+      const line = document.createElement('div');
+      line.setAttribute('style', `font-size: ${size}px; display: flow-root;`);
+      line.textContent = 'Ag';
+      probe.appendChild(line);
+    }
+    ui.root.appendChild(probe);
+    const fractional = [...probe.children].some((line) => Math.abs(line.getBoundingClientRect().height % 1) > 0.01);
+    probe.remove();
+    return fractional;
+  }
+
+  return { TEXT, build, render, ask, notify, showPointer, hidePointer, showClick, scrollbarWidth, devicePixelLayout };
 })();

@@ -169,9 +169,9 @@ impl Driver {
         };
         let outcome = match command {
             ReplicaCommand::Events(_) | ReplicaCommand::Hover { .. } => Ok(()),
-            ReplicaCommand::Place { url, width, height, display, private } => {
+            ReplicaCommand::Place { url, width, height, display, visual, private } => {
                 let same_origin = self.page.as_ref().is_some_and(|p| Some(p.origin()) == origin_of(&url).as_deref());
-                let window = Window { width, height, display };
+                let window = Window { width, height, display, visual };
                 self.placed = Some((url, window));
                 self.private = private;
                 self.too_large = false;
@@ -190,8 +190,8 @@ impl Driver {
                     None => Ok(()),
                 }
             }
-            ReplicaCommand::Viewport { width, height, display } => {
-                let window = Window { width, height, display };
+            ReplicaCommand::Viewport { width, height, display, visual } => {
+                let window = Window { width, height, display, visual };
                 if let Some(placed) = self.placed.as_mut() {
                     placed.1 = window;
                 }

@@ -24,7 +24,7 @@ mod pieces;
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
-use crate::wire::{AgentAction, Display, ErrorCode, Hidden, Rules, Target};
+use crate::wire::{AgentAction, Display, ErrorCode, Hidden, Rules, Target, VisualViewport};
 
 pub use browser::ReplicaBrowser;
 pub use driver::spawn;
@@ -33,13 +33,22 @@ pub use driver::spawn;
 /// before rendering), since the server started: each one is a defect in a snippet.
 pub static MASKING_DEFECTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// The customer's window as a replica reproduces it: its size in CSS pixels and what else
-/// shapes the layout.
+/// The customer's window as a replica reproduces it: its size in CSS pixels (the layout
+/// viewport), what else shapes the layout, and the part of it the customer sees where that is
+/// not all of it (a phone).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Window {
     pub width: u32,
     pub height: u32,
     pub display: Display,
+    pub visual: Option<VisualViewport>,
+}
+
+impl Window {
+    /// What the customer's screen shows, in their screen's CSS pixels: the replica's frames.
+    pub fn screen(&self) -> (u32, u32) {
+        self.visual.map_or((self.width, self.height), |v| v.screen())
+    }
 }
 
 /// One rendered image of the replica's viewport.
@@ -61,11 +70,11 @@ pub struct Frame {
 pub enum ReplicaCommand {
     /// Put the replica on the page at `url` (whose origin the server has checked) at this size
     /// and display; a `private` page (masked whole by the profile) shows only a notice.
-    Place { url: String, width: u32, height: u32, display: Display, private: bool },
+    Place { url: String, width: u32, height: u32, display: Display, visual: Option<VisualViewport>, private: bool },
     /// The profile's masking, applied again to everything the replica shows.
     Rules(Rules),
     /// The customer's window changed size (or zoom, or colour scheme).
-    Viewport { width: u32, height: u32, display: Display },
+    Viewport { width: u32, height: u32, display: Display, visual: Option<VisualViewport> },
     /// rrweb events: a JSON array already validated by [`crate::wire::validate_events`].
     Events(String),
     /// The customer's pointer is here: `:hover` styles (menus that open on hover) follow it.

@@ -17,7 +17,7 @@ use crate::metrics::Limit;
 use crate::profile::{origin_of, Profile};
 use crate::replica::ReplicaCommand;
 use crate::session::{self, ClientLink, FromCustomerConn, SessionHandle};
-use crate::wire::{self, ErrorCode, FromCustomer, Point, ToCustomer};
+use crate::wire::{self, ErrorCode, FromCustomer, Point, ToCustomer, VisualViewport};
 
 pub async fn upgrade(
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
@@ -51,6 +51,8 @@ struct Attached {
     replica: mpsc::Sender<ReplicaCommand>,
     /// Whether the page is masked whole: then no events may come, and any that do are dropped.
     private: bool,
+    /// Visual viewports that could not be true, logged at most once a minute.
+    untrue_views: super::log_throttle::LogThrottle,
 }
 
 async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin: String, peer: SocketAddr) {
@@ -175,7 +177,13 @@ async fn attach(
 ) -> Option<(ErrorCode, String)> {
     match handle.attach_customer(link.clone()).await {
         Ok(a) => {
-            *attached = Some(Attached { handle, conn: a.conn, replica: a.replica, private: false });
+            *attached = Some(Attached {
+                handle,
+                conn: a.conn,
+                replica: a.replica,
+                private: false,
+                untrue_views: Default::default(),
+            });
             None
         }
         Err(code) => {
@@ -194,7 +202,7 @@ async fn on_message(
     connected_with: &Arc<Profile>,
 ) -> Option<(ErrorCode, String)> {
     match message {
-        FromCustomer::Page { href, width, height, display } => {
+        FromCustomer::Page { href, width, height, display, visual } => {
             // The replica goes where the connection's own origin says, whatever the page claims.
             if origin_of(&href).as_deref() != Some(origin) {
                 return Some((ErrorCode::WrongOrigin, format!("page {href} is not on {origin}")));
@@ -203,15 +211,17 @@ async fn on_message(
             let profile = state.profiles.for_origin(origin).unwrap_or_else(|| connected_with.clone());
             a.private = profile.masks_page(&href);
             let display = display.clamped();
-            let _ =
-                a.replica.send(ReplicaCommand::Place { url: href, width, height, display, private: a.private }).await;
-            a.handle.customer(a.conn, FromCustomerConn::Page { width, height, private: a.private }).await;
+            let visual = checked(visual, (width, height), a, origin);
+            let place = ReplicaCommand::Place { url: href, width, height, display, visual, private: a.private };
+            let _ = a.replica.send(place).await;
+            a.handle.customer(a.conn, FromCustomerConn::Page { width, height, visual, private: a.private }).await;
         }
-        FromCustomer::Viewport { width, height, display } => {
+        FromCustomer::Viewport { width, height, display, visual } => {
             let (width, height) = clamp(width, height);
             let display = display.clamped();
-            let _ = a.replica.send(ReplicaCommand::Viewport { width, height, display }).await;
-            a.handle.customer(a.conn, FromCustomerConn::Viewport { width, height }).await;
+            let visual = checked(visual, (width, height), a, origin);
+            let _ = a.replica.send(ReplicaCommand::Viewport { width, height, display, visual }).await;
+            a.handle.customer(a.conn, FromCustomerConn::Viewport { width, height, visual }).await;
         }
         FromCustomer::Pointer { x, y } => {
             if !x.is_finite() || !y.is_finite() {
@@ -231,6 +241,23 @@ async fn on_message(
         }
     }
     None
+}
+
+/// The visual viewport within what a browser can show in a layout viewport of `layout`; a
+/// report that cannot be true is clamped (never passed on as it came) and logged.
+fn checked(
+    visual: Option<VisualViewport>,
+    layout: (u32, u32),
+    a: &mut Attached,
+    origin: &str,
+) -> Option<VisualViewport> {
+    let (visual, wrong) = visual?.checked(layout);
+    if let Some(wrong) = wrong {
+        if let Some(held_back) = a.untrue_views.allow(std::time::Instant::now()) {
+            tracing::warn!(%origin, wrong, held_back, "clamped a customer's visual viewport");
+        }
+    }
+    Some(visual)
 }
 
 /// Keeps a reported window size within what a replica can render.

@@ -15,7 +15,7 @@ use super::{
 use crate::metrics::Limit;
 use crate::profile::{Profile, Profiles};
 use crate::replica::{Oversize, ReplicaHandle, ReplicaReport};
-use crate::wire::{EndedBy, ErrorCode, PageAction, Point, ToAgent, ToCustomer};
+use crate::wire::{EndedBy, ErrorCode, PageAction, Point, ToAgent, ToCustomer, VisualViewport};
 
 /// Everything a new actor starts from.
 pub struct Setup {
@@ -62,7 +62,10 @@ pub struct Actor {
     /// When the first agent joined, and who (for the webhooks).
     started: Option<(std::time::SystemTime, String)>,
     /// The customer's window size, as last reported.
+    /// The customer's layout viewport (`innerWidth`, `innerHeight`), and the part of it they
+    /// see where that is not all of it (a phone): the agent's screen.
     viewport: (u32, u32),
+    visual: Option<VisualViewport>,
     deadlines: HashMap<Timer, Instant>,
     next_conn: u64,
     /// Whether the customer is on a page the profile masks whole.
@@ -89,6 +92,8 @@ use control::refusal_text;
 mod members;
 #[path = "actor_notices.rs"]
 mod notices;
+#[path = "actor_screen.rs"]
+mod screen;
 
 impl Actor {
     pub fn spawn(setup: Setup, commands: mpsc::Receiver<Command>, reports: mpsc::Receiver<ReplicaReport>) {
@@ -103,6 +108,7 @@ impl Actor {
             interaction: None,
             started: None,
             viewport: (0, 0),
+            visual: None,
             deadlines: HashMap::new(),
             next_conn: 0,
             private: false,
@@ -214,19 +220,16 @@ impl Actor {
 
     fn on_customer(&mut self, message: FromCustomerConn) {
         match message {
-            FromCustomerConn::Page { width, height, private } => {
-                self.viewport = (width, height);
-                self.tell_all(ToAgent::Viewport { width, height });
+            FromCustomerConn::Page { width, height, visual, private } => {
+                self.see(width, height, visual);
                 if private != self.private {
                     self.private = private;
                     self.tell_all(ToAgent::PrivatePage { private });
                 }
             }
-            FromCustomerConn::Viewport { width, height } => {
-                self.viewport = (width, height);
-                self.tell_all(ToAgent::Viewport { width, height });
-            }
+            FromCustomerConn::Viewport { width, height, visual } => self.see(width, height, visual),
             FromCustomerConn::Pointer(p) => {
+                let p = self.on_screen(p);
                 for agent in self.agent.iter().chain(&self.watchers) {
                     agent.link.pointer.send_replace(Some(p));
                 }
@@ -263,10 +266,12 @@ impl Actor {
         let customer_here = matches!(self.state, State::Active { customer: Presence::Connected, .. });
         match message {
             FromAgentConn::Pointer(p) if customer_here => {
+                let p = self.on_page(p);
                 self.point_for_customer(p);
                 self.probe(p);
             }
             FromAgentConn::Click(p) if customer_here => {
+                let p = self.on_page(p);
                 self.point_for_customer(p);
                 self.tell_customer(ToCustomer::AgentClick { x: p.x, y: p.y });
             }
@@ -283,7 +288,7 @@ impl Actor {
                 Err(refusal) => self.refuse(refusal.code(), refusal_text(refusal.code())),
             },
             FromAgentConn::PointerMode => self.input(Input::PointerMode { by: Side::Agent }),
-            FromAgentConn::Action(action) => self.act(action),
+            FromAgentConn::Action(action) => self.act(self.aimed_at_page(action)),
             FromAgentConn::End => {
                 self.ended_by_agent = self.agent_id();
                 self.input(Input::End(EndedBy::Agent))

@@ -93,8 +93,8 @@ impl Actor {
     fn joined_message(&self, watching: bool, state: State) -> ToAgent {
         ToAgent::Joined {
             session: self.setup.id.clone(),
-            width: self.viewport.0,
-            height: self.viewport.1,
+            width: self.screen().0,
+            height: self.screen().1,
             state: state.public(),
             mode: state.mode(),
             write_mode_allowed: self.setup.profile.write_mode.enabled && !watching,

@@ -17,7 +17,7 @@ use crate::audit::Audit;
 use crate::metrics::Metrics;
 use crate::profile::{Profile, ProfileStore};
 use crate::replica::{Frame, ReplicaBrowser, ReplicaCommand};
-use crate::wire::{AgentAction, ErrorCode, Point, ToAgent, ToCustomer};
+use crate::wire::{AgentAction, ErrorCode, Point, ToAgent, ToCustomer, VisualViewport};
 pub use registry::{Lookup, Registry};
 
 /// Commands waiting for a session actor.
@@ -125,11 +125,13 @@ pub enum FromCustomerConn {
     Page {
         width: u32,
         height: u32,
+        visual: Option<VisualViewport>,
         private: bool,
     },
     Viewport {
         width: u32,
         height: u32,
+        visual: Option<VisualViewport>,
     },
     Pointer(Point),
     LeavingSite,

@@ -45,7 +45,7 @@ pub struct Settings {
     /// `COBROWSE_IDLE_TIMEOUT`).
     pub idle_timeout: Duration,
     /// Device pixels per CSS pixel at most in the agents' frames (`--agent-pixel-ratio`,
-    /// `COBROWSE_AGENT_PIXEL_RATIO`, 1 to 2).
+    /// `COBROWSE_AGENT_PIXEL_RATIO`, 1 to 3).
     pub agent_pixel_ratio: f64,
     /// Memory one replica page may take, in megabytes: its script and DOM heaps and array
     /// buffers (`--replica-memory`, `COBROWSE_REPLICA_MEMORY`).
@@ -184,8 +184,8 @@ pub const SPECS: &[SettingSpec] = &[
     SettingSpec {
         flag: "--agent-pixel-ratio",
         env: "COBROWSE_AGENT_PIXEL_RATIO",
-        default: "2",
-        help: "device pixels per CSS pixel at most in the frames agents get (1 to 2): a customer on a HiDPI screen is sent in device pixels up to this; 1 sends CSS pixels, for agents on standard screens, at a third of the latency",
+        default: "3",
+        help: "device pixels per CSS pixel at most in the frames agents get (1 to 3): a customer on a HiDPI screen (a phone at 3) is sent in device pixels up to this; 1 sends CSS pixels, for agents on standard screens, at a third of the latency",
     },
     SettingSpec {
         flag: "--replica-memory",
@@ -300,10 +300,10 @@ impl Settings {
             idle_timeout: duration("COBROWSE_IDLE_TIMEOUT")?.max(Duration::from_secs(1)),
             agent_pixel_ratio: {
                 let v = value("COBROWSE_AGENT_PIXEL_RATIO");
-                v.parse().ok().filter(|r| (1.0..=2.0).contains(r)).ok_or(SettingsError::Invalid {
+                v.parse().ok().filter(|r| (1.0..=3.0).contains(r)).ok_or(SettingsError::Invalid {
                     name: "COBROWSE_AGENT_PIXEL_RATIO",
                     value: v,
-                    what: "pixel ratio from 1 to 2",
+                    what: "pixel ratio from 1 to 3",
                 })?
             },
             replica_memory_mb: {

@@ -17,7 +17,7 @@ fn defaults_match_the_contract() {
     assert_eq!(s.waiting_ttl, Duration::from_secs(600));
     assert_eq!(s.grace, Duration::from_secs(120));
     assert_eq!(s.max_sessions, 100);
-    assert_eq!(s.agent_pixel_ratio, 2.0);
+    assert_eq!(s.agent_pixel_ratio, 3.0);
     assert_eq!(s.replica_memory_mb, 512);
     assert_eq!(s.sessions_per_address, 5);
 }
@@ -51,7 +51,7 @@ fn bad_values_name_the_setting() {
     let err = parse(&["--sessions-per-address", "0"], &[]).unwrap_err().to_string();
     assert!(err.contains("COBROWSE_SESSIONS_PER_ADDRESS"), "{err}");
     assert!(matches!(parse(&["--listen"], &[]), Err(SettingsError::MissingValue(_))));
-    for ratio in ["3", "0.5", "sharp"] {
+    for ratio in ["4", "0.5", "sharp"] {
         let err = parse(&["--agent-pixel-ratio", ratio], &[]).unwrap_err().to_string();
         assert!(err.contains("COBROWSE_AGENT_PIXEL_RATIO"), "{ratio}: {err}");
     }

@@ -19,6 +19,11 @@ pub struct Display {
     /// Device pixels per CSS pixel, browser zoom included: media queries on resolution,
     /// `srcset` and hairline borders follow it.
     pub pixel_ratio: f64,
+    /// Whether the browser lays pages out in device pixels, rounding line heights and boxes to
+    /// them (browsers on a real HiDPI screen), rather than in CSS pixels scaled afterwards
+    /// (Chromium's device emulation, where phones are tried): the replica lays the page out
+    /// the same way (see `replica::emulation`).
+    pub device_pixel_layout: bool,
     pub color_scheme: ColorScheme,
     /// `prefers-reduced-motion: reduce`.
     pub reduced_motion: bool,
@@ -35,6 +40,7 @@ impl Default for Display {
         Display {
             scrollbar: CLASSIC_SCROLLBAR,
             pixel_ratio: 1.0,
+            device_pixel_layout: true,
             color_scheme: ColorScheme::Light,
             reduced_motion: false,
             contrast: Contrast::NoPreference,

@@ -87,13 +87,19 @@ pub enum FromCustomer {
         height: u32,
         #[serde(default)]
         display: Display,
+        /// The part of the window the customer sees, where it is not all of it (a phone).
+        #[serde(default)]
+        visual: Option<VisualViewport>,
     },
-    /// The window was resized, or something else that shapes the layout changed (zoom, dark mode).
+    /// The window was resized, or something else that shapes the layout changed (zoom, dark
+    /// mode), or the customer zoomed, panned or opened the on-screen keyboard.
     Viewport {
         width: u32,
         height: u32,
         #[serde(default)]
         display: Display,
+        #[serde(default)]
+        visual: Option<VisualViewport>,
     },
     /// The customer's mouse pointer moved.
     Pointer { x: f64, y: f64 },
@@ -285,7 +291,8 @@ pub enum ToAgent {
     ModeChanged {
         mode: Mode,
     },
-    /// The customer's window has a new size.
+    /// What the customer sees has a new size, in their screen's CSS pixels: the window, or on a
+    /// phone the visual viewport at its zoom.
     Viewport {
         width: u32,
         height: u32,
@@ -352,9 +359,11 @@ pub enum Hidden {
 mod actions;
 mod codes;
 mod display;
+mod visual;
 pub use actions::{AgentAction, Choice, Control, PageAction, Target, MAX_OPTIONS};
 pub use codes::ErrorCode;
 pub use display::{ColorScheme, Contrast, Display, CLASSIC_SCROLLBAR};
+pub use visual::{VisualViewport, SCALE_RANGE};
 
 /// Parses a text message, or says why it cannot.
 pub fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, (ErrorCode, String)> {

@@ -6,7 +6,13 @@ fn customer_messages_parse() {
     assert_eq!(parse::<FromCustomer>(r#"{"type":"start"}"#), Ok(FromCustomer::Start));
     assert_eq!(
         parse::<FromCustomer>(r#"{"type":"page","href":"http://a/b","width":800,"height":600}"#),
-        Ok(FromCustomer::Page { href: "http://a/b".into(), width: 800, height: 600, display: Display::default() })
+        Ok(FromCustomer::Page {
+            href: "http://a/b".into(),
+            width: 800,
+            height: 600,
+            display: Display::default(),
+            visual: None
+        })
     );
 }
 

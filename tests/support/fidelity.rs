@@ -8,46 +8,67 @@ use base64::Engine;
 
 use super::{Tab, WIDGET};
 
-/// What the co-browse widget draws on the customer's viewport (CSS pixels): its panel, with
-/// its shadow, and the agent's pointer when it shows.
+/// What the co-browse widget draws on the customer's screen (CSS pixels of the screen, which on
+/// a zoomed phone are not the page's): its panel, with its shadow, and the agent's pointer when
+/// it shows.
 pub async fn widget_area(customer: &Tab) -> Vec<[f64; 4]> {
     let js = format!(
-        "(() => {{ const root = {WIDGET}; if (!root) return []; return [...root.querySelectorAll('.dock, .pointer:not([hidden]), .click')].map((e) => {{ const r = e.getBoundingClientRect(); return [r.x - 14, r.y - 14, r.width + 28, r.height + 28]; }}); }})()"
+        "(() => {{ const root = {WIDGET}; if (!root) return []; const v = visualViewport; return [...root.querySelectorAll('.dock, .pointer:not([hidden]), .click')].map((e) => {{ const r = e.getBoundingClientRect(); return [(r.x - v.offsetLeft) * v.scale - 14, (r.y - v.offsetTop) * v.scale - 14, r.width * v.scale + 28, r.height * v.scale + 28]; }}); }})()"
     );
     serde_json::from_value(customer.eval(&js).await).unwrap_or_default()
 }
 
+/// Where two pictures are compared.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pixels {
+    /// In the agent's frame pixels: the customer's screenshot is first reduced to their size.
+    Frame,
+    /// In the customer's CSS pixels (both reduced by averaging): how much of what the customer
+    /// sees the agent sees, whatever pixels the frames come in (a phone at ratio 3 gets frames
+    /// at twice its CSS size).
+    Css,
+}
+
 /// The fraction of the agent's screen, outside `exclude` (CSS pixels), whose pixels match the
-/// customer's `screenshot` within 8 levels per channel. Both are in the customer's device
-/// pixels; a screenshot bigger than the agent's screen (a customer whose frames are capped) is
-/// first reduced to its size by averaging.
-pub async fn compare(agent: &Tab, screenshot: &str, exclude: &[[f64; 4]]) -> f64 {
+/// customer's `screenshot` within 8 levels per channel, compared in `pixels`. A screenshot
+/// bigger than the agent's screen (a customer whose frames are capped) is reduced by averaging.
+pub async fn compare(agent: &Tab, screenshot: &str, exclude: &[[f64; 4]], pixels: Pixels) -> f64 {
+    let css = pixels == Pixels::Css;
     let js = format!(
         "(async () => {{
             const img = new Image(); img.src = {screenshot:?}; await img.decode();
             const screen = document.getElementById('screen');
-            const [w, h] = [screen.width, screen.height];
-            const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
-            const cx = c.getContext('2d'); cx.drawImage(img, 0, 0);
-            const raw = cx.getImageData(0, 0, img.width, img.height).data;
-            const ratio = Math.max(1, Math.round(img.width / w));
-            // The customer's picture in CSS pixels (box filter over ratio x ratio).
-            const a = new Float32Array(w * h * 3);
-            for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < 3; k++) {{
-                let sum = 0;
-                for (let dy = 0; dy < ratio; dy++) for (let dx = 0; dx < ratio; dx++) sum += raw[((y * ratio + dy) * img.width + x * ratio + dx) * 4 + k];
-                a[(y * w + x) * 3 + k] = sum / (ratio * ratio);
-            }}
-            const bd = screen.getContext('2d').getImageData(0, 0, w, h).data;
-            // The widget's area is in CSS pixels; the screen may hold device pixels.
-            const css = w / screen.getBoundingClientRect().width;
-            const out = {exclude:?}.map((r) => r.map((v) => v * css));
+            const box = screen.getBoundingClientRect();
+            // The customer's CSS size is the screen's aspect at the customer's own ratio.
+            const cssWidth = Math.round(box.width);
+            const [w, h] = {css} ? [cssWidth, Math.round(screen.height * cssWidth / screen.width)] : [screen.width, screen.height];
+            const pixels = (source, width, height) => {{
+                const c = document.createElement('canvas'); c.width = width; c.height = height;
+                const cx = c.getContext('2d'); cx.drawImage(source, 0, 0);
+                return cx.getImageData(0, 0, width, height).data;
+            }};
+            // A picture `width` wide reduced to w x h (box filter over ratio x ratio).
+            const reduced = (raw, width) => {{
+                const ratio = Math.max(1, Math.round(width / w));
+                const out = new Float32Array(w * h * 3);
+                for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < 3; k++) {{
+                    let sum = 0;
+                    for (let dy = 0; dy < ratio; dy++) for (let dx = 0; dx < ratio; dx++) sum += raw[((y * ratio + dy) * width + x * ratio + dx) * 4 + k];
+                    out[(y * w + x) * 3 + k] = sum / (ratio * ratio);
+                }}
+                return out;
+            }};
+            const a = reduced(pixels(img, img.width, img.height), img.width);
+            const b = reduced(pixels(screen, screen.width, screen.height), screen.width);
+            // The widget's area is in CSS pixels; the compared pictures may hold more.
+            const scale = w / box.width;
+            const out = {exclude:?}.map((r) => r.map((v) => v * scale));
             let same = 0, all = 0;
             for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {{
                 if (out.some(([ex, ey, ew, eh]) => x >= ex && x < ex + ew && y >= ey && y < ey + eh)) continue;
-                const i = y * w + x;
+                const i = (y * w + x) * 3;
                 all++;
-                if (Math.abs(a[i * 3] - bd[i * 4]) <= 8 && Math.abs(a[i * 3 + 1] - bd[i * 4 + 1]) <= 8 && Math.abs(a[i * 3 + 2] - bd[i * 4 + 2]) <= 8) same++;
+                if (Math.abs(a[i] - b[i]) <= 8 && Math.abs(a[i + 1] - b[i + 1]) <= 8 && Math.abs(a[i + 2] - b[i + 2]) <= 8) same++;
             }}
             return all ? same / all : 0;
         }})()"
@@ -59,12 +80,17 @@ pub async fn compare(agent: &Tab, screenshot: &str, exclude: &[[f64; 4]]) -> f64
 /// `at_least` (see [`compare`]); returns the best fraction seen, which the test asserts on.
 /// `COBROWSE_DUMP=1` writes both pictures of a miss to `/tmp/cobrowse-dump-{tag}-*.png`.
 pub async fn wait_for_fidelity(customer: &Tab, agent: &Tab, at_least: f64, tag: &str) -> f64 {
+    wait_for_fidelity_in(customer, agent, at_least, tag, Pixels::Frame).await
+}
+
+/// [`wait_for_fidelity`], compared in `pixels`.
+pub async fn wait_for_fidelity_in(customer: &Tab, agent: &Tab, at_least: f64, tag: &str, pixels: Pixels) -> f64 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let mut best = 0.0f64;
     loop {
         let exclude = widget_area(customer).await;
         let shot = customer.screenshot().await;
-        let ratio = compare(agent, &shot, &exclude).await;
+        let ratio = compare(agent, &shot, &exclude, pixels).await;
         best = best.max(ratio);
         if best >= at_least {
             return best;

@@ -350,6 +350,41 @@ impl Tab {
         self.page.execute(SetDeviceMetricsOverrideParams::new(width, height, 0.0, false)).await.unwrap();
     }
 
+    /// Makes this tab a phone's or tablet's browser: a `width` x `height` screen in CSS pixels
+    /// at `ratio`, mobile layout (the viewport meta tag, overlay scrollbars), a touch screen and
+    /// a mobile user agent, as Chromium's device emulation does.
+    pub async fn emulate_phone(&self, width: i64, height: i64, ratio: f64) {
+        use chromiumoxide::cdp::browser_protocol::emulation::{
+            SetDeviceMetricsOverrideParams, SetTouchEmulationEnabledParams, SetUserAgentOverrideParams,
+            UserAgentMetadata,
+        };
+        let agent = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36";
+        let metadata = UserAgentMetadata::builder()
+            .platform("Android")
+            .platform_version("14")
+            .architecture("")
+            .model("Pixel 8")
+            .mobile(true)
+            .build()
+            .unwrap();
+        let mut ua = SetUserAgentOverrideParams::new(agent);
+        ua.user_agent_metadata = Some(metadata);
+        bounded("user agent", self.page.execute(ua)).await.unwrap();
+        let metrics = SetDeviceMetricsOverrideParams::new(width, height, ratio, true);
+        bounded("phone metrics", self.page.execute(metrics)).await.unwrap();
+        let mut touch = SetTouchEmulationEnabledParams::new(true);
+        touch.max_touch_points = Some(5);
+        bounded("touch", self.page.execute(touch)).await.unwrap();
+    }
+
+    /// Pinch-zooms the page to `scale` screen pixels per CSS pixel, as a customer's two fingers
+    /// do. `Input.synthesizePinchGesture` has no effect in headless Chromium here (measured);
+    /// this sets the same page scale the gesture ends at.
+    pub async fn pinch_to(&self, scale: f64) {
+        use chromiumoxide::cdp::browser_protocol::emulation::SetPageScaleFactorParams;
+        bounded("page scale", self.page.execute(SetPageScaleFactorParams::new(scale))).await.unwrap();
+    }
+
     pub async fn goto(&self, url: &str) {
         bounded(&format!("load {url}"), self.page.goto(url)).await.unwrap_or_else(|e| panic!("load {url}: {e}"));
     }
@@ -411,9 +446,11 @@ impl Tab {
             .unwrap();
     }
 
-    /// Clicks the centre of the element `js` evaluates to.
+    /// Clicks the centre of the element `js` evaluates to, where the screen shows it. DevTools
+    /// takes the point in the page's CSS pixels from the visible region's corner (measured on a
+    /// pinch-zoomed phone), which a zoomed phone has moved within the page's viewport.
     pub async fn click_element(&self, js: &str) {
-        let rect = self.wait_for(&format!("element {js}"), &format!("(() => {{ const e = {js}; if (!e) return null; e.scrollIntoView({{ block: 'nearest', inline: 'nearest', behavior: 'instant' }}); const r = e.getBoundingClientRect(); return r.width ? [r.x + r.width / 2, r.y + r.height / 2] : null; }})()")).await;
+        let rect = self.wait_for(&format!("element {js}"), &format!("(() => {{ const e = {js}; if (!e) return null; e.scrollIntoView({{ block: 'nearest', inline: 'nearest', behavior: 'instant' }}); const r = e.getBoundingClientRect(); const v = visualViewport; return r.width ? [r.x + r.width / 2 - v.offsetLeft, r.y + r.height / 2 - v.offsetTop] : null; }})()")).await;
         self.click(rect[0].as_f64().unwrap(), rect[1].as_f64().unwrap()).await;
     }
 

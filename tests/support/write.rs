@@ -9,12 +9,13 @@ pub async fn agent_clicks_on(customer: &Tab, agent: &Tab, js: &str) {
 }
 
 /// The agent moves their pointer, on the customer screen, to the centre of the customer's
-/// element `js`; returns where that is in the agent's tab.
+/// element `js` as the customer's screen shows it (a phone's zoomed region); returns where that
+/// is in the agent's tab.
 pub async fn agent_points_at(customer: &Tab, agent: &Tab, js: &str) -> (f64, f64) {
     let at = customer
         .wait_for(
             &format!("the customer's element {js}"),
-            &format!("(() => {{ const e = ({js}); if (!e) return null; const r = e.getBoundingClientRect(); return r.width ? [r.x + r.width / 2, r.y + r.height / 2] : null; }})()"),
+            &format!("(() => {{ const e = ({js}); if (!e) return null; const r = e.getBoundingClientRect(); const v = visualViewport; return r.width ? [(r.x + r.width / 2 - v.offsetLeft) * v.scale, (r.y + r.height / 2 - v.offsetTop) * v.scale] : null; }})()"),
         )
         .await;
     let screen = agent

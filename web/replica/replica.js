@@ -427,12 +427,20 @@
       enforce();
       return true;
     },
-    // The customer's display (src/wire/display.rs) and the zoom of the rebuilt page: the
-    // customer's pixel ratio up to 2, so the page lays out in the customer's CSS pixels and
-    // rasters in their device pixels (src/replica/emulation.rs).
-    display(customer, zoom) {
-      display = { scrollbar: customer.scrollbar, dark: customer.color_scheme === 'dark', zoom: zoom || 1 };
-      document.documentElement.style.zoom = String(display.zoom);
+    // The customer's display (src/wire/display.rs) and the scale of the rebuilt page: the
+    // customer's pixel ratio up to 3, so the page lays out in the customer's CSS pixels and
+    // rasters in their device pixels, by a CSS zoom or a transform as the customer's browser
+    // lays pages out (src/replica/emulation.rs). `visual` is the part of the page the customer
+    // sees (src/wire/visual.rs), null for all of it: the page keeps its layout viewport and is
+    // moved and scaled so that part fills the shell, as the customer's browser zooms a page.
+    display(customer, scale, transform, visual) {
+      display = { scrollbar: customer.scrollbar, dark: customer.color_scheme === 'dark', zoom: scale || 1 };
+      document.documentElement.style.zoom = transform ? '' : String(display.zoom);
+      for (const id of ['private', 'too-large']) document.getElementById(id).style.zoom = transform ? String(display.zoom) : '';
+      const view = root();
+      const whole = (transform ? display.zoom : 1) * (visual ? visual.scale : 1);
+      view.style.transformOrigin = '0 0';
+      view.style.transform = whole === 1 && !visual ? '' : `scale(${whole})${visual ? ` translate(${-visual.left}px, ${-visual.top}px)` : ''}`;
       styleScrollbars();
       return true;
     },

@@ -220,7 +220,8 @@ impl ReplicaPage {
     /// Device pixels Chromium rasters for a frame of this page: what capturing one costs.
     pub fn pixels(&self) -> u64 {
         let ratio = self.window.display.pixel_ratio;
-        (self.window.width as f64 * self.window.height as f64 * ratio * ratio) as u64
+        let (width, height) = self.window.screen();
+        (width as f64 * height as f64 * ratio * ratio) as u64
     }
 
     /// The origin the page sits on.
@@ -316,9 +317,16 @@ impl ReplicaPage {
         if window == self.window {
             return Ok(());
         }
-        let resized = (window.width, window.height, window.display.pixel_ratio)
-            != (self.window.width, self.window.height, self.window.display.pixel_ratio);
-        super::emulation::emulate(&self.inner.page, &window, self.frame_ratio).await?;
+        let resized =
+            (window.screen(), window.display.pixel_ratio) != (self.window.screen(), self.window.display.pixel_ratio);
+        // A pinch or a pan moves only the visible region, many times a second: the shell
+        // shows another part of the page, with nothing to emulate again.
+        let moved_only = !resized
+            && (window.width, window.height, window.display)
+                == (self.window.width, self.window.height, self.window.display);
+        if !moved_only {
+            super::emulation::emulate(&self.inner.page, &window, self.frame_ratio).await?;
+        }
         self.window = window;
         self.tell_display().await?;
         if resized && self.streaming {
@@ -327,12 +335,13 @@ impl ReplicaPage {
         Ok(())
     }
 
-    /// Tells the shell what it does itself: the zoom of the rebuilt page, and scrollbars
-    /// Chromium does not draw as the customer's browser does.
+    /// Tells the shell what it does itself: the zoom of the rebuilt page, scrollbars Chromium
+    /// does not draw as the customer's browser does, and the part of the page the customer sees.
     async fn tell_display(&self) -> Result<(), ReplicaError> {
-        let zoom = Geometry::of(&self.window, self.frame_ratio).zoom;
+        let Geometry { zoom, transform, .. } = Geometry::of(&self.window, self.frame_ratio);
         let display = crate::wire::to_text(&self.window.display);
-        self.evaluate(format!("window.__replica.display({display}, {zoom})")).await.map(|_| ())
+        let visual = crate::wire::to_text(&self.window.visual);
+        self.evaluate(format!("window.__replica.display({display}, {zoom}, {transform}, {visual})")).await.map(|_| ())
     }
 
     /// Sends a keyframe now, then a frame on every change (see [`ReplicaPage::place`]). Frames

@@ -1,0 +1,213 @@
+//! The part of the page a customer actually sees (`window.visualViewport`): on a phone it is
+//! smaller than the layout viewport the page is laid out in (a page without a viewport meta tag
+//! is laid out 980 px wide and shown zoomed out; pinch zoom and the on-screen keyboard shrink it
+//! further). The agent's screen is this region at the customer's zoom, and points on it are
+//! mapped to the page's coordinates here, in one place.
+
+use serde::{Deserialize, Serialize};
+
+use super::{AgentAction, Point};
+
+/// Page zoom a browser allows (the viewport meta tag's `minimum-scale` and `maximum-scale`
+/// are clamped to this range): a report outside it cannot be true.
+pub const SCALE_RANGE: (f64, f64) = (0.1, 10.0);
+
+/// The visual viewport, as the snippet reads it: its offset within the layout viewport and its
+/// size, in the page's CSS pixels, and the zoom (screen pixels per CSS pixel).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisualViewport {
+    pub left: f64,
+    pub top: f64,
+    pub width: f64,
+    pub height: f64,
+    pub scale: f64,
+}
+
+impl VisualViewport {
+    /// The whole layout viewport at zoom 1: what a desktop browser shows.
+    pub fn whole(layout: (u32, u32)) -> VisualViewport {
+        VisualViewport { left: 0.0, top: 0.0, width: layout.0 as f64, height: layout.1 as f64, scale: 1.0 }
+    }
+
+    /// Within what a browser can show for a layout viewport of `layout` CSS pixels: the zoom in
+    /// [`SCALE_RANGE`], the region inside the layout viewport and at least one screen pixel.
+    /// Returns the region and, when the report could not be true, what was wrong with it.
+    pub fn checked(self, layout: (u32, u32)) -> (VisualViewport, Option<&'static str>) {
+        let (lw, lh) = (layout.0 as f64, layout.1 as f64);
+        let numbers = [self.left, self.top, self.width, self.height, self.scale].iter().all(|v| v.is_finite());
+        if !numbers {
+            return (VisualViewport::whole(layout), Some("not numbers"));
+        }
+        let scale = self.scale.clamp(SCALE_RANGE.0, SCALE_RANGE.1);
+        let min = 1.0 / scale;
+        // Browsers report sizes to a fraction of a pixel beyond the layout viewport.
+        let width = self.width.clamp(min.min(lw), lw);
+        let height = self.height.clamp(min.min(lh), lh);
+        let left = self.left.clamp(0.0, lw - width);
+        let top = self.top.clamp(0.0, lh - height);
+        let checked = VisualViewport { left, top, width, height, scale };
+        let slack = |a: f64, b: f64| (a - b).abs() <= 1.0;
+        let true_report = scale == self.scale
+            && slack(width, self.width)
+            && slack(height, self.height)
+            && slack(left, self.left)
+            && slack(top, self.top);
+        (checked, (!true_report).then_some("outside the page or the browser's zoom"))
+    }
+
+    /// The agent's screen, in the customer's screen CSS pixels: this region at its zoom.
+    pub fn screen(&self) -> (u32, u32) {
+        let side = |v: f64| ((v * self.scale).round() as u32).max(1);
+        (side(self.width), side(self.height))
+    }
+
+    /// A point on the agent's screen, in the page's viewport coordinates (`clientX`).
+    pub fn to_page(&self, p: Point) -> Point {
+        Point { x: p.x / self.scale + self.left, y: p.y / self.scale + self.top }
+    }
+
+    /// An action the agent aimed on their screen, aimed at the page: its point mapped, a wheel's
+    /// turn in the page's pixels.
+    pub fn action_to_page(&self, action: AgentAction) -> AgentAction {
+        let at = |x: f64, y: f64| self.to_page(Point { x, y });
+        match action {
+            AgentAction::Click { x, y } => {
+                let p = at(x, y);
+                AgentAction::Click { x: p.x, y: p.y }
+            }
+            AgentAction::DoubleClick { x, y } => {
+                let p = at(x, y);
+                AgentAction::DoubleClick { x: p.x, y: p.y }
+            }
+            AgentAction::Scroll { x, y, dx, dy } => {
+                let p = at(x, y);
+                AgentAction::Scroll { x: p.x, y: p.y, dx: dx / self.scale, dy: dy / self.scale }
+            }
+            AgentAction::Choose { x, y, index } => {
+                let p = at(x, y);
+                AgentAction::Choose { x: p.x, y: p.y, index }
+            }
+            AgentAction::SetValue { x, y, value } => {
+                let p = at(x, y);
+                AgentAction::SetValue { x: p.x, y: p.y, value }
+            }
+            other => other,
+        }
+    }
+
+    /// A point of the page's viewport, on the agent's screen.
+    pub fn to_screen(&self, p: Point) -> Point {
+        Point { x: (p.x - self.left) * self.scale, y: (p.y - self.top) * self.scale }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PHONE_OLD_PAGE: VisualViewport =
+        VisualViewport { left: 0.0, top: 0.0, width: 980.0, height: 2121.0, scale: 390.0 / 980.0 };
+
+    #[test]
+    fn a_phone_on_a_page_without_a_viewport_tag_shows_the_agent_the_phones_screen() {
+        assert_eq!(PHONE_OLD_PAGE.screen(), (390, 844));
+        let zoomed = VisualViewport { left: 100.0, top: 300.0, width: 195.0, height: 422.0, scale: 2.0 };
+        assert_eq!(zoomed.screen(), (390, 844));
+        // The keyboard takes the lower half of the screen.
+        let typing = VisualViewport { left: 0.0, top: 0.0, width: 390.0, height: 500.0, scale: 1.0 };
+        assert_eq!(typing.screen(), (390, 500));
+    }
+
+    #[test]
+    fn points_map_between_the_agents_screen_and_the_page() {
+        let zoomed = VisualViewport { left: 100.0, top: 300.0, width: 195.0, height: 422.0, scale: 2.0 };
+        let table = [
+            // on the agent's screen, in the page's viewport
+            ((0.0, 0.0), (100.0, 300.0)),
+            ((390.0, 844.0), (295.0, 722.0)),
+            ((50.0, 10.0), (125.0, 305.0)),
+        ];
+        for ((sx, sy), (px, py)) in table {
+            let page = zoomed.to_page(Point { x: sx, y: sy });
+            assert_eq!((page.x, page.y), (px, py), "screen ({sx}, {sy})");
+            let back = zoomed.to_screen(page);
+            assert_eq!((back.x, back.y), (sx, sy));
+        }
+        let p = PHONE_OLD_PAGE.to_page(Point { x: 195.0, y: 0.0 });
+        assert!((p.x - 490.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_agents_actions_land_where_the_agent_aimed() {
+        let zoomed = VisualViewport { left: 100.0, top: 300.0, width: 195.0, height: 422.0, scale: 2.0 };
+        let table = [
+            (AgentAction::Click { x: 50.0, y: 10.0 }, AgentAction::Click { x: 125.0, y: 305.0 }),
+            (AgentAction::DoubleClick { x: 0.0, y: 0.0 }, AgentAction::DoubleClick { x: 100.0, y: 300.0 }),
+            (
+                AgentAction::Scroll { x: 50.0, y: 10.0, dx: 0.0, dy: 200.0 },
+                AgentAction::Scroll { x: 125.0, y: 305.0, dx: 0.0, dy: 100.0 },
+            ),
+            (AgentAction::Choose { x: 50.0, y: 10.0, index: 3 }, AgentAction::Choose { x: 125.0, y: 305.0, index: 3 }),
+            (
+                AgentAction::SetValue { x: 50.0, y: 10.0, value: "5".into() },
+                AgentAction::SetValue { x: 125.0, y: 305.0, value: "5".into() },
+            ),
+            (AgentAction::Text { text: "hi".into() }, AgentAction::Text { text: "hi".into() }),
+            (AgentAction::Back, AgentAction::Back),
+        ];
+        for (aimed, lands) in table {
+            assert_eq!(zoomed.action_to_page(aimed.clone()), lands, "{aimed:?}");
+        }
+    }
+
+    #[test]
+    fn reports_that_cannot_be_true_are_clamped_and_named() {
+        let layout = (980, 2121);
+        let (same, wrong) = PHONE_OLD_PAGE.checked(layout);
+        assert_eq!((same, wrong), (PHONE_OLD_PAGE, None), "a true report passes unchanged");
+        // A fraction of a pixel beyond the layout viewport is how browsers round.
+        let rounded = VisualViewport { height: 2121.4, ..PHONE_OLD_PAGE };
+        assert_eq!(rounded.checked(layout).1, None);
+        let table = [
+            // report, what the replica and the agent get
+            (
+                VisualViewport { width: -5.0, ..PHONE_OLD_PAGE },
+                VisualViewport { width: 980.0 / 390.0, ..PHONE_OLD_PAGE },
+            ),
+            (
+                VisualViewport { scale: 80.0, width: 10.0, height: 10.0, ..PHONE_OLD_PAGE },
+                VisualViewport { scale: 10.0, width: 10.0, height: 10.0, ..PHONE_OLD_PAGE },
+            ),
+            (
+                VisualViewport { left: 5000.0, top: -3.0, width: 200.0, height: 400.0, scale: 2.0 },
+                VisualViewport { left: 780.0, top: 0.0, width: 200.0, height: 400.0, scale: 2.0 },
+            ),
+            (VisualViewport { width: 4000.0, ..PHONE_OLD_PAGE }, PHONE_OLD_PAGE),
+            (VisualViewport { scale: f64::NAN, ..PHONE_OLD_PAGE }, VisualViewport::whole(layout)),
+        ];
+        for (report, used) in table {
+            let (checked, wrong) = report.checked(layout);
+            assert!(wrong.is_some(), "{report:?} passed as true");
+            assert!((checked.width - used.width).abs() < 0.01, "{report:?} gave {checked:?}");
+            assert_eq!(
+                (checked.left, checked.top, checked.height, checked.scale),
+                (used.left, used.top, used.height, used.scale)
+            );
+        }
+    }
+
+    #[test]
+    fn the_snippet_reports_every_field_and_no_other() {
+        let js = include_str!("../../web/viewport.js");
+        let body = &js[js.find("function visual()").unwrap()..];
+        let body = &body[..body.find("\n  }\n").unwrap()];
+        let mut keys: Vec<&str> = body
+            .lines()
+            .filter_map(|l| l.trim().split_once(':').map(|(k, _)| k))
+            .filter(|k| k.chars().all(|c| c.is_ascii_lowercase()))
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["height", "left", "scale", "top", "width"]);
+    }
+}
