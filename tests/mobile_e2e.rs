@@ -85,6 +85,7 @@ async fn a_phone_customer_on_a_page_without_a_viewport_tag_is_seen_as_on_the_pho
     let cast = Cast::new(timings()).await;
     let (customer, agent) = (&cast.customer, &cast.agent);
     customer.emulate_phone(390, 844, 3.0).await;
+    capture_sockets(customer).await;
     // An agent's desktop: the phone's whole screen fits in the panel.
     agent.set_window(1240, 1000).await;
     customer.goto(&format!("{}/fixtures/old-page.html", cast.server.fixtures)).await;
@@ -102,11 +103,22 @@ async fn a_phone_customer_on_a_page_without_a_viewport_tag_is_seen_as_on_the_pho
     let loaded = wait_for_fidelity_in(customer, agent, 0.99, "phone-old-page-load", Pixels::Css).await;
     eprintln!("phone, page without a viewport tag, after load: {:.2}%", loaded * 100.0);
 
+    // A visible region that cannot be true (zoomed 80 times, a negative width, taller than the
+    // page): clamped to what a browser can show, within a replica's window; the session goes on.
+    let crafted = r#"{"type":"viewport","width":980,"height":2121,"visual":{"left":-50,"top":99999,"width":-5,"height":3000,"scale":80}}"#;
+    agent_sends(customer, crafted).await;
+    agent
+        .wait_for("the clamped screen", "document.getElementById('screen').getBoundingClientRect().height === 4096")
+        .await;
+    assert_eq!(screen_size(agent).await, (100, 4096), "zoom 10 at most, 100 to 4096 px a side");
+
     // The customer allows write mode (tapping the widget's button moves nothing), then pinches
     // in on the form and pans to the Send button: the agent follows.
     allow_write_mode(customer, agent).await;
     customer.pinch_to(1.5).await;
-    customer.wheel(200.0, 400.0, 300.0).await;
+    // Panned so the button is near the top, clear of the widget in the lower corner.
+    let pan = customer.eval("(document.getElementById('send').getBoundingClientRect().top - visualViewport.offsetTop - 80) * visualViewport.scale").await;
+    customer.wheel(200.0, 400.0, pan.as_f64().unwrap()).await;
     let region = customer.wait_for("the pinch and pan", "visualViewport.scale === 1.5 && visualViewport.offsetTop > 0 && [visualViewport.offsetLeft, visualViewport.offsetTop]").await;
     eprintln!("customer's visible region after the pinch: {region}");
     let zoomed = wait_for_fidelity_in(customer, agent, 0.99, "phone-old-page-pinched", Pixels::Css).await;
@@ -120,5 +132,51 @@ async fn a_phone_customer_on_a_page_without_a_viewport_tag_is_seen_as_on_the_pho
         loaded >= 0.99 && zoomed >= 0.99,
         "the agent's view differs from the phone's: {loaded:.4} loaded, {zoomed:.4} pinched"
     );
+    cast.finish().await;
+}
+
+/// Where the widget's element `selector` is on the customer's screen: its size in screen CSS
+/// pixels, whether all of it is on screen, and whether it is clear of the page's bottom bar.
+async fn on_phone_screen(customer: &Tab, selector: &str) -> (f64, f64, bool, bool) {
+    let js = format!(
+        "(() => {{ const v = visualViewport; const r = {WIDGET}.querySelector({selector:?}).getBoundingClientRect(); const bar = document.getElementById('bar').getBoundingClientRect(); return [r.width * v.scale, r.height * v.scale, r.left >= v.offsetLeft - 0.5 && r.right <= v.offsetLeft + v.width + 0.5 && r.top >= v.offsetTop - 0.5 && r.bottom <= v.offsetTop + v.height + 0.5, r.bottom <= bar.top + 0.5]; }})()"
+    );
+    let seen = customer.eval(&js).await;
+    (seen[0].as_f64().unwrap(), seen[1].as_f64().unwrap(), seen[2] == true, seen[3] == true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_the_widget_is_made_for_fingers_and_stays_on_screen() {
+    let _serial = SERIAL.lock().await;
+    let cast = Cast::new(timings()).await;
+    let (customer, agent) = (&cast.customer, &cast.agent);
+    customer.emulate_phone(390, 844, 3.0).await;
+    agent.set_window(1240, 1000).await;
+    // The page is shown zoomed out to 40%: a widget at its desktop size would be a third as big.
+    customer.goto(&format!("{}/fixtures/old-page.html", cast.server.fixtures)).await;
+    customer.wait_for("the widget", &format!("{WIDGET} && {WIDGET}.querySelector('.start')")).await;
+    let (_, height, inside, clear) = on_phone_screen(customer, ".start").await;
+    assert!(height >= 44.0, "the Co-browse button is {height:.1} px tall on the phone's screen");
+    assert!(inside && clear, "the Co-browse button is off screen ({inside}) or under the page's bar ({clear})");
+
+    // The session ID is big enough to read out.
+    let id = start_session(customer).await;
+    let (_, sid_height, inside, _) = on_phone_screen(customer, ".sid").await;
+    assert!(sid_height >= 30.0 && inside, "the session ID is {sid_height:.1} px tall on screen, on screen: {inside}");
+
+    // Pinched in and panned, the panel stays in the corner of what the customer sees.
+    join(agent, &cast.server.server, &id).await;
+    customer.pinch_to(1.5).await;
+    customer.wheel(200.0, 400.0, 300.0).await;
+    customer.wait_for("the pinch and pan", "visualViewport.scale === 1.5 && visualViewport.offsetTop > 0").await;
+    let end = customer
+        .wait_for(
+            "the panel in the visible corner",
+            &format!("(() => {{ const v = visualViewport; const r = {WIDGET}.querySelector('.end').getBoundingClientRect(); return r.bottom <= v.offsetTop + v.height && r.top >= v.offsetTop && r.height * v.scale >= 44; }})()"),
+        )
+        .await;
+    assert_eq!(end, true);
+    let (width, height, inside, _) = on_phone_screen(customer, ".end").await;
+    assert!(width >= 44.0 && height >= 44.0 && inside, "End session: {width:.1} x {height:.1} px, on screen {inside}");
     cast.finish().await;
 }

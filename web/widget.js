@@ -101,6 +101,15 @@ const widget = (() => {
         .pointer { position: fixed; left: 0; top: 0; pointer-events: none; transition: transform 60ms linear; }
         .pointer span { position: absolute; left: 14px; top: 14px; background: #0b5cad; color: #fff; font: 11px system-ui, sans-serif; padding: 1px 5px; border-radius: 3px; white-space: nowrap; }
         .click { position: fixed; width: 36px; height: 36px; margin: -18px 0 0 -18px; border: 3px solid #e00; border-radius: 50%; pointer-events: none; box-sizing: border-box; animation: cobrowse-click 2s ease-out forwards; }
+        /* A touch screen: targets a finger can hit (44 CSS px, as platform guidelines ask), text
+           readable at arm's length, and the session ID big enough to read out over the phone. */
+        @media (pointer: coarse) {
+          .dock { font-size: 16px; }
+          button, .panel.compact .end { min-height: 44px; min-width: 44px; padding: 10px 16px; }
+          .sid { font-size: 30px; }
+          .panel.compact .sid { font-size: 18px; }
+          .hint, .mode { font-size: 14px; }
+        }
         @keyframes cobrowse-click { 0% { transform: scale(.4); opacity: 1; } 30% { transform: scale(1); } 100% { opacity: 0; } }
       </style>
       <div class="dock">
@@ -133,6 +142,57 @@ const widget = (() => {
     $('.deny').addEventListener('click', on.deny);
     ui.toPointer.addEventListener('click', on.pointer);
     (document.body || document.documentElement).appendChild(host);
+    if (window.visualViewport) {
+      window.visualViewport.addEventListener('resize', fitSoon);
+      window.visualViewport.addEventListener('scroll', fitSoon);
+    }
+    window.addEventListener('resize', fitSoon);
+    fit();
+  }
+
+  // Keeps the dock in the corner of what the customer sees, at its own size: on a phone the
+  // visible part of the page is smaller than the window the page is laid out in (a page
+  // without a viewport tag shown zoomed out, pinch zoom, the on-screen keyboard), so a plain
+  // fixed position would put it off screen, under the keyboard or at a third of its size. It
+  // also stays clear of the page's own bar fixed at the bottom (a cookie notice, a tab bar).
+  const MARGIN = 16;
+  let fitQueued = false;
+  function fitSoon() {
+    if (fitQueued) return;
+    fitQueued = true;
+    requestAnimationFrame(() => { fitQueued = false; fit(); });
+  }
+  function fit() {
+    if (!ui) return;
+    const dock = ui.root.querySelector('.dock');
+    const v = window.visualViewport;
+    const zoomed = v && (Math.abs(v.scale - 1) > 0.005 || v.offsetLeft || v.offsetTop || window.innerHeight - v.height > 40);
+    const scale = zoomed ? 1 / v.scale : 1;
+    const right = zoomed ? v.offsetLeft + v.width : null;
+    let bottom = zoomed ? v.offsetTop + v.height : window.innerHeight;
+    const top = zoomed ? v.offsetTop : 0;
+    const bar = fixedBarAbove(zoomed ? right - 30 * scale : document.documentElement.clientWidth - 30, bottom - 6 * scale, top + (bottom - top) / 2);
+    if (bar !== null) bottom = Math.min(bottom, bar);
+    if (!zoomed && bar === null) {
+      dock.style.cssText = '';
+      return;
+    }
+    const left = zoomed ? right : document.documentElement.clientWidth;
+    dock.style.cssText = `right: auto; bottom: auto; left: ${left}px; top: ${bottom}px; transform-origin: 0 0; transform: scale(${scale}) translate(-100%, -100%) translate(-${MARGIN}px, -${MARGIN}px);`;
+  }
+  // The top of the page's bar fixed (or stuck) at the bottom of the screen at this point, if
+  // there is one: the dock goes above it. Only a bar in the lower half (`below`) counts: an
+  // app whose whole screen is one fixed container has no bar.
+  function fixedBarAbove(x, y, below) {
+    const hits = document.elementsFromPoint ? document.elementsFromPoint(x, y) : [];
+    const hit = hits.find((el) => el !== ui.host);
+    for (let el = hit; el && el !== document.documentElement; el = el.parentElement) {
+      const position = getComputedStyle(el).position;
+      if (position !== 'fixed' && position !== 'sticky') continue;
+      const barTop = el.getBoundingClientRect().top;
+      return barTop > below ? barTop : null;
+    }
+    return null;
   }
 
   function render(state, sessionId, mode) {
@@ -146,6 +206,7 @@ const widget = (() => {
     const writing = state === 'active' && mode === 'write';
     ui.mode.textContent = writing ? TEXT.writeMode : state === 'active' ? TEXT.pointerMode : state === 'waiting' ? TEXT.waiting : '';
     ui.toPointer.hidden = !writing;
+    fitSoon();
   }
 
   // The agent's write-mode request, as a question the customer answers (or it goes away).

@@ -12,6 +12,10 @@ use super::{AgentAction, Point};
 /// are clamped to this range): a report outside it cannot be true.
 pub const SCALE_RANGE: (f64, f64) = (0.1, 10.0);
 
+/// Shortest and longest side of the agent's screen, in screen CSS pixels, whatever a report
+/// says (the longest is a replica window's).
+pub const SCREEN_SIDE: (f64, f64) = (100.0, 4096.0);
+
 /// The visual viewport, as the snippet reads it: its offset within the layout viewport and its
 /// size, in the page's CSS pixels, and the zoom (screen pixels per CSS pixel).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -31,7 +35,7 @@ impl VisualViewport {
     }
 
     /// Within what a browser can show for a layout viewport of `layout` CSS pixels: the zoom in
-    /// [`SCALE_RANGE`], the region inside the layout viewport and at least one screen pixel.
+    /// [`SCALE_RANGE`], the region inside the layout viewport, its screen within [`SCREEN_SIDE`].
     /// Returns the region and, when the report could not be true, what was wrong with it.
     pub fn checked(self, layout: (u32, u32)) -> (VisualViewport, Option<&'static str>) {
         let (lw, lh) = (layout.0 as f64, layout.1 as f64);
@@ -40,10 +44,11 @@ impl VisualViewport {
             return (VisualViewport::whole(layout), Some("not numbers"));
         }
         let scale = self.scale.clamp(SCALE_RANGE.0, SCALE_RANGE.1);
-        let min = 1.0 / scale;
+        // The agent's screen stays within what a replica renders for a window.
+        let (least, most) = (SCREEN_SIDE.0 / scale, SCREEN_SIDE.1 / scale);
         // Browsers report sizes to a fraction of a pixel beyond the layout viewport.
-        let width = self.width.clamp(min.min(lw), lw);
-        let height = self.height.clamp(min.min(lh), lh);
+        let width = self.width.clamp(least.min(lw), most.min(lw));
+        let height = self.height.clamp(least.min(lh), most.min(lh));
         let left = self.left.clamp(0.0, lw - width);
         let top = self.top.clamp(0.0, lh - height);
         let checked = VisualViewport { left, top, width, height, scale };
@@ -173,11 +178,11 @@ mod tests {
             // report, what the replica and the agent get
             (
                 VisualViewport { width: -5.0, ..PHONE_OLD_PAGE },
-                VisualViewport { width: 980.0 / 390.0, ..PHONE_OLD_PAGE },
+                VisualViewport { width: 98000.0 / 390.0, ..PHONE_OLD_PAGE },
             ),
             (
-                VisualViewport { scale: 80.0, width: 10.0, height: 10.0, ..PHONE_OLD_PAGE },
-                VisualViewport { scale: 10.0, width: 10.0, height: 10.0, ..PHONE_OLD_PAGE },
+                VisualViewport { scale: 80.0, width: 1.0, height: 3000.0, ..PHONE_OLD_PAGE },
+                VisualViewport { scale: 10.0, width: 10.0, height: 409.6, ..PHONE_OLD_PAGE },
             ),
             (
                 VisualViewport { left: 5000.0, top: -3.0, width: 200.0, height: 400.0, scale: 2.0 },
@@ -190,10 +195,10 @@ mod tests {
             let (checked, wrong) = report.checked(layout);
             assert!(wrong.is_some(), "{report:?} passed as true");
             assert!((checked.width - used.width).abs() < 0.01, "{report:?} gave {checked:?}");
-            assert_eq!(
-                (checked.left, checked.top, checked.height, checked.scale),
-                (used.left, used.top, used.height, used.scale)
-            );
+            assert!((checked.height - used.height).abs() < 0.01, "{report:?} gave {checked:?}");
+            assert_eq!((checked.left, checked.top, checked.scale), (used.left, used.top, used.scale));
+            let (w, h) = checked.screen();
+            assert!((100..=4096).contains(&w) && (100..=4096).contains(&h), "{report:?}: a {w}x{h} screen");
         }
     }
 
