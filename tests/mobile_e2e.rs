@@ -73,6 +73,16 @@ async fn in_write_mode_the_agents_click_is_a_tap_on_a_touch_screen() {
     cast.finish().await;
 }
 
+/// The customer on a 390x844 phone at ratio 3 (their sockets captured) opens the older company
+/// page without a viewport tag; the agent's desktop fits the phone's whole screen in the panel.
+async fn on_a_phone_at_the_old_page(cast: &Cast) {
+    let (customer, agent) = (&cast.customer, &cast.agent);
+    customer.emulate_phone(390, 844, 3.0).await;
+    capture_sockets(customer).await;
+    agent.set_window(1240, 1000).await;
+    customer.goto(&format!("{}/fixtures/old-page.html", cast.server.fixtures)).await;
+}
+
 /// The agent's "Customer screen" size in CSS pixels.
 async fn screen_size(agent: &Tab) -> (i64, i64) {
     let size = agent.eval("(() => { const r = document.getElementById('screen').getBoundingClientRect(); return [Math.round(r.width), Math.round(r.height)]; })()").await;
@@ -84,11 +94,7 @@ async fn a_phone_customer_on_a_page_without_a_viewport_tag_is_seen_as_on_the_pho
     let _serial = SERIAL.lock().await;
     let cast = Cast::new(timings()).await;
     let (customer, agent) = (&cast.customer, &cast.agent);
-    customer.emulate_phone(390, 844, 3.0).await;
-    capture_sockets(customer).await;
-    // An agent's desktop: the phone's whole screen fits in the panel.
-    agent.set_window(1240, 1000).await;
-    customer.goto(&format!("{}/fixtures/old-page.html", cast.server.fixtures)).await;
+    on_a_phone_at_the_old_page(&cast).await;
     let seen = customer.eval("[innerWidth, Math.round(visualViewport.width * visualViewport.scale)]").await;
     assert_eq!(seen, serde_json::json!([980, 390]), "the phone lays the page out 980 px wide, zoomed out");
     let id = start_session(customer).await;
@@ -150,10 +156,8 @@ async fn on_a_phone_the_widget_is_made_for_fingers_and_stays_on_screen() {
     let _serial = SERIAL.lock().await;
     let cast = Cast::new(timings()).await;
     let (customer, agent) = (&cast.customer, &cast.agent);
-    customer.emulate_phone(390, 844, 3.0).await;
-    agent.set_window(1240, 1000).await;
     // The page is shown zoomed out to 40%: a widget at its desktop size would be a third as big.
-    customer.goto(&format!("{}/fixtures/old-page.html", cast.server.fixtures)).await;
+    on_a_phone_at_the_old_page(&cast).await;
     customer.wait_for("the widget", &format!("{WIDGET} && {WIDGET}.querySelector('.start')")).await;
     let (_, height, inside, clear) = on_phone_screen(customer, ".start").await;
     assert!(height >= 44.0, "the Co-browse button is {height:.1} px tall on the phone's screen");

@@ -363,6 +363,7 @@
 
   // The window changed size, or what else shapes the layout (web/viewport.js).
   viewport.watch(() => {
+    widget.fit(viewport.visual());
     if (stopRecording) send({ type: 'viewport', width: window.innerWidth, height: window.innerHeight, display: viewport.display(), visual: viewport.visual() });
   });
 
@@ -463,6 +464,7 @@
       deny: (event) => { if (event.isTrusted) answer(false); },
       pointer: (event) => { if (event.isTrusted) window.Cobrowse.setPointerMode(); },
     });
+    widget.fit(viewport.visual());
     render();
     const saved = loadSession();
     if (saved && saved.id && saved.token) {

@@ -142,43 +142,32 @@ const widget = (() => {
     $('.deny').addEventListener('click', on.deny);
     ui.toPointer.addEventListener('click', on.pointer);
     (document.body || document.documentElement).appendChild(host);
-    if (window.visualViewport) {
-      window.visualViewport.addEventListener('resize', fitSoon);
-      window.visualViewport.addEventListener('scroll', fitSoon);
-    }
-    window.addEventListener('resize', fitSoon);
-    fit();
   }
 
   // Keeps the dock in the corner of what the customer sees, at its own size: on a phone the
-  // visible part of the page is smaller than the window the page is laid out in (a page
-  // without a viewport tag shown zoomed out, pinch zoom, the on-screen keyboard), so a plain
-  // fixed position would put it off screen, under the keyboard or at a third of its size. It
-  // also stays clear of the page's own bar fixed at the bottom (a cookie notice, a tab bar).
+  // visible part of the page (`visual`, from web/viewport.js; null for the whole window) is
+  // smaller than the window the page is laid out in (a page without a viewport tag shown
+  // zoomed out, pinch zoom, the on-screen keyboard), so a plain fixed position would put it off
+  // screen, under the keyboard or at a third of its size. It also stays clear of the page's own
+  // bar fixed at the bottom (a cookie notice, a tab bar).
   const MARGIN = 16;
-  let fitQueued = false;
-  function fitSoon() {
-    if (fitQueued) return;
-    fitQueued = true;
-    requestAnimationFrame(() => { fitQueued = false; fit(); });
-  }
-  function fit() {
+  let shown = null;
+  function fit(visual) {
+    if (visual !== undefined) shown = visual;
     if (!ui) return;
     const dock = ui.root.querySelector('.dock');
-    const v = window.visualViewport;
-    const zoomed = v && (Math.abs(v.scale - 1) > 0.005 || v.offsetLeft || v.offsetTop || window.innerHeight - v.height > 40);
-    const scale = zoomed ? 1 / v.scale : 1;
-    const right = zoomed ? v.offsetLeft + v.width : null;
-    let bottom = zoomed ? v.offsetTop + v.height : window.innerHeight;
-    const top = zoomed ? v.offsetTop : 0;
-    const bar = fixedBarAbove(zoomed ? right - 30 * scale : document.documentElement.clientWidth - 30, bottom - 6 * scale, top + (bottom - top) / 2);
+    const v = shown;
+    const scale = v ? 1 / v.scale : 1;
+    const right = v ? v.left + v.width : document.documentElement.clientWidth;
+    const top = v ? v.top : 0;
+    let bottom = v ? v.top + v.height : window.innerHeight;
+    const bar = fixedBarAbove(right - 30 * scale, bottom - 6 * scale, top + (bottom - top) / 2);
     if (bar !== null) bottom = Math.min(bottom, bar);
-    if (!zoomed && bar === null) {
+    if (!v && bar === null) {
       dock.style.cssText = '';
       return;
     }
-    const left = zoomed ? right : document.documentElement.clientWidth;
-    dock.style.cssText = `right: auto; bottom: auto; left: ${left}px; top: ${bottom}px; transform-origin: 0 0; transform: scale(${scale}) translate(-100%, -100%) translate(-${MARGIN}px, -${MARGIN}px);`;
+    dock.style.cssText = `right: auto; bottom: auto; left: ${right}px; top: ${bottom}px; transform-origin: 0 0; transform: scale(${scale}) translate(-100%, -100%) translate(-${MARGIN}px, -${MARGIN}px);`;
   }
   // The top of the page's bar fixed (or stuck) at the bottom of the screen at this point, if
   // there is one: the dock goes above it. Only a bar in the lower half (`below`) counts: an
@@ -206,7 +195,7 @@ const widget = (() => {
     const writing = state === 'active' && mode === 'write';
     ui.mode.textContent = writing ? TEXT.writeMode : state === 'active' ? TEXT.pointerMode : state === 'waiting' ? TEXT.waiting : '';
     ui.toPointer.hidden = !writing;
-    fitSoon();
+    fit();
   }
 
   // The agent's write-mode request, as a question the customer answers (or it goes away).
@@ -275,5 +264,5 @@ const widget = (() => {
     return fractional;
   }
 
-  return { TEXT, build, render, ask, notify, showPointer, hidePointer, showClick, scrollbarWidth, devicePixelLayout };
+  return { TEXT, build, render, fit, ask, notify, showPointer, hidePointer, showClick, scrollbarWidth, devicePixelLayout };
 })();

@@ -91,10 +91,11 @@ impl Actor {
     }
 
     fn joined_message(&self, watching: bool, state: State) -> ToAgent {
+        let (width, height) = self.screen();
         ToAgent::Joined {
             session: self.setup.id.clone(),
-            width: self.screen().0,
-            height: self.screen().1,
+            width,
+            height,
             state: state.public(),
             mode: state.mode(),
             write_mode_allowed: self.setup.profile.write_mode.enabled && !watching,

@@ -133,15 +133,7 @@ mod tests {
     #[test]
     fn the_snippet_reports_every_field_and_no_other() {
         // web/viewport.js builds the report; its keys are this struct's fields.
-        let js = include_str!("../../web/viewport.js");
-        let body = &js[js.find("function display()").unwrap()..];
-        let body = &body[..body.find("\n  }\n").unwrap()];
-        let mut keys: Vec<&str> = body
-            .lines()
-            .filter_map(|l| l.trim().split_once(':').map(|(k, _)| k))
-            .filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-            .collect();
-        keys.sort_unstable();
+        let keys = crate::wire::snippet_report_keys("display");
         let fields = serde_json::to_value(Display::default()).unwrap();
         let mut expected: Vec<&str> = fields.as_object().unwrap().keys().map(String::as_str).collect();
         expected.sort_unstable();

@@ -398,3 +398,19 @@ pub fn validate_events(bytes: &[u8]) -> Result<&str, (ErrorCode, String)> {
 
 #[cfg(test)]
 mod tests;
+
+/// The keys of the object literal that `function {name}()` in `web/viewport.js` returns, sorted:
+/// the snippet's copy of a report's fields, which tests hold to the Rust struct's.
+#[cfg(test)]
+fn snippet_report_keys(name: &str) -> Vec<&'static str> {
+    let js = include_str!("../../web/viewport.js");
+    let body = &js[js.find(&format!("function {name}()")).unwrap()..];
+    let body = &body[..body.find("\n  }\n").unwrap()];
+    let mut keys: Vec<&str> = body
+        .lines()
+        .filter_map(|l| l.trim().split_once(':').map(|(k, _)| k))
+        .filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .collect();
+    keys.sort_unstable();
+    keys
+}

@@ -204,15 +204,7 @@ mod tests {
 
     #[test]
     fn the_snippet_reports_every_field_and_no_other() {
-        let js = include_str!("../../web/viewport.js");
-        let body = &js[js.find("function visual()").unwrap()..];
-        let body = &body[..body.find("\n  }\n").unwrap()];
-        let mut keys: Vec<&str> = body
-            .lines()
-            .filter_map(|l| l.trim().split_once(':').map(|(k, _)| k))
-            .filter(|k| k.chars().all(|c| c.is_ascii_lowercase()))
-            .collect();
-        keys.sort_unstable();
+        let keys = crate::wire::snippet_report_keys("visual");
         assert_eq!(keys, ["height", "left", "scale", "top", "width"]);
     }
 }
