@@ -64,7 +64,11 @@ async fn visit_every_page(kind: Kind) {
     let only = std::env::var("COBROWSE_CORPUS_ONLY").unwrap_or_default();
     for page in PAGES.iter().filter(|p| p.path.contains(&only)) {
         let tag = format!("{}-{}", kind.name, page.path);
-        customer.goto(&format!("{}{}", server.corpus, page.path)).await;
+        let url = format!("{}{}", server.corpus, page.path);
+        // The session started on the first page: the customer is there already.
+        if customer.eval("location.href").await != url.as_str() {
+            customer.goto(&url).await;
+        }
         let load = wait_for_fidelity_in(&customer, &agent, kind.at_least, &format!("{tag}-load"), pixels).await;
         // The customer scrolls with the mouse wheel, as a person does.
         let (x, y) = (width as f64 * 0.52, height as f64 * 0.6);
@@ -153,10 +157,10 @@ async fn phone_customers_are_seen_pixel_for_pixel() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tablet_customers_are_seen_pixel_for_pixel() {
-    // 99.6% to 100% on every page in four runs but one, where the Agency page after scrolling
-    // stayed at 98.80% (its navbar shrinks with a CSS transition on scroll; not reproduced
-    // alone in four more runs): held to 98.5% until that is found.
+    // A tablet held sideways, at ratio 2. (Its Agency and TodoMVC pages once stayed on the
+    // page before for 10 s: a frame of it arrived after the new page's, see
+    // src/replica/frames.rs.)
     let tablet =
-        Kind { name: "tablet, landscape, ratio 2", flags: &[], at_least: 0.985, device: Some((1180, 820, 2.0)) };
+        Kind { name: "tablet, landscape, ratio 2", flags: &[], at_least: 0.99, device: Some((1180, 820, 2.0)) };
     visit_every_page(tablet).await;
 }

@@ -53,6 +53,7 @@ pub fn spawn(
         placed: None,
         streaming: false,
         settle_at: None,
+        nudged: None,
         rules,
         private: false,
         pointer_over: None,
@@ -84,8 +85,10 @@ struct Driver {
     placed: Option<(String, Window)>,
     /// Whether an agent is watching.
     streaming: bool,
-    /// When to capture a settling frame, if changes were applied since the last one.
+    /// When to look whether the agent's view shows the page as it is (see `pacing::settle`).
     settle_at: Option<Instant>,
+    /// The settling frame asked for last.
+    nudged: Option<pacing::Nudge>,
     /// The profile's masking, applied again to every page.
     rules: Rules,
     /// Whether the customer is on a page masked whole.
@@ -125,6 +128,7 @@ impl Driver {
         mut faults: mpsc::Receiver<(u64, String)>,
         mut streaming: watch::Receiver<bool>,
     ) {
+        let mut arrivals = self.frames.subscribe();
         loop {
             tokio::select! {
                 command = commands.recv() => match command {
@@ -139,6 +143,10 @@ impl Driver {
                     }
                 }
                 _ = until(self.settle_at) => self.settle().await,
+                Ok(()) = arrivals.changed() => {
+                    arrivals.borrow_and_update();
+                    self.frame_arrived();
+                }
                 Ok(()) = streaming.changed() => {
                     let on = *streaming.borrow_and_update();
                     self.stream(on).await;

@@ -43,24 +43,56 @@ pub(super) fn instant_of_wall_clock(seconds: f64) -> std::time::Instant {
     std::time::Instant::now().checked_sub(age).unwrap_or_else(std::time::Instant::now)
 }
 
+/// Makes a screencast frame the session's newest, unless a frame rendered later is already
+/// there: Chromium encodes frames on a pool of threads, so a big picture can arrive after a
+/// small one drawn after it (an old page's 3.3 MB frame came 40 ms after the new page's
+/// 350 KB one, and the agent saw the old page until the next change). Returns whether it
+/// became the newest.
 pub(super) fn publish(
     frames: &watch::Sender<Option<Frame>>,
     seq: &std::sync::atomic::AtomicU64,
     base64_png: &str,
     rendered: std::time::Instant,
-) {
+) -> bool {
+    if frames.borrow().as_ref().is_some_and(|newest| newest.rendered > rendered) {
+        return false;
+    }
     match base64::engine::general_purpose::STANDARD.decode(base64_png) {
         Ok(png) => {
             let seq = seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             frames.send_replace(Some(Frame { png: png.into(), seq, rendered, arrived: std::time::Instant::now() }));
+            true
         }
-        Err(e) => tracing::warn!(error = %e, "undecodable frame from chromium"),
+        Err(e) => {
+            tracing::warn!(error = %e, "undecodable frame from chromium");
+            false
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Owed;
+    use super::{publish, Owed};
+    use base64::Engine;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_frame_drawn_before_the_newest_never_replaces_it() {
+        let (frames, _seen) = tokio::sync::watch::channel(None);
+        let seq = std::sync::atomic::AtomicU64::new(0);
+        let picture = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let drawn = Instant::now();
+        // The new page's frame arrives first; the old page's, drawn 70 ms before it, after.
+        assert!(publish(&frames, &seq, &picture(b"new page"), drawn));
+        assert!(!publish(&frames, &seq, &picture(b"old page"), drawn - Duration::from_millis(70)));
+        assert_eq!(frames.borrow().as_ref().unwrap().png.as_ref(), b"new page");
+        // A frame drawn later still does.
+        assert!(publish(&frames, &seq, &picture(b"typed"), drawn + Duration::from_millis(30)));
+        let newest = frames.borrow().clone().unwrap();
+        assert_eq!((newest.png.as_ref(), newest.seq), (&b"typed"[..], 2));
+        // Garbage from Chromium is no frame.
+        assert!(!publish(&frames, &seq, "not base64!", drawn + Duration::from_millis(60)));
+    }
 
     #[test]
     fn frames_are_owed_for_changes_two_at_most() {

@@ -385,8 +385,45 @@ impl Tab {
         bounded("page scale", self.page.execute(SetPageScaleFactorParams::new(scale))).await.unwrap();
     }
 
+    /// Loads `url` and waits for its `load` event. chromiumoxide's own wait for a navigation
+    /// now and then never ended although the new page had loaded (1 corpus run in 8 here), so
+    /// the old document is marked and the wait is for a new one that is complete.
     pub async fn goto(&self, url: &str) {
-        bounded(&format!("load {url}"), self.page.goto(url)).await.unwrap_or_else(|e| panic!("load {url}: {e}"));
+        use chromiumoxide::cdp::browser_protocol::page::NavigateParams;
+        let what = format!("load {url}");
+        self.try_eval("window.__cobrowseTestLeft = true").await;
+        let navigated = bounded(&what, self.page.execute(NavigateParams::new(url)))
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"))
+            .result;
+        if let Some(error) = navigated.error_text {
+            panic!("{what}: {error}");
+        }
+        // A fragment of the same page: no new document, no load event.
+        if navigated.loader_id.is_none() {
+            return;
+        }
+        let loaded = "!window.__cobrowseTestLeft && document.readyState === 'complete'";
+        let waited = tokio::time::timeout(PATIENCE, async {
+            while self.try_eval(loaded).await != Some(Value::Bool(true)) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        if waited.is_err() {
+            let state = self
+                .try_eval("JSON.stringify([location.href, document.readyState, performance.getEntriesByType('resource').filter((r) => !r.responseEnd).map((r) => r.name)])")
+                .await;
+            panic!("timed out after {PATIENCE:?}: {what} (address, state, unfinished requests: {state:?})");
+        }
+    }
+
+    /// Evaluates `js` where a page may be between documents: `None` when it could not run.
+    async fn try_eval(&self, js: &str) -> Option<Value> {
+        let mut params = EvaluateParams::new(js);
+        params.return_by_value = Some(true);
+        let answer = tokio::time::timeout(Duration::from_secs(2), self.page.execute(params)).await.ok()?.ok()?;
+        answer.result.exception_details.is_none().then(|| answer.result.result.value.unwrap_or(Value::Null))
     }
 
     /// Evaluates `js` (awaiting a promise) and returns its value.

@@ -9,14 +9,17 @@ use tokio::time::Instant;
 
 use super::Driver;
 
-/// Once the customer's changes pause this long, a frame is captured anyway if none showed the
-/// last change (Chromium sends none for a change that paints nothing new, and now and then
-/// none for one made just after a snapshot). An unchanged capture costs the agent nothing.
+/// Once the page has sent no frame and taken no change for this long, the agent's view is made
+/// sure of: Chromium sends no frame for a change that paints nothing new, drops the frames a
+/// page paints while three of its frames wait for their acks (a page whose stylesheets and
+/// pictures load after a snapshot paints in several steps, and the last one went missing),
+/// and keeps showing an old page until the new one's stylesheets are in. One more capture
+/// of a quiet page costs the agent nothing: its tiles are unchanged.
 const SETTLE_AFTER: Duration = Duration::from_millis(300);
 /// The settling frame waits until no frame has arrived for this long.
 const SETTLE_QUIET: Duration = Duration::from_millis(100);
-/// A frame swapped this long after a change was applied was drawn after it, so it shows it.
-const FRAME_AFTER_CHANGE: Duration = Duration::from_millis(20);
+/// A settling frame that never came is asked for again this many times.
+const NUDGE_RETRIES: u32 = 2;
 /// A session's page changes at most this often while an agent watches: 33 frames a second,
 /// above the 30 that motion needs, and changes that come faster share a frame. More frames
 /// only make each one later on a 2-core machine: Chromium spends about 25 ms of CPU on each.
@@ -30,28 +33,65 @@ const ANIMATION_INTERVAL: Duration = Duration::from_millis(30);
 /// An animation step that found no spare budget tries again after this long.
 const ANIMATION_RETRY: Duration = Duration::from_millis(40);
 
+/// A settling frame asked for: when, and the newest frame then.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Nudge {
+    at: std::time::Instant,
+    seq: u64,
+    /// How many times in a row before this one no frame answered.
+    unanswered: u32,
+}
+
+/// Whether the agent's view must be made sure of, given the newest frame's sequence number and
+/// when it was rendered, the settling frame asked for last, and when the page last changed.
+/// Returns the unanswered count for the nudge to send, or `None` when the view is settled.
+pub(super) fn must_nudge(
+    newest: Option<(u64, std::time::Instant)>,
+    nudged: Option<Nudge>,
+    changed: std::time::Instant,
+) -> Option<u32> {
+    let Some(nudge) = nudged.filter(|n| changed <= n.at) else { return Some(0) };
+    match newest {
+        // The settling frame is the only one since it was asked for: it shows the page as it is.
+        Some((seq, rendered)) if seq == nudge.seq + 1 && rendered > nudge.at => None,
+        // None came yet: ask again, a few times.
+        Some((seq, _)) if seq == nudge.seq => (nudge.unanswered < NUDGE_RETRIES).then_some(nudge.unanswered + 1),
+        None if nudge.seq == 0 => (nudge.unanswered < NUDGE_RETRIES).then_some(nudge.unanswered + 1),
+        // The page drew more since: look again once it is quiet.
+        _ => Some(0),
+    }
+}
+
 impl Driver {
-    /// Makes sure the agent's view shows the last change: Chromium sends no frame for a change
-    /// that paints nothing new, and now and then none for one made just after a snapshot.
-    pub(super) async fn settle(&mut self) {
-        let Some(due) = self.settle_at.take() else { return };
-        let applied = (due - SETTLE_AFTER).into_std();
-        let newest = self.frames.borrow().as_ref().map(|f| (f.rendered, f.arrived));
-        match newest {
-            // A frame rendered after the last change already shows it.
-            Some((rendered, _)) if rendered > applied + FRAME_AFTER_CHANGE => return,
-            // Frames are still coming in (a busy machine captures slowly): look again later,
-            // rather than ask for one more.
-            Some((_, arrived)) if arrived.elapsed() < SETTLE_QUIET => {
-                self.settle_at = Some(Instant::now() + SETTLE_QUIET);
-                return;
-            }
-            _ => {}
+    /// A frame arrived: once the page has been quiet a while, make sure the view shows it.
+    pub(super) fn frame_arrived(&mut self) {
+        if self.streaming {
+            self.settle_at = Some(Instant::now() + SETTLE_AFTER);
         }
+    }
+
+    /// Makes sure the agent's view shows the page as it is, once the page has been quiet for
+    /// [`SETTLE_AFTER`]: a settling frame, unless the last one asked for is the newest frame.
+    pub(super) async fn settle(&mut self) {
+        if self.settle_at.take().is_none() || !self.streaming {
+            return;
+        }
+        let newest = self.frames.borrow().as_ref().map(|f| (f.seq, f.rendered, f.arrived));
+        // Frames are still coming in (a busy machine captures slowly): look again later.
+        if newest.is_some_and(|(_, _, arrived)| arrived.elapsed() < SETTLE_QUIET) {
+            self.settle_at = Some(Instant::now() + SETTLE_QUIET);
+            return;
+        }
+        let newest = newest.map(|(seq, rendered, _)| (seq, rendered));
+        let Some(unanswered) = must_nudge(newest, self.nudged, self.last_change.into_std()) else { return };
+        let at = std::time::Instant::now();
         let failed = match &self.page {
-            Some(page) if self.streaming => page.nudge().await.err(),
-            _ => None,
+            Some(page) => page.nudge().await.err(),
+            None => None,
         };
+        self.nudged = Some(Nudge { at, seq: newest.map_or(0, |(seq, _)| seq), unanswered });
+        // Looked at again when its frame arrives, or after a while if none does.
+        self.settle_at = Some(Instant::now() + SETTLE_AFTER);
         if let Some(e) = failed {
             self.failed(e).await;
         }
@@ -177,6 +217,41 @@ impl Driver {
                 self.tick_at = None;
             }
             Err(e) => self.failed(e).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{must_nudge, Nudge, NUDGE_RETRIES};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_view_is_settled_only_by_a_settling_frame_that_came_last() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        // Asked for at 100 ms, when frame 7 was the newest; the page last changed at 50 ms.
+        let nudged = Nudge { at: ms(100), seq: 7, unanswered: 0 };
+        // What, the newest frame, the nudge asked for last, the page's last change, the answer.
+        type Case = (&'static str, Option<(u64, Instant)>, Option<Nudge>, Instant, Option<u32>);
+        let cases: &[Case] = &[
+            ("a change and no settling frame yet", Some((3, ms(40))), None, ms(50), Some(0)),
+            ("a change before any frame", None, None, ms(50), Some(0)),
+            ("the settling frame is the newest", Some((8, ms(120))), Some(nudged), ms(50), None),
+            ("the page changed after it was asked for", Some((8, ms(120))), Some(nudged), ms(110), Some(0)),
+            ("the page drew two more frames since", Some((9, ms(130))), Some(nudged), ms(50), Some(0)),
+            ("a frame drawn before the ask came instead", Some((8, ms(90))), Some(nudged), ms(50), Some(0)),
+            ("no frame came: asked again", Some((7, ms(60))), Some(nudged), ms(50), Some(1)),
+            (
+                "no frame came, retries spent: given up until the page changes",
+                Some((7, ms(60))),
+                Some(Nudge { unanswered: NUDGE_RETRIES, ..nudged }),
+                ms(50),
+                None,
+            ),
+        ];
+        for (what, newest, nudged, changed, expected) in cases {
+            assert_eq!(must_nudge(*newest, *nudged, *changed), *expected, "{what}");
         }
     }
 }

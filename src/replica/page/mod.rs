@@ -152,10 +152,11 @@ impl ReplicaPage {
                     || std::time::Instant::now() - SCREENCAST_DELAY_IF_UNKNOWN,
                     |swap| instant_of_wall_clock(*swap.inner()),
                 );
-                publish(&frames, &seq, event.data.as_ref(), rendered);
+                let newest = publish(&frames, &seq, event.data.as_ref(), rendered);
                 let asked = owed.settle();
                 tracing::trace!(
                     asked,
+                    newest,
                     bytes = AsRef::<str>::as_ref(&event.data).len(),
                     age = rendered.elapsed().as_micros() as u64,
                     "screencast frame"
