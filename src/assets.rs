@@ -22,6 +22,8 @@ pub const AGENT_TEXT_JS: &str = include_str!("../web/agent/text.js");
 pub const AGENT_FRAMES_JS: &str = include_str!("../web/agent/frames.js");
 /// The agent view's pointer, keyboard and pickers.
 pub const AGENT_INPUT_JS: &str = include_str!("../web/agent/input.js");
+/// The size of the customer's screen on the agent's panel (100% or fitted).
+pub const AGENT_ZOOM_JS: &str = include_str!("../web/agent/zoom.js");
 pub const AGENT_CSS: &str = include_str!("../web/agent/agent.css");
 const REPLICA_HTML: &str = include_str!("../web/replica/shell.html");
 const REPLICA_JS: &str = include_str!("../web/replica/replica.js");

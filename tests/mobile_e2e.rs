@@ -70,6 +70,20 @@ async fn in_write_mode_the_agents_click_is_a_tap_on_a_touch_screen() {
     // And the agent sees what it did.
     let ratio = wait_for_match(customer, agent, [0.0, 0.0, 360.0, 120.0], 0.99).await;
     assert!(ratio >= 0.99, "the agent's view differs after the tap ({ratio:.3})");
+
+    // The agent's wheel is a swipe: over the strip of cards the page takes the drag (it
+    // cancels the touch events) and nothing scrolls; below it the page scrolls as under a
+    // finger. No wheel event reaches a page on a touch screen.
+    let (x, y) = agent_points_at(customer, agent, "document.getElementById('strip')").await;
+    agent.wheel(x, y, 100.0).await;
+    customer.wait_for("the cards swiped", "window.travel === 100").await;
+    assert_eq!(customer.eval("scrollY").await, 0, "the page scrolled under a drag the strip took");
+    let (x, y) = agent_points_at(customer, agent, "document.getElementById('below')").await;
+    agent.wheel(x, y, 300.0).await;
+    customer.wait_for("the page scrolled by the swipe", "scrollY === 300").await;
+    assert_eq!(customer.eval("[window.wheels, window.touchmoves > 0]").await, serde_json::json!([0, true]));
+    let ratio = wait_for_match(customer, agent, [0.0, 0.0, 360.0, 300.0], 0.99).await;
+    assert!(ratio >= 0.99, "the agent's view differs after the swipes ({ratio:.3})");
     cast.finish().await;
 }
 
@@ -182,5 +196,65 @@ async fn on_a_phone_the_widget_is_made_for_fingers_and_stays_on_screen() {
     assert_eq!(end, true);
     let (width, height, inside, _) = on_phone_screen(customer, ".end").await;
     assert!(width >= 44.0 && height >= 44.0 && inside, "End session: {width:.1} x {height:.1} px, on screen {inside}");
+    cast.finish().await;
+}
+
+/// Where the agent's screen is in the agent's window (its box), whether all of it is inside
+/// the window, and its size in the customer's CSS pixels.
+async fn screen_on_agent(agent: &Tab) -> ([f64; 4], bool, (f64, f64)) {
+    let seen = agent
+        .eval("(() => { const s = document.getElementById('screen'); const r = s.getBoundingClientRect(); const d = document.documentElement; return [r.x, r.y, r.width, r.height, r.left >= 0 && r.right <= d.clientWidth + 0.5 && r.bottom <= d.clientHeight + 0.5, parseFloat(s.style.width), parseFloat(s.style.height)]; })()")
+        .await;
+    let n = |i: usize| seen[i].as_f64().unwrap();
+    ([n(0), n(1), n(2), n(3)], seen[4] == true, (n(5), n(6)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_fits_a_phones_screen_to_the_window_and_follows_it_turned() {
+    let _serial = SERIAL.lock().await;
+    let cast = Cast::new(timings()).await;
+    let (customer, agent) = (&cast.customer, &cast.agent);
+    // A phone held upright; the agent's laptop window is not as tall as the phone's screen.
+    customer.emulate_phone(390, 844, 3.0).await;
+    agent.set_window(1000, 700).await;
+    customer.goto(&format!("{}/fixtures/tap.html", cast.server.fixtures)).await;
+    let id = start_session(customer).await;
+    join(agent, &cast.server.server, &id).await;
+    wait_for_frame_after(agent, 0).await;
+    let (box_, inside, css) = screen_on_agent(agent).await;
+    assert_eq!(
+        (box_[2], box_[3], css),
+        (390.0, 844.0, (390.0, 844.0)),
+        "at first the screen is at the customer's size"
+    );
+    assert!(!inside, "the phone's screen at 100% is taller than the agent's window");
+
+    // Fit: the whole screen in the window, the phone's shape kept, the view as sharp as before.
+    agent.click_element("document.getElementById('zoom')").await;
+    assert_eq!(agent.eval("document.getElementById('zoom').getAttribute('aria-pressed')").await, "true");
+    let (box_, inside, _) = screen_on_agent(agent).await;
+    assert!(inside, "the fitted screen {box_:?} is not inside the agent's window");
+    assert!((box_[2] / box_[3] - 390.0 / 844.0).abs() < 0.01, "the fitted screen {box_:?} is not the phone's shape");
+    let fitted = wait_for_fidelity_in(customer, agent, 0.99, "phone-fitted", Pixels::Css).await;
+
+    // In write mode a tap aimed on the fitted screen lands on what the agent aimed at.
+    allow_write_mode(customer, agent).await;
+    agent_clicks_on(customer, agent, "document.getElementById('plain')").await;
+    customer.wait_for("the tap on the ordinary button", "window.clicks === 1").await;
+
+    // The customer turns the phone: the agent's screen turns too, still fitted.
+    customer.emulate_phone(844, 390, 3.0).await;
+    agent
+        .wait_for("the turned screen", "document.getElementById('screen').style.width === '844px' && document.getElementById('screen').style.height === '390px'")
+        .await;
+    let (box_, inside, _) = screen_on_agent(agent).await;
+    assert!(inside && (box_[2] / box_[3] - 844.0 / 390.0).abs() < 0.01, "the turned screen is shown at {box_:?}");
+    let turned = wait_for_fidelity_in(customer, agent, 0.99, "phone-turned", Pixels::Css).await;
+
+    // Back to 100%: the customer's size again.
+    agent.click_element("document.getElementById('zoom')").await;
+    let (box_, _, _) = screen_on_agent(agent).await;
+    assert_eq!((box_[2], box_[3]), (844.0, 390.0), "100% is the customer's size");
+    assert!(fitted >= 0.99 && turned >= 0.99, "the agent's view differs: {fitted:.4} fitted, {turned:.4} turned");
     cast.finish().await;
 }

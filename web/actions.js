@@ -240,7 +240,11 @@ const actions = (() => {
         const why = refusal(el, action.kind === 'scroll' ? 'scroll' : 'click');
         if (why) return why;
         if (action.kind === 'scroll') {
-          if (events.mouse(el, 'wheel', action.x, action.y, { deltaX: action.dx, deltaY: action.dy })) scroller(el).scrollBy(action.dx, action.dy);
+          // On a touch screen the agent's wheel is the customer's swipe (no wheel there).
+          const scrolls = touchScreen()
+            ? events.swipe(el, action.x, action.y, action.dx, action.dy)
+            : events.mouse(el, 'wheel', action.x, action.y, { deltaX: action.dx, deltaY: action.dy });
+          if (scrolls) scroller(el).scrollBy(action.dx, action.dy);
         } else if (action.kind === 'choose') {
           return el.tagName === 'SELECT' && !el.disabled ? choose(el, action.index) : 'no_target';
         } else if (action.kind === 'set_value') {

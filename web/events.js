@@ -149,10 +149,10 @@ const events = (() => {
       return null;
     }
   }
-  function touch(el, type, point) {
+  function touch(el, type, point, cancelable = true) {
     const view = el.ownerDocument.defaultView;
     const touches = type === 'touchend' ? [] : [point];
-    const init = { bubbles: true, cancelable: true, composed: true, view, touches, targetTouches: touches, changedTouches: [point] };
+    const init = { bubbles: true, cancelable, composed: true, view, touches, targetTouches: touches, changedTouches: [point] };
     return el.dispatchEvent(new view.TouchEvent(type, init));
   }
   function finger(el, type, x, y, extra) {
@@ -180,5 +180,50 @@ const events = (() => {
     mouse(el, 'click', x, y, { detail: count });
   }
 
-  return { describe, pressKey, keyboard, mouse, moveTo, leave, click, tap };
+  // Whether the browser pans when a finger drags on `el` (`touch-action` of it and its
+  // ancestors lets it), or leaves the drag to the page's pointer events.
+  function pans(el) {
+    for (const n of chain(el)) {
+      const action = getComputedStyle(n).touchAction;
+      if (action === 'none' || action === 'pinch-zoom') return false;
+    }
+    return true;
+  }
+
+  // How many touchmove events a swipe takes: a finger's drag reaches the page as several.
+  const SWIPE_STEPS = 4;
+
+  // A finger drags on `el` from (x, y) to scroll by (dx, dy), as a touch screen does (Chromium's
+  // order): pointerdown, touchstart, then touchmoves with the finger going against the scroll.
+  // A page that cancels touchstart or the first touchmove keeps the drag (a carousel, a map,
+  // pull-to-refresh); otherwise the browser pans: pointercancel, the rest of the touchmoves no
+  // longer cancelable, touchend. Returns whether the browser pans, so the caller scrolls.
+  function swipe(el, x, y, dx, dy) {
+    leave();
+    const at = (i) => [x - (dx * i) / SWIPE_STEPS, y - (dy * i) / SWIPE_STEPS];
+    for (const type of ['pointerover', 'pointerenter']) finger(el, type, x, y, {});
+    finger(el, 'pointerdown', x, y, { buttons: 1, pressure: 0.5 });
+    const start = touchAt(el, x, y);
+    let kept = start ? !touch(el, 'touchstart', start) : false;
+    let panning = false;
+    const browserPans = pans(el);
+    for (let i = 1; i <= SWIPE_STEPS; i++) {
+      const [mx, my] = at(i);
+      if (!panning) finger(el, 'pointermove', mx, my, { buttons: 1, pressure: 0.5 });
+      const point = touchAt(el, mx, my);
+      if (point && !touch(el, 'touchmove', point, !panning) && !panning) kept = true;
+      if (!panning && !kept && browserPans) {
+        panning = true;
+        finger(el, 'pointercancel', mx, my, {});
+      }
+    }
+    const [ex, ey] = at(SWIPE_STEPS);
+    if (!panning) finger(el, 'pointerup', ex, ey, {});
+    for (const type of ['pointerout', 'pointerleave']) finger(el, type, ex, ey, {});
+    const end = touchAt(el, ex, ey);
+    if (end) touch(el, 'touchend', end, !panning);
+    return panning;
+  }
+
+  return { describe, pressKey, keyboard, mouse, moveTo, leave, click, tap, swipe };
 })();

@@ -146,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/text.js", get(|| async { script(assets::AGENT_TEXT_JS) }))
         .route("/agent/frames.js", get(|| async { script(assets::AGENT_FRAMES_JS) }))
         .route("/agent/input.js", get(|| async { script(assets::AGENT_INPUT_JS) }))
+        .route("/agent/zoom.js", get(|| async { script(assets::AGENT_ZOOM_JS) }))
         .route("/agent/config.json", get(api::agent_config))
         .route(
             "/agent/agent.css",

@@ -40,7 +40,8 @@ pub async fn compare(agent: &Tab, screenshot: &str, exclude: &[[f64; 4]], pixels
             const screen = document.getElementById('screen');
             const box = screen.getBoundingClientRect();
             // The customer's CSS size is the screen's aspect at the customer's own ratio.
-            const cssWidth = Math.round(box.width);
+            // (Its style's width: the box is scaled when the agent fits the screen to the window.)
+            const cssWidth = Math.round(parseFloat(screen.style.width) || box.width);
             const [w, h] = {css} ? [cssWidth, Math.round(screen.height * cssWidth / screen.width)] : [screen.width, screen.height];
             const pixels = (source, width, height) => {{
                 const c = document.createElement('canvas'); c.width = width; c.height = height;
@@ -61,7 +62,7 @@ pub async fn compare(agent: &Tab, screenshot: &str, exclude: &[[f64; 4]], pixels
             const a = reduced(pixels(img, img.width, img.height), img.width);
             const b = reduced(pixels(screen, screen.width, screen.height), screen.width);
             // The widget's area is in CSS pixels; the compared pictures may hold more.
-            const scale = w / box.width;
+            const scale = w / cssWidth;
             const out = {exclude:?}.map((r) => r.map((v) => v * scale));
             let same = 0, all = 0;
             for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {{

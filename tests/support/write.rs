@@ -18,11 +18,16 @@ pub async fn agent_points_at(customer: &Tab, agent: &Tab, js: &str) -> (f64, f64
             &format!("(() => {{ const e = ({js}); if (!e) return null; const r = e.getBoundingClientRect(); const v = visualViewport; return r.width ? [(r.x + r.width / 2 - v.offsetLeft) * v.scale, (r.y + r.height / 2 - v.offsetTop) * v.scale] : null; }})()"),
         )
         .await;
+    // The screen may be shown fitted to the agent's window: its scale is its width on the
+    // agent's page over its width in the customer's CSS pixels.
     let screen = agent
-        .eval("(() => { const r = document.getElementById('screen').getBoundingClientRect(); return [r.x, r.y]; })()")
+        .eval("(() => { const s = document.getElementById('screen'); const r = s.getBoundingClientRect(); return [r.x, r.y, r.width / parseFloat(s.style.width || s.width)]; })()")
         .await;
-    let (x, y) =
-        (at[0].as_f64().unwrap() + screen[0].as_f64().unwrap(), at[1].as_f64().unwrap() + screen[1].as_f64().unwrap());
+    let scale = screen[2].as_f64().unwrap();
+    let (x, y) = (
+        at[0].as_f64().unwrap() * scale + screen[0].as_f64().unwrap(),
+        at[1].as_f64().unwrap() * scale + screen[1].as_f64().unwrap(),
+    );
     agent.move_mouse(x, y).await;
     (x, y)
 }

@@ -269,11 +269,13 @@
   // The customer's window in CSS pixels: the screen's size on the page, whatever the device
   // pixels of its frames (a customer at pixel ratio 2 sends twice as many each way).
   let cssSize = null;
+  const zoom = globalThis.COBROWSE_AGENT_ZOOM({ stage, panel: $('viewport'), button: $('zoom'), TEXT });
   function setCssSize(width, height) {
     if (!width || !height) return;
     cssSize = { width, height };
     canvas.style.width = `${width}px`;
     canvas.style.height = `${height}px`;
+    zoom.setSize(width, height);
   }
 
   function resize(width, height) {
