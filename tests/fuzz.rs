@@ -36,6 +36,7 @@ const AGENT: &[&str] = &[
     r#"{"type":"action","action":{"kind":"navigate","url":"https://shop.example/a"}}"#,
     r#"{"type":"action","action":{"kind":"choose","x":1,"y":2,"index":3}}"#,
     r#"{"type":"transfer","to":"a-2"}"#,
+    r#"{"type":"view","whole":true}"#,
     r#"{"type":"end"}"#,
 ];
 

@@ -6,7 +6,7 @@
 mod support;
 
 use chromiumoxide::cdp::browser_protocol::emulation::SetTouchEmulationEnabledParams;
-use support::fidelity::{wait_for_fidelity_in, wait_for_share, Pixels};
+use support::fidelity::{wait_for_fidelity_in, wait_for_share, widget_area, Pixels};
 use support::*;
 
 /// Makes a touch screen the customer's primary pointer, or takes it away again.
@@ -122,6 +122,10 @@ async fn a_phone_customer_on_a_page_without_a_viewport_tag_is_seen_as_on_the_pho
     assert_eq!(screen_size(agent).await, (390, 844));
     let loaded = wait_for_fidelity_in(customer, agent, 0.99, "phone-old-page-load", Pixels::Css).await;
     eprintln!("phone, page without a viewport tag, after load: {:.2}%", loaded * 100.0);
+    // The whole page as the phone shows it zoomed out, for the agent's whole-page view later.
+    let (zoomed_out, widget) = (customer.screenshot().await, widget_area(customer).await);
+    let seen_part = "document.getElementById('whole')";
+    assert_eq!(agent.eval(&format!("{seen_part}.hidden")).await, true, "the customer sees all of the page");
 
     // A visible region that cannot be true (zoomed 80 times, a negative width, taller than the
     // page): clamped to what a browser can show, within a replica's window; the session goes on.
@@ -148,11 +152,55 @@ async fn a_phone_customer_on_a_page_without_a_viewport_tag_is_seen_as_on_the_pho
     // In write mode the agent's tap lands where the agent aimed on the zoomed screen.
     agent_clicks_on(customer, agent, "document.getElementById('send')").await;
     customer.wait_for("the tap on Send", "window.sent === 1").await;
+
+    // The agent asks for the whole page: the phone's screen zoomed all the way out, with the
+    // part the customer sees outlined; the customer's view does not change.
+    agent.wait_for("the whole-page button", &format!("!{seen_part}.hidden")).await;
+    agent.click_element(seen_part).await;
+    let whole = wait_for_agent_picture(agent, &zoomed_out, &widget).await;
+    eprintln!("phone, whole-page view while pinched: {:.2}%", whole * 100.0);
+    let overview = 390.0 / 980.0;
+    let expected = region.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() * overview).collect::<Vec<_>>();
+    let outline = agent
+        .wait_for("the outline", "(() => { const o = document.getElementById('visible-outline'); return !o.hidden && [o.offsetLeft, o.offsetTop, o.offsetWidth, o.offsetHeight]; })()")
+        .await;
+    let outline: Vec<f64> = outline.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let (w, h) = (390.0 / 1.5 * overview, 844.0 / 1.5 * overview);
+    for (got, want) in outline.iter().zip([expected[0], expected[1], w, h]) {
+        assert!((got - want).abs() <= 2.0, "the outline is at {outline:?}, the customer sees {expected:?} {w} x {h}");
+    }
+    assert_eq!(customer.eval("visualViewport.scale").await, 1.5, "the customer's zoom is theirs");
+    // A tap aimed on the whole page lands there too.
+    let send = customer.eval("(() => { const r = document.getElementById('send').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()").await;
+    let screen = agent
+        .eval("(() => { const r = document.getElementById('screen').getBoundingClientRect(); return [r.x, r.y]; })()")
+        .await;
+    let at = |i: usize| send[i].as_f64().unwrap() * overview + screen[i].as_f64().unwrap();
+    agent.move_mouse(at(0), at(1)).await;
+    agent.click(at(0), at(1)).await;
+    customer.wait_for("the tap on Send in the whole-page view", "window.sent === 2").await;
+    // Back to what the customer sees.
+    agent.click_element(seen_part).await;
+    agent.wait_for("the outline gone", "document.getElementById('visible-outline').hidden").await;
+    let back = wait_for_fidelity_in(customer, agent, 0.99, "phone-old-page-seen-part", Pixels::Css).await;
+    assert!(whole >= 0.99 && back >= 0.99, "whole-page view {whole:.4}, back to the seen part {back:.4}");
     assert!(
         loaded >= 0.99 && zoomed >= 0.99,
         "the agent's view differs from the phone's: {loaded:.4} loaded, {zoomed:.4} pinched"
     );
     cast.finish().await;
+}
+
+/// Waits (10 s at most) until the agent's screen matches `picture` (a customer's screenshot,
+/// `widget` left out); returns the best match seen.
+async fn wait_for_agent_picture(agent: &Tab, picture: &str, widget: &[[f64; 4]]) -> f64 {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut best = 0.0f64;
+    while best < 0.99 && tokio::time::Instant::now() < deadline {
+        best = best.max(support::fidelity::compare(agent, picture, widget, Pixels::Css).await);
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+    best
 }
 
 /// Where the widget's element `selector` is on the customer's screen: its size in screen CSS

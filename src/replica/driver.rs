@@ -54,6 +54,7 @@ pub fn spawn(
         streaming: false,
         settle_at: None,
         nudged: None,
+        whole_page: false,
         rules,
         private: false,
         pointer_over: None,
@@ -89,6 +90,8 @@ struct Driver {
     settle_at: Option<Instant>,
     /// The settling frame asked for last.
     nudged: Option<pacing::Nudge>,
+    /// Whether the agent asked for the whole layout viewport (see [`Window::whole_page`]).
+    whole_page: bool,
     /// The profile's masking, applied again to every page.
     rules: Rules,
     /// Whether the customer is on a page masked whole.
@@ -183,6 +186,7 @@ impl Driver {
                 self.placed = Some((url, window));
                 self.private = private;
                 self.too_large = false;
+                let window = self.shown(window);
                 match &mut self.page {
                     Some(page) if same_origin => match page.set_window(window).await {
                         Ok(()) => page.set_private(private).await,
@@ -203,7 +207,14 @@ impl Driver {
                 if let Some(placed) = self.placed.as_mut() {
                     placed.1 = window;
                 }
-                self.resize(window).await
+                self.resize(self.shown(window)).await
+            }
+            ReplicaCommand::WholePage(whole) => {
+                self.whole_page = whole;
+                match self.placed.as_ref().map(|(_, window)| *window) {
+                    Some(window) => self.resize(self.shown(window)).await,
+                    None => Ok(()),
+                }
             }
             ReplicaCommand::HitTest { seq, action } => {
                 let outcome = match &self.page {
@@ -266,6 +277,15 @@ impl Driver {
         }
     }
 
+    /// The customer's window as the agent's screen shows it.
+    fn shown(&self, window: Window) -> Window {
+        if self.whole_page {
+            window.whole_page()
+        } else {
+            window
+        }
+    }
+
     async fn resize(&mut self, window: Window) -> Result<(), super::ReplicaError> {
         match self.page.as_mut() {
             Some(page) => page.set_window(window).await,
@@ -282,6 +302,7 @@ impl Driver {
         self.waiting = Batch::default();
         (self.frame_at, self.tick_at, self.animating) = (None, None, false);
         let Some((url, window)) = self.placed.clone() else { return Ok(()) };
+        let window = self.shown(window);
         let started = std::time::Instant::now();
         self.generation += 1;
         let mut page = ReplicaPage::open(

@@ -49,6 +49,16 @@ impl Window {
     pub fn screen(&self) -> (u32, u32) {
         self.visual.map_or((self.width, self.height), |v| v.screen())
     }
+
+    /// This window as the agent's whole-page view shows it, where the customer sees only part
+    /// of the layout viewport (the session actor's screen follows the same rule).
+    pub fn whole_page(self) -> Window {
+        let layout = (self.width, self.height);
+        match self.visual {
+            Some(v) if v.is_part_of(layout) => Window { visual: Some(v.whole_page(layout)), ..self },
+            _ => self,
+        }
+    }
 }
 
 /// One rendered image of the replica's viewport.
@@ -75,6 +85,8 @@ pub enum ReplicaCommand {
     Rules(Rules),
     /// The customer's window changed size (or zoom, or colour scheme).
     Viewport { width: u32, height: u32, display: Display, visual: Option<VisualViewport> },
+    /// Frames of the whole layout viewport (`true`), or of the region the customer sees.
+    WholePage(bool),
     /// rrweb events: a JSON array already validated by [`crate::wire::validate_events`].
     Events(String),
     /// The customer's pointer is here: `:hover` styles (menus that open on hover) follow it.

@@ -133,6 +133,7 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr, claims: Cla
                     FromAgent::RequestWriteMode => FromAgentConn::RequestWriteMode,
                     FromAgent::PointerMode => FromAgentConn::PointerMode,
                     FromAgent::Action { action } => FromAgentConn::Action(action),
+                    FromAgent::View { whole } => FromAgentConn::View { whole },
                     FromAgent::End => FromAgentConn::End,
                     FromAgent::Join { .. } | FromAgent::Transfer { .. } => unreachable!("matched above"),
                 };

@@ -66,6 +66,8 @@ pub struct Actor {
     /// see where that is not all of it (a phone): the agent's screen.
     viewport: (u32, u32),
     visual: Option<VisualViewport>,
+    /// Whether the agent asked for the whole layout viewport rather than what the customer sees.
+    whole_page: bool,
     deadlines: HashMap<Timer, Instant>,
     next_conn: u64,
     /// Whether the customer is on a page the profile masks whole.
@@ -109,6 +111,7 @@ impl Actor {
             started: None,
             viewport: (0, 0),
             visual: None,
+            whole_page: false,
             deadlines: HashMap::new(),
             next_conn: 0,
             private: false,
@@ -289,6 +292,7 @@ impl Actor {
             },
             FromAgentConn::PointerMode => self.input(Input::PointerMode { by: Side::Agent }),
             FromAgentConn::Action(action) => self.act(self.aimed_at_page(action)),
+            FromAgentConn::View { whole } => self.view_whole_page(whole),
             FromAgentConn::End => {
                 self.ended_by_agent = self.agent_id();
                 self.input(Input::End(EndedBy::Agent))

@@ -39,6 +39,7 @@ impl Actor {
         self.next_conn += 1;
         let conn = self.next_conn;
         let _ = link.messages.try_send(self.joined_message(false, next));
+        let _ = link.messages.try_send(self.viewport_message());
         if self.private {
             let _ = link.messages.try_send(ToAgent::PrivatePage { private: true });
         }
@@ -78,6 +79,7 @@ impl Actor {
         self.next_conn += 1;
         let conn = self.next_conn;
         let _ = link.messages.try_send(self.joined_message(true, self.state));
+        let _ = link.messages.try_send(self.viewport_message());
         if self.private {
             let _ = link.messages.try_send(ToAgent::PrivatePage { private: true });
         }

@@ -1,8 +1,10 @@
 //! The session actor's view of what the customer sees: the layout viewport the page is laid
 //! out in and, on a phone, the smaller region of it on the screen (`wire::VisualViewport`).
-//! The agent's screen is that region; points cross between the two here.
+//! The agent's screen is that region, or on request the whole layout viewport with the region
+//! outlined; points cross between the agent's screen and the page here.
 
 use super::Actor;
+use crate::replica::ReplicaCommand;
 use crate::wire::{AgentAction, Point, ToAgent, VisualViewport};
 
 impl Actor {
@@ -11,28 +13,62 @@ impl Actor {
     pub(super) fn see(&mut self, width: u32, height: u32, visual: Option<VisualViewport>) {
         self.viewport = (width, height);
         self.visual = visual;
+        self.tell_all(self.viewport_message());
+    }
+
+    /// The agent asked for the whole layout viewport, or for what the customer sees again.
+    pub(super) fn view_whole_page(&mut self, whole: bool) {
+        if whole == self.whole_page {
+            return;
+        }
+        self.whole_page = whole;
+        // The replica's frames follow (see `replica::driver`); this one queue keeps the order
+        // with the customer's own viewport changes.
+        if self.setup.replica.commands.try_send(ReplicaCommand::WholePage(whole)).is_err() {
+            tracing::warn!(session = %self.setup.id, "the replica is busy: the whole-page view waits for the next viewport");
+        }
+        self.tell_all(self.viewport_message());
+    }
+
+    /// What the agents' screens show: the customer's visible region, or the whole layout
+    /// viewport when asked for and the region is only part of it.
+    fn shown(&self) -> Option<VisualViewport> {
+        match self.visual {
+            Some(v) if self.whole_page && v.is_part_of(self.viewport) => Some(v.whole_page(self.viewport)),
+            other => other,
+        }
+    }
+
+    /// The agents' screen size, whether the customer sees only part of the page, and in the
+    /// whole-page view where.
+    pub(super) fn viewport_message(&self) -> ToAgent {
         let (width, height) = self.screen();
-        self.tell_all(ToAgent::Viewport { width, height });
+        let partial = self.visual.is_some_and(|v| v.is_part_of(self.viewport));
+        let outline = match (self.visual, self.shown()) {
+            (Some(seen), Some(shown)) if seen != shown => Some(seen.outline_on(&shown)),
+            _ => None,
+        };
+        ToAgent::Viewport { width, height, partial, outline }
     }
 
     /// The agent's screen, in the customer's screen CSS pixels.
     pub(super) fn screen(&self) -> (u32, u32) {
-        self.visual.map_or(self.viewport, |v| v.screen())
+        self.shown().map_or(self.viewport, |v| v.screen())
     }
 
     /// A point on the agent's screen, in the page's viewport.
     pub(super) fn on_page(&self, p: Point) -> Point {
-        self.visual.map_or(p, |v| v.to_page(p))
+        self.shown().map_or(p, |v| v.to_page(p))
     }
 
     /// A point in the page's viewport, on the agents' screens.
     pub(super) fn on_screen(&self, p: Point) -> Point {
-        self.visual.map_or(p, |v| v.to_screen(p))
+        self.shown().map_or(p, |v| v.to_screen(p))
     }
 
     /// An action the agent aimed on their screen, aimed at the page.
     pub(super) fn aimed_at_page(&self, action: AgentAction) -> AgentAction {
-        match self.visual {
+        match self.shown() {
             Some(v) => v.action_to_page(action),
             None => action,
         }

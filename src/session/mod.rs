@@ -155,6 +155,10 @@ pub enum FromAgentConn {
     RequestWriteMode,
     PointerMode,
     Action(AgentAction),
+    /// Show the whole layout viewport (`true`) or what the customer sees.
+    View {
+        whole: bool,
+    },
     End,
     Gone,
 }

@@ -248,6 +248,11 @@ pub enum FromAgent {
     Action {
         action: AgentAction,
     },
+    /// Show the customer's whole layout viewport, with what they see outlined, or (`false`)
+    /// just what they see. Matters where they see part of it (a pinched phone).
+    View {
+        whole: bool,
+    },
     End,
 }
 
@@ -296,6 +301,12 @@ pub enum ToAgent {
     Viewport {
         width: u32,
         height: u32,
+        /// The customer sees only part of their layout viewport: a whole-page view shows more.
+        partial: bool,
+        /// In the whole-page view, the region the customer sees on this screen: left, top,
+        /// width, height.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        outline: Option<[f64; 4]>,
     },
     CustomerPointer {
         x: f64,

@@ -142,3 +142,21 @@ fn the_agent_view_explains_in_english_and_german_why_an_action_was_refused() {
         }
     }
 }
+
+#[test]
+fn the_whole_page_view_is_asked_for_and_outlined_as_the_agent_view_reads_it() {
+    assert_eq!(parse::<FromAgent>(r#"{"type":"view","whole":true}"#), Ok(FromAgent::View { whole: true }));
+    assert_eq!(parse::<FromAgent>(r#"{"type":"view"}"#).unwrap_err().0, ErrorCode::Malformed);
+    let seen = ToAgent::Viewport { width: 390, height: 844, partial: true, outline: Some([39.8, 119.4, 77.6, 168.0]) };
+    assert_eq!(
+        to_text(&seen),
+        r#"{"type":"viewport","width":390,"height":844,"partial":true,"outline":[39.8,119.4,77.6,168.0]}"#
+    );
+    let desktop = ToAgent::Viewport { width: 1000, height: 700, partial: false, outline: None };
+    assert_eq!(to_text(&desktop), r#"{"type":"viewport","width":1000,"height":700,"partial":false}"#);
+    // The agent view sends it and reads both fields.
+    let agent = [include_str!("../../web/agent/zoom.js"), include_str!("../../web/agent/agent.js")].concat();
+    for mirrored in ["type: 'view', whole", "message.partial", "message.outline"] {
+        assert!(agent.contains(mirrored), "the agent view has no {mirrored}");
+    }
+}

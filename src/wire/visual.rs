@@ -105,6 +105,33 @@ impl VisualViewport {
     pub fn to_screen(&self, p: Point) -> Point {
         Point { x: (p.x - self.left) * self.scale, y: (p.y - self.top) * self.scale }
     }
+
+    /// Whether this region is only part of a layout viewport of `layout` CSS pixels (a pinched
+    /// or keyboard-shrunk phone): only then does a whole-page view show more.
+    pub fn is_part_of(&self, layout: (u32, u32)) -> bool {
+        self.width < layout.0 as f64 - 1.0 || self.height < layout.1 as f64 - 1.0
+    }
+
+    /// The agent's whole-page view of the layout viewport `layout`: all of it, as wide on the
+    /// agent's screen as this region (the phone's screen zoomed out to the whole page).
+    pub fn whole_page(&self, layout: (u32, u32)) -> VisualViewport {
+        let scale = (self.width * self.scale / layout.0.max(1) as f64).clamp(SCALE_RANGE.0, SCALE_RANGE.1);
+        let most = SCREEN_SIDE.1 / scale;
+        VisualViewport {
+            left: 0.0,
+            top: 0.0,
+            width: (layout.0 as f64).min(most),
+            height: (layout.1 as f64).min(most),
+            scale,
+        }
+    }
+
+    /// Where this region lies on the screen of the `view` shown instead (the whole page):
+    /// left, top, width and height in the agent's screen CSS pixels.
+    pub fn outline_on(&self, view: &VisualViewport) -> [f64; 4] {
+        let at = view.to_screen(Point { x: self.left, y: self.top });
+        [at.x, at.y, self.width * view.scale, self.height * view.scale]
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +149,31 @@ mod tests {
         // The keyboard takes the lower half of the screen.
         let typing = VisualViewport { left: 0.0, top: 0.0, width: 390.0, height: 500.0, scale: 1.0 };
         assert_eq!(typing.screen(), (390, 500));
+    }
+
+    #[test]
+    fn the_whole_page_view_shows_the_layout_viewport_with_the_visible_region_outlined() {
+        let layout = (980, 2121);
+        // Pinched in on the old page: the phone shows a 195 x 422 region at zoom 2.
+        let pinched = VisualViewport { left: 100.0, top: 300.0, width: 195.0, height: 422.0, scale: 2.0 };
+        assert!(pinched.is_part_of(layout));
+        let whole = pinched.whole_page(layout);
+        // The whole page at the phone's width: the customer's screen zoomed all the way out.
+        assert_eq!(whole, PHONE_OLD_PAGE);
+        assert_eq!(whole.screen(), (390, 844));
+        let [x, y, w, h] = pinched.outline_on(&whole);
+        let near = |a: f64, b: f64| (a - b).abs() < 0.01;
+        assert!(near(x, 100.0 * 390.0 / 980.0) && near(y, 300.0 * 390.0 / 980.0), "outline at {x}, {y}");
+        assert!(near(w, 195.0 * 390.0 / 980.0) && near(h, 422.0 * 390.0 / 980.0), "outline {w} x {h}");
+        // Zoomed all the way out the customer sees all of it: nothing more to show.
+        assert!(!PHONE_OLD_PAGE.is_part_of(layout));
+        // The keyboard up on a responsive page: the region is shorter than the layout viewport.
+        let typing = VisualViewport { left: 0.0, top: 0.0, width: 390.0, height: 500.0, scale: 1.0 };
+        assert!(typing.is_part_of((390, 844)));
+        assert_eq!(typing.whole_page((390, 844)).screen(), (390, 844));
+        // A layout viewport taller than a replica's window is cut to what one can show.
+        let tall = typing.whole_page((390, 9000));
+        assert_eq!(tall.screen(), (390, 4096));
     }
 
     #[test]

@@ -177,6 +177,7 @@
       case 'joined':
         sessionId = message.session;
         watching = !!message.watching;
+        zoom.joined();
         form.hidden = true;
         live.hidden = false;
         live.querySelector('.session-label').textContent = `${TEXT.sessionId}: ${sessionId}`;
@@ -196,7 +197,7 @@
         if (message.state !== 'paused') setTimeout(() => { if (sessionId && status.textContent === TEXT.waitingForPage) say(TEXT.joined(sessionId)); }, 1000);
         break;
       // The next frame has the new size in device pixels; the screen shows it at this size.
-      case 'viewport': setCssSize(message.width, message.height); break;
+      case 'viewport': setCssSize(message.width, message.height); zoom.region(message.partial, message.outline); break;
       case 'customer_pointer':
         customerPointer.hidden = false;
         customerPointer.style.transform = `translate(${message.x}px, ${message.y}px)`;
@@ -269,7 +270,10 @@
   // The customer's window in CSS pixels: the screen's size on the page, whatever the device
   // pixels of its frames (a customer at pixel ratio 2 sends twice as many each way).
   let cssSize = null;
-  const zoom = globalThis.COBROWSE_AGENT_ZOOM({ stage, panel: $('viewport'), button: $('zoom'), TEXT });
+  const zoom = globalThis.COBROWSE_AGENT_ZOOM({
+    stage, panel: $('viewport'), button: $('zoom'), wholeButton: $('whole'), outline: $('visible-outline'), TEXT, send,
+    mayChoose: () => !watching,
+  });
   function setCssSize(width, height) {
     if (!width || !height) return;
     cssSize = { width, height };

@@ -1,9 +1,11 @@
-// How big the customer's screen is on the agent's panel: at the customer's own size (100%,
+// How the customer's screen is shown on the agent's panel: at the customer's own size (100%,
 // one of the customer's CSS pixels per CSS pixel here) or fitted to the panel, up or down (a
-// phone's screen on a desktop, a big monitor's on a laptop). Frames carry the customer's
-// device pixels, so a screen fitted larger stays crisp. The whole stage scales (the screen,
-// both pointers, hints and pickers) so everything on it stays where the screen shows it, and
-// agent.js and input.js keep working in the customer's CSS pixels.
+// phone's screen on a desktop, a big monitor's on a laptop); and, where the customer sees only
+// part of their page (a pinched phone, the on-screen keyboard up), what they see or the whole
+// page with what they see outlined (the server renders that view: `view` in src/wire). Frames
+// carry the customer's device pixels, so a screen fitted larger stays crisp. The whole stage
+// scales (the screen, both pointers, hints and pickers) so everything on it stays where the
+// screen shows it, and agent.js and input.js keep working in the screen's CSS pixels.
 (() => {
   'use strict';
   // Room kept around the fitted screen, in CSS pixels.
@@ -12,8 +14,9 @@
   const MOST = 3;
   const KEY = 'cobrowse-agent-zoom';
 
-  globalThis.COBROWSE_AGENT_ZOOM = ({ stage, panel, button, TEXT }) => {
+  globalThis.COBROWSE_AGENT_ZOOM = ({ stage, panel, button, wholeButton, outline, TEXT, send, mayChoose }) => {
     let fit = false;
+    let whole = false;
     try { fit = localStorage.getItem(KEY) === 'fit'; } catch (_) { /* storage off: 100% */ }
     let size = null;
 
@@ -42,6 +45,19 @@
       stage.dataset.scale = String(scale);
     }
 
+    function showWhole() {
+      wholeButton.setAttribute('aria-pressed', String(whole));
+      wholeButton.textContent = whole ? TEXT.wholePage : TEXT.seenPart;
+      wholeButton.title = whole ? TEXT.toSeenPart : TEXT.toWholePage;
+      wholeButton.setAttribute('aria-label', wholeButton.title);
+    }
+    wholeButton.addEventListener('click', () => {
+      whole = !whole;
+      showWhole();
+      send({ type: 'view', whole });
+    });
+    showWhole();
+
     button.addEventListener('click', () => {
       fit = !fit;
       try { localStorage.setItem(KEY, fit ? 'fit' : 'actual'); } catch (_) { /* kept for this tab only */ }
@@ -55,6 +71,22 @@
       setSize(width, height) {
         size = { width, height };
         apply();
+      },
+      // Whether the customer sees only part of their page, and in the whole-page view where
+      // (left, top, width, height on the screen).
+      region(partial, seen) {
+        wholeButton.hidden = !mayChoose() || (!partial && !whole);
+        outline.hidden = !seen;
+        if (seen) {
+          const [left, top, width, height] = seen;
+          Object.assign(outline.style, { left: `${left}px`, top: `${top}px`, width: `${width}px`, height: `${height}px` });
+        }
+      },
+      // A new session starts showing what the customer sees.
+      joined() {
+        whole = false;
+        showWhole();
+        outline.hidden = true;
       },
     };
   };
