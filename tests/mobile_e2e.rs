@@ -306,3 +306,59 @@ async fn the_agent_fits_a_phones_screen_to_the_window_and_follows_it_turned() {
     assert!(fitted >= 0.99 && turned >= 0.99, "the agent's view differs: {fitted:.4} fitted, {turned:.4} turned");
     cast.finish().await;
 }
+
+/// Puts the on-screen keyboard up (`height` of the phone's screen left above it) or down.
+/// Headless Chromium has no on-screen keyboard: this makes `visualViewport` report what a
+/// phone's does with one up (its height shrinks, the layout viewport stays) and fire `resize`.
+async fn keyboard(customer: &Tab, height: Option<f64>) {
+    let js = match height {
+        Some(h) => format!("Object.defineProperty(visualViewport, 'height', {{ configurable: true, get: () => {h} }}); visualViewport.dispatchEvent(new Event('resize'))"),
+        None => "delete visualViewport.height; visualViewport.dispatchEvent(new Event('resize'))".to_string(),
+    };
+    customer.eval(&js).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_keyboard_up_the_agent_sees_what_is_above_it_and_so_does_the_widget() {
+    let _serial = SERIAL.lock().await;
+    let cast = Cast::new(timings()).await;
+    let (customer, agent) = (&cast.customer, &cast.agent);
+    customer.emulate_phone(390, 844, 3.0).await;
+    agent.set_window(1000, 1000).await;
+    customer.goto(&format!("{}/fixtures/tap.html", cast.server.fixtures)).await;
+    let id = start_session(customer).await;
+    join(agent, &cast.server.server, &id).await;
+    wait_for_frame_after(agent, 0).await;
+    let screen = "(() => { const s = document.getElementById('screen'); return [s.style.width, s.style.height]; })()";
+    assert_eq!(agent.eval(screen).await, serde_json::json!(["390px", "844px"]));
+
+    // The keyboard takes the lower 344 px: the agent's screen is what is left above it, and
+    // the widget's panel moves up out of its way.
+    keyboard(customer, Some(500.0)).await;
+    agent
+        .wait_for("the screen above the keyboard", &format!("JSON.stringify({screen}) === '[\"390px\",\"500px\"]'"))
+        .await;
+    let above = wait_for_fidelity_in(customer, agent, 0.99, "phone-keyboard-up", Pixels::Css).await;
+    let dock = customer
+        .wait_for("the widget above the keyboard", &format!("(() => {{ const r = {WIDGET}.querySelector('.end').getBoundingClientRect(); return r.bottom <= 500 && r.bottom; }})()"))
+        .await;
+    eprintln!("keyboard up: {:.2}% of the region above it matches; End session's bottom at {dock}", above * 100.0);
+
+    // The whole page: the phone's whole screen, with the part above the keyboard outlined.
+    let seen_part = "document.getElementById('whole')";
+    agent.wait_for("the whole-page button", &format!("!{seen_part}.hidden")).await;
+    agent.click_element(seen_part).await;
+    agent.wait_for("the whole screen", &format!("JSON.stringify({screen}) === '[\"390px\",\"844px\"]'")).await;
+    let outline = agent
+        .wait_for("the outline", "(() => { const o = document.getElementById('visible-outline'); return !o.hidden && [o.offsetLeft, o.offsetTop, o.offsetWidth, o.offsetHeight]; })()")
+        .await;
+    assert_eq!(outline, serde_json::json!([0, 0, 390, 500]));
+
+    // The keyboard down: the customer sees all of it again, and so does the agent.
+    keyboard(customer, None).await;
+    agent.wait_for("the outline gone", "document.getElementById('visible-outline').hidden").await;
+    let down = wait_for_fidelity_in(customer, agent, 0.99, "phone-keyboard-down", Pixels::Css).await;
+    assert_eq!(agent.eval(screen).await, serde_json::json!(["390px", "844px"]));
+    assert!(above >= 0.99 && down >= 0.99, "the agent's view differs: {above:.4} keyboard up, {down:.4} down");
+    cast.finish().await;
+}
