@@ -64,9 +64,14 @@ fn the_bench_command_reports_every_figure() {
 
 #[test]
 fn bad_bench_options_are_refused_with_the_usage() {
-    for args in
-        [&["--sessions", "0"][..], &["--seconds", "fast"], &["--joins"], &["--colour", "red"], &["--pixel-ratio", "9"]]
-    {
+    for args in [
+        &["--sessions", "0"][..],
+        &["--seconds", "fast"],
+        &["--joins"],
+        &["--colour", "red"],
+        &["--pixel-ratio", "9"],
+        &["--device", "fridge"],
+    ] {
         let run = Command::new(env!("CARGO_BIN_EXE_cobrowse")).arg("bench").args(args).output().unwrap();
         assert_eq!(run.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&run.stderr);

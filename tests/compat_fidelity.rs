@@ -2,7 +2,8 @@
 //! from npm), the agent's "Customer screen" shows the customer's viewport pixel for pixel after
 //! the page loads, after the customer scrolls and after they type, for customers whose browsers
 //! differ: classic scrollbars, overlay scrollbars, pixel ratio 2, dark mode, and phones and
-//! tablets (Chromium's device emulation), compared in the customer's CSS pixels.
+//! tablets (Chromium's device emulation; also after a pinch zoom), compared in the customer's
+//! CSS pixels.
 
 mod support;
 
@@ -33,6 +34,8 @@ struct Row {
     load: f64,
     scrolled: f64,
     typed: Option<f64>,
+    /// Phones and tablets: after the customer pinches in.
+    pinched: Option<f64>,
 }
 
 async fn visit_every_page(kind: Kind) {
@@ -70,10 +73,15 @@ async fn visit_every_page(kind: Kind) {
             customer.goto(&url).await;
         }
         let load = wait_for_fidelity_in(&customer, &agent, kind.at_least, &format!("{tag}-load"), pixels).await;
-        // The customer scrolls with the mouse wheel, as a person does.
+        // The customer scrolls as a person does: with the mouse wheel, or on a phone or tablet
+        // with a finger (which leaves no mouse over the page to hover what a pinch brings).
         let (x, y) = (width as f64 * 0.52, height as f64 * 0.6);
-        customer.move_mouse(x, y).await;
-        customer.wheel(x, y, 640.0).await;
+        if kind.device.is_some() {
+            customer.swipe(x, y, (height as f64 * 0.5).min(640.0)).await;
+        } else {
+            customer.move_mouse(x, y).await;
+            customer.wheel(x, y, 640.0).await;
+        }
         let scrolled = wait_for_fidelity_in(&customer, &agent, kind.at_least, &format!("{tag}-scroll"), pixels).await;
         // A field the page hides on a small screen (a navbar's search on a phone) is not typed in.
         let shown = |field: &str| {
@@ -87,32 +95,50 @@ async fn visit_every_page(kind: Kind) {
             Some(field) => {
                 // In the middle of the screen, clear of the widget (half a phone's width).
                 customer.eval(&format!("{field}.scrollIntoView({{ block: 'center', behavior: 'instant' }})")).await;
-                customer.click_element(field).await;
+                if kind.device.is_some() {
+                    customer.tap_element(field).await;
+                } else {
+                    customer.click_element(field).await;
+                }
                 customer.press_keys("Hello agent 42").await;
                 Some(wait_for_fidelity_in(&customer, &agent, kind.at_least, &format!("{tag}-typed"), pixels).await)
             }
             None => None,
         };
-        rows.push(Row { page: *page, load, scrolled, typed });
+        // A phone's or tablet's customer pinches in to read closer (a page may forbid it: its
+        // zoom then stays, and so does the agent's).
+        let pinched = match kind.device {
+            Some(_) => {
+                let scale = customer.eval("visualViewport.scale").await.as_f64().unwrap_or(1.0);
+                customer.pinch_to(scale * 1.5).await;
+                Some(wait_for_fidelity_in(&customer, &agent, kind.at_least, &format!("{tag}-pinched"), pixels).await)
+            }
+            None => None,
+        };
+        rows.push(Row { page: *page, load, scrolled, typed, pinched });
     }
 
-    let mut report =
-        format!("\n| page ({}) | after load | after scrolling | after typing |\n|---|---|---|---|\n", kind.name);
+    let percent = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.2}%", v * 100.0));
+    let mut report = format!(
+        "\n| page ({}) | after load | after scrolling | after typing | after a pinch zoom |\n|---|---|---|---|---|\n",
+        kind.name
+    );
     for row in &rows {
-        let typed = row.typed.map_or("–".to_string(), |t| format!("{:.2}%", t * 100.0));
         report += &format!(
-            "| {} (`{}`) | {:.2}% | {:.2}% | {} |\n",
+            "| {} (`{}`) | {:.2}% | {:.2}% | {} | {} |\n",
             row.page.what,
             row.page.path,
             row.load * 100.0,
             row.scrolled * 100.0,
-            typed
+            percent(row.typed),
+            percent(row.pinched)
         );
     }
     eprintln!("{report}");
+    let short = |v: Option<f64>| v.is_some_and(|v| v < kind.at_least);
     let misses: Vec<&Row> = rows
         .iter()
-        .filter(|r| r.load < kind.at_least || r.scrolled < kind.at_least || r.typed.is_some_and(|t| t < kind.at_least))
+        .filter(|r| r.load < kind.at_least || r.scrolled < kind.at_least || short(r.typed) || short(r.pinched))
         .collect();
     assert!(misses.is_empty(), "the agent's view falls short of {} on {} pages:{report}", kind.at_least, misses.len());
     customer.close().await;
@@ -163,4 +189,11 @@ async fn tablet_customers_are_seen_pixel_for_pixel() {
     let tablet =
         Kind { name: "tablet, landscape, ratio 2", flags: &[], at_least: 0.99, device: Some((1180, 820, 2.0)) };
     visit_every_page(tablet).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_customers_held_sideways_are_seen_pixel_for_pixel() {
+    // A phone turned on its side, at ratio 2: a short, wide screen.
+    let phone = Kind { name: "phone, landscape, ratio 2", flags: &[], at_least: 0.99, device: Some((844, 390, 2.0)) };
+    visit_every_page(phone).await;
 }

@@ -362,3 +362,28 @@ async fn with_the_keyboard_up_the_agent_sees_what_is_above_it_and_so_does_the_wi
     assert!(above >= 0.99 && down >= 0.99, "the agent's view differs: {above:.4} keyboard up, {down:.4} down");
     cast.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_customer_asking_for_the_desktop_site_is_followed_in_the_same_session() {
+    let _serial = SERIAL.lock().await;
+    let cast = Cast::new(timings()).await;
+    let (customer, agent) = (&cast.customer, &cast.agent);
+    customer.emulate_phone(390, 844, 3.0).await;
+    agent.set_window(1240, 1000).await;
+    customer.goto(&format!("{}/fixtures/old-page.html", cast.server.fixtures)).await;
+    let id = start_session(customer).await;
+    join(agent, &cast.server.server, &id).await;
+    wait_for_frame_after(agent, 0).await;
+    let screen = "(() => { const s = document.getElementById('screen'); return [s.style.width, s.style.height]; })()";
+    assert_eq!(agent.eval(screen).await, serde_json::json!(["390px", "844px"]));
+    let phone = wait_for_fidelity_in(customer, agent, 0.99, "phone-before-desktop-site", Pixels::Css).await;
+
+    // "Request desktop site": a desktop browser's window, no touch screen; the page reloads.
+    customer.emulate_desktop(1000, 700).await;
+    customer.goto(&format!("{}/fixtures/old-page.html", cast.server.fixtures)).await;
+    agent.wait_for("the desktop window", &format!("JSON.stringify({screen}) === '[\"1000px\",\"700px\"]'")).await;
+    let desktop = wait_for_fidelity_in(customer, agent, 0.99, "desktop-site", Pixels::Css).await;
+    assert_eq!(cast.server.state.registry.len(), 1, "the session goes on");
+    assert!(phone >= 0.99 && desktop >= 0.99, "the agent's view differs: {phone:.4} phone, {desktop:.4} desktop site");
+    cast.finish().await;
+}

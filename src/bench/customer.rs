@@ -42,10 +42,16 @@ impl CustomerBrowser {
         Ok(CustomerBrowser { browser })
     }
 
-    /// Opens a customer's window at `width`×`height` CSS pixels on a screen of `pixel_ratio`.
-    pub async fn open(&self, (width, height): (u32, u32), pixel_ratio: f64) -> Result<Customer, String> {
+    /// Opens a customer's window on `screen`.
+    pub async fn open(&self, screen: super::Screen) -> Result<Customer, String> {
         let page = self.browser.open_page().await.map_err(|e| e.to_string())?;
-        page.set_viewport(width, height, pixel_ratio).await.map_err(|e| e.to_string())?;
+        let (width, height) = screen.size;
+        let sized = if screen.phone {
+            page.set_phone(width, height, screen.pixel_ratio).await
+        } else {
+            page.set_viewport(width, height, screen.pixel_ratio).await
+        };
+        sized.map_err(|e| e.to_string())?;
         Ok(Customer { page, seq: 0, marks: Vec::new() })
     }
 

@@ -39,12 +39,35 @@ pub struct Options {
     pub out: PathBuf,
     /// The Chromium binary (for the server's replicas and for the customers).
     pub chromium: PathBuf,
-    /// Device pixels per CSS pixel of the customers' screens.
+    /// Device pixels per CSS pixel of the customers' screens (a phone's 3 unless given).
+    pub pixel_ratio: Option<f64>,
+    /// Customers on phones (390x844, mobile emulation) rather than laptops (1280x800).
+    pub phone: bool,
+}
+
+/// The simulated customers' screen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Screen {
+    /// In CSS pixels.
+    pub size: (u32, u32),
     pub pixel_ratio: f64,
+    /// A phone's browser: mobile layout, a touch screen, a mobile user agent.
+    pub phone: bool,
+}
+
+impl Options {
+    /// The customers' screen: a common laptop viewport, or a common phone's.
+    pub fn screen(&self) -> Screen {
+        if self.phone {
+            Screen { size: (390, 844), pixel_ratio: self.pixel_ratio.unwrap_or(3.0), phone: true }
+        } else {
+            Screen { size: workload::VIEWPORT, pixel_ratio: self.pixel_ratio.unwrap_or(1.0), phone: false }
+        }
+    }
 }
 
 const USAGE: &str =
-    "Usage: cobrowse bench [--sessions 1,5,10,25] [--seconds 8] [--joins 10] [--out target/bench] [--chromium PATH]\n                      [--pixel-ratio 1]\n";
+    "Usage: cobrowse bench [--sessions 1,5,10,25] [--seconds 8] [--joins 10] [--out target/bench] [--chromium PATH]\n                      [--pixel-ratio 1] [--device laptop|phone]\n";
 
 impl Options {
     /// Parses the arguments after `bench`.
@@ -56,7 +79,8 @@ impl Options {
             joins: 10,
             out: PathBuf::from("target/bench"),
             chromium: PathBuf::from(chromium),
-            pixel_ratio: 1.0,
+            pixel_ratio: None,
+            phone: false,
         };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
@@ -85,11 +109,20 @@ impl Options {
                         .ok_or_else(|| bad("expected 1 to 1000"))?;
                 }
                 "--pixel-ratio" => {
-                    options.pixel_ratio = value
-                        .parse()
-                        .ok()
-                        .filter(|r: &f64| (0.5..=4.0).contains(r))
-                        .ok_or_else(|| bad("expected 0.5 to 4"))?;
+                    options.pixel_ratio = Some(
+                        value
+                            .parse()
+                            .ok()
+                            .filter(|r: &f64| (0.5..=4.0).contains(r))
+                            .ok_or_else(|| bad("expected 0.5 to 4"))?,
+                    );
+                }
+                "--device" => {
+                    options.phone = match value.as_str() {
+                        "laptop" => false,
+                        "phone" => true,
+                        _ => return Err(bad("expected laptop or phone")),
+                    };
                 }
                 "--out" => options.out = PathBuf::from(value),
                 "--chromium" => options.chromium = PathBuf::from(value),

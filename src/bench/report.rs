@@ -93,6 +93,8 @@ pub struct Report {
     pub viewport: (u32, u32),
     /// Device pixels per CSS pixel of the customers' screens.
     pub pixel_ratio: f64,
+    /// Whether the customers were phones (mobile emulation) rather than laptops.
+    pub phone: bool,
     pub join_to_first_frame_ms: Spread,
     pub workloads: Vec<WorkloadFigures>,
     pub scale: Vec<ScaleFigures>,
@@ -122,8 +124,12 @@ impl Report {
     /// The report as markdown tables.
     pub fn markdown(&self) -> String {
         let mut md = format!(
-            "## cobrowse bench\n\n{} · customer viewport {}×{} at pixel ratio {} · loopback\n\n",
-            self.machine, self.viewport.0, self.viewport.1, self.pixel_ratio
+            "## cobrowse bench\n\n{} · customer {} {}×{} at pixel ratio {} · loopback\n\n",
+            self.machine,
+            if self.phone { "phone" } else { "viewport" },
+            self.viewport.0,
+            self.viewport.1,
+            self.pixel_ratio
         );
         let j = &self.join_to_first_frame_ms;
         md += &format!(

@@ -215,7 +215,13 @@ async fn one_round(
     customers: &CustomerBrowser,
     since: Instant,
 ) -> Result<(Vec<Sample>, usize, usize), String> {
-    let mut watched = sessions(options.sessions, server, customers, 1.0).await?;
+    let mut watched = sessions(
+        options.sessions,
+        server,
+        customers,
+        super::Screen { size: super::workload::VIEWPORT, pixel_ratio: 1.0, phone: false },
+    )
+    .await?;
     let until = Instant::now() + Duration::from_secs_f64(options.minutes * 60.0);
     let visits = watched.iter_mut().enumerate().map(|(i, (customer, _))| async move {
         tokio::time::sleep(Duration::from_millis((i * 2000 / options.sessions.max(1)) as u64)).await;

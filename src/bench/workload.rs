@@ -73,11 +73,11 @@ pub(super) async fn sessions(
     n: usize,
     server: &ServerUnderTest,
     customers: &CustomerBrowser,
-    pixel_ratio: f64,
+    screen: super::Screen,
 ) -> Result<Vec<(Customer, AgentClient)>, String> {
     let mut started = Vec::new();
     for _ in 0..n {
-        let mut customer = customers.open(VIEWPORT, pixel_ratio).await?;
+        let mut customer = customers.open(screen).await?;
         customer.open_page(&format!("{}/", server.demo)).await?;
         let id = customer.start_session().await?;
         started.push((customer, id));
@@ -96,9 +96,9 @@ pub(super) async fn sessions(
 async fn session(
     server: &ServerUnderTest,
     customers: &CustomerBrowser,
-    pixel_ratio: f64,
+    screen: super::Screen,
 ) -> Result<(Customer, AgentClient), String> {
-    sessions(1, server, customers, pixel_ratio).await?.pop().ok_or_else(|| "no session".into())
+    sessions(1, server, customers, screen).await?.pop().ok_or_else(|| "no session".into())
 }
 
 pub(super) async fn end(customers: &CustomerBrowser, customer: Customer, agent: AgentClient) {
@@ -116,12 +116,12 @@ pub async fn measure(
     eprintln!("bench: timing {} joins", options.joins);
     let mut joins = Vec::new();
     for _ in 0..options.joins {
-        let (customer, agent) = session(server, customers, options.pixel_ratio).await?;
+        let (customer, agent) = session(server, customers, options.screen()).await?;
         joins.push(agent.log().join_to_first_frame.unwrap_or_default());
         end(customers, customer, agent).await;
     }
 
-    let (mut customer, agent) = session(server, customers, options.pixel_ratio).await?;
+    let (mut customer, agent) = session(server, customers, options.screen()).await?;
     let mut workloads = Vec::new();
     for &(name, page, call) in WORKLOADS {
         eprintln!("bench: one session, {name}");
@@ -140,14 +140,15 @@ pub async fn measure(
     let mut scale = Vec::new();
     for &n in &options.sessions {
         eprintln!("bench: {n} sessions browsing at once");
-        scale.push(at_once(n, server, customers, options.pixel_ratio).await?);
+        scale.push(at_once(n, server, customers, options.screen()).await?);
         // Closed contexts free their memory in the background; let them before the next round.
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
     Ok(Report {
         machine: machine(),
-        viewport: VIEWPORT,
-        pixel_ratio: options.pixel_ratio,
+        viewport: options.screen().size,
+        pixel_ratio: options.screen().pixel_ratio,
+        phone: options.phone,
         join_to_first_frame_ms: Spread::of(joins),
         workloads,
         scale,
@@ -309,9 +310,9 @@ async fn at_once(
     n: usize,
     server: &ServerUnderTest,
     customers: &CustomerBrowser,
-    pixel_ratio: f64,
+    screen: super::Screen,
 ) -> Result<ScaleFigures, String> {
-    let mut sessions = sessions(n, server, customers, pixel_ratio).await?;
+    let mut sessions = sessions(n, server, customers, screen).await?;
     // The load generator's own share: the customers' Chromium, and this process (the agents).
     let customers_pid = customers.pid().await.unwrap_or(std::process::id());
     let load = CpuMeter::start(vec![Group::Tree(customers_pid), Group::Alone(std::process::id())]);

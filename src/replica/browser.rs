@@ -198,6 +198,32 @@ impl ContextPage {
         self.page.execute(params).await.map(|_| ()).map_err(cdp("Emulation.setDeviceMetricsOverride"))
     }
 
+    /// Makes the page a phone's browser: a `width` x `height` screen in CSS pixels at
+    /// `pixel_ratio`, mobile layout (the viewport tag, overlay scrollbars), a touch screen and
+    /// a mobile user agent, as Chromium's device emulation does.
+    pub async fn set_phone(&self, width: u32, height: u32, pixel_ratio: f64) -> Result<(), ReplicaError> {
+        use chromiumoxide::cdp::browser_protocol::emulation::{
+            SetTouchEmulationEnabledParams, SetUserAgentOverrideParams, UserAgentMetadata,
+        };
+        const PHONE: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36";
+        let metadata = UserAgentMetadata::builder()
+            .platform("Android")
+            .platform_version("14")
+            .architecture("")
+            .model("Pixel 8")
+            .mobile(true)
+            .build()
+            .map_err(|e| ReplicaError::Script(e.to_string()))?;
+        let mut agent = SetUserAgentOverrideParams::new(PHONE);
+        agent.user_agent_metadata = Some(metadata);
+        self.page.execute(agent).await.map_err(cdp("Emulation.setUserAgentOverride"))?;
+        let metrics = SetDeviceMetricsOverrideParams::new(width as i64, height as i64, pixel_ratio, true);
+        self.page.execute(metrics).await.map_err(cdp("Emulation.setDeviceMetricsOverride"))?;
+        let mut touch = SetTouchEmulationEnabledParams::new(true);
+        touch.max_touch_points = Some(5);
+        self.page.execute(touch).await.map(|_| ()).map_err(cdp("Emulation.setTouchEmulationEnabled"))
+    }
+
     /// Loads `url` and waits for its load event, at most `limit`.
     /// A person's (trusted) left click at a point of the viewport.
     pub async fn click(&self, x: f64, y: f64) -> Result<(), ReplicaError> {

@@ -53,6 +53,31 @@ pub async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
     }
 }
 
+/// `Input.dispatchTouchEvent` lifting every finger: chromiumoxide leaves out an empty list of
+/// touch points, which Chromium requires (and refuses as invalid parameters without).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TouchEnd {
+    r#type: &'static str,
+    touch_points: Vec<()>,
+}
+
+impl Default for TouchEnd {
+    fn default() -> Self {
+        TouchEnd { r#type: "touchEnd", touch_points: Vec::new() }
+    }
+}
+
+impl chromiumoxide::types::Method for TouchEnd {
+    fn identifier(&self) -> chromiumoxide::types::MethodId {
+        "Input.dispatchTouchEvent".into()
+    }
+}
+
+impl chromiumoxide::types::Command for TouchEnd {
+    type Response = chromiumoxide::cdp::browser_protocol::input::DispatchTouchEventReturns;
+}
+
 /// A running co-browse server with its demo site and a site outside every profile.
 pub struct TestServer {
     /// e.g. `http://127.0.0.1:40123`
@@ -377,6 +402,29 @@ impl Tab {
         bounded("touch", self.page.execute(touch)).await.unwrap();
     }
 
+    /// Makes this tab a desktop browser again ("request desktop site" on a phone): a window of
+    /// `width` x `height` at ratio 1, no touch screen, a desktop user agent.
+    pub async fn emulate_desktop(&self, width: i64, height: i64) {
+        use chromiumoxide::cdp::browser_protocol::emulation::{
+            SetTouchEmulationEnabledParams, SetUserAgentOverrideParams, UserAgentMetadata,
+        };
+        let agent =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+        let metadata = UserAgentMetadata::builder()
+            .platform("Linux")
+            .platform_version("")
+            .architecture("x86")
+            .model("")
+            .mobile(false)
+            .build()
+            .unwrap();
+        let mut ua = SetUserAgentOverrideParams::new(agent);
+        ua.user_agent_metadata = Some(metadata);
+        bounded("user agent", self.page.execute(ua)).await.unwrap();
+        bounded("touch", self.page.execute(SetTouchEmulationEnabledParams::new(false))).await.unwrap();
+        self.set_window(width, height).await;
+    }
+
     /// Pinch-zooms the page to `scale` screen pixels per CSS pixel, as a customer's two fingers
     /// do. `Input.synthesizePinchGesture` has no effect in headless Chromium here (measured);
     /// this sets the same page scale the gesture ends at.
@@ -475,6 +523,43 @@ impl Tab {
         e.delta_x = Some(0.0);
         e.delta_y = Some(delta_y);
         bounded("wheel", self.page.execute(e)).await.unwrap();
+    }
+
+    /// A finger on a touch screen: down at (x, y), moved by `dy` upwards in steps (the page
+    /// scrolls down by about as much), lifted. Points as for [`Tab::click`].
+    pub async fn swipe(&self, x: f64, y: f64, dy: f64) {
+        use chromiumoxide::cdp::browser_protocol::input::{
+            DispatchTouchEventParams, DispatchTouchEventType, TouchPoint,
+        };
+        const STEPS: u32 = 8;
+        let touch = |kind: DispatchTouchEventType, points: Vec<TouchPoint>| DispatchTouchEventParams::new(kind, points);
+        bounded(
+            "touch start",
+            self.page.execute(touch(DispatchTouchEventType::TouchStart, vec![TouchPoint::new(x, y)])),
+        )
+        .await
+        .unwrap();
+        for i in 1..=STEPS {
+            let at = TouchPoint::new(x, y - dy * f64::from(i) / f64::from(STEPS));
+            bounded("touch move", self.page.execute(touch(DispatchTouchEventType::TouchMove, vec![at]))).await.unwrap();
+        }
+        bounded("touch end", self.page.execute(TouchEnd::default())).await.unwrap();
+    }
+
+    /// A finger's tap at (x, y) on a touch screen.
+    pub async fn tap(&self, x: f64, y: f64) {
+        use chromiumoxide::cdp::browser_protocol::input::{
+            DispatchTouchEventParams, DispatchTouchEventType, TouchPoint,
+        };
+        let start = DispatchTouchEventParams::new(DispatchTouchEventType::TouchStart, vec![TouchPoint::new(x, y)]);
+        bounded("touch start", self.page.execute(start)).await.unwrap();
+        bounded("touch end", self.page.execute(TouchEnd::default())).await.unwrap();
+    }
+
+    /// Taps the centre of the element `js` evaluates to, where the screen shows it.
+    pub async fn tap_element(&self, js: &str) {
+        let rect = self.wait_for(&format!("element {js}"), &format!("(() => {{ const e = {js}; if (!e) return null; e.scrollIntoView({{ block: 'nearest', inline: 'nearest', behavior: 'instant' }}); const r = e.getBoundingClientRect(); const v = visualViewport; return r.width ? [r.x + r.width / 2 - v.offsetLeft, r.y + r.height / 2 - v.offsetTop] : null; }})()")).await;
+        self.tap(rect[0].as_f64().unwrap(), rect[1].as_f64().unwrap()).await;
     }
 
     pub async fn move_mouse(&self, x: f64, y: f64) {
