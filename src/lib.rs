@@ -1,6 +1,7 @@
 //! Co-browse engine: a customer shares a live, masked rendering of a company web page with an agent.
 //!
-//! Layout, following the architecture in `design.md`:
+//! Layout, following the architecture and contract of the project's design document
+//! (`shared/design.md`, kept beside this repository):
 //!
 //! - [`cli`] and [`settings`]: the command line, flags and environment variables.
 //! - [`server`]: the HTTP router, its shared [`server::AppState`], the two WebSocket channels and

@@ -1,4 +1,4 @@
-// Reads the server's frame messages (src/stream/tiles.rs) for the agent view.
+// Reads the server's frame messages (src/stream/tiles/) for the agent view.
 //
 // A message is `u8 kind, u16 width, u16 height`; kind 2 (a scroll) then moves rows, `u16 count`
 // and per move `u16 fromY, u16 toY, u16 rows` (whole width, in order); kind 3 (another page)

@@ -87,14 +87,10 @@ pub struct Actor {
 /// The agent's pointer is hit-tested (to say when it rests on a masked field) at most this often.
 const PROBE_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
-#[path = "actor_control.rs"]
 mod control;
 use control::refusal_text;
-#[path = "actor_members.rs"]
 mod members;
-#[path = "actor_notices.rs"]
 mod notices;
-#[path = "actor_screen.rs"]
 mod screen;
 
 impl Actor {

@@ -359,5 +359,4 @@ fn pause() -> (State, Vec<Effect>) {
 }
 
 #[cfg(test)]
-#[path = "lifecycle_tests.rs"]
 mod tests;

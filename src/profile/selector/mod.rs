@@ -399,5 +399,4 @@ fn valid_an_plus_b(text: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "selector_tests.rs"]
 mod tests;

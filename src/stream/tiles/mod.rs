@@ -288,5 +288,4 @@ fn write_message(width: u32, height: u32, steps: &Steps, tiles: &[Tile<'_>]) -> 
 }
 
 #[cfg(test)]
-#[path = "tiles_tests.rs"]
 mod tests;
