@@ -115,26 +115,57 @@ fn the_snippet_performs_every_action_and_the_agent_view_sends_each() {
     }
 }
 
-#[test]
-fn the_agent_view_explains_in_english_and_german_why_an_action_was_refused() {
-    let texts = include_str!("../../web/agent/text.js");
-    let refusals = [
-        ErrorCode::PointerMode,
-        ErrorCode::Disabled,
-        ErrorCode::Submit,
-        ErrorCode::Masked,
-        ErrorCode::OutsideSite,
-        ErrorCode::NoTarget,
-        ErrorCode::TooFast,
-        ErrorCode::FileInput,
-        ErrorCode::Dialog,
-        ErrorCode::Malformed,
+/// Every error code. The match stops compiling when a code is added, and the list beside it
+/// is where the new one goes.
+fn every_error_code() -> Vec<ErrorCode> {
+    use ErrorCode::*;
+    let all = vec![
+        NoSuchSession,
+        SessionEnded,
+        AgentPresent,
+        Malformed,
+        TooLarge,
+        Unexpected,
+        PointerMode,
+        WriteModeUnavailable,
+        WrongOrigin,
+        RequestPending,
+        WriteModeDenied,
+        RequestLapsed,
+        CustomerAway,
+        Disabled,
+        Submit,
+        Masked,
+        OutsideSite,
+        NoTarget,
+        TooFast,
+        FileInput,
+        Dialog,
+        TooManyAttempts,
+        ServerBusy,
+        Transferring,
+        UnknownAgent,
+        NotAllowed,
     ];
+    for code in &all {
+        match code {
+            NoSuchSession | SessionEnded | AgentPresent | Malformed | TooLarge | Unexpected | PointerMode
+            | WriteModeUnavailable | WrongOrigin | RequestPending | WriteModeDenied | RequestLapsed | CustomerAway
+            | Disabled | Submit | Masked | OutsideSite | NoTarget | TooFast | FileInput | Dialog | TooManyAttempts
+            | ServerBusy | Transferring | UnknownAgent | NotAllowed => {}
+        }
+    }
+    all
+}
+
+#[test]
+fn the_agent_view_explains_every_error_code_in_english_and_german() {
+    let texts = include_str!("../../web/agent/text.js");
     // Each language's `codes: { ... }` table.
     let tables: Vec<&str> =
         texts.split("codes: {").skip(1).map(|rest| rest.split_once('}').map_or(rest, |(table, _)| table)).collect();
     assert_eq!(tables.len(), 2, "web/agent/text.js has a codes table per language");
-    for code in refusals {
+    for code in every_error_code() {
         let name = serde_json::to_value(code).unwrap();
         let key = format!(" {}: '", name.as_str().unwrap());
         for table in &tables {
