@@ -16,30 +16,9 @@ const MAX_SITES: usize = 64;
 /// Longest token accepted; anything longer is not read at all.
 pub const MAX_TOKEN: usize = 4096;
 
-/// What a token lets its bearer do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Joins sessions, asks for write mode, transfers.
-    #[default]
-    Agent,
-    /// Also watches other agents' sessions (view only).
-    Supervisor,
-    /// The contact center's systems: the `/api/` endpoints, not the agent view.
-    Integration,
-}
-
-impl Role {
-    /// Parses a role as `cobrowse token --role` takes it.
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "agent" => Some(Role::Agent),
-            "supervisor" => Some(Role::Supervisor),
-            "integration" => Some(Role::Integration),
-            _ => None,
-        }
-    }
-}
+/// What a token lets its bearer do: defined with the wire messages that carry it, so the wire
+/// module needs nothing of this one.
+pub use crate::wire::Role;
 
 /// The bearer of a valid token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

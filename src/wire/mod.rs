@@ -264,7 +264,7 @@ pub enum ToAgent {
     Hello {
         agent: String,
         name: String,
-        role: crate::auth::token::Role,
+        role: Role,
     },
     /// Another agent hands this agent a session; the agent view joins it.
     TransferOffered {
@@ -370,10 +370,12 @@ pub enum Hidden {
 mod actions;
 mod codes;
 mod display;
+mod role;
 mod visual;
 pub use actions::{AgentAction, Choice, Control, PageAction, Target, MAX_OPTIONS};
 pub use codes::ErrorCode;
 pub use display::{ColorScheme, Contrast, Display, CLASSIC_SCROLLBAR};
+pub use role::Role;
 pub use visual::{VisualViewport, SCALE_RANGE};
 
 /// Parses a text message, or says why it cannot.
