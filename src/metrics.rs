@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::wire::{ErrorCode, Mode};
+use crate::wire::Mode;
 
 /// Upper bounds of the latency histograms' buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -136,7 +136,8 @@ impl Metrics {
         self.limits[limit as usize].fetch_add(1, Relaxed);
     }
 
-    pub fn refused(&self, _code: ErrorCode) {
+    /// An agent's request or action was refused (the code goes to the agent and the log).
+    pub fn refused(&self) {
         self.actions_refused.fetch_add(1, Relaxed);
     }
 

@@ -127,7 +127,7 @@ impl Actor {
                 };
                 let _ = watcher.link.messages.try_send(refusal);
                 let id = watcher.member.id.clone();
-                self.setup.services.metrics.refused(ErrorCode::NotAllowed);
+                self.setup.services.metrics.refused();
                 self.audit("action_refused", Some(&id), json!({ "reason": ErrorCode::NotAllowed, "watching": true }));
             }
         }

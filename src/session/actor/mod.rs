@@ -357,7 +357,7 @@ impl Actor {
     }
 
     fn refuse(&self, code: ErrorCode, message: &str) {
-        self.setup.services.metrics.refused(code);
+        self.setup.services.metrics.refused();
         self.audit("action_refused", self.agent_id().as_deref(), serde_json::json!({ "reason": code }));
         self.tell_agent(ToAgent::Refused { code, message: message.to_string() });
     }
