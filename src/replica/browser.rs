@@ -198,30 +198,9 @@ impl ContextPage {
         self.page.execute(params).await.map(|_| ()).map_err(cdp("Emulation.setDeviceMetricsOverride"))
     }
 
-    /// Makes the page a phone's browser: a `width` x `height` screen in CSS pixels at
-    /// `pixel_ratio`, mobile layout (the viewport tag, overlay scrollbars), a touch screen and
-    /// a mobile user agent, as Chromium's device emulation does.
+    /// Makes the page a phone's browser (see [`emulate_phone`]).
     pub async fn set_phone(&self, width: u32, height: u32, pixel_ratio: f64) -> Result<(), ReplicaError> {
-        use chromiumoxide::cdp::browser_protocol::emulation::{
-            SetTouchEmulationEnabledParams, SetUserAgentOverrideParams, UserAgentMetadata,
-        };
-        const PHONE: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36";
-        let metadata = UserAgentMetadata::builder()
-            .platform("Android")
-            .platform_version("14")
-            .architecture("")
-            .model("Pixel 8")
-            .mobile(true)
-            .build()
-            .map_err(|e| ReplicaError::Script(e.to_string()))?;
-        let mut agent = SetUserAgentOverrideParams::new(PHONE);
-        agent.user_agent_metadata = Some(metadata);
-        self.page.execute(agent).await.map_err(cdp("Emulation.setUserAgentOverride"))?;
-        let metrics = SetDeviceMetricsOverrideParams::new(width as i64, height as i64, pixel_ratio, true);
-        self.page.execute(metrics).await.map_err(cdp("Emulation.setDeviceMetricsOverride"))?;
-        let mut touch = SetTouchEmulationEnabledParams::new(true);
-        touch.max_touch_points = Some(5);
-        self.page.execute(touch).await.map(|_| ()).map_err(cdp("Emulation.setTouchEmulationEnabled"))
+        emulate_phone(&self.page, width, height, pixel_ratio).await
     }
 
     /// Loads `url` and waits for its load event, at most `limit`.
@@ -364,4 +343,30 @@ impl ReplicaBrowser {
     pub async fn pid(&self) -> Option<u32> {
         self.running.lock().await.as_ref().map(|r| r.process.id())
     }
+}
+
+/// Makes `page` a phone's browser: a `width` x `height` screen in CSS pixels at `pixel_ratio`,
+/// mobile layout (the viewport tag, overlay scrollbars), a touch screen and a mobile user
+/// agent, as Chromium's device emulation does. The bench's and the tests' phone customers.
+pub async fn emulate_phone(page: &Page, width: u32, height: u32, pixel_ratio: f64) -> Result<(), ReplicaError> {
+    use chromiumoxide::cdp::browser_protocol::emulation::{
+        SetTouchEmulationEnabledParams, SetUserAgentOverrideParams, UserAgentMetadata,
+    };
+    const PHONE: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36";
+    let metadata = UserAgentMetadata::builder()
+        .platform("Android")
+        .platform_version("14")
+        .architecture("")
+        .model("Pixel 8")
+        .mobile(true)
+        .build()
+        .map_err(|e| ReplicaError::Script(e.to_string()))?;
+    let mut agent = SetUserAgentOverrideParams::new(PHONE);
+    agent.user_agent_metadata = Some(metadata);
+    page.execute(agent).await.map_err(cdp("Emulation.setUserAgentOverride"))?;
+    let metrics = SetDeviceMetricsOverrideParams::new(width as i64, height as i64, pixel_ratio, true);
+    page.execute(metrics).await.map_err(cdp("Emulation.setDeviceMetricsOverride"))?;
+    let mut touch = SetTouchEmulationEnabledParams::new(true);
+    touch.max_touch_points = Some(5);
+    page.execute(touch).await.map(|_| ()).map_err(cdp("Emulation.setTouchEmulationEnabled"))
 }

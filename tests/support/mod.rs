@@ -379,27 +379,8 @@ impl Tab {
     /// at `ratio`, mobile layout (the viewport meta tag, overlay scrollbars), a touch screen and
     /// a mobile user agent, as Chromium's device emulation does.
     pub async fn emulate_phone(&self, width: i64, height: i64, ratio: f64) {
-        use chromiumoxide::cdp::browser_protocol::emulation::{
-            SetDeviceMetricsOverrideParams, SetTouchEmulationEnabledParams, SetUserAgentOverrideParams,
-            UserAgentMetadata,
-        };
-        let agent = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36";
-        let metadata = UserAgentMetadata::builder()
-            .platform("Android")
-            .platform_version("14")
-            .architecture("")
-            .model("Pixel 8")
-            .mobile(true)
-            .build()
-            .unwrap();
-        let mut ua = SetUserAgentOverrideParams::new(agent);
-        ua.user_agent_metadata = Some(metadata);
-        bounded("user agent", self.page.execute(ua)).await.unwrap();
-        let metrics = SetDeviceMetricsOverrideParams::new(width, height, ratio, true);
-        bounded("phone metrics", self.page.execute(metrics)).await.unwrap();
-        let mut touch = SetTouchEmulationEnabledParams::new(true);
-        touch.max_touch_points = Some(5);
-        bounded("touch", self.page.execute(touch)).await.unwrap();
+        let emulated = cobrowse::replica::browser::emulate_phone(&self.page, width as u32, height as u32, ratio);
+        bounded("phone emulation", emulated).await.unwrap();
     }
 
     /// Makes this tab a desktop browser again ("request desktop site" on a phone): a window of
