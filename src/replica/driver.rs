@@ -19,6 +19,7 @@ use super::batch::Batch;
 
 mod budget;
 mod pacing;
+mod schedule;
 use super::page::ReplicaPage;
 use super::{ReplicaBrowser, ReplicaCommand, ReplicaHandle, ReplicaReport, Window};
 use crate::profile::origin_of;
@@ -51,18 +52,12 @@ pub fn spawn(
         seq: Arc::new(AtomicU64::new(0)),
         page: None,
         placed: None,
-        streaming: false,
-        settle_at: None,
-        nudged: None,
+        schedule: schedule::FrameSchedule::new(Instant::now()),
         whole_page: false,
         rules,
         private: false,
         pointer_over: None,
         waiting: Batch::default(),
-        frame_at: None,
-        last_change: Instant::now(),
-        animating: false,
-        tick_at: None,
         too_large: false,
         memory: super::memory::MemoryWatch::new(browser_budget),
     };
@@ -84,12 +79,8 @@ struct Driver {
     page: Option<ReplicaPage>,
     /// Where the page was last placed and at what size: what a rebuild restores.
     placed: Option<(String, Window)>,
-    /// Whether an agent is watching.
-    streaming: bool,
-    /// When to look whether the agent's view shows the page as it is (see `pacing::settle`).
-    settle_at: Option<Instant>,
-    /// The settling frame asked for last.
-    nudged: Option<pacing::Nudge>,
+    /// When the page may change, whether an agent watches, and when to look again.
+    schedule: schedule::FrameSchedule,
     /// Whether the agent asked for the whole layout viewport (see [`Window::whole_page`]).
     whole_page: bool,
     /// The profile's masking, applied again to every page.
@@ -100,16 +91,6 @@ struct Driver {
     pointer_over: Option<Hidden>,
     /// The customer's changes waiting for this session's next frame.
     waiting: Batch,
-    /// When the waiting changes are applied: the frame's turn, once it has one.
-    frame_at: Option<Instant>,
-    /// When the customer's changes last went to the page: they go at most once per
-    /// `pacing::MIN_FRAME_INTERVAL` (an animation's own step does not count, so a change right
-    /// after one need not wait).
-    last_change: Instant,
-    /// Whether the page has animations going (held, and advanced with each frame).
-    animating: bool,
-    /// When the page's animations next try to advance on their own, while any are going.
-    tick_at: Option<Instant>,
     /// Whether the customer's page outgrew the replica's budget (told once per page).
     too_large: bool,
     /// When to look at the page's heaps, and how much they may hold.
@@ -138,17 +119,20 @@ impl Driver {
                     Some(command) => self.handle(command).await,
                     None => break,
                 },
-                _ = until(self.frame_at) => self.apply_waiting().await,
-                _ = until(self.tick_at), if self.frame_at.is_none() => self.tick().await,
+                _ = until(self.schedule.next_wake()) => match self.schedule.due(Instant::now()) {
+                    Some(schedule::Due::Apply) => self.apply_waiting().await,
+                    Some(schedule::Due::Tick) => self.tick().await,
+                    Some(schedule::Due::Settle) => self.settle().await,
+                    None => {}
+                },
                 Some((generation, reason)) = faults.recv() => {
                     if generation == self.generation {
                         self.rebuild(reason).await;
                     }
                 }
-                _ = until(self.settle_at) => self.settle().await,
                 Ok(()) = arrivals.changed() => {
                     arrivals.borrow_and_update();
-                    self.frame_arrived();
+                    self.schedule.on_frame(Instant::now());
                 }
                 Ok(()) = streaming.changed() => {
                     let on = *streaming.borrow_and_update();
@@ -258,15 +242,14 @@ impl Driver {
 
     /// Starts or stops rendering frames for an agent.
     async fn stream(&mut self, on: bool) {
-        if self.streaming == on {
+        if self.schedule.streaming() == on {
             return;
         }
         if on {
             // The page an agent first sees has every change so far.
             self.apply_waiting().await;
         }
-        self.streaming = on;
-        self.tick_at = (on && self.animating).then(Instant::now);
+        self.schedule.stream(Instant::now(), on);
         let outcome = match self.page.as_mut() {
             Some(page) if on => page.start_stream().await,
             Some(page) => page.stop_stream().await,
@@ -300,7 +283,7 @@ impl Driver {
         }
         // What waited was for the old page; the new one starts from a fresh snapshot.
         self.waiting = Batch::default();
-        (self.frame_at, self.tick_at, self.animating) = (None, None, false);
+        self.schedule.new_page();
         let Some((url, window)) = self.placed.clone() else { return Ok(()) };
         let window = self.shown(window);
         let started = std::time::Instant::now();
@@ -316,7 +299,7 @@ impl Driver {
         .await?;
         page.set_rules(&self.rules).await?;
         page.set_private(self.private).await?;
-        if self.streaming {
+        if self.schedule.streaming() {
             page.start_stream().await?;
         }
         tracing::info!(session = %self.session, ms = started.elapsed().as_millis() as u64, origin = page.origin(), "replica placed");

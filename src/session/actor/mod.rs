@@ -92,6 +92,8 @@ use control::refusal_text;
 mod members;
 mod notices;
 mod screen;
+#[cfg(test)]
+mod tests;
 
 impl Actor {
     pub fn spawn(setup: Setup, commands: mpsc::Receiver<Command>, reports: mpsc::Receiver<ReplicaReport>) {
