@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{read_dir, Profile, ProfileError, Profiles};
+use super::set::read_dir;
+use super::{Profile, ProfileError, Profiles};
 
 /// How often the folder is looked at for edits.
 pub const POLL_EVERY: Duration = Duration::from_secs(1);
