@@ -228,7 +228,7 @@ async fn serve(settings: Settings) -> ExitCode {
     .with_workspace_origins(settings.workspace_origins.clone())
     .with_metrics_token(settings.metrics_token.clone())
     .with_trusted_proxies(settings.trusted_proxies.clone());
-    let state = if demo_url.is_some() { state.with_demo_chat() } else { state };
+    let state = if demo_url.is_some() { state.with_routes(crate::demo_chat::routes()) } else { state };
     // Before this server's own Chromium starts: a server killed before it left its own behind.
     crate::replica::leftovers::clean_up();
     let browser = state.browser.clone();

@@ -1,13 +1,18 @@
 //! The demo's chat between the demo site's "Chat with us" page and the demo workspace: one room,
 //! relayed by the server, so a newcomer can try co-browse starting from a chat by hand.
+//!
+//! The demo brings its own routes ([`routes`]), which the start-up adds to the server's state
+//! when the demo site runs: the demo depends on the server, never the other way round.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -59,6 +64,17 @@ impl ChatRoom {
     }
 }
 
+/// The demo's routes around a new chat room: the chat's WebSocket and the workspace page. Only
+/// a server that runs the demo serves them (elsewhere the paths are not found).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/demo/chat", get(upgrade))
+        .route("/demo/workspace", get(|| async { axum::response::Redirect::permanent("/demo/workspace/") }))
+        .route("/demo/workspace/", get(workspace))
+        // The room travels with these routes' requests, not in the server's state.
+        .route_layer(Extension(Arc::new(ChatRoom::default())))
+}
+
 #[derive(Deserialize)]
 pub struct Side {
     #[serde(rename = "as")]
@@ -70,10 +86,10 @@ pub struct Side {
 pub async fn upgrade(
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
     State(state): State<AppState>,
+    Extension(room): Extension<Arc<ChatRoom>>,
     Query(side): Query<Side>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(room) = state.demo_chat.clone() else { return AppError::NotFound.into_response() };
     let (from, name) = match side.side.as_str() {
         "customer" => {
             let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or("");
@@ -94,7 +110,7 @@ pub async fn upgrade(
         .on_upgrade(move |socket| serve(socket, room, from, name))
 }
 
-async fn serve(socket: WebSocket, room: std::sync::Arc<ChatRoom>, from: &'static str, name: String) {
+async fn serve(socket: WebSocket, room: Arc<ChatRoom>, from: &'static str, name: String) {
     let (mut sink, mut stream) = socket.split();
     let mut lines = room.lines.subscribe();
     let history: Vec<ChatLine> = room.history.lock().unwrap().iter().cloned().collect();
@@ -129,13 +145,8 @@ async fn serve(socket: WebSocket, room: std::sync::Arc<ChatRoom>, from: &'static
 }
 
 /// `GET /demo/workspace/`: the demo's contact-center workspace.
-pub async fn workspace(State(state): State<AppState>) -> Response {
-    match state.demo_chat {
-        Some(_) => {
-            use crate::server::page_headers::{inline_page_policy, secured};
-            static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-            secured(POLICY.get_or_init(|| inline_page_policy(WORKSPACE_HTML)).clone(), WORKSPACE_HTML)
-        }
-        None => AppError::NotFound.into_response(),
-    }
+pub async fn workspace() -> Response {
+    use crate::server::page_headers::{inline_page_policy, secured};
+    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    secured(POLICY.get_or_init(|| inline_page_policy(WORKSPACE_HTML)).clone(), WORKSPACE_HTML)
 }

@@ -161,7 +161,10 @@ async fn a_start_message_in_the_workspace_chat_joins_the_embedded_agent_view() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_chat_carries_the_start_message_to_the_demo_workspace() {
     let _serial = SERIAL.lock().await;
-    let cast = Cast::on(TestServer::start_configured(timings(), |state| state.with_demo_chat()).await).await;
+    let cast = Cast::on(
+        TestServer::start_configured(timings(), |state| state.with_routes(cobrowse::demo_chat::routes())).await,
+    )
+    .await;
     let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
     let token = token_for("a-1", "Alex Agent", Role::Agent);
     agent.goto(&format!("{}/demo/workspace/#token={token}", server.server)).await;

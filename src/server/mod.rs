@@ -56,8 +56,10 @@ pub struct AppState {
     /// Origins of contact-center workspaces that may embed the agent view and send it chat
     /// messages (besides the server's own origin).
     pub workspace_origins: Arc<Vec<String>>,
-    /// The demo's chat room, when the demo site runs.
-    pub demo_chat: Option<Arc<crate::demo_chat::ChatRoom>>,
+    /// Routes served beside the server's own, each with what it needs (the demo's chat and
+    /// workspace, when the demo site runs): the server mounts them without knowing them, so
+    /// nothing here depends on the demo.
+    pub extra_routes: Router<AppState>,
     /// Deadlines of connections and how many one address may hold.
     pub connection_limits: listen::ConnectionLimits,
     /// The bearer token `/metrics` asks for, if any.
@@ -82,7 +84,7 @@ impl AppState {
             agents: Arc::default(),
             services: Services::in_memory(),
             workspace_origins: Arc::default(),
-            demo_chat: None,
+            extra_routes: Router::new(),
             connection_limits: listen::ConnectionLimits::default(),
             metrics_token: None,
             trusted_proxies: Arc::default(),
@@ -104,9 +106,10 @@ impl AppState {
         AppState { connection_limits, ..self }
     }
 
-    /// The same state with the demo's chat room (and its workspace page).
-    pub fn with_demo_chat(self) -> AppState {
-        AppState { demo_chat: Some(Arc::default()), ..self }
+    /// The same state serving `routes` too (such as `demo_chat::routes()`), beside the server's
+    /// own and any added before; a path may be routed once only.
+    pub fn with_routes(self, routes: Router<AppState>) -> AppState {
+        AppState { extra_routes: self.extra_routes.merge(routes), ..self }
     }
 
     /// The same state signing and checking tokens with `secret`.
@@ -156,11 +159,9 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/agent", get(agent_ws::upgrade))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
-        .route("/demo/chat", get(crate::demo_chat::upgrade))
-        .route("/demo/workspace", get(|| async { axum::response::Redirect::permanent("/demo/workspace/") }))
-        .route("/demo/workspace/", get(crate::demo_chat::workspace))
         .route("/api/interactions/{id}/end", axum::routing::post(api::end_interaction))
         .route("/api/sessions/{id}/events", get(api::session_events))
+        .merge(state.extra_routes.clone())
         .fallback(|| async { AppError::NotFound })
         .with_state(state)
 }
