@@ -143,6 +143,8 @@ pub fn validate_events(bytes: &[u8]) -> Result<&str, (ErrorCode, String)> {
 }
 
 #[cfg(test)]
+mod mirror;
+#[cfg(test)]
 mod tests;
 
 /// The keys of the object literal that `function {name}()` in `web/viewport.js` returns, sorted:
