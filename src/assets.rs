@@ -8,6 +8,9 @@ const MASKING: &str = include_str!("../web/masking.js");
 const WIDGET: &str = include_str!("../web/widget.js");
 const VIEWPORT: &str = include_str!("../web/viewport.js");
 const RECORDING: &str = include_str!("../web/recording.js");
+/// What the session records of the page, and when (rrweb started and stopped under the
+/// profile's masking), for the snippet's session logic.
+const CAPTURE: &str = include_str!("../web/capture.js");
 const ACTIONS: &str = include_str!("../web/actions.js");
 const CANVAS: &str = include_str!("../web/canvas.js");
 const EVENTS: &str = include_str!("../web/events.js");
@@ -29,6 +32,10 @@ const REPLICA_HTML: &str = include_str!("../web/replica/shell.html");
 const REPLICA_JS: &str = include_str!("../web/replica/replica.js");
 const REPLICA_CLOCK: &str = include_str!("../web/replica/clock.js");
 const REPLICA_LOOKS: &str = include_str!("../web/replica/looks.js");
+/// The profile's masking, applied again in the replica before anything is rendered.
+const REPLICA_MASKING: &str = include_str!("../web/replica/masking.js");
+/// Scroll positions the rebuilt page could not take yet, taken again as it grows.
+const REPLICA_SCROLLS: &str = include_str!("../web/replica/scrolls.js");
 
 /// The document the replica page is given instead of the site's own, for a page whose
 /// Content-Security-Policy allows scripts with `nonce` only (see `replica::page`).
@@ -48,6 +55,8 @@ fn replica_shell_template() -> &'static str {
             .replace("/*DOM*/", &guard(DOM))
             .replace("/*CLOCK*/", &guard(REPLICA_CLOCK))
             .replace("/*LOOKS*/", &guard(REPLICA_LOOKS))
+            .replace("/*MASKING*/", &guard(REPLICA_MASKING))
+            .replace("/*SCROLLS*/", &guard(REPLICA_SCROLLS))
             .replace("/*REPLICA*/", &guard(REPLICA_JS))
     })
 }
@@ -66,12 +75,13 @@ pub fn recorder() -> &'static str {
 }
 
 /// The customer snippet sites embed (`/cobrowse.js`): DOM helpers, masking, canvas pictures,
-/// input events, agent actions, the widget, the viewport's report, rrweb's loader, then the
-/// session logic, in one scope so that none of them adds a global name to the site's page.
+/// input events, agent actions, the widget, the viewport's report, rrweb's loader, the page's
+/// recording, then the session logic, in one scope so that none of them adds a global name to
+/// the site's page.
 pub fn snippet() -> &'static str {
     static SNIPPET_JS: OnceLock<String> = OnceLock::new();
     SNIPPET_JS
-        .get_or_init(|| format!("(() => {{\n{DOM}\n{MASKING}\n{CANVAS}\n{EVENTS}\n{ACTIONS}\n{WIDGET}\n{VIEWPORT}\n{RECORDING}\n{SNIPPET}\n}})();\n"))
+        .get_or_init(|| format!("(() => {{\n{DOM}\n{MASKING}\n{CANVAS}\n{EVENTS}\n{ACTIONS}\n{WIDGET}\n{VIEWPORT}\n{RECORDING}\n{CAPTURE}\n{SNIPPET}\n}})();\n"))
 }
 
 #[cfg(test)]
@@ -82,8 +92,9 @@ mod tests {
         assert!(shell.contains("rrweb") && shell.contains("__replica"));
         assert!(!shell.contains("/*RRWEB*/") && !shell.contains("/*DOM*/") && !shell.contains("/*REPLICA*/"));
         assert!(!shell.contains("/*CLOCK*/") && !shell.contains("/*LOOKS*/"));
-        assert_eq!(shell.matches("</script>").count(), 5);
-        assert_eq!(shell.matches("<script nonce=\"n0nce\">").count(), 5, "every script carries the nonce");
+        assert!(!shell.contains("/*MASKING*/") && !shell.contains("/*SCROLLS*/"));
+        assert_eq!(shell.matches("</script>").count(), 7);
+        assert_eq!(shell.matches("<script nonce=\"n0nce\">").count(), 7, "every script carries the nonce");
         assert!(!shell.contains("{{NONCE}}"));
     }
 

@@ -1,7 +1,7 @@
 // Co-browse snippet: a site embeds <script src="https://COBROWSE-SERVER/cobrowse.js" defer>.
-// The session's logic: it connects, records the page with rrweb (masked by masking.js before
-// anything is sent) and drives the widget (widget.js). Served after those two files, in one
-// scope. Wire messages mirror src/wire.rs.
+// The session's logic: it connects, records the page with rrweb (capture.js, masked by
+// masking.js before anything is sent) and drives the widget (widget.js). Served after those
+// files, in one scope. Wire messages mirror src/wire.rs.
 (() => {
   'use strict';
   if (window.Cobrowse) return;
@@ -30,7 +30,6 @@
   let session = null; // { id, token }
   let origins = [location.origin];
   let socket = null;
-  let stopRecording = null;
   let starting = null; // pending start() promise and its resolvers
   let reconnectDelay = 500;
   let mode = 'pointer';
@@ -129,7 +128,7 @@
         // An admin changed what is masked: record the page again under the new rules.
         masking.setRules(message.rules);
         actions.setRules(message.rules);
-        if (stopRecording || privatePage) { stopRecorder(); startRecorder(); }
+        capture.restart();
         break;
       case 'write_requested':
         widget.ask(true);
@@ -149,7 +148,7 @@
         break;
       }
       case 'snapshot':
-        if (recorder() && stopRecording) recorder().record.takeFullSnapshot(true);
+        if (recorder() && capture.recording()) recorder().record.takeFullSnapshot(true);
         break;
       case 'agent_joined':
         setState('active');
@@ -240,120 +239,19 @@
     if (wasLive) emit('session-ended', { by });
   }
 
-  // ---- recording (web/recording.js) ----
+  // ---- recording (web/capture.js) ----
   const recorder = recording.rrweb;
-  const loadRecorder = () => recording.load(serverBase);
-  // Everything one task records goes out as one message (the replica shows it in one frame).
-  const batches = recording.batcher((events) => {
-    // A page that changed its address without loading (a single-page app) may now be one the
-    // profile hides: what was recorded for it must not go.
-    if (stopRecording && location.href !== recordedHref && masking.isPrivatePage(location.pathname)) {
-      stopRecorder();
-      startRecorder();
-      return;
-    }
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(JSON.stringify(events)));
-  });
   const encoder = new TextEncoder();
-  const flushEvents = () => batches.flush();
-  const FULL_SNAPSHOT = 2;
-  function queueEvent(event) {
-    event = masking.scrub(event, recorder().record.mirror);
-    if (!event) return;
-    batches.push(event);
-    // A fresh document in the replica has empty canvases and nothing focused: both follow it.
-    if (event.type === FULL_SNAPSHOT) {
-      canvases.snapshotTaken();
-      announceFocus(dom.focused(document));
-    }
-  }
-
-  // Which element has focus, and whether the browser draws its focus ring (`:focus-visible`:
-  // a field clicked into shows one, a button clicked does not), for the replica to show the
-  // same (web/replica/replica.js).
-  const FOCUS_TAG = 'cobrowse-focus';
-  function announceFocus(target) {
-    const rr = recorder();
-    if (!rr || !stopRecording || !target || target.nodeType !== 1 || target === document.body) return;
-    const id = rr.record.mirror.getId(target);
-    if (!id || id < 0) return;
-    let visible = false;
-    try { visible = target.matches(':focus-visible'); } catch (_) { /* an old browser: no ring */ }
-    queueEvent({ type: 5, timestamp: Date.now(), data: { tag: FOCUS_TAG, payload: { id, visible } } });
-  }
-  document.addEventListener('focusin', (event) => announceFocus(event.composedPath()[0]), true);
-
-  // The page being recorded (or shown as private), and whether the profile hides it whole.
-  let recordedHref = null;
-  let privatePage = false;
-  let addressWatch = null;
-
-  function startRecorder() {
-    if (stopRecording || privatePage) return;
-    loadRecorder().then(() => {
-      if (stopRecording || privatePage || !session || !socket) return;
-      recordedHref = location.href;
-      sendPage();
-      watchAddress();
-      if (masking.isPrivatePage(location.pathname)) {
-        // Nothing of this page is recorded; the server shows the agent a notice instead.
-        privatePage = true;
-        if (state === 'active') notify(TEXT.privatePage);
-        return;
-      }
-      canvases.start(queueEvent, recorder().record.mirror, masking.isHidden);
-      stopRecording = recorder().record({
-        emit: queueEvent,
-        ...masking.recordOptions(),
-        // Focus and blur let the replica show which field is focused; clicks and mouse moves
-        // would only cost frames (pointers travel as their own small messages).
-        sampling: {
-          mousemove: false,
-          scroll: 50,
-          mouseInteraction: { MouseUp: false, MouseDown: false, Click: false, ContextMenu: false, DblClick: false, TouchStart: false, TouchEnd: false, TouchCancel: false, Focus: true, Blur: true },
-        },
-        slimDOMOptions: { script: true, comment: true },
-        // Canvas pixels go by web/canvas.js.
-        recordCanvas: false,
-        collectFonts: false,
-      });
-    }, (error) => console.warn('cobrowse:', error.message));
-  }
-
-  function stopRecorder() {
-    canvases.stop();
-    flushEvents();
-    if (stopRecording) {
-      try { stopRecording(); } catch (_) { /* already stopped */ }
-      stopRecording = null;
-    }
-    privatePage = false;
-    clearInterval(addressWatch);
-    addressWatch = null;
-  }
-
-  // Where the customer is. Of a page the profile hides, only its path (not its query or
-  // fragment, which may carry an account number or a search) leaves the browser.
-  function sendPage() {
-    const href = masking.isPrivatePage(location.pathname) ? location.origin + location.pathname : location.href;
-    send({ type: 'page', href, width: window.innerWidth, height: window.innerHeight, display: viewport.display(), visual: viewport.visual() });
-  }
-
-  // A single-page app changes its address without a page load: tell the server (which checks
-  // the path against the profile), and record again when the page turns private or back.
-  function watchAddress() {
-    clearInterval(addressWatch);
-    addressWatch = setInterval(() => {
-      if (location.href === recordedHref) return;
-      if (masking.isPrivatePage(location.pathname) !== privatePage) {
-        stopRecorder();
-        startRecorder();
-      } else {
-        recordedHref = location.href;
-        sendPage();
-      }
-    }, 250);
-  }
+  capture.setup({
+    serverBase,
+    live: () => Boolean(session && socket),
+    send,
+    sendEvents: (events) => {
+      if (socket && socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(JSON.stringify(events)));
+    },
+    privatePage: () => { if (state === 'active') notify(TEXT.privatePage); },
+  });
+  const { start: startRecorder, stop: stopRecorder } = capture;
 
   // Whoever fills a masked field is told the agent cannot see it.
   document.addEventListener('focusin', (event) => {
@@ -364,12 +262,12 @@
   // The window changed size, or what else shapes the layout (web/viewport.js).
   viewport.watch(() => {
     widget.fit(viewport.visual());
-    if (stopRecording) send({ type: 'viewport', width: window.innerWidth, height: window.innerHeight, display: viewport.display(), visual: viewport.visual() });
+    if (capture.recording()) send({ type: 'viewport', width: window.innerWidth, height: window.innerHeight, display: viewport.display(), visual: viewport.visual() });
   });
 
   let pointerQueued = null;
   document.addEventListener('mousemove', (event) => {
-    if (!stopRecording) return;
+    if (!capture.recording()) return;
     const queued = pointerQueued;
     pointerQueued = { x: event.clientX, y: event.clientY };
     if (queued) return;

@@ -15,109 +15,21 @@
   let replayer = null;
   let complete = false;
   let hovered = null;
+  // The replayer while its page is complete (a full snapshot applied), or null: the page the
+  // profile's masking is applied to again (web/replica/masking.js).
+  const shown = () => (replayer && complete ? replayer : null);
+  // Scrolls that fell short are taken again later (web/replica/scrolls.js), on the replayer as
+  // it is by then.
+  scrolls.follow(() => replayer, () => complete);
 
-  // ---- the profile's masking, applied again here (defence in depth) ----
-  // The snippet masks before it sends; anything that still arrives unmasked is masked here
-  // before it is rendered, and counted as a defect for the server to log.
-  const { PASSWORD } = dom;
-  // The snippet drops ticks and selections of masked elements; the replayer sets them anyway.
-  const KEPT = new Set([...dom.KEPT, 'checked', 'selected', 'sandbox']);
-  // Fields that cannot hold asterisks: a masked one is empty. Range and colour fields always
-  // hold a value (their default), so they cannot be checked.
-  const EMPTY_WHEN_MASKED = /^(number|date|time|datetime-local|month|week)$/;
-  const ALWAYS_VALUED = /^(checkbox|radio|range|color|file)$/;
-  const FIELD = /^(INPUT|TEXTAREA|SELECT)$/;
-  const STARRED = /^[\s*]*$/;
-  const BLOCKED_MARK = '[data-cobrowse-blocked]';
-  let masked = PASSWORD;
-  let blocked = BLOCKED_MARK;
   // Write-mode rules: what the agent may not click or type into.
   let disabled = null;
   let disableSubmit = true;
   let origins = [location.origin];
   let forbidden = [];
-  // After the rules change, what was sent under the old rules is masked quietly until the
-  // customer's fresh snapshot (under the new rules) arrives.
-  let lenient = false;
   let isPrivate = false;
-  const stars = (text) => text.replace(/\S/g, '*');
-  const joined = (base, list) => [base, ...(list || []).filter(dom.usable)].join(', ');
-
-  // The document, its shadow roots and its same-origin iframes' documents, nested.
-  function roots(doc) {
-    const found = [];
-    const visit = (root) => {
-      found.push(root);
-      for (const el of root.querySelectorAll('*')) {
-        if (el.shadowRoot) visit(el.shadowRoot);
-        if (el.tagName === 'IFRAME') {
-          try { if (el.contentDocument) visit(el.contentDocument); } catch (_) { /* cross-origin */ }
-        }
-      }
-    };
-    visit(doc);
-    return found;
-  }
-
-  // Masks everything under `el`, across shadow roots and iframes; returns what was unmasked.
-  function maskSubtree(el) {
-    let defects = 0;
-    const visit = (node) => {
-      if (node.nodeType === 3) {
-        if (node.parentNode && node.parentNode.nodeName !== 'STYLE' && !STARRED.test(node.data)) {
-          defects++;
-          node.data = stars(node.data);
-        }
-        return;
-      }
-      if (node.nodeType === 1) {
-        if (FIELD.test(node.tagName) && node.tagName !== 'SELECT' && !ALWAYS_VALUED.test(node.type)) {
-          const unmasked = EMPTY_WHEN_MASKED.test(node.type) ? node.value !== '' : !STARRED.test(node.value || '');
-          if (unmasked) {
-            defects++;
-            node.value = EMPTY_WHEN_MASKED.test(node.type) ? '' : stars(node.value);
-          }
-        }
-        for (const { name, value } of [...node.attributes]) {
-          if (KEPT.has(name) || name.startsWith('rr_') || STARRED.test(value)) continue;
-          defects++;
-          node.setAttribute(name, '');
-        }
-        if (node.shadowRoot) visit(node.shadowRoot);
-        if (node.tagName === 'IFRAME') {
-          try { if (node.contentDocument) visit(node.contentDocument); } catch (_) { /* cross-origin */ }
-        }
-      }
-      for (const child of node.childNodes) visit(child);
-    };
-    visit(el);
-    return defects;
-  }
-
-  // Shadow roots and iframes only come with added nodes: the list is kept until some arrive.
-  let knownRoots = null;
-  const addsNodes = (event) => event.type !== EVENT_INCREMENTAL || (event.data.source === 0 && event.data.adds && event.data.adds.length > 0);
-
-  function enforce() {
-    if (!replayer || !complete) return 0;
-    let defects = 0;
-    if (!knownRoots) knownRoots = roots(replayer.iframe.contentDocument);
-    for (const root of knownRoots) {
-      for (const el of root.querySelectorAll(blocked)) {
-        if (el.firstChild || (el.shadowRoot && el.shadowRoot.firstChild)) {
-          defects++;
-          el.replaceChildren();
-          if (el.shadowRoot) el.shadowRoot.replaceChildren();
-        }
-        if (!el.hasAttribute('data-cobrowse-blocked')) el.setAttribute('data-cobrowse-blocked', '');
-      }
-      for (const el of root.querySelectorAll(masked)) defects += maskSubtree(el);
-    }
-    return lenient ? 0 : defects;
-  }
 
   // Looking through shadow roots and iframes (web/dom.js).
-  const composedClosest = (el, selector) => dom.within(el, selector);
   const elementAt = (x, y) => dom.elementAt(replayer.iframe.contentDocument, x, y);
   const focused = () => dom.focused(replayer.iframe.contentDocument);
 
@@ -264,50 +176,6 @@
     replayer.hoverElements(target);
   }
 
-  // ---- scroll positions the page could not take yet ----
-  // A scroll replayed before the page has its full height (a stylesheet, font or image still
-  // loading) lands short, and nothing would ever correct it: the customer scrolled once. Each
-  // such position is kept and taken again whenever the page's size changes, until it holds.
-  const SOURCE_SCROLL = 3;
-  const shortScrolls = new Map();
-  let sizeWatch = null;
-  function scrollTo(id, x, y) {
-    const node = replayer.getMirror().getNode(id);
-    if (!node) return true;
-    if (node.nodeType === 9) {
-      const win = node.defaultView;
-      if (!win) return true;
-      win.scrollTo(x, y);
-      return Math.abs(win.scrollX - x) <= 1 && Math.abs(win.scrollY - y) <= 1;
-    }
-    node.scrollLeft = x;
-    node.scrollTop = y;
-    return Math.abs(node.scrollLeft - x) <= 1 && Math.abs(node.scrollTop - y) <= 1;
-  }
-  function retakeScrolls() {
-    if (!replayer || !complete) return;
-    for (const [id, at] of shortScrolls) {
-      if (scrollTo(id, at.x, at.y)) shortScrolls.delete(id);
-    }
-  }
-  function noteScrolls(events) {
-    for (const event of events) {
-      if (event.type === EVENT_FULL_SNAPSHOT) shortScrolls.clear();
-      if (event.type === EVENT_INCREMENTAL && event.data.source === SOURCE_SCROLL) {
-        shortScrolls.set(event.data.id, { x: event.data.x, y: event.data.y });
-      }
-    }
-    retakeScrolls();
-    const doc = replayer && replayer.iframe.contentDocument;
-    if (shortScrolls.size && doc && doc.documentElement && (!sizeWatch || sizeWatch.doc !== doc.documentElement)) {
-      if (sizeWatch) sizeWatch.observer.disconnect();
-      const observer = new ResizeObserver(retakeScrolls);
-      observer.observe(doc.documentElement);
-      if (doc.body) observer.observe(doc.body);
-      sizeWatch = { observer, doc: doc.documentElement };
-    }
-  }
-
   // ---- controls a person works with a native picker ----
   const PICKED = /^(date|time|datetime-local|month|week|color|range)$/;
   // The select or picked input at `el`, with what the agent view needs to show a picker.
@@ -341,7 +209,7 @@
     // check and the clock after them) and whether animations are still going.
     async frame(events, pointer) {
       if (isPrivate) return { defects: events.length, animating: false };
-      if (events.some(addsNodes)) knownRoots = null;
+      masking.noteAdds(events);
       // Canvas pictures, newest per canvas, painted once the changes before them are in.
       const pictures = new Map();
       let focusTo = null;
@@ -366,7 +234,7 @@
         if (!replayer) continue;
         if (event.type === EVENT_FULL_SNAPSHOT) {
           complete = true;
-          lenient = false;
+          masking.snapshotArrived();
         } else if (!complete && event.type !== EVENT_META) continue;
         if (isRrwebFocus(event)) continue;
         replayer.addEvent(event);
@@ -378,19 +246,17 @@
       if (!replayer || !complete) return { defects: 0, animating: false };
       if (events.some((e) => e.type === EVENT_FULL_SNAPSHOT)) styleScrollbars();
       looks.noteFrames(events, replayer.iframe.contentDocument, replayer.getMirror());
-      const hidden = (el) => composedClosest(el, blocked) || composedClosest(el, masked);
-      const painted = pictures.size ? await looks.paint(replayer.getMirror(), pictures, hidden) : { defects: 0, refused: false };
+      const painted = pictures.size ? await looks.paint(replayer.getMirror(), pictures, masking.hidden) : { defects: 0, refused: false };
       if (painted.refused) {
         dropPage('memory');
         return { defects: 0, animating: false, too_large: tooLarge, nodes };
       }
       const hiddenPictures = painted.defects;
       if (focusTo) focus(focusTo);
-      noteScrolls(events);
+      scrolls.note(events);
       if (pointer) hover(pointer[0], pointer[1]);
-      const defects = enforce() + (lenient ? 0 : hiddenPictures);
-      if (!knownRoots) knownRoots = roots(replayer.iframe.contentDocument);
-      clock.hold(knownRoots);
+      const defects = masking.enforce(shown()) + (masking.lenient() ? 0 : hiddenPictures);
+      clock.hold(masking.rootsOf(replayer));
       return { defects, animating: clock.advance() };
     },
     // Gives the page up for the too-large notice (the server found it over its memory budget).
@@ -416,15 +282,12 @@
       return true;
     },
     rules(rules) {
-      masked = joined(PASSWORD, rules.masked);
-      blocked = joined(BLOCKED_MARK, rules.blocked);
+      masking.setRules(rules, complete);
       disabled = (rules.disabled || []).filter(dom.usable).join(', ') || null;
       disableSubmit = rules.disable_submit !== false;
       origins = rules.origins && rules.origins.length ? rules.origins : [location.origin];
       forbidden = dom.paths(rules.forbidden_paths);
-      lenient = complete;
-      knownRoots = null;
-      enforce();
+      masking.enforce(shown());
       return true;
     },
     // The customer's display (src/wire/display.rs) and the scale of the rebuilt page: the
@@ -460,8 +323,7 @@
     // May the agent's action go ahead? { id } of the node it lands on (none for text and keys,
     // which go to the focused element), or { refused: code }.
     check(action) {
-      const hidden = (target) => composedClosest(target, blocked) || composedClosest(target, masked);
-      const rules = { hidden, disabled, disableSubmit, origins, forbidden };
+      const rules = { hidden: masking.hidden, disabled, disableSubmit, origins, forbidden };
       if (action.kind === 'navigate') {
         // Judged on the page the customer is on, as a click on its links and forms would be.
         const page = replayer && complete && !isPrivate ? replayer.iframe.contentDocument : null;
@@ -487,9 +349,7 @@
       if (!replayer || !complete || isPrivate) return null;
       const el = elementAt(x, y);
       if (!el) return null;
-      if (composedClosest(el, blocked)) return 'blocked';
-      if (!composedClosest(el, masked)) return null;
-      return FIELD.test(el.tagName) || el.isContentEditable ? 'masked_field' : 'masked';
+      return masking.probe(el);
     },
   };
 })();
