@@ -231,7 +231,7 @@ async fn serve(settings: Settings) -> ExitCode {
     let state = if demo_url.is_some() { state.with_routes(crate::demo_chat::routes()) } else { state };
     // Before this server's own Chromium starts: a server killed before it left its own behind.
     crate::replica::leftovers::clean_up();
-    let browser = state.browser.clone();
+    let browser = state.replicas.browser().clone();
     tokio::spawn(async move {
         if let Err(e) = browser.start().await {
             tracing::error!(error = %e, "Chromium could not start; sessions will retry when they need it");

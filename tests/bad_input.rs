@@ -111,7 +111,7 @@ async fn a_crashed_replica_is_rebuilt_and_the_agent_keeps_watching() {
     let (customer, agent) = (&scene.customer, &scene.agent);
 
     // Kill the replica's renderer processes, as a crash would.
-    let pid = scene.server.state.browser.pid().await.expect("replica chromium runs");
+    let pid = scene.server.state.replicas.browser().pid().await.expect("replica chromium runs");
     let killed = kill_renderers(pid);
     assert!(killed > 0, "no renderer found under chromium {pid}");
 
@@ -131,7 +131,7 @@ async fn a_killed_browser_is_relaunched_and_every_session_rebuilt() {
     join(&other_agent, &scene.server.server, &other_id).await;
 
     // The whole browser dies (an OOM kill): every session's replica is gone at once.
-    let pid = scene.server.state.browser.pid().await.expect("replica chromium runs");
+    let pid = scene.server.state.replicas.browser().pid().await.expect("replica chromium runs");
     let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
 
     rebuilt_and_streaming(customer, agent, "email", "ada@example.com").await;
@@ -140,7 +140,7 @@ async fn a_killed_browser_is_relaunched_and_every_session_rebuilt() {
     other_customer.type_text("grace@example.com").await;
     let ratio = wait_for_match(&other_customer, &other_agent, [0.0, 0.0, 480.0, 600.0], 0.99).await;
     assert!(ratio >= 0.99, "the other session's agent sees only {ratio:.3} of its page");
-    let relaunched = scene.server.state.browser.pid().await.expect("a new chromium runs");
+    let relaunched = scene.server.state.replicas.browser().pid().await.expect("a new chromium runs");
     assert_ne!(relaunched, pid, "the browser was relaunched");
     assert_eq!(scene.server.state.registry.len(), 2, "no session ended");
     scene.finish().await;
@@ -216,7 +216,7 @@ async fn a_hung_replica_is_replaced_and_other_sessions_keep_streaming() {
 
     // Hang the first session's replica page: freeze its renderer (the oldest one; each
     // session's context has its own).
-    let pid = scene.server.state.browser.pid().await.expect("replica chromium runs");
+    let pid = scene.server.state.replicas.browser().pid().await.expect("replica chromium runs");
     let renderer = renderers(pid).into_iter().min_by_key(|(_, started)| *started).expect("a renderer").0;
     let _ = std::process::Command::new("kill").args(["-STOP", &renderer.to_string()]).status();
 

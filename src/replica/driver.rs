@@ -21,26 +21,44 @@ mod budget;
 mod pacing;
 mod schedule;
 use super::page::ReplicaPage;
-use super::{ReplicaBrowser, ReplicaCommand, ReplicaHandle, ReplicaReport, Window};
+use super::{PageData, Placement, ReplicaBrowser, ReplicaHandle, ReplicaQuery, ReplicaReport, Window};
 use crate::profile::origin_of;
 use crate::wire::{ErrorCode, Hidden, Rules};
 
-/// Commands queued for a replica; the customer's connection waits when the replica lags.
+/// Page data queued for a replica; the customer's connection waits when the replica lags.
 const QUEUE: usize = 256;
+/// Questions queued for a replica: a pointer probed ten times a second and rate-limited
+/// actions never come near it, so a full queue means a page that stopped answering.
+const QUERIES: usize = 32;
 /// Attempts to rebuild a failed page before giving up until the next placement.
 const REBUILD_ATTEMPTS: u32 = 3;
+
+/// What a replica task reads: page data in order, and the session's orders beside it.
+struct Orders {
+    feed: mpsc::Receiver<PageData>,
+    queries: mpsc::Receiver<ReplicaQuery>,
+    placement: watch::Receiver<Option<Placement>>,
+    rules: watch::Receiver<Rules>,
+    whole_page: watch::Receiver<bool>,
+    streaming: watch::Receiver<bool>,
+}
+
 /// Starts a replica task for a session; it reports faults and recoveries on `reports` and
-/// ends when every command sender is dropped.
+/// ends when the handle is dropped.
 pub fn spawn(
     browser: Arc<ReplicaBrowser>,
     session: String,
     reports: mpsc::Sender<ReplicaReport>,
     rules: Rules,
 ) -> ReplicaHandle {
-    let (commands, rx) = mpsc::channel(QUEUE);
+    let (feed, feed_rx) = mpsc::channel(QUEUE);
+    let (queries, queries_rx) = mpsc::channel(QUERIES);
+    let (placement, placement_rx) = watch::channel(None);
+    let (rules_tx, rules_rx) = watch::channel(rules.clone());
+    let (whole_page, whole_page_rx) = watch::channel(false);
+    let (streaming, streaming_rx) = watch::channel(false);
     let (faults, faults_rx) = mpsc::channel(4);
     let (frames_tx, frames) = watch::channel(None);
-    let (streaming, streaming_rx) = watch::channel(false);
     let browser_budget = browser.memory_budget;
     let driver = Driver {
         browser,
@@ -61,8 +79,16 @@ pub fn spawn(
         too_large: false,
         memory: super::memory::MemoryWatch::new(browser_budget),
     };
-    tokio::spawn(driver.run(rx, faults_rx, streaming_rx));
-    ReplicaHandle { commands, streaming, frames }
+    let orders = Orders {
+        feed: feed_rx,
+        queries: queries_rx,
+        placement: placement_rx,
+        rules: rules_rx,
+        whole_page: whole_page_rx,
+        streaming: streaming_rx,
+    };
+    tokio::spawn(driver.run(orders, faults_rx));
+    ReplicaHandle { feed, placement, rules: rules_tx, whole_page, streaming, queries, frames }
 }
 
 struct Driver {
@@ -78,7 +104,7 @@ struct Driver {
     seq: Arc<AtomicU64>,
     page: Option<ReplicaPage>,
     /// Where the page was last placed and at what size: what a rebuild restores.
-    placed: Option<(String, Window)>,
+    placed: Option<Placement>,
     /// When the page may change, whether an agent watches, and when to look again.
     schedule: schedule::FrameSchedule,
     /// Whether the agent asked for the whole layout viewport (see [`Window::whole_page`]).
@@ -106,37 +132,57 @@ async fn until(at: Option<Instant>) {
 }
 
 impl Driver {
-    async fn run(
-        mut self,
-        mut commands: mpsc::Receiver<ReplicaCommand>,
-        mut faults: mpsc::Receiver<(u64, String)>,
-        mut streaming: watch::Receiver<bool>,
-    ) {
+    async fn run(mut self, mut orders: Orders, mut faults: mpsc::Receiver<(u64, String)>) {
         let mut arrivals = self.frames.subscribe();
         loop {
+            // The session's orders go first: they never wait behind page data, and page data
+            // that came after a placement finds the page placed.
             tokio::select! {
-                command = commands.recv() => match command {
-                    Some(command) => self.handle(command).await,
-                    None => break,
+                biased;
+                changed = orders.placement.changed() => match changed {
+                    Ok(()) => {
+                        let placement = orders.placement.borrow_and_update().clone();
+                        self.place(placement).await;
+                    }
+                    Err(_) => break,
                 },
-                _ = until(self.schedule.next_wake()) => match self.schedule.due(Instant::now()) {
-                    Some(schedule::Due::Apply) => self.apply_waiting().await,
-                    Some(schedule::Due::Tick) => self.tick().await,
-                    Some(schedule::Due::Settle) => self.settle().await,
-                    None => {}
+                Ok(()) = orders.rules.changed() => {
+                    let rules = orders.rules.borrow_and_update().clone();
+                    self.set_rules(rules).await;
+                }
+                Ok(()) = orders.whole_page.changed() => {
+                    let whole = *orders.whole_page.borrow_and_update();
+                    self.show_whole_page(whole).await;
+                }
+                Ok(()) = orders.streaming.changed() => {
+                    let on = *orders.streaming.borrow_and_update();
+                    self.stream(on).await;
+                }
+                query = orders.queries.recv() => match query {
+                    Some(query) => self.answer(query).await,
+                    None => break,
                 },
                 Some((generation, reason)) = faults.recv() => {
                     if generation == self.generation {
                         self.rebuild(reason).await;
                     }
                 }
+                _ = until(self.schedule.next_wake()) => match self.schedule.due(Instant::now()) {
+                    Some(schedule::Due::Apply) => self.apply_waiting().await,
+                    Some(schedule::Due::Tick) => self.tick().await,
+                    Some(schedule::Due::Settle) => self.settle().await,
+                    None => {}
+                },
                 Ok(()) = arrivals.changed() => {
                     arrivals.borrow_and_update();
                     self.schedule.on_frame(Instant::now());
                 }
-                Ok(()) = streaming.changed() => {
-                    let on = *streaming.borrow_and_update();
-                    self.stream(on).await;
+                Some(data) = orders.feed.recv() => {
+                    match data {
+                        PageData::Events(json) => self.waiting.push_events(json),
+                        PageData::Hover { x, y } => self.waiting.move_pointer(x, y),
+                    }
+                    self.schedule().await;
                 }
             }
         }
@@ -146,61 +192,71 @@ impl Driver {
         tracing::debug!(session = %self.session, "replica closed");
     }
 
-    async fn handle(&mut self, command: ReplicaCommand) {
-        let command = match command {
-            ReplicaCommand::Events(json) => {
-                self.waiting.push_events(json);
-                return self.schedule().await;
+    /// Follows the session's newest placement: a new page number is a new page (the same
+    /// origin's replica page is kept and resized, another origin's replaced), the same number
+    /// a window that changed.
+    async fn place(&mut self, placement: Option<Placement>) {
+        let Some(placement) = placement else { return };
+        // What the customer changed before sees the page as it was.
+        self.apply_waiting().await;
+        let new_page = self.placed.as_ref().is_none_or(|old| old.page != placement.page);
+        let private_changed = placement.private != self.private;
+        let same_origin = self.page.as_ref().is_some_and(|p| Some(p.origin()) == origin_of(&placement.url).as_deref());
+        let window = self.shown(placement.window);
+        self.private = placement.private;
+        self.placed = Some(placement);
+        let outcome = if new_page {
+            self.too_large = false;
+            match &mut self.page {
+                Some(page) if same_origin => match page.set_window(window).await {
+                    Ok(()) => page.set_private(self.private).await,
+                    Err(e) => Err(e),
+                },
+                _ => self.open().await,
             }
-            ReplicaCommand::Hover { x, y } => {
-                self.waiting.move_pointer(x, y);
-                return self.schedule().await;
-            }
-            // Anything else sees (and keeps its place after) every change sent before it.
-            other => {
-                self.apply_waiting().await;
-                other
+        } else {
+            match self.resize(window).await {
+                Ok(()) if private_changed => match &self.page {
+                    Some(page) => page.set_private(self.private).await,
+                    None => Ok(()),
+                },
+                outcome => outcome,
             }
         };
-        let outcome = match command {
-            ReplicaCommand::Events(_) | ReplicaCommand::Hover { .. } => Ok(()),
-            ReplicaCommand::Place { url, width, height, display, visual, private } => {
-                let same_origin = self.page.as_ref().is_some_and(|p| Some(p.origin()) == origin_of(&url).as_deref());
-                let window = Window { width, height, display, visual };
-                self.placed = Some((url, window));
-                self.private = private;
-                self.too_large = false;
-                let window = self.shown(window);
-                match &mut self.page {
-                    Some(page) if same_origin => match page.set_window(window).await {
-                        Ok(()) => page.set_private(private).await,
-                        Err(e) => Err(e),
-                    },
-                    _ => self.open().await,
-                }
-            }
-            ReplicaCommand::Rules(rules) => {
-                self.rules = rules;
-                match &self.page {
-                    Some(page) => page.set_rules(&self.rules).await,
-                    None => Ok(()),
-                }
-            }
-            ReplicaCommand::Viewport { width, height, display, visual } => {
-                let window = Window { width, height, display, visual };
-                if let Some(placed) = self.placed.as_mut() {
-                    placed.1 = window;
-                }
-                self.resize(self.shown(window)).await
-            }
-            ReplicaCommand::WholePage(whole) => {
-                self.whole_page = whole;
-                match self.placed.as_ref().map(|(_, window)| *window) {
-                    Some(window) => self.resize(self.shown(window)).await,
-                    None => Ok(()),
-                }
-            }
-            ReplicaCommand::HitTest { seq, action } => {
+        if let Err(e) = outcome {
+            self.failed(e).await;
+        }
+    }
+
+    async fn set_rules(&mut self, rules: Rules) {
+        self.apply_waiting().await;
+        self.rules = rules;
+        let outcome = match &self.page {
+            Some(page) => page.set_rules(&self.rules).await,
+            None => Ok(()),
+        };
+        if let Err(e) = outcome {
+            self.failed(e).await;
+        }
+    }
+
+    async fn show_whole_page(&mut self, whole: bool) {
+        self.apply_waiting().await;
+        self.whole_page = whole;
+        let outcome = match self.placed.as_ref().map(|p| p.window) {
+            Some(window) => self.resize(self.shown(window)).await,
+            None => Ok(()),
+        };
+        if let Err(e) = outcome {
+            self.failed(e).await;
+        }
+    }
+
+    /// Answers a question about the page as the customer's changes so far left it.
+    async fn answer(&mut self, query: ReplicaQuery) {
+        self.apply_waiting().await;
+        let outcome = match query {
+            ReplicaQuery::HitTest { seq, action } => {
                 let outcome = match &self.page {
                     Some(page) => match page.hit_test(&action).await {
                         Ok(outcome) => Ok(outcome),
@@ -217,7 +273,7 @@ impl Driver {
                 let _ = self.reports.send(ReplicaReport::HitTested { seq, outcome: answer }).await;
                 outcome.map(|_| ())
             }
-            ReplicaCommand::Probe { x, y } => match &self.page {
+            ReplicaQuery::Probe { x, y } => match &self.page {
                 Some(page) => match page.probe(x, y).await {
                     Ok(found) => {
                         if found != self.pointer_over {
@@ -284,7 +340,7 @@ impl Driver {
         // What waited was for the old page; the new one starts from a fresh snapshot.
         self.waiting = Batch::default();
         self.schedule.new_page();
-        let Some((url, window)) = self.placed.clone() else { return Ok(()) };
+        let Some(Placement { url, window, .. }) = self.placed.clone() else { return Ok(()) };
         let window = self.shown(window);
         let started = std::time::Instant::now();
         self.generation += 1;

@@ -75,22 +75,31 @@ pub struct Frame {
     pub arrived: std::time::Instant,
 }
 
-/// Orders for a session's replica, processed in the order sent.
+/// Where the session wants its replica: the page the customer is on (whose origin the server
+/// has checked), numbered, at the customer's window; a `private` page (masked whole by the
+/// profile) shows only a notice. The replica follows the newest placement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    /// Increases with every page the customer opens (or path a single-page app goes to):
+    /// a new number is a new page, the same number with another window a resize.
+    pub page: u64,
+    pub url: String,
+    pub window: Window,
+    pub private: bool,
+}
+
+/// The customer's page, as it changes: what their connection sends on, in order.
 #[derive(Debug)]
-pub enum ReplicaCommand {
-    /// Put the replica on the page at `url` (whose origin the server has checked) at this size
-    /// and display; a `private` page (masked whole by the profile) shows only a notice.
-    Place { url: String, width: u32, height: u32, display: Display, visual: Option<VisualViewport>, private: bool },
-    /// The profile's masking, applied again to everything the replica shows.
-    Rules(Rules),
-    /// The customer's window changed size (or zoom, or colour scheme).
-    Viewport { width: u32, height: u32, display: Display, visual: Option<VisualViewport> },
-    /// Frames of the whole layout viewport (`true`), or of the region the customer sees.
-    WholePage(bool),
+pub enum PageData {
     /// rrweb events: a JSON array already validated by [`crate::wire::validate_events`].
     Events(String),
     /// The customer's pointer is here: `:hover` styles (menus that open on hover) follow it.
     Hover { x: f64, y: f64 },
+}
+
+/// Questions the session asks its replica about the page as it is.
+#[derive(Debug)]
+pub enum ReplicaQuery {
     /// Find out whether the agent's pointer rests on something hidden from the agent.
     Probe { x: f64, y: f64 },
     /// Hit-test an agent's action against the profile (answered as [`ReplicaReport::HitTested`]).
@@ -126,14 +135,23 @@ pub enum Oversize {
     Memory,
 }
 
-/// A session's way to its replica. Dropping every sender closes the page.
+/// A session's way to its replica: the page data in order, and the session's orders on ways of
+/// their own that page data never holds up. Dropping the handle closes the page.
 #[derive(Debug)]
 pub struct ReplicaHandle {
-    /// Orders to the replica's task.
-    pub commands: mpsc::Sender<ReplicaCommand>,
-    /// Whether an agent is watching, so frames are rendered. A `watch`, so the session never
-    /// waits on a replica that is busy with a long queue of events.
+    /// The customer's page data, in the order it came (see [`PageData`]).
+    pub feed: mpsc::Sender<PageData>,
+    /// Where the page should be. A `watch`: the session never waits on a replica that is
+    /// busy with a long queue of events, and the replica reads it before any page data.
+    pub placement: watch::Sender<Option<Placement>>,
+    /// The profile's masking, applied again to everything the replica shows.
+    pub rules: watch::Sender<Rules>,
+    /// Frames of the whole layout viewport (`true`), or of the region the customer sees.
+    pub whole_page: watch::Sender<bool>,
+    /// Whether an agent is watching, so frames are rendered.
     pub streaming: watch::Sender<bool>,
+    /// Questions about the page; the replica answers them before page data that waits.
+    pub queries: mpsc::Sender<ReplicaQuery>,
     /// The newest frame; a slow agent skips the ones it missed.
     pub frames: watch::Receiver<Option<Frame>>,
 }

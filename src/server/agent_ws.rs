@@ -48,7 +48,7 @@ pub async fn upgrade(
 }
 
 async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr, claims: Claims) {
-    let mut connection = Connection::<ToAgent>::start_metered(socket, state.services.metrics.clone());
+    let mut connection = Connection::<ToAgent>::start(socket);
     let link = connection.link.clone();
     let tx = link.messages.clone();
     let member = Member { id: claims.sub.clone(), name: claims.name.clone() };
@@ -95,7 +95,7 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr, claims: Cla
                 let request = JoinRequest { member: member.clone(), interaction, watch };
                 match join(&state, peer, &claims, &session, request, &link).await {
                     Ok((handle, attached)) => {
-                        let _ = connection.frames.send(Some(attached.frames));
+                        let _ = connection.screen.send(attached.screen).await;
                         seat.set_busy(true);
                         joined = Some((handle, attached.conn));
                     }

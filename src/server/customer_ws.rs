@@ -8,15 +8,13 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::mpsc;
 
 use super::budget::Spend;
 use super::connection::Connection;
 use super::{AppError, AppState};
 use crate::metrics::Limit;
 use crate::profile::{origin_of, Profile};
-use crate::replica::ReplicaCommand;
-use crate::session::{self, ClientLink, FromCustomerConn, SessionHandle};
+use crate::session::{self, ClientLink, FromCustomerConn, PageFeed, PageSeen, SessionHandle};
 use crate::wire::{self, ErrorCode, FromCustomer, Point, ToCustomer, VisualViewport};
 
 pub async fn upgrade(
@@ -48,9 +46,9 @@ const FLOOD_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
 struct Attached {
     handle: SessionHandle,
     conn: u64,
-    replica: mpsc::Sender<ReplicaCommand>,
-    /// Whether the page is masked whole: then no events may come, and any that do are dropped.
-    private: bool,
+    /// The page's changes to the replica (refused while the session says the page is masked
+    /// whole).
+    feed: PageFeed,
     /// Visual viewports that could not be true, logged at most once a minute.
     untrue_views: super::log_throttle::LogThrottle,
 }
@@ -83,7 +81,7 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                         let profile = state.profiles.for_origin(&origin).unwrap_or_else(|| profile.clone());
                         let site = session::Origin { origin: origin.clone(), profile, store: &state.profiles };
                         let handle =
-                            session::create(&state.registry, &state.browser, site, state.timings, &state.services);
+                            session::create(&state.registry, &state.replicas, site, state.timings, &state.services);
                         let now = tokio::time::Instant::now().into_std();
                         state.start_limit.started(peer.ip(), &origin, &handle.id, now);
                         attach(handle, &link, &mut attached).await
@@ -101,10 +99,10 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                 Err(e) => Some(e),
             },
             (Message::Text(text), Some(a)) => match wire::parse::<FromCustomer>(&text) {
-                Ok(message) => on_message(message, a, &origin, &state, &profile).await,
+                Ok(message) => on_message(message, a, &origin).await,
                 Err(e) => Some(e),
             },
-            (Message::Binary(bytes), Some(a)) if a.private => {
+            (Message::Binary(bytes), Some(a)) if a.feed.masked_whole() => {
                 tracing::error!(session = %a.handle.id, bytes = bytes.len(), "defect: the customer's browser sent page content from a page masked whole; dropped");
                 None
             }
@@ -117,7 +115,9 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                     Some(Spend::Accepted { resync }) => match wire::validate_events(&bytes) {
                         Ok(json) => {
                             tracing::debug!(bytes = json.len(), "events received");
-                            let _ = a.replica.send(ReplicaCommand::Events(json.to_string())).await;
+                            if a.feed.events(json.to_string()).await.is_err() {
+                                tracing::error!(session = %a.handle.id, bytes = json.len(), "defect: the customer's browser sent page content from a page masked whole; dropped");
+                            }
                             // Changes were dropped before these: the replica catches up from a
                             // fresh snapshot.
                             if resync {
@@ -177,13 +177,7 @@ async fn attach(
 ) -> Option<(ErrorCode, String)> {
     match handle.attach_customer(link.clone()).await {
         Ok(a) => {
-            *attached = Some(Attached {
-                handle,
-                conn: a.conn,
-                replica: a.replica,
-                private: false,
-                untrue_views: Default::default(),
-            });
+            *attached = Some(Attached { handle, conn: a.conn, feed: a.feed, untrue_views: Default::default() });
             None
         }
         Err(code) => {
@@ -194,13 +188,7 @@ async fn attach(
     }
 }
 
-async fn on_message(
-    message: FromCustomer,
-    a: &mut Attached,
-    origin: &str,
-    state: &AppState,
-    connected_with: &Arc<Profile>,
-) -> Option<(ErrorCode, String)> {
+async fn on_message(message: FromCustomer, a: &mut Attached, origin: &str) -> Option<(ErrorCode, String)> {
     match message {
         FromCustomer::Page { href, width, height, display, visual } => {
             // The replica goes where the connection's own origin says, whatever the page claims.
@@ -208,27 +196,23 @@ async fn on_message(
                 return Some((ErrorCode::WrongOrigin, format!("page {href} is not on {origin}")));
             }
             let (width, height) = clamp(width, height);
-            let profile = state.profiles.for_origin(origin).unwrap_or_else(|| connected_with.clone());
-            a.private = profile.masks_page(&href);
             let display = display.clamped();
             let visual = checked(visual, (width, height), a, origin);
-            let place = ReplicaCommand::Place { url: href, width, height, display, visual, private: a.private };
-            let _ = a.replica.send(place).await;
-            a.handle.customer(a.conn, FromCustomerConn::Page { width, height, visual, private: a.private }).await;
+            // Answered once the session has placed the replica and decided the page's masking,
+            // so the page's first events find both.
+            a.handle.page(a.conn, PageSeen { href, width, height, display, visual }).await;
         }
         FromCustomer::Viewport { width, height, display, visual } => {
             let (width, height) = clamp(width, height);
             let display = display.clamped();
             let visual = checked(visual, (width, height), a, origin);
-            let _ = a.replica.send(ReplicaCommand::Viewport { width, height, display, visual }).await;
-            a.handle.customer(a.conn, FromCustomerConn::Viewport { width, height, visual }).await;
+            a.handle.customer(a.conn, FromCustomerConn::Viewport { width, height, display, visual }).await;
         }
         FromCustomer::Pointer { x, y } => {
             if !x.is_finite() || !y.is_finite() {
                 return Some((ErrorCode::Malformed, "pointer coordinates must be numbers".to_string()));
             }
-            // Hover styles are a nicety: when the replica is busy, a pointer move is dropped.
-            let _ = a.replica.try_send(ReplicaCommand::Hover { x, y });
+            a.feed.hover(x, y);
             a.handle.customer(a.conn, FromCustomerConn::Pointer(Point { x, y })).await
         }
         FromCustomer::Leaving { .. } => a.handle.customer(a.conn, FromCustomerConn::LeavingSite).await,

@@ -26,8 +26,7 @@ use tokio::net::TcpListener;
 use crate::assets;
 use crate::auth::{Directory, Signer};
 use crate::profile::ProfileStore;
-use crate::replica::ReplicaBrowser;
-use crate::session::{Registry, Services, Timings};
+use crate::session::{Registry, Replicas, Services, Timings};
 pub use error::AppError;
 
 /// What every handler shares.
@@ -38,7 +37,7 @@ pub struct AppState {
     /// Browser profiles by origin, kept current with their folder.
     pub profiles: Arc<ProfileStore>,
     /// The Chromium that hosts replicas.
-    pub browser: Arc<ReplicaBrowser>,
+    pub replicas: Replicas,
     /// Session timings from the settings.
     pub timings: Timings,
     /// Failed joins by source address and by agent.
@@ -71,11 +70,11 @@ pub struct AppState {
 
 impl AppState {
     /// State for a server with these profiles, this Chromium and these timings.
-    pub fn new(profiles: ProfileStore, browser: Arc<ReplicaBrowser>, timings: Timings) -> AppState {
+    pub fn new(profiles: ProfileStore, replicas: impl Into<Replicas>, timings: Timings) -> AppState {
         AppState {
             registry: Arc::new(Registry::default()),
             profiles: Arc::new(profiles),
-            browser,
+            replicas: replicas.into(),
             timings,
             join_limit: Arc::default(),
             start_limit: Arc::default(),
@@ -178,7 +177,7 @@ async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) 
             return AppError::Unauthorized(crate::auth::TokenError::Missing).into_response();
         }
     }
-    let defects = crate::replica::MASKING_DEFECTS.load(std::sync::atomic::Ordering::Relaxed);
+    let defects = state.replicas.masking_defects();
     let body = state.services.metrics.render(state.registry.len(), defects);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
@@ -191,7 +190,7 @@ pub async fn run(
     state: AppState,
 ) -> std::io::Result<()> {
     let registry = state.registry.clone();
-    let browser = state.browser.clone();
+    let replicas = state.replicas.clone();
     let audit = state.services.audit.clone();
     let hooks = state.services.hooks.clone();
     let reloads = tokio::spawn(state.profiles.clone().watch(crate::profile::store::POLL_EVERY));
@@ -219,6 +218,6 @@ pub async fn run(
         }
     }
     reloads.abort();
-    browser.shutdown().await;
+    replicas.shutdown().await;
     Ok(())
 }

@@ -2,11 +2,13 @@
 //! [`SessionHandle`] and sends it commands over a bounded channel.
 
 mod actor;
+mod feed;
 pub mod gate;
 pub mod id;
 pub mod lifecycle;
 mod memory;
 pub mod registry;
+mod replicas;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,9 +18,11 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::audit::Audit;
 use crate::metrics::Metrics;
 use crate::profile::{Profile, ProfileStore};
-use crate::replica::{Frame, ReplicaBrowser, ReplicaCommand};
-use crate::wire::{AgentAction, ErrorCode, Point, ToAgent, ToCustomer, VisualViewport};
+use crate::stream::screen::AgentScreen;
+use crate::wire::{AgentAction, Display, ErrorCode, Point, ToAgent, ToCustomer, VisualViewport};
+pub use feed::{MaskedWhole, PageFeed};
 pub use registry::{Lookup, Registry};
+pub use replicas::Replicas;
 
 /// Commands waiting for a session actor.
 const COMMAND_QUEUE: usize = 64;
@@ -107,30 +111,36 @@ pub struct SessionHandle {
 pub struct CustomerAttached {
     /// Identifies this connection to the actor.
     pub conn: u64,
-    /// The replica's command queue, for events (ordered with page placement).
-    pub replica: mpsc::Sender<ReplicaCommand>,
+    /// The way for the page's changes to the replica, and nothing else.
+    pub feed: PageFeed,
 }
 
 /// What an agent connection gets when it joins (the `joined` message is already queued).
 pub struct AgentAttached {
     pub conn: u64,
-    /// The replica's newest frame.
-    pub frames: watch::Receiver<Option<Frame>>,
+    /// The customer's screen, as bytes to send this agent.
+    pub screen: AgentScreen,
+}
+
+/// The page the customer is on, as their connection checked it: on the session's origin, at a
+/// size a replica can render.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageSeen {
+    pub href: String,
+    pub width: u32,
+    pub height: u32,
+    pub display: Display,
+    pub visual: Option<VisualViewport>,
 }
 
 /// A message from the customer's connection to its session.
 #[derive(Debug)]
 pub enum FromCustomerConn {
-    /// A page was opened (or the path changed); `private` when the profile masks it whole.
-    Page {
-        width: u32,
-        height: u32,
-        visual: Option<VisualViewport>,
-        private: bool,
-    },
+    /// The customer's window changed size (or zoom, or colour scheme).
     Viewport {
         width: u32,
         height: u32,
+        display: Display,
         visual: Option<VisualViewport>,
     },
     Pointer(Point),
@@ -171,6 +181,13 @@ enum Command {
     Customer {
         conn: u64,
         message: FromCustomerConn,
+    },
+    /// The customer opened a page (or a single-page app changed its path); answered once the
+    /// replica has its placement and the page's masking is decided.
+    Page {
+        conn: u64,
+        page: PageSeen,
+        reply: oneshot::Sender<()>,
     },
     JoinAgent {
         link: ClientLink<ToAgent>,
@@ -220,6 +237,15 @@ impl SessionHandle {
         let _ = self.commands.send(Command::EndInteraction).await;
     }
 
+    /// Tells the session the customer opened a page, and waits until it has decided where the
+    /// replica goes and whether the page is masked whole: page data sent after this finds both.
+    pub async fn page(&self, conn: u64, page: PageSeen) {
+        let (reply, answer) = oneshot::channel();
+        if self.commands.send(Command::Page { conn, page, reply }).await.is_ok() {
+            let _ = answer.await;
+        }
+    }
+
     /// Passes on a customer message; a session that has ended ignores it.
     pub async fn customer(&self, conn: u64, message: FromCustomerConn) {
         let _ = self.commands.send(Command::Customer { conn, message }).await;
@@ -256,7 +282,7 @@ pub struct Origin<'a> {
 /// Creates a session with a fresh ID, starts its actor and its replica, and registers it.
 pub fn create(
     registry: &Arc<Registry>,
-    browser: &Arc<ReplicaBrowser>,
+    replicas: &Replicas,
     site: Origin<'_>,
     timings: Timings,
     services: &Services,
@@ -265,7 +291,7 @@ pub fn create(
     registry.create(&origin, |id, token| {
         let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
         let (reports_tx, reports) = mpsc::channel(8);
-        let replica = crate::replica::spawn(browser.clone(), id.clone(), reports_tx, site.profile.rules());
+        let replica = replicas.spawn(id.clone(), reports_tx, site.profile.rules());
         let setup = actor::Setup {
             id: id.clone(),
             token,

@@ -212,7 +212,7 @@ impl TestServer {
     /// A server whose profile for the demo and fixture sites has `rules` after its `[site]`.
     pub async fn start_profiled(timings: Timings, rules: &str) -> TestServer {
         let server = TestServer::start_inner(timings, chromium(), rules, |state| state).await;
-        server.state.browser.start().await.expect("the replica Chromium starts");
+        server.state.replicas.browser().start().await.expect("the replica Chromium starts");
         server
     }
 
@@ -293,7 +293,7 @@ impl TestServer {
 
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        self.state.browser.shutdown().await;
+        self.state.replicas.browser().shutdown().await;
     }
 
     /// Stops the server as SIGTERM would and waits until its run loop has finished (every
@@ -302,13 +302,13 @@ impl TestServer {
         let _ = self.stop.send(true);
         let finished = bounded("server stops", self.run).await;
         assert!(matches!(finished, Ok(Ok(()))), "the server stopped with {finished:?}");
-        self.state.browser.shutdown().await;
+        self.state.replicas.browser().shutdown().await;
     }
 
     /// A server with the real Chromium whose state is adjusted by `configure`.
     pub async fn start_configured(timings: Timings, configure: impl FnOnce(AppState) -> AppState) -> TestServer {
         let server = TestServer::start_inner(timings, chromium(), "", configure).await;
-        server.state.browser.start().await.expect("the replica Chromium starts");
+        server.state.replicas.browser().start().await.expect("the replica Chromium starts");
         server
     }
 

@@ -2,14 +2,11 @@
 //! replica's hit-test), the agent's pointer probed for masked fields, and profile edits reaching
 //! a running session.
 
-use std::time::Instant as StdInstant;
-
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::{Actor, PROBE_EVERY};
 use crate::profile::Profiles;
-use crate::replica::ReplicaCommand;
+use crate::replica::ReplicaQuery;
 use crate::session::gate::Verdict;
 use crate::wire::{AgentAction, ErrorCode, Point, ToCustomer};
 
@@ -21,11 +18,12 @@ impl Actor {
             self.refuse(code, refusal_text(code));
             return;
         }
-        let now = StdInstant::now();
+        // The session's one clock (tokio's, which tests pause) for the gate's rate limit too.
+        let now = Instant::now().into_std();
         match self.gate.admit(now, action, self.viewport, &self.setup.profile) {
             Verdict::Perform(action) => self.tell_customer(ToCustomer::Act { action }),
             Verdict::HitTest(seq, action) => {
-                if self.setup.replica.commands.try_send(ReplicaCommand::HitTest { seq, action }).is_err() {
+                if self.setup.replica.queries.try_send(ReplicaQuery::HitTest { seq, action }).is_err() {
                     let _ = self.gate.hit_tested(seq, Err(ErrorCode::TooFast));
                     self.refuse(ErrorCode::TooFast, refusal_text(ErrorCode::TooFast));
                 }
@@ -48,7 +46,7 @@ impl Actor {
         }
         self.last_probe = now;
         // A busy replica skips a hit-test; the next pointer move asks again.
-        let _ = self.setup.replica.commands.try_send(ReplicaCommand::Probe { x: at.x, y: at.y });
+        let _ = self.setup.replica.queries.try_send(ReplicaQuery::Probe { x: at.x, y: at.y });
     }
 
     /// An admin edited the profiles: a changed profile for this site applies at once, in the
@@ -65,17 +63,11 @@ impl Actor {
             return;
         }
         tracing::info!(session = %self.setup.id, file = %self.setup.profile.file.display(), "profile edited; the session follows it");
-        match self.setup.replica.commands.try_send(ReplicaCommand::Rules(rules.clone())) {
-            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-            // Behind a backlog of events: queue it without holding up the session.
-            Err(mpsc::error::TrySendError::Full(command)) => {
-                let commands = self.setup.replica.commands.clone();
-                tokio::spawn(async move {
-                    let _ = commands.send(command).await;
-                });
-            }
-        }
+        // Read by the replica before any page data that waits, however long its queue.
+        self.setup.replica.rules.send_replace(rules.clone());
         self.tell_customer(ToCustomer::Rules { rules });
+        // A page the edit masks whole (or no longer does) is hidden (or shown) at once.
+        self.decide_masking();
     }
 }
 

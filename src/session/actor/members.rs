@@ -11,6 +11,7 @@ use crate::audit::AuditEvent;
 use crate::hooks::SessionHook;
 use crate::session::lifecycle::{Control, Input, State};
 use crate::session::{AgentAttached, ClientLink, FromAgentConn, JoinRequest, Member};
+use crate::stream::screen::AgentScreen;
 use crate::wire::{EndedBy, ErrorCode, ToAgent, ToCustomer};
 
 /// An agent a session is handed to has this long to join it before it goes back to waiting.
@@ -72,7 +73,7 @@ impl Actor {
             // The webhook at the end names the last agent in control.
             Some((_, agent)) => agent.clone_from(&member.id),
         }
-        Ok(AgentAttached { conn, frames: self.setup.replica.frames.clone() })
+        Ok(AgentAttached { conn, screen: self.screen_for_agent() })
     }
 
     fn join_watcher(&mut self, link: ClientLink<ToAgent>, member: Member) -> AgentAttached {
@@ -89,7 +90,12 @@ impl Actor {
         self.setup.services.metrics.joins.fetch_add(1, Ordering::Relaxed);
         self.audit("watcher_joined", Some(&member.id), json!({ "name": member.name }));
         tracing::info!(session = %self.setup.id, supervisor = %member.id, "supervisor watching");
-        AgentAttached { conn, frames: self.setup.replica.frames.clone() }
+        AgentAttached { conn, screen: self.screen_for_agent() }
+    }
+
+    /// The customer's screen for one more agent: the replica's frames, encoded for them.
+    fn screen_for_agent(&self) -> AgentScreen {
+        AgentScreen::new(self.setup.replica.frames.clone(), self.setup.services.metrics.clone())
     }
 
     fn joined_message(&self, watching: bool, state: State) -> ToAgent {

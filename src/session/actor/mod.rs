@@ -10,12 +10,13 @@ use tokio::time::Instant;
 use super::gate::ActionGate;
 use super::lifecycle::{Input, Presence, Refusal, Side, State, Timer};
 use super::{
-    ClientLink, Command, CustomerAttached, FromAgentConn, FromCustomerConn, Member, Registry, Services, Timings,
+    ClientLink, Command, CustomerAttached, FromAgentConn, FromCustomerConn, Member, PageFeed, Registry, Services,
+    Timings,
 };
 use crate::metrics::Limit;
 use crate::profile::{Profile, Profiles};
 use crate::replica::{Oversize, ReplicaHandle, ReplicaReport};
-use crate::wire::{EndedBy, ErrorCode, PageAction, Point, ToAgent, ToCustomer, VisualViewport};
+use crate::wire::{Display, EndedBy, ErrorCode, PageAction, Point, ToAgent, ToCustomer, VisualViewport};
 
 /// Everything a new actor starts from.
 pub struct Setup {
@@ -61,11 +62,18 @@ pub struct Actor {
     interaction: Option<String>,
     /// When the first agent joined, and who (for the webhooks).
     started: Option<(std::time::SystemTime, String)>,
-    /// The customer's window size, as last reported.
     /// The customer's layout viewport (`innerWidth`, `innerHeight`), and the part of it they
     /// see where that is not all of it (a phone): the agent's screen.
     viewport: (u32, u32),
     visual: Option<VisualViewport>,
+    /// What else shapes the customer's layout (zoom, colour scheme, scrollbars).
+    display: Display,
+    /// The page the customer is on, and how many they have opened: the replica's placement.
+    href: Option<String>,
+    page_number: u64,
+    /// Whether that page is masked whole, for the customer's connection to read: it then
+    /// sends no page data on.
+    masked_whole: watch::Sender<bool>,
     /// Whether the agent asked for the whole layout viewport rather than what the customer sees.
     whole_page: bool,
     deadlines: HashMap<Timer, Instant>,
@@ -109,6 +117,10 @@ impl Actor {
             started: None,
             viewport: (0, 0),
             visual: None,
+            display: Display::default(),
+            href: None,
+            page_number: 0,
+            masked_whole: watch::channel(false).0,
             whole_page: false,
             deadlines: HashMap::new(),
             next_conn: 0,
@@ -172,6 +184,12 @@ impl Actor {
             Command::Customer { conn, message } if self.customer.as_ref().is_some_and(|c| c.conn == conn) => {
                 self.on_customer(message)
             }
+            Command::Page { conn, page, reply } => {
+                if self.customer.as_ref().is_some_and(|c| c.conn == conn) {
+                    self.open_page(page);
+                }
+                let _ = reply.send(());
+            }
             Command::Agent { conn, message } if self.agent.as_ref().is_some_and(|a| a.conn == conn) => {
                 self.on_agent(message)
             }
@@ -216,19 +234,15 @@ impl Actor {
             let _ = old.link.messages.try_send(ToCustomer::Superseded);
         }
         self.apply(effects);
-        Ok(CustomerAttached { conn, replica: self.setup.replica.commands.clone() })
+        let feed = PageFeed::new(self.setup.replica.feed.clone(), self.masked_whole.subscribe());
+        Ok(CustomerAttached { conn, feed })
     }
 
     fn on_customer(&mut self, message: FromCustomerConn) {
         match message {
-            FromCustomerConn::Page { width, height, visual, private } => {
-                self.see(width, height, visual);
-                if private != self.private {
-                    self.private = private;
-                    self.tell_all(ToAgent::PrivatePage { private });
-                }
+            FromCustomerConn::Viewport { width, height, display, visual } => {
+                self.resize(width, height, display, visual)
             }
-            FromCustomerConn::Viewport { width, height, visual } => self.see(width, height, visual),
             FromCustomerConn::Pointer(p) => {
                 let p = self.on_screen(p);
                 for agent in self.agent.iter().chain(&self.watchers) {

@@ -4,13 +4,52 @@
 //! outlined; points cross between the agent's screen and the page here.
 
 use super::Actor;
-use crate::replica::ReplicaCommand;
-use crate::wire::{AgentAction, Point, ToAgent, VisualViewport};
+use crate::replica::{Placement, Window};
+use crate::session::PageSeen;
+use crate::wire::{AgentAction, Display, Point, ToAgent, VisualViewport};
 
 impl Actor {
+    /// The customer opened a page: the replica goes there, masked whole if the profile says so.
+    pub(super) fn open_page(&mut self, page: PageSeen) {
+        let PageSeen { href, width, height, display, visual } = page;
+        self.page_number += 1;
+        self.href = Some(href);
+        self.display = display;
+        self.see(width, height, visual);
+        self.decide_masking();
+    }
+
+    /// The customer's window changed: the replica's and the agents' screens follow.
+    pub(super) fn resize(&mut self, width: u32, height: u32, display: Display, visual: Option<VisualViewport>) {
+        self.display = display;
+        self.see(width, height, visual);
+        self.place_replica();
+    }
+
+    /// Decides whether the customer's page is masked whole (for the replica, the customer's
+    /// connection and the agents alike), and places the replica accordingly.
+    pub(super) fn decide_masking(&mut self) {
+        let private = self.href.as_deref().is_some_and(|href| self.setup.profile.masks_page(href));
+        self.masked_whole.send_replace(private);
+        self.place_replica();
+        if private != self.private {
+            self.private = private;
+            self.tell_all(ToAgent::PrivatePage { private });
+        }
+    }
+
+    /// Where the replica should be: the customer's page at their window.
+    fn place_replica(&self) {
+        let Some(url) = self.href.clone() else { return };
+        let (width, height) = self.viewport;
+        let window = Window { width, height, display: self.display, visual: self.visual };
+        let placement = Placement { page: self.page_number, url, window, private: *self.masked_whole.borrow() };
+        self.setup.replica.placement.send_replace(Some(placement));
+    }
+
     /// The customer's page now has this layout viewport and visible region: agents' screens
     /// take its size.
-    pub(super) fn see(&mut self, width: u32, height: u32, visual: Option<VisualViewport>) {
+    fn see(&mut self, width: u32, height: u32, visual: Option<VisualViewport>) {
         self.viewport = (width, height);
         self.visual = visual;
         self.tell_all(self.viewport_message());
@@ -22,11 +61,8 @@ impl Actor {
             return;
         }
         self.whole_page = whole;
-        // The replica's frames follow (see `replica::driver`); this one queue keeps the order
-        // with the customer's own viewport changes.
-        if self.setup.replica.commands.try_send(ReplicaCommand::WholePage(whole)).is_err() {
-            tracing::warn!(session = %self.setup.id, "the replica is busy: the whole-page view waits for the next viewport");
-        }
+        // The replica's frames follow (see `replica::driver`).
+        self.setup.replica.whole_page.send_replace(whole);
         self.tell_all(self.viewport_message());
     }
 

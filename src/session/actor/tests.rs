@@ -10,11 +10,12 @@ use tokio::time::Instant;
 
 use super::{Actor, Setup};
 use crate::profile::{Profile, Profiles};
-use crate::replica::{ReplicaCommand, ReplicaHandle, ReplicaReport};
+use crate::replica::{PageData, Placement, ReplicaHandle, ReplicaQuery, ReplicaReport};
 use crate::session::{
-    ClientLink, FromAgentConn, FromCustomerConn, JoinRequest, Member, Registry, Services, SessionHandle, Timings,
+    ClientLink, FromAgentConn, FromCustomerConn, JoinRequest, Member, PageFeed, PageSeen, Registry, Services,
+    SessionHandle, Timings,
 };
-use crate::wire::{EndedBy, ErrorCode, Mode, ToAgent, ToCustomer};
+use crate::wire::{Display, EndedBy, ErrorCode, Mode, Rules, ToAgent, ToCustomer};
 
 const TIMINGS: Timings = Timings {
     waiting_ttl: Duration::from_secs(600),
@@ -28,6 +29,8 @@ const PROFILE: &str = r#"
 origins = ["https://shop.example"]
 [write_mode]
 enabled = true
+[masking]
+masked_pages = ["^/account/"]
 "#;
 
 /// A session whose replica is a pair of channels the test reads and writes.
@@ -35,29 +38,47 @@ struct Scene {
     session: SessionHandle,
     registry: Arc<Registry>,
     services: Services,
-    /// What the session ordered its replica to do.
-    replica: mpsc::Receiver<ReplicaCommand>,
+    /// The page data that reached the replica.
+    feed: mpsc::Receiver<PageData>,
+    /// Questions the session asked the replica.
+    queries: mpsc::Receiver<ReplicaQuery>,
+    /// Where the session wants the replica, and with what masking.
+    placement: watch::Receiver<Option<Placement>>,
+    rules: watch::Receiver<Rules>,
     /// Whether the session wants frames.
     streaming: watch::Receiver<bool>,
     /// What the replica tells the session.
     reports: mpsc::Sender<ReplicaReport>,
-    /// Held so the session sees live profiles and a live frame source.
-    _profiles: watch::Sender<Arc<Profiles>>,
+    /// The profiles in force (a test edits them); held so the session sees them live.
+    profiles_in_force: watch::Sender<Arc<Profiles>>,
     _frames: watch::Sender<Option<crate::replica::Frame>>,
 }
 
 fn scene(timings: Timings) -> Scene {
     let profile = Arc::new(Profile::parse(Path::new("shop.toml"), PROFILE).expect("the profile parses"));
-    let profiles = Arc::new(Profiles::from_profiles(vec![(*profile).clone()]).expect("one profile"));
+    let profiles = Arc::new(Profiles::fromprofiles_in_force(vec![(*profile).clone()]).expect("one profile"));
     let (profiles_tx, profiles_rx) = watch::channel(profiles);
     let registry = Arc::new(Registry::default());
     let services = Services::in_memory();
     let (commands_tx, commands) = mpsc::channel(64);
-    let (replica_tx, replica) = mpsc::channel(64);
+    // As small as a busy replica's: page data backs up here, the session's orders do not.
+    let (feed_tx, feed) = mpsc::channel(1);
+    let (queries_tx, queries) = mpsc::channel(8);
+    let (placement_tx, placement) = watch::channel(None);
+    let (rules_tx, rules) = watch::channel(profile.rules());
+    let (whole_page, _) = watch::channel(false);
     let (streaming_tx, streaming) = watch::channel(false);
     let (frames_tx, frames) = watch::channel(None);
     let (reports, reports_rx) = mpsc::channel(8);
-    let handle = ReplicaHandle { commands: replica_tx, streaming: streaming_tx, frames };
+    let handle = ReplicaHandle {
+        feed: feed_tx,
+        placement: placement_tx,
+        rules: rules_tx,
+        whole_page,
+        streaming: streaming_tx,
+        queries: queries_tx,
+        frames,
+    };
     let session = registry.create("https://shop.example", |id, token| {
         let setup = Setup {
             id: id.clone(),
@@ -73,7 +94,19 @@ fn scene(timings: Timings) -> Scene {
         Actor::spawn(setup, commands, reports_rx);
         SessionHandle { id, commands: commands_tx }
     });
-    Scene { session, registry, services, replica, streaming, reports, _profiles: profiles_tx, _frames: frames_tx }
+    Scene {
+        session,
+        registry,
+        services,
+        feed,
+        queries,
+        placement,
+        rules,
+        streaming,
+        reports,
+        profiles_in_force: profiles_tx,
+        _frames: frames_tx,
+    }
 }
 
 /// One side's connection as the session sees it: its connection number and what it is sent.
@@ -81,6 +114,8 @@ struct Client<T> {
     conn: u64,
     messages: mpsc::Receiver<T>,
     _pointer: watch::Receiver<Option<crate::wire::Point>>,
+    /// A customer's way to the replica.
+    feed: Option<PageFeed>,
 }
 
 impl<T: std::fmt::Debug> Client<T> {
@@ -111,7 +146,7 @@ impl<T: std::fmt::Debug> Client<T> {
 async fn customer(scene: &Scene) -> Client<ToCustomer> {
     let (link, messages, pointer) = ClientLink::new();
     let attached = scene.session.attach_customer(link).await.expect("the customer attaches");
-    let mut client = Client { conn: attached.conn, messages, _pointer: pointer };
+    let mut client = Client { conn: attached.conn, messages, _pointer: pointer, feed: Some(attached.feed) };
     assert!(matches!(client.next().await, ToCustomer::Started { .. }));
     client
 }
@@ -121,7 +156,7 @@ async fn agent(scene: &Scene, id: &str) -> Client<ToAgent> {
     let member = Member { id: id.into(), name: format!("Agent {id}") };
     let request = JoinRequest { member, interaction: None, watch: false };
     let attached = scene.session.join_agent(link, request).await.expect("the agent joins");
-    let mut client = Client { conn: attached.conn, messages, _pointer: pointer };
+    let mut client = Client { conn: attached.conn, messages, _pointer: pointer, feed: None };
     assert!(matches!(client.next().await, ToAgent::Joined { .. }));
     client
 }
@@ -237,7 +272,8 @@ async fn a_rebuilt_replica_asks_the_customer_for_a_snapshot_and_the_agent_is_tol
     // The agent leaving stops the frames; nothing else was asked of the replica.
     scene.session.agent(agent.conn, FromAgentConn::Gone).await;
     scene.streaming.wait_for(|on| !*on).await.expect("the session is alive");
-    assert!(scene.replica.try_recv().is_err());
+    assert!(scene.queries.try_recv().is_err());
+    assert!(scene.feed.try_recv().is_err());
 }
 
 #[tokio::test(start_paused = true)]
@@ -254,4 +290,81 @@ async fn every_step_of_an_ended_session_is_in_the_audit_trail() {
     assert_eq!(kinds.first().map(String::as_str), Some("created"), "{kinds:?}");
     assert!(kinds.iter().any(|k| k == "agent_joined"), "{kinds:?}");
     assert_eq!(kinds.last().map(String::as_str), Some("ended"), "{kinds:?}");
+}
+
+fn page(href: &str, width: u32) -> PageSeen {
+    PageSeen { href: href.into(), width, height: 700, display: Display::default(), visual: None }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_session_places_the_replica_and_decides_which_pages_are_masked_whole() {
+    let mut scene = scene(TIMINGS);
+    let customer = customer(&scene).await;
+    let mut agent = agent(&scene, "a1").await;
+    let feed = customer.feed.as_ref().expect("a customer has a feed");
+
+    // The answer to `page` comes once the placement is out: events after it find it.
+    scene.session.page(customer.conn, page("https://shop.example/basket", 1000)).await;
+    let placed = scene.placement.borrow_and_update().clone().expect("placed");
+    assert_eq!(
+        (placed.page, placed.url.as_str(), placed.window.width, placed.private),
+        (1, "https://shop.example/basket", 1000, false)
+    );
+    feed.events("[]".into()).await.expect("an ordinary page's changes go on");
+    assert!(matches!(scene.feed.recv().await, Some(PageData::Events(_))));
+
+    // A resize is the same page at another size.
+    let resized = FromCustomerConn::Viewport { width: 800, height: 600, display: Display::default(), visual: None };
+    scene.session.customer(customer.conn, resized).await;
+    scene.placement.changed().await.expect("the session is alive");
+    let placed = scene.placement.borrow_and_update().clone().expect("placed");
+    assert_eq!((placed.page, placed.window.width, placed.window.height), (1, 800, 600));
+
+    // A page the profile masks whole: the replica shows a notice, the agent is told, and the
+    // customer's connection can send none of it.
+    scene.session.page(customer.conn, page("https://shop.example/account/statements", 800)).await;
+    let placed = scene.placement.borrow_and_update().clone().expect("placed");
+    assert_eq!((placed.page, placed.private), (2, true));
+    agent.until(|m| matches!(m, ToAgent::PrivatePage { private: true })).await;
+    assert!(feed.masked_whole());
+    assert!(feed.events("[]".into()).await.is_err(), "page data of a page masked whole is refused");
+    feed.hover(10.0, 10.0);
+    assert!(scene.feed.try_recv().is_err(), "nothing of it reached the replica");
+
+    // A page from an older connection of the customer's (one that already unloaded) moves nothing.
+    let newer = customer(&scene).await;
+    scene.session.page(customer.conn, page("https://shop.example/", 800)).await;
+    assert_eq!(scene.placement.borrow().as_ref().map(|p| p.page), Some(2));
+    scene.session.page(newer.conn, page("https://shop.example/", 800)).await;
+    agent.until(|m| matches!(m, ToAgent::PrivatePage { private: false })).await;
+    assert_eq!(scene.placement.borrow().as_ref().map(|p| (p.page, p.private)), Some((3, false)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_profile_edit_reaches_the_replica_ahead_of_page_data_that_waits() {
+    let mut scene = scene(TIMINGS);
+    let mut customer = customer(&scene).await;
+    scene.session.page(customer.conn, page("https://shop.example/basket", 1000)).await;
+    // The replica is busy: its feed is full, and a connection sending more would wait.
+    let feed = customer.feed.clone().expect("a customer has a feed");
+    feed.events("[1]".into()).await.expect("sent");
+    let blocked = tokio::spawn(async move { feed.events("[2]".into()).await });
+    tokio::task::yield_now().await;
+    assert!(!blocked.is_finished(), "the feed is full");
+
+    let edited =
+        PROFILE.replace("masked_pages = [\"^/account/\"]", "masked = [\"#card\"]\nmasked_pages = [\"^/basket\"]");
+    let profile = Profile::parse(Path::new("shop.toml"), &edited).expect("the edit parses");
+    let profiles = Profiles::fromprofiles_in_force(vec![profile]).expect("one profile");
+    scene.profiles_in_force.send_replace(Arc::new(profiles));
+    scene.rules.changed().await.expect("the session is alive");
+    assert_eq!(scene.rules.borrow_and_update().masked, vec!["#card".to_string()]);
+    // The customer records again under the new rules, and the page now masked whole is hidden.
+    customer.until(|m| matches!(m, ToCustomer::Rules { .. })).await;
+    scene.placement.changed().await.expect("the session is alive");
+    assert!(scene.placement.borrow().as_ref().is_some_and(|p| p.private));
+    // The page data that waited is still there, in order, behind the orders.
+    assert!(matches!(scene.feed.recv().await, Some(PageData::Events(json)) if json == "[1]"));
+    assert!(matches!(scene.feed.recv().await, Some(PageData::Events(json)) if json == "[2]"));
+    assert!(blocked.await.expect("the sender finishes").is_ok());
 }

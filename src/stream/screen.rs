@@ -1,0 +1,69 @@
+//! One agent's view of the customer's screen: the replica's newest frame, encoded as what
+//! changed since the last one this agent got. The agent's connection asks for the next bytes
+//! and writes them; it knows nothing of frames or tiles.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::watch;
+
+use super::tiles::TileEncoder;
+use crate::metrics::Metrics;
+use crate::replica::Frame;
+
+/// The screen as one agent sees it.
+pub struct AgentScreen {
+    frames: watch::Receiver<Option<Frame>>,
+    /// What this agent's screen shows, so only what changed since is sent.
+    tiles: TileEncoder,
+    /// When the agent joined, until their first frame goes out.
+    joined: Option<Instant>,
+    metrics: Arc<Metrics>,
+}
+
+impl AgentScreen {
+    /// The screen of the replica whose frames these are, for an agent joining now: the
+    /// newest frame is theirs at once.
+    pub fn new(mut frames: watch::Receiver<Option<Frame>>, metrics: Arc<Metrics>) -> AgentScreen {
+        frames.mark_changed();
+        AgentScreen { frames, tiles: TileEncoder::default(), joined: Some(Instant::now()), metrics }
+    }
+
+    /// Waits until there is a newer frame than the agent has; `false` once the replica is
+    /// gone. Cancel-safe: nothing is lost when another event comes first.
+    pub async fn changed(&mut self) -> bool {
+        self.frames.changed().await.is_ok()
+    }
+
+    /// The newest frame as bytes for this agent: only the tiles that changed. `None` when
+    /// nothing did (or a frame could not be decoded: it is skipped and logged).
+    pub async fn next_bytes(&mut self) -> Option<Vec<u8>> {
+        let frame = self.frames.borrow_and_update().clone()?;
+        let started = Instant::now();
+        let waited = frame.arrived.elapsed();
+        let (encoder, delta) = std::mem::take(&mut self.tiles).encode_off_thread(frame.png).await;
+        self.tiles = encoder;
+        tracing::trace!(
+            waited = waited.as_micros() as u64,
+            encode = started.elapsed().as_micros() as u64,
+            "frame encoded"
+        );
+        self.metrics.frame_encode.observe(started.elapsed());
+        match delta {
+            Ok(Some(delta)) => {
+                self.metrics.frames_sent.fetch_add(1, Ordering::Relaxed);
+                self.metrics.bytes_sent.fetch_add(delta.len() as u64, Ordering::Relaxed);
+                if let Some(at) = self.joined.take() {
+                    self.metrics.join_to_first_frame.observe(at.elapsed());
+                }
+                Some(delta)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "a frame could not be encoded; skipped");
+                None
+            }
+        }
+    }
+}
