@@ -16,17 +16,33 @@ const CANVAS: &str = include_str!("../web/canvas.js");
 const EVENTS: &str = include_str!("../web/events.js");
 /// rrweb's recorder and replayer, vendored from npm (MIT, see `web/vendor/LICENSE-rrweb`).
 pub const RRWEB: &str = include_str!("../web/vendor/rrweb.min.js");
-/// The agent view.
+/// The agent view: a page whose one script, `agent.js`, is an ES module that imports the others
+/// (each served at `/agent/{file}`, as the browser asks for them).
 pub const AGENT_HTML: &str = include_str!("../web/agent/index.html");
+/// The agent view's entry module: what it does at start.
 pub const AGENT_JS: &str = include_str!("../web/agent/agent.js");
+/// The agent view's one shared state object.
+pub const AGENT_STATE_JS: &str = include_str!("../web/agent/state.js");
 /// The agent view's words (English and German).
 pub const AGENT_TEXT_JS: &str = include_str!("../web/agent/text.js");
+/// The agent view's toolbar state, mode, status line and notices.
+pub const AGENT_VIEW_JS: &str = include_str!("../web/agent/view.js");
+/// The agent view's WebSocket: sign-in, connecting and reconnecting, joining, sending.
+pub const AGENT_CONNECTION_JS: &str = include_str!("../web/agent/connection.js");
+/// The agent view's handlers of the server's messages, by wire tag.
+pub const AGENT_MESSAGES_JS: &str = include_str!("../web/agent/messages.js");
+/// The agent view's canvas: the customer's screen drawn from frames.
+pub const AGENT_SCREEN_JS: &str = include_str!("../web/agent/screen.js");
 /// The agent view's frame reader.
 pub const AGENT_FRAMES_JS: &str = include_str!("../web/agent/frames.js");
 /// The agent view's pointer, keyboard and pickers.
 pub const AGENT_INPUT_JS: &str = include_str!("../web/agent/input.js");
 /// The size of the customer's screen on the agent's panel (100% or fitted).
 pub const AGENT_ZOOM_JS: &str = include_str!("../web/agent/zoom.js");
+/// The agent view's toolbar controls.
+pub const AGENT_TOOLBAR_JS: &str = include_str!("../web/agent/toolbar.js");
+/// The agent view's messages from an embedding contact-center workspace.
+pub const AGENT_EMBEDDING_JS: &str = include_str!("../web/agent/embedding.js");
 pub const AGENT_CSS: &str = include_str!("../web/agent/agent.css");
 const REPLICA_HTML: &str = include_str!("../web/replica/shell.html");
 const REPLICA_JS: &str = include_str!("../web/replica/replica.js");
@@ -96,6 +112,36 @@ mod tests {
         assert_eq!(shell.matches("</script>").count(), 7);
         assert_eq!(shell.matches("<script nonce=\"n0nce\">").count(), 7, "every script carries the nonce");
         assert!(!shell.contains("{{NONCE}}"));
+    }
+
+    #[test]
+    fn the_agent_view_loads_one_module_that_imports_only_modules_compiled_in() {
+        use super::*;
+        assert!(AGENT_HTML.contains(r#"<script type="module" src="/agent/agent.js"></script>"#));
+        assert_eq!(AGENT_HTML.matches("<script").count(), 1, "the other modules come by their imports");
+        // Each is served at `/agent/{file}` (see `server::router`).
+        let modules = [
+            ("agent.js", AGENT_JS),
+            ("state.js", AGENT_STATE_JS),
+            ("text.js", AGENT_TEXT_JS),
+            ("view.js", AGENT_VIEW_JS),
+            ("connection.js", AGENT_CONNECTION_JS),
+            ("messages.js", AGENT_MESSAGES_JS),
+            ("screen.js", AGENT_SCREEN_JS),
+            ("frames.js", AGENT_FRAMES_JS),
+            ("input.js", AGENT_INPUT_JS),
+            ("zoom.js", AGENT_ZOOM_JS),
+            ("toolbar.js", AGENT_TOOLBAR_JS),
+            ("embedding.js", AGENT_EMBEDDING_JS),
+        ];
+        for &(name, body) in &modules {
+            assert!(body.starts_with("// "), "{name} opens with a line saying what it is");
+            for rest in body.split(" from './").skip(1) {
+                let imported = rest.split('\'').next().unwrap_or_default();
+                let served = modules.iter().any(|&(file, _)| file == imported);
+                assert!(served, "{name} imports {imported}, which is not served");
+            }
+        }
     }
 
     #[test]

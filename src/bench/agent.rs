@@ -205,7 +205,7 @@ fn read_u16(data: &[u8], at: usize) -> Result<u32, String> {
     data.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]) as u32).ok_or_else(|| "short frame message".into())
 }
 
-/// Draws one frame message into `picture`, as `web/agent/agent.js` does on its canvas, with
+/// Draws one frame message into `picture`, as `web/agent/screen.js` does on its canvas, with
 /// the pictures it keeps in `kept`.
 fn apply(picture: &mut RgbaImage, kept: &mut [Option<RgbaImage>; KEPT], data: &[u8]) -> Result<(), String> {
     let kind = *data.first().ok_or("empty frame message")?;

@@ -144,11 +144,19 @@ pub fn router(state: AppState) -> Router {
         .route("/vendor/rrweb.min.js", get(|| async { script(assets::recorder()) }))
         .route("/agent", get(|| async { axum::response::Redirect::permanent("/agent/") }))
         .route("/agent/", get(page_headers::agent_view))
+        // The agent view's ES modules: the page loads agent.js, which imports the others.
         .route("/agent/agent.js", get(|| async { script(assets::AGENT_JS) }))
+        .route("/agent/state.js", get(|| async { script(assets::AGENT_STATE_JS) }))
         .route("/agent/text.js", get(|| async { script(assets::AGENT_TEXT_JS) }))
+        .route("/agent/view.js", get(|| async { script(assets::AGENT_VIEW_JS) }))
+        .route("/agent/connection.js", get(|| async { script(assets::AGENT_CONNECTION_JS) }))
+        .route("/agent/messages.js", get(|| async { script(assets::AGENT_MESSAGES_JS) }))
+        .route("/agent/screen.js", get(|| async { script(assets::AGENT_SCREEN_JS) }))
         .route("/agent/frames.js", get(|| async { script(assets::AGENT_FRAMES_JS) }))
         .route("/agent/input.js", get(|| async { script(assets::AGENT_INPUT_JS) }))
         .route("/agent/zoom.js", get(|| async { script(assets::AGENT_ZOOM_JS) }))
+        .route("/agent/toolbar.js", get(|| async { script(assets::AGENT_TOOLBAR_JS) }))
+        .route("/agent/embedding.js", get(|| async { script(assets::AGENT_EMBEDDING_JS) }))
         .route("/agent/config.json", get(api::agent_config))
         .route(
             "/agent/agent.css",

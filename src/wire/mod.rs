@@ -1,5 +1,5 @@
-//! Every message between the server and its clients; `web/cobrowse.js` and `web/agent/agent.js`
-//! mirror these names.
+//! Every message between the server and its clients; `web/cobrowse.js` and the agent view's modules
+//! (`web/agent/messages.js` has a handler per `ToAgent` tag) mirror these names.
 //!
 //! Text WebSocket messages are JSON objects tagged by `type`. Two bulky kinds travel as binary
 //! instead: rrweb events from the customer (a UTF-8 JSON array, which the server only

@@ -102,7 +102,7 @@ fn every_page_action_is_listed(action: PageAction) {
 #[test]
 fn the_snippet_performs_every_action_and_the_agent_view_sends_each() {
     let snippet = include_str!("../../web/actions.js");
-    let agent = [include_str!("../../web/agent/input.js"), include_str!("../../web/agent/agent.js")].concat();
+    let agent = [include_str!("../../web/agent/input.js"), include_str!("../../web/agent/toolbar.js")].concat();
     for action in page_actions() {
         let value = serde_json::to_value(&action).unwrap();
         let kind = value["kind"].as_str().unwrap();
@@ -186,7 +186,7 @@ fn the_whole_page_view_is_asked_for_and_outlined_as_the_agent_view_reads_it() {
     let desktop = ToAgent::Viewport { width: 1000, height: 700, partial: false, outline: None };
     assert_eq!(to_text(&desktop), r#"{"type":"viewport","width":1000,"height":700,"partial":false}"#);
     // The agent view sends it and reads both fields.
-    let agent = [include_str!("../../web/agent/zoom.js"), include_str!("../../web/agent/agent.js")].concat();
+    let agent = [include_str!("../../web/agent/zoom.js"), include_str!("../../web/agent/messages.js")].concat();
     for mirrored in ["type: 'view', whole", "message.partial", "message.outline"] {
         assert!(agent.contains(mirrored), "the agent view has no {mirrored}");
     }

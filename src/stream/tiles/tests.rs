@@ -19,7 +19,7 @@ struct Screen {
     kept: [Option<RgbaImage>; KEPT],
 }
 
-/// Applies a tiles message to `screen`, as `web/agent/frames.js` and `agent.js` do.
+/// Applies a tiles message to `screen`, as `web/agent/frames.js` and `screen.js` do.
 fn apply(screen: &mut Screen, message: &[u8]) {
     let be16 = |i: usize| u16::from_be_bytes([message[i], message[i + 1]]) as u32;
     assert!([KIND_TILES, KIND_COPY_TILES, KIND_RECALL_TILES].contains(&message[0]));
