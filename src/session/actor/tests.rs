@@ -56,7 +56,7 @@ struct Scene {
 
 fn scene(timings: Timings) -> Scene {
     let profile = Arc::new(Profile::parse(Path::new("shop.toml"), PROFILE).expect("the profile parses"));
-    let profiles = Arc::new(Profiles::fromprofiles_in_force(vec![(*profile).clone()]).expect("one profile"));
+    let profiles = Arc::new(Profiles::from_profiles(vec![(*profile).clone()]).expect("one profile"));
     let (profiles_tx, profiles_rx) = watch::channel(profiles);
     let registry = Arc::new(Registry::default());
     let services = Services::in_memory();
@@ -299,12 +299,12 @@ fn page(href: &str, width: u32) -> PageSeen {
 #[tokio::test(start_paused = true)]
 async fn the_session_places_the_replica_and_decides_which_pages_are_masked_whole() {
     let mut scene = scene(TIMINGS);
-    let customer = customer(&scene).await;
+    let first = customer(&scene).await;
     let mut agent = agent(&scene, "a1").await;
-    let feed = customer.feed.as_ref().expect("a customer has a feed");
+    let feed = first.feed.as_ref().expect("a customer has a feed");
 
     // The answer to `page` comes once the placement is out: events after it find it.
-    scene.session.page(customer.conn, page("https://shop.example/basket", 1000)).await;
+    scene.session.page(first.conn, page("https://shop.example/basket", 1000)).await;
     let placed = scene.placement.borrow_and_update().clone().expect("placed");
     assert_eq!(
         (placed.page, placed.url.as_str(), placed.window.width, placed.private),
@@ -315,14 +315,14 @@ async fn the_session_places_the_replica_and_decides_which_pages_are_masked_whole
 
     // A resize is the same page at another size.
     let resized = FromCustomerConn::Viewport { width: 800, height: 600, display: Display::default(), visual: None };
-    scene.session.customer(customer.conn, resized).await;
+    scene.session.customer(first.conn, resized).await;
     scene.placement.changed().await.expect("the session is alive");
     let placed = scene.placement.borrow_and_update().clone().expect("placed");
     assert_eq!((placed.page, placed.window.width, placed.window.height), (1, 800, 600));
 
     // A page the profile masks whole: the replica shows a notice, the agent is told, and the
     // customer's connection can send none of it.
-    scene.session.page(customer.conn, page("https://shop.example/account/statements", 800)).await;
+    scene.session.page(first.conn, page("https://shop.example/account/statements", 800)).await;
     let placed = scene.placement.borrow_and_update().clone().expect("placed");
     assert_eq!((placed.page, placed.private), (2, true));
     agent.until(|m| matches!(m, ToAgent::PrivatePage { private: true })).await;
@@ -333,7 +333,7 @@ async fn the_session_places_the_replica_and_decides_which_pages_are_masked_whole
 
     // A page from an older connection of the customer's (one that already unloaded) moves nothing.
     let newer = customer(&scene).await;
-    scene.session.page(customer.conn, page("https://shop.example/", 800)).await;
+    scene.session.page(first.conn, page("https://shop.example/", 800)).await;
     assert_eq!(scene.placement.borrow().as_ref().map(|p| p.page), Some(2));
     scene.session.page(newer.conn, page("https://shop.example/", 800)).await;
     agent.until(|m| matches!(m, ToAgent::PrivatePage { private: false })).await;
@@ -355,7 +355,7 @@ async fn a_profile_edit_reaches_the_replica_ahead_of_page_data_that_waits() {
     let edited =
         PROFILE.replace("masked_pages = [\"^/account/\"]", "masked = [\"#card\"]\nmasked_pages = [\"^/basket\"]");
     let profile = Profile::parse(Path::new("shop.toml"), &edited).expect("the edit parses");
-    let profiles = Profiles::fromprofiles_in_force(vec![profile]).expect("one profile");
+    let profiles = Profiles::from_profiles(vec![profile]).expect("one profile");
     scene.profiles_in_force.send_replace(Arc::new(profiles));
     scene.rules.changed().await.expect("the session is alive");
     assert_eq!(scene.rules.borrow_and_update().masked, vec!["#card".to_string()]);
