@@ -191,7 +191,7 @@ async fn a_page_past_the_replicas_memory_budget_shows_a_notice_and_the_session_g
     // 64 MB (`--replica-memory 64`) for a page of 60,000 elements: within the element budget,
     // but its rebuilt DOM takes about 110 MB of heap (250 MB before garbage is collected).
     let server = TestServer::start_with(timings(), chromium(), |state| cobrowse::server::AppState {
-        browser: std::sync::Arc::new(cobrowse::replica::ReplicaBrowser::new(chromium()).with_memory_budget(64)),
+        replicas: std::sync::Arc::new(cobrowse::replica::ReplicaBrowser::new(chromium()).with_memory_budget(64)).into(),
         ..state
     })
     .await;

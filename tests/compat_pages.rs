@@ -192,7 +192,7 @@ async fn pickers_pastes_and_input_methods_work_and_file_pickers_and_dialogs_are_
 async fn a_hidpi_customer_is_sent_in_css_pixels_where_the_deployment_asks() {
     let _serial = SERIAL.lock().await;
     let server = TestServer::start_with(timings(), chromium(), |state| AppState {
-        browser: std::sync::Arc::new(ReplicaBrowser::new(chromium()).with_frame_ratio(1.0)),
+        replicas: std::sync::Arc::new(ReplicaBrowser::new(chromium()).with_frame_ratio(1.0)).into(),
         ..state
     })
     .await;
