@@ -1,6 +1,6 @@
 //! A simulated agent for the benchmark: joins over `/ws/agent` like the agent view, rebuilds
-//! every frame from the tile deltas exactly as the view draws them, and reads the probe's
-//! sequence number out of the pixels.
+//! every frame from the tile deltas exactly as the view draws them (with the stream's own
+//! [`TileDecoder`]), and reads the probe's sequence number out of the pixels.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,8 +11,7 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::wall_ms;
-use crate::stream::scroll::{self, RowMove};
-use crate::stream::tiles::{KEEP_NONE, KEPT, KIND_COPY_TILES, KIND_RECALL_TILES, KIND_TILES};
+use crate::stream::tiles::TileDecoder;
 
 /// Sequence-number bits in the probe strip (see `probe.js`).
 const PROBE_BITS: u32 = 20;
@@ -136,8 +135,7 @@ async fn receive(
         log(&mut |l| l.failure = Some(e.to_string()));
         return;
     }
-    let mut picture = RgbaImage::new(0, 0);
-    let mut kept: [Option<RgbaImage>; KEPT] = Default::default();
+    let mut screen = TileDecoder::default();
     loop {
         let event = tokio::select! {
             m = socket.next() => Ok(m),
@@ -169,13 +167,13 @@ async fn receive(
         let arrived = wall_ms();
         match message {
             Message::Binary(data) => {
-                if let Err(e) = apply(&mut picture, &mut kept, &data) {
-                    log(&mut |l| l.failure = Some(e.clone()));
+                if let Err(e) = screen.apply(&data) {
+                    log(&mut |l| l.failure = Some(e.to_string()));
                     break;
                 }
                 let at = wall_ms();
-                let seq = probe_seq(&picture);
-                let kept = jpeg.load(Ordering::Relaxed).then(|| Arc::new(picture.clone()));
+                let seq = probe_seq(screen.picture());
+                let kept = jpeg.load(Ordering::Relaxed).then(|| Arc::new(screen.picture().clone()));
                 log(&mut |l| {
                     l.messages.push((arrived, data.len()));
                     l.join_to_first_frame.get_or_insert(at - joined_at);
@@ -199,64 +197,6 @@ async fn receive(
         }
     }
     let _ = socket.close(None).await;
-}
-
-fn read_u16(data: &[u8], at: usize) -> Result<u32, String> {
-    data.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]) as u32).ok_or_else(|| "short frame message".into())
-}
-
-/// Draws one frame message into `picture`, as `web/agent/screen.js` does on its canvas, with
-/// the pictures it keeps in `kept`.
-fn apply(picture: &mut RgbaImage, kept: &mut [Option<RgbaImage>; KEPT], data: &[u8]) -> Result<(), String> {
-    let kind = *data.first().ok_or("empty frame message")?;
-    let (width, height) = (read_u16(data, 1)?, read_u16(data, 3)?);
-    let mut at = 5;
-    if kind == KIND_RECALL_TILES {
-        let keep = *data.get(at).ok_or("short frame message")?;
-        if keep != KEEP_NONE {
-            *kept.get_mut(keep as usize).ok_or("no such slot to keep in")? = Some(picture.clone());
-        }
-        let recalls = read_u16(data, at + 1)?;
-        at += 3;
-        for _ in 0..recalls {
-            let slot = *data.get(at).ok_or("short recall")? as usize;
-            let (x, y, w, h) =
-                (read_u16(data, at + 1)?, read_u16(data, at + 3)?, read_u16(data, at + 5)?, read_u16(data, at + 7)?);
-            at += 9;
-            let from = kept.get(slot).and_then(|k| k.as_ref()).ok_or("a recall from an empty slot")?;
-            let part = image::imageops::crop_imm(from, x, y, w, h).to_image();
-            image::imageops::replace(picture, &part, x as i64, y as i64);
-        }
-    }
-    if picture.dimensions() != (width, height) {
-        *picture = RgbaImage::new(width, height);
-    }
-    if kind == KIND_COPY_TILES {
-        let copies = read_u16(data, at)?;
-        at += 2;
-        for _ in 0..copies {
-            let (from, to, rows) = (read_u16(data, at)?, read_u16(data, at + 2)?, read_u16(data, at + 4)?);
-            at += 6;
-            scroll::apply(picture, &[RowMove { from, to, rows }]);
-        }
-    } else if kind != KIND_TILES && kind != KIND_RECALL_TILES {
-        return Err(format!("unknown frame message kind {kind}"));
-    }
-    let tiles = read_u16(data, at)?;
-    at += 2;
-    for _ in 0..tiles {
-        let (x, y) = (read_u16(data, at)?, read_u16(data, at + 2)?);
-        let len =
-            data.get(at + 8..at + 12).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])).ok_or("short tile")?;
-        at += 12;
-        let png = data.get(at..at + len as usize).ok_or("short tile data")?;
-        at += len as usize;
-        let tile = image::load_from_memory_with_format(png, image::ImageFormat::Png)
-            .map_err(|e| format!("tile is not a PNG: {e}"))?
-            .into_rgba8();
-        image::imageops::replace(picture, &tile, x as i64, y as i64);
-    }
-    Ok(())
 }
 
 /// The probe's number, if its red and blue end cells are where they belong.

@@ -13,7 +13,7 @@
 //! so far in, before anything is drawn; 255 for none), `u16 recalls` and per recall
 //! `u8 slot, u16 x, u16 y, u16 w, u16 h` (copied from that kept picture, same place); every
 //! kind ends with `u16 tiles` and per tile `u16 x, u16 y, u16 w, u16 h, u32 length, length
-//! bytes of PNG`.
+//! bytes of PNG`. [`TileDecoder`] reads it back in Rust, for tests and the benchmark.
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ImageEncoder, RgbImage};
@@ -21,7 +21,10 @@ use image::{ImageEncoder, RgbImage};
 use super::grid::{Grid, Rect};
 use super::scroll::{self, RowMove};
 
+mod decode;
+
 pub use super::grid::TILE;
+pub use decode::{DecodeError, TileDecoder};
 
 /// Kind byte of a tiles message.
 pub const KIND_TILES: u8 = 1;
