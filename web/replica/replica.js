@@ -201,6 +201,13 @@
   const { CANVAS_TAG } = looks;
   const styleScrollbars = () => { if (replayer) looks.styleScrollbars(replayer.iframe.contentDocument, display); };
 
+  // The events whose pieces arrived, parsed (the server validated the whole as a JSON array).
+  const delivered = () => {
+    const events = JSON.parse(inbox.join(''));
+    inbox = [];
+    return events;
+  };
+
   window.__replica = {
     // One frame's worth of change: the customer's events (in order), then their pointer's
     // `:hover` (or null), then every held animation advanced to now. Resolves to how many
@@ -208,6 +215,8 @@
     // applies events in microtasks, which all run before the next rendering, and so do the
     // check and the clock after them) and whether animations are still going.
     async frame(events, pointer) {
+      // Null: a batch too big for one call, sent before in pieces.
+      if (events === null) events = delivered();
       if (isPrivate) return { defects: events.length, animating: false };
       masking.noteAdds(events);
       // Canvas pictures, newest per canvas, painted once the changes before them are in.
@@ -264,16 +273,10 @@
       dropPage(reason);
       return true;
     },
-    // One piece of a big batch of events (JSON text), kept until `delivered` joins them.
+    // One piece of a big batch of events (JSON text), kept until a frame takes them.
     receive(piece) {
       inbox.push(piece);
       return true;
-    },
-    // The events whose pieces arrived, parsed (the server validated the whole as a JSON array).
-    delivered() {
-      const events = JSON.parse(inbox.join(''));
-      inbox = [];
-      return events;
     },
     // Makes Chromium render (and so capture) a frame of the page as it is, changing nothing.
     nudge() {

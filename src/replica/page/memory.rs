@@ -3,6 +3,9 @@
 
 use chromiumoxide::cdp::js_protocol::runtime::GetHeapUsageParams;
 
+use serde::de::IgnoredAny;
+
+use super::shell::{Method, ShellCall};
 use super::{bounded, ReplicaPage};
 use crate::replica::memory::HeapUsage;
 use crate::replica::{Oversize, ReplicaError};
@@ -21,6 +24,6 @@ impl ReplicaPage {
 
     /// Drops the rebuilt page for the shell's too-large notice, until the customer opens another.
     pub async fn give_up(&self, why: Oversize) -> Result<(), ReplicaError> {
-        self.evaluate(format!("window.__replica.giveUp({})", crate::wire::to_text(&why))).await.map(|_| ())
+        self.call::<IgnoredAny>(ShellCall::new(Method::GiveUp).arg(&why)).await.map(|_| ())
     }
 }

@@ -13,27 +13,20 @@ use super::emulation::Geometry;
 use super::frames::Owed;
 use super::{Frame, ReplicaError, Window};
 use crate::profile::origin_of;
+use serde::de::{DeserializeOwned, IgnoredAny};
+
 use crate::wire::{AgentAction, ErrorCode, Hidden, Rules, Target};
 
 mod memory;
 mod place;
+mod shell;
 mod stream;
+pub use shell::Applied;
+use shell::{Method, ShellCall};
 
 /// Chromium calls are bounded: a crashed page answers nothing, ever.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What one frame's change did to the page.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Applied {
-    /// Masked values that arrived unmasked (and were masked before rendering).
-    pub defects: u64,
-    /// Whether animations are still going, so the page needs ticks to show them.
-    pub animating: bool,
-    /// What the page outgrew the replica's budget of, if it did (the shell shows a notice).
-    pub too_large: Option<super::Oversize>,
-    /// How many nodes the page held then.
-    pub nodes: u64,
-}
 
 /// A live replica page and the tasks that serve it.
 pub struct ReplicaPage {
@@ -115,6 +108,17 @@ impl ReplicaPage {
         self.evaluate_within(CALL_TIMEOUT, expression).await
     }
 
+    /// Calls the shell and reads its answer as `T` (an [`IgnoredAny`] where nothing matters
+    /// but that it did not raise).
+    async fn call<T: DeserializeOwned>(&self, call: ShellCall) -> Result<T, ReplicaError> {
+        self.call_within(CALL_TIMEOUT, call).await
+    }
+
+    async fn call_within<T: DeserializeOwned>(&self, limit: Duration, call: ShellCall) -> Result<T, ReplicaError> {
+        let answer = self.evaluate_within(limit, call.expression()).await?;
+        call.answer(answer)
+    }
+
     async fn evaluate_within(&self, limit: Duration, expression: String) -> Result<serde_json::Value, ReplicaError> {
         let mut params = EvaluateParams::new(expression);
         params.return_by_value = Some(true);
@@ -134,59 +138,49 @@ impl ReplicaPage {
     /// machine is not taken for a hung page.
     pub async fn frame(&self, events_json: &str, pointer: Option<(f64, f64)>) -> Result<Applied, ReplicaError> {
         let limit = CALL_TIMEOUT + Duration::from_secs((events_json.len() / 1_000_000) as u64);
-        let pointer = pointer.map_or_else(|| "null".to_string(), |(x, y)| format!("[{x}, {y}]"));
-        let events = if events_json.len() > super::pieces::PIECE {
+        let in_pieces = events_json.len() > super::pieces::PIECE;
+        if in_pieces {
             for piece in super::pieces::pieces(events_json, super::pieces::PIECE) {
-                // A JSON string is a JavaScript string literal: nothing in it can run.
-                self.evaluate(format!("window.__replica.receive({})", crate::wire::to_text(&piece))).await?;
+                self.call::<IgnoredAny>(ShellCall::new(Method::Receive).arg(&piece)).await?;
             }
-            "window.__replica.delivered()"
-        } else {
-            events_json
-        };
+        }
+        let call = ShellCall::new(Method::Frame)
+            .events((!in_pieces).then_some(events_json))
+            .arg(&pointer.map(|(x, y)| [x, y]));
         self.owed.ask();
-        let answer = self.evaluate_within(limit, format!("window.__replica.frame({events}, {pointer})")).await?;
-        Ok(Applied {
-            defects: answer.get("defects").and_then(|d| d.as_u64()).unwrap_or(0),
-            animating: answer.get("animating").and_then(|a| a.as_bool()).unwrap_or(false),
-            too_large: answer.get("too_large").and_then(|a| serde_json::from_value(a.clone()).ok()),
-            nodes: answer.get("nodes").and_then(|n| n.as_u64()).unwrap_or(0),
-        })
+        self.call_within(limit, call).await
     }
 
     /// Makes Chromium render and send a frame of the page as it is (the settling frame).
     pub async fn nudge(&self) -> Result<(), ReplicaError> {
         self.owed.ask();
-        self.evaluate("window.__replica.nudge()".to_string()).await.map(|_| ())
+        self.call::<IgnoredAny>(ShellCall::new(Method::Nudge)).await.map(|_| ())
     }
 
     /// Masks (again) what the profile says, from now on.
     pub async fn set_rules(&self, rules: &Rules) -> Result<(), ReplicaError> {
-        self.evaluate(format!("window.__replica.rules({})", crate::wire::to_text(rules))).await.map(|_| ())
+        self.call::<IgnoredAny>(ShellCall::new(Method::Rules).arg(rules)).await.map(|_| ())
     }
 
     /// Shows a notice instead of the page while the customer is on a page masked whole.
     pub async fn set_private(&self, private: bool) -> Result<(), ReplicaError> {
-        self.evaluate(format!("window.__replica.setPrivate({private})")).await.map(|_| ())
+        self.call::<IgnoredAny>(ShellCall::new(Method::SetPrivate).arg(&private)).await.map(|_| ())
     }
 
     /// What hidden thing, if any, lies at this point of the viewport.
     pub async fn probe(&self, x: f64, y: f64) -> Result<Option<Hidden>, ReplicaError> {
-        let found = self.evaluate(format!("window.__replica.probe({x}, {y})")).await?;
-        Ok(serde_json::from_value(found).unwrap_or(None))
+        self.call(ShellCall::new(Method::Probe).arg(&x).arg(&y)).await
     }
 
     /// Hit-tests an agent's action against the profile's write-mode rules.
     pub async fn hit_test(&self, action: &AgentAction) -> Result<Result<Target, ErrorCode>, ReplicaError> {
-        let answer = self.evaluate(format!("window.__replica.check({})", crate::wire::to_text(action))).await?;
         #[derive(serde::Deserialize)]
         struct Answer {
             refused: Option<ErrorCode>,
             #[serde(flatten)]
             target: Target,
         }
-        let answer: Answer = serde_json::from_value(answer)
-            .map_err(|e| ReplicaError::Script(format!("the shell's hit-test answered {e}")))?;
+        let answer: Answer = self.call(ShellCall::new(Method::Check).arg(action)).await?;
         Ok(match answer.refused {
             Some(code) => Err(code),
             None => Ok(Target { control: answer.target.control.map(|c| c.bounded()), ..answer.target }),
@@ -221,9 +215,8 @@ impl ReplicaPage {
     /// does not draw as the customer's browser does, and the part of the page the customer sees.
     async fn tell_display(&self) -> Result<(), ReplicaError> {
         let Geometry { zoom, transform, .. } = Geometry::of(&self.window, self.frame_ratio);
-        let display = crate::wire::to_text(&self.window.display);
-        let visual = crate::wire::to_text(&self.window.visual);
-        self.evaluate(format!("window.__replica.display({display}, {zoom}, {transform}, {visual})")).await.map(|_| ())
+        let call = ShellCall::new(Method::Display).arg(&self.window.display).arg(&zoom).arg(&transform);
+        self.call::<IgnoredAny>(call.arg(&self.window.visual)).await.map(|_| ())
     }
 
     /// Closes the page and its context.
