@@ -16,6 +16,8 @@ const canvases = (() => {
   const ANIMATING_AFTER = 8;
   // Drawing this cannot see (a context it did not patch) is found on a slow round.
   const ROUND_MS = 2000;
+  // rrweb's EventType.Custom, by number: rrweb loads later, only when a session starts
+  // (recording.load), so its enums are not there when this script runs.
   const EVENT_CUSTOM = 5;
 
   let emit = null;

@@ -12,6 +12,8 @@ const capture = (() => {
   let stopRecording = null;
   const loadRecorder = () => recording.load(hooks.serverBase);
   const flushEvents = () => batches.flush();
+  // rrweb's EventType.FullSnapshot, by number: rrweb loads later, only when a session starts
+  // (recording.load), so its enums are not there when this script runs.
   const FULL_SNAPSHOT = 2;
   function queueEvent(event) {
     event = masking.scrub(event, recorder().record.mirror);

@@ -12,6 +12,8 @@ const masking = (() => {
   // Attributes that point somewhere: emptied rather than starred, so nothing is fetched.
   const ADDRESSES = new Set(['href', 'src', 'srcset', 'poster', 'data', 'action', 'formaction', 'background', 'xlink:href', 'ping', 'cite']);
   const FIELD = /^(INPUT|TEXTAREA|SELECT)$/;
+  // rrweb's serialized node types, by number: its bundle does not export them, and it loads
+  // only when a session starts (recording.load).
   const NODE_DOCUMENT = 0;
   const NODE_ELEMENT = 2;
   const NODE_TEXT = 3;
@@ -130,6 +132,8 @@ const masking = (() => {
     for (const child of node.childNodes || []) scrubTree(child, here, mirror);
   }
 
+  // rrweb's EventType and IncrementalSource, by number: rrweb loads later, only when a
+  // session starts (recording.load), so its enums are not there when this script runs.
   const FULL_SNAPSHOT = 2;
   const INCREMENTAL = 3;
   const MUTATION = 0;

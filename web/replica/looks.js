@@ -125,8 +125,7 @@ const looks = (() => {
   // the frame's address as `rr_src` and no content. Such a frame shows a box of its size that
   // names the origin, never an empty hole.
   const otherSites = new Map(); // node id -> origin
-  const EVENT_FULL_SNAPSHOT = 2;
-  const EVENT_INCREMENTAL = 3;
+  const { EventType, IncrementalSource } = rrweb;
   // Notes frames of other sites that `events` add to the rebuilt page `doc`, and marks them.
   function noteFrames(events, doc, mirror) {
     const visit = (node) => {
@@ -138,8 +137,8 @@ const looks = (() => {
     };
     let found = false;
     for (const event of events) {
-      if (event.type === EVENT_FULL_SNAPSHOT) { otherSites.clear(); visit(event.data.node); found = true; }
-      if (event.type === EVENT_INCREMENTAL && event.data.source === 0) {
+      if (event.type === EventType.FullSnapshot) { otherSites.clear(); visit(event.data.node); found = true; }
+      if (event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.Mutation) {
         for (const add of event.data.adds || []) { const before = otherSites.size; visit(add.node); found = found || otherSites.size !== before; }
         for (const change of event.data.attributes || []) {
           const src = change.attributes && change.attributes.rr_src;

@@ -14,7 +14,7 @@ const masking = (() => {
   const FIELD = /^(INPUT|TEXTAREA|SELECT)$/;
   const STARRED = /^[\s*]*$/;
   const BLOCKED_MARK = '[data-cobrowse-blocked]';
-  const EVENT_INCREMENTAL = 3;
+  const { EventType, IncrementalSource } = rrweb;
   let masked = PASSWORD;
   let blocked = BLOCKED_MARK;
   // After the rules change, what was sent under the old rules is masked quietly until the
@@ -76,7 +76,7 @@ const masking = (() => {
 
   // Shadow roots and iframes only come with added nodes: the list is kept until some arrive.
   let knownRoots = null;
-  const addsNodes = (event) => event.type !== EVENT_INCREMENTAL || (event.data.source === 0 && event.data.adds && event.data.adds.length > 0);
+  const addsNodes = (event) => event.type !== EventType.IncrementalSnapshot || (event.data.source === IncrementalSource.Mutation && event.data.adds && event.data.adds.length > 0);
   // `events` are about to be applied: the roots are found again if they add nodes.
   function noteAdds(events) {
     if (events.some(addsNodes)) knownRoots = null;

@@ -6,12 +6,8 @@
   // Events stamped before the baseline are applied at once (synchronously), which is what a
   // live view wants: no timer, no buffering, no drift between clocks.
   const APPLY_AT_ONCE = Number.MAX_SAFE_INTEGER;
-  const EVENT_META = 4;
-  const EVENT_FULL_SNAPSHOT = 2;
+  const { EventType, IncrementalSource, MouseInteractions } = rrweb;
   const root = () => document.getElementById('replica');
-  const EVENT_INCREMENTAL = 3;
-  const SOURCE_MOUSE_INTERACTION = 2;
-  const INTERACTION_FOCUS = 5;
   let replayer = null;
   let complete = false;
   let hovered = null;
@@ -65,10 +61,10 @@
   }
   // Counts what `event` adds; past the budget the page is dropped and a notice shown instead.
   function withinBudget(event) {
-    if (event.type === EVENT_FULL_SNAPSHOT) {
+    if (event.type === EventType.FullSnapshot) {
       nodes = countNodes(event.data && event.data.node);
       tooLarge = null;
-    } else if (event.type === EVENT_INCREMENTAL && event.data.source === 0) {
+    } else if (event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.Mutation) {
       const adds = Array.isArray(event.data.adds) ? event.data.adds : [];
       for (const add of adds) if (add && add.node) countNodes(add.node);
       for (const change of Array.isArray(event.data.attributes) ? event.data.attributes : []) defuse(change && change.attributes);
@@ -97,7 +93,7 @@
   // Focus comes from the snippet's own events (`cobrowse-focus`), which say whether the
   // customer's browser shows a focus ring (`:focus-visible`): a field focused by a click shows
   // one, a button focused by a click only its `:focus` style. rrweb's focus events say neither.
-  const isRrwebFocus = (event) => event.type === EVENT_INCREMENTAL && event.data.source === SOURCE_MOUSE_INTERACTION && event.data.type === INTERACTION_FOCUS;
+  const isRrwebFocus = (event) => event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.MouseInteraction && event.data.type === MouseInteractions.Focus;
   const FOCUS_TAG = 'cobrowse-focus';
   function focus(payload) {
     const node = replayer.getMirror().getNode(payload.id);
@@ -197,7 +193,6 @@
 
   // The customer's display as the shell last heard it (see `display` below).
   let display = { scrollbar: 15, dark: false, zoom: 1 };
-  const EVENT_CUSTOM = 5;
   const { CANVAS_TAG } = looks;
   const styleScrollbars = () => { if (replayer) looks.styleScrollbars(replayer.iframe.contentDocument, display); };
 
@@ -223,14 +218,14 @@
       const pictures = new Map();
       let focusTo = null;
       for (const event of events) {
-        if (event.type === EVENT_CUSTOM) {
+        if (event.type === EventType.Custom) {
           const payload = event.data && event.data.payload;
           if (!replayer || !complete || !payload || typeof payload.id !== 'number') continue;
           if (event.data.tag === CANVAS_TAG) pictures.set(payload.id, payload);
           if (event.data.tag === FOCUS_TAG) focusTo = payload;
           continue;
         }
-        if (event.type === EVENT_META) {
+        if (event.type === EventType.Meta) {
           const notice = document.getElementById('too-large');
           if (notice) notice.hidden = true;
           // A new page: nothing of the last one counts.
@@ -241,10 +236,10 @@
         if (!withinBudget(event)) continue;
         // Until a full snapshot arrives there is no document for changes to apply to.
         if (!replayer) continue;
-        if (event.type === EVENT_FULL_SNAPSHOT) {
+        if (event.type === EventType.FullSnapshot) {
           complete = true;
           masking.snapshotArrived();
-        } else if (!complete && event.type !== EVENT_META) continue;
+        } else if (!complete && event.type !== EventType.Meta) continue;
         if (isRrwebFocus(event)) continue;
         replayer.addEvent(event);
       }
@@ -253,7 +248,7 @@
       forget();
       if (tooLarge) return { defects: 0, animating: false, too_large: tooLarge, nodes };
       if (!replayer || !complete) return { defects: 0, animating: false };
-      if (events.some((e) => e.type === EVENT_FULL_SNAPSHOT)) styleScrollbars();
+      if (events.some((e) => e.type === EventType.FullSnapshot)) styleScrollbars();
       looks.noteFrames(events, replayer.iframe.contentDocument, replayer.getMirror());
       const painted = pictures.size ? await looks.paint(replayer.getMirror(), pictures, masking.hidden) : { defects: 0, refused: false };
       if (painted.refused) {

@@ -5,9 +5,7 @@
 // holds.
 const scrolls = (() => {
   'use strict';
-  const EVENT_FULL_SNAPSHOT = 2;
-  const EVENT_INCREMENTAL = 3;
-  const SOURCE_SCROLL = 3;
+  const { EventType, IncrementalSource } = rrweb;
   const shortScrolls = new Map();
   let sizeWatch = null;
   // The shell's replayer, and whether its page is complete, as they are when asked (`follow`).
@@ -41,8 +39,8 @@ const scrolls = (() => {
   // `events` were just applied: their scrolls are kept, and all kept ones taken again.
   function note(events) {
     for (const event of events) {
-      if (event.type === EVENT_FULL_SNAPSHOT) shortScrolls.clear();
-      if (event.type === EVENT_INCREMENTAL && event.data.source === SOURCE_SCROLL) {
+      if (event.type === EventType.FullSnapshot) shortScrolls.clear();
+      if (event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.Scroll) {
         shortScrolls.set(event.data.id, { x: event.data.x, y: event.data.y });
       }
     }
