@@ -8,7 +8,7 @@ COPY demo ./demo
 COPY benches ./benches
 COPY tests ./tests
 COPY browser-profiles ./browser-profiles
-RUN cargo build --release --locked --bin cobrowse
+RUN cargo build --release --locked --no-default-features --bin cobrowse
 
 # Runtime stage: Debian's Chromium, tini as init, an unprivileged user. The replicas render
 # with the fonts customers' system font stacks name (Arial, Helvetica, Times and Courier by

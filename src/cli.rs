@@ -29,6 +29,7 @@ pub async fn main(args: Vec<String>) -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        #[cfg(feature = "bench")]
         Some("bench") => match std::env::current_exe() {
             Ok(exe) => crate::bench::main(&args[1..], &exe).await,
             Err(e) => {
@@ -36,6 +37,7 @@ pub async fn main(args: Vec<String>) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        #[cfg(feature = "bench")]
         Some("soak") => match std::env::current_exe() {
             Ok(exe) => crate::bench::soak::main(&args[1..], &exe).await,
             Err(e) => {
@@ -43,6 +45,14 @@ pub async fn main(args: Vec<String>) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        #[cfg(not(feature = "bench"))]
+        Some(command @ ("bench" | "soak")) => {
+            eprintln!(
+                "cobrowse {command}: this build leaves the benchmark out (built with --no-default-features); \
+                 build with the default features to run it"
+            );
+            ExitCode::from(2)
+        }
         Some("help" | "--help" | "-h") => {
             print!("{}", usage());
             ExitCode::SUCCESS

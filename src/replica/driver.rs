@@ -19,6 +19,7 @@ use super::batch::Batch;
 
 mod budget;
 mod pacing;
+mod queries;
 mod schedule;
 use super::page::ReplicaPage;
 use super::{PageData, Placement, ReplicaBrowser, ReplicaHandle, ReplicaQuery, ReplicaReport, Window};
@@ -246,50 +247,6 @@ impl Driver {
         let outcome = match self.placed.as_ref().map(|p| p.window) {
             Some(window) => self.resize(self.shown(window)).await,
             None => Ok(()),
-        };
-        if let Err(e) = outcome {
-            self.failed(e).await;
-        }
-    }
-
-    /// Answers a question about the page as the customer's changes so far left it.
-    async fn answer(&mut self, query: ReplicaQuery) {
-        self.apply_waiting().await;
-        let outcome = match query {
-            ReplicaQuery::HitTest { seq, action } => {
-                let outcome = match &self.page {
-                    Some(page) => match page.hit_test(&action).await {
-                        Ok(outcome) => Ok(outcome),
-                        Err(super::ReplicaError::Script(e)) => {
-                            tracing::warn!(session = %self.session, error = %e, "replica could not hit-test an action");
-                            Ok(Err(ErrorCode::NoTarget))
-                        }
-                        Err(e) => Err(e),
-                    },
-                    None => Ok(Err(ErrorCode::NoTarget)),
-                };
-                // Every hit-test is answered, even when the page failed, so no action waits forever.
-                let answer = outcome.as_ref().map(|o| o.clone()).unwrap_or(Err(ErrorCode::NoTarget));
-                let _ = self.reports.send(ReplicaReport::HitTested { seq, outcome: answer }).await;
-                outcome.map(|_| ())
-            }
-            ReplicaQuery::Probe { x, y } => match &self.page {
-                Some(page) => match page.probe(x, y).await {
-                    Ok(found) => {
-                        if found != self.pointer_over {
-                            self.pointer_over = found;
-                            let _ = self.reports.try_send(ReplicaReport::PointerOver(found));
-                        }
-                        Ok(())
-                    }
-                    Err(super::ReplicaError::Script(e)) => {
-                        tracing::warn!(session = %self.session, error = %e, "replica could not hit-test");
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                },
-                None => Ok(()),
-            },
         };
         if let Err(e) = outcome {
             self.failed(e).await;
