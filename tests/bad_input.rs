@@ -1,7 +1,7 @@
 //! Bad input gets a clear answer and loses nothing: wrong IDs, a second agent, malformed and
 //! oversized messages, pages from unlisted origins, and a replica that crashes.
 
-mod support;
+pub mod support;
 
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -73,7 +73,7 @@ async fn wrong_ids_second_agents_and_malformed_messages_are_refused_without_harm
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customer_connections_from_unlisted_origins_are_forbidden() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start(timings()).await;
+    let server = TestServer::builder().start().await;
     let addr = server.server.trim_start_matches("http://").to_string();
     for origin in ["http://evil.example", "null", ""] {
         let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
@@ -230,7 +230,7 @@ async fn a_hung_replica_is_replaced_and_other_sessions_keep_streaming() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_working_chromium_the_agent_is_told_and_the_session_survives() {
     let _serial = SERIAL.lock().await;
-    let cast = Cast::on(TestServer::start_with(timings(), "/nonexistent/chromium".into(), |state| state).await).await;
+    let cast = Cast::on(TestServer::builder().without_replica_chromium().start().await).await;
     let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
     customer.goto(&format!("{}/", server.demo)).await;
     let id = start_session(customer).await;
@@ -307,7 +307,7 @@ async fn when_a_session_ends_the_server_closes_both_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_at_its_session_limit_turns_new_customers_away_politely() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start_with(timings(), chromium(), |state| state.with_max_sessions(1)).await;
+    let server = TestServer::builder().configure(|state| state.with_max_sessions(1)).start().await;
     let customer = Person::launch("customer").await;
     customer.goto(&format!("{}/", server.demo)).await;
     start_session(&customer).await;

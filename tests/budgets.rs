@@ -2,7 +2,7 @@
 //! size limit and bytes past the rate are refused with a reason the widget shows, counted in
 //! `/metrics`, and the session goes on.
 
-mod support;
+pub mod support;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -58,7 +58,7 @@ fn counted(metrics: &str, limit: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_is_cut_down_with_a_reason_and_the_session_goes_on() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start(timings()).await;
+    let server = TestServer::builder().start().await;
     let mut ws = customer(&server).await;
 
     // Past the size limit: refused with the reason, and the connection stays.
@@ -190,11 +190,7 @@ async fn a_page_past_the_replicas_memory_budget_shows_a_notice_and_the_session_g
     let _serial = SERIAL.lock().await;
     // 64 MB (`--replica-memory 64`) for a page of 60,000 elements: within the element budget,
     // but its rebuilt DOM takes about 110 MB of heap (250 MB before garbage is collected).
-    let server = TestServer::start_with(timings(), chromium(), |state| cobrowse::server::AppState {
-        replicas: std::sync::Arc::new(cobrowse::replica::ReplicaBrowser::new(chromium()).with_memory_budget(64)).into(),
-        ..state
-    })
-    .await;
+    let server = TestServer::builder().replica(|browser| browser.with_memory_budget(64)).start().await;
     let cast = Cast::on(server).await;
     let (customer, agent) = (&cast.customer, &cast.agent);
     customer.goto(&format!("{}/fixtures/many.html", cast.server.fixtures)).await;

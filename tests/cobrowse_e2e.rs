@@ -1,7 +1,7 @@
 //! End to end: a real customer browser on the demo site, a real agent browser in the agent
 //! view, and the server's replica between them.
 
-mod support;
+pub mod support;
 
 use support::*;
 

@@ -5,7 +5,7 @@
 //! tablets (Chromium's device emulation; also after a pinch zoom), compared in the customer's
 //! CSS pixels.
 
-mod support;
+pub mod support;
 
 use support::corpus::{self, CorpusPage, PAGES};
 use support::fidelity::{wait_for_fidelity_in, Pixels};
@@ -41,7 +41,7 @@ struct Row {
 async fn visit_every_page(kind: Kind) {
     let _serial = SERIAL.lock().await;
     corpus::ensure_installed();
-    let server = TestServer::start(timings()).await;
+    let server = TestServer::builder().start().await;
     let customer = Person::launch_with("customer", kind.flags).await;
     let agent = Person::launch("agent").await;
     let (pixels, (width, height)) = match kind.device {

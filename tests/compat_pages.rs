@@ -4,11 +4,9 @@
 //! what synthetic input cannot do (a file picker, a native dialog), refused with a reason; a
 //! HiDPI customer where the deployment sends CSS pixels.
 
-mod support;
+pub mod support;
 
 use chromiumoxide::cdp::browser_protocol::page::{EventJavascriptDialogOpening, HandleJavaScriptDialogParams};
-use cobrowse::replica::ReplicaBrowser;
-use cobrowse::server::AppState;
 use futures::StreamExt;
 use support::fidelity::{share_of_colour, wait_for_share};
 use support::*;
@@ -65,7 +63,7 @@ async fn a_page_that_frames_its_own_pages_and_another_sites_keeps_one_session() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canvases_reach_the_agent_masked_ones_never_leave_and_unreadable_ones_are_boxes() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start_profiled(timings(), "[masking]\nmasked = [\".secret\"]\n").await;
+    let server = TestServer::builder().profile("[masking]\nmasked = [\".secret\"]\n").start().await;
     let cast = Cast::on(server).await;
     let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
     let sent = SentCapture::start(customer).await;
@@ -191,11 +189,7 @@ async fn pickers_pastes_and_input_methods_work_and_file_pickers_and_dialogs_are_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hidpi_customer_is_sent_in_css_pixels_where_the_deployment_asks() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start_with(timings(), chromium(), |state| AppState {
-        replicas: std::sync::Arc::new(ReplicaBrowser::new(chromium()).with_frame_ratio(1.0)).into(),
-        ..state
-    })
-    .await;
+    let server = TestServer::builder().replica(|browser| browser.with_frame_ratio(1.0)).start().await;
     let customer = Person::launch_with("customer", &["force-device-scale-factor=2"]).await;
     let agent = Person::launch("agent").await;
     customer.set_window(800, 600).await;

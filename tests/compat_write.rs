@@ -3,7 +3,7 @@
 //! as they take a person's input (they read keys by `keyCode`, `which` and `keypress`, open menus
 //! on hover, pick dates from their own calendars).
 
-mod support;
+pub mod support;
 
 use support::corpus;
 use support::fidelity::wait_for_fidelity;
@@ -12,7 +12,7 @@ use support::*;
 /// A session on the corpus in write mode: the customer on `path`, the agent joined and allowed.
 async fn write_session(path: &str) -> (TestServer, Person, Person) {
     corpus::ensure_installed();
-    let server = TestServer::start(timings()).await;
+    let server = TestServer::builder().start().await;
     let customer = Person::launch("customer").await;
     let agent = Person::launch("agent").await;
     customer.set_window(1000, 700).await;

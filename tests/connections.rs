@@ -2,7 +2,7 @@
 //! are cut off, idle connections are closed, and one address gets only so many connections
 //! while others still get in. Each is counted in `/metrics`.
 
-mod support;
+pub mod support;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -16,7 +16,8 @@ const LIMITS: ConnectionLimits =
     ConnectionLimits { header_read: Duration::from_secs(1), idle: Duration::from_secs(2), per_address: 4 };
 
 async fn server() -> TestServer {
-    TestServer::start_with(timings(), chromium(), |state| state.with_connection_limits(LIMITS)).await
+    // No session starts here, so no replica Chromium either.
+    TestServer::builder().replica_on_demand().configure(|state| state.with_connection_limits(LIMITS)).start().await
 }
 
 fn address(server: &TestServer) -> SocketAddr {

@@ -1,7 +1,7 @@
 //! The contact center's side end to end: interactions that end their sessions, supervisors who
 //! watch, agents who transfer, the audit trail across a restart, `/metrics`, and webhooks.
 
-mod support;
+pub mod support;
 
 use std::sync::Arc;
 
@@ -157,7 +157,7 @@ async fn the_audit_trail_survives_a_restart_and_metrics_follow_the_session() {
         hooks: None,
     };
     let first = services(&data.0);
-    let server = TestServer::start_configured(timings(), |state| state.with_services(first)).await;
+    let server = TestServer::builder().configure(|state| state.with_services(first)).start().await;
     let metric = |text: &str, name: &str| -> f64 {
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("{name} ")))
@@ -199,7 +199,7 @@ async fn the_audit_trail_survives_a_restart_and_metrics_follow_the_session() {
     server.stop_and_wait().await;
     let second = services(&data.0);
     let restarted =
-        TestServer::start_with(timings(), "/nonexistent/chromium".into(), |state| state.with_services(second)).await;
+        TestServer::builder().without_replica_chromium().configure(|state| state.with_services(second)).start().await;
     let (status, body) = restarted.http("GET", &format!("/api/sessions/{id}/events"), Some(&integration())).await;
     assert_eq!(status, 200, "{body}");
     let body: Value = serde_json::from_str(&body).unwrap();
@@ -269,7 +269,7 @@ async fn session_webhooks_reach_the_contact_center_after_a_retry() {
     let hooks = cobrowse::hooks::Webhooks::new(&url, WEBHOOK_SECRET, metrics.clone()).unwrap();
     let services =
         cobrowse::session::Services { audit: cobrowse::audit::Audit::in_memory(), metrics, hooks: Some(hooks) };
-    let cast = Cast::on(TestServer::start_configured(timings(), |state| state.with_services(services)).await).await;
+    let cast = Cast::on(TestServer::builder().configure(|state| state.with_services(services)).start().await).await;
     let (server, customer) = (&cast.server, &cast.customer);
     customer.goto(&format!("{}/", server.demo)).await;
     let id = start_session(customer).await;

@@ -1,7 +1,7 @@
 //! The UI speaks German to a browser whose language is German, with the terms of Genesys'
 //! German guide, and English otherwise.
 
-mod support;
+pub mod support;
 
 use chromiumoxide::cdp::browser_protocol::emulation::SetUserAgentOverrideParams;
 use support::*;

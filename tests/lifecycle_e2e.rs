@@ -1,7 +1,7 @@
 //! Session lifecycle end to end: leaving the site pauses, returning resumes, either side ends,
 //! ended IDs stay dead, and unattended sessions time out.
 
-mod support;
+pub mod support;
 
 use std::time::Duration;
 

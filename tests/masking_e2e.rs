@@ -2,7 +2,7 @@
 //! WebSockets send is searched), and the agent sees asterisks, an empty box or a notice in its
 //! place, while everything else stays visible. Every secret in the fixtures contains "SECRET".
 
-mod support;
+pub mod support;
 
 use support::*;
 
@@ -37,7 +37,7 @@ async fn text_rect(tab: &Tab, id: &str) -> Rect {
 /// customer's browser sends from the session's first message on. `hook_sockets` keeps the
 /// page's sockets reachable, for a test that plays a tampered snippet.
 async fn masked_session(hook_sockets: bool) -> (Cast, SentCapture) {
-    let cast = Cast::on(TestServer::start_profiled(timings(), RULES).await).await;
+    let cast = Cast::on(TestServer::builder().profile(RULES).start().await).await;
     if hook_sockets {
         capture_sockets(&cast.customer).await;
     }

@@ -3,7 +3,7 @@
 //! and go, and shows the agent the part of the page a phone shows, zoomed as the customer
 //! zoomed it.
 
-mod support;
+pub mod support;
 
 use chromiumoxide::cdp::browser_protocol::emulation::SetTouchEmulationEnabledParams;
 use support::fidelity::{wait_for_fidelity_in, wait_for_share, widget_area, Pixels};

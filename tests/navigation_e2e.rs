@@ -1,7 +1,7 @@
 //! End to end: in write mode, an address the agent types is judged as strictly as a click on
 //! the link or form that leads there, and `forbidden_paths` hold against every way there.
 
-mod support;
+pub mod support;
 
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ async fn agent_goes_to(agent: &Tab, address: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn addresses_are_refused_where_the_click_that_leads_there_would_be() {
     let _serial = SERIAL.lock().await;
-    let cast = Cast::on(TestServer::start_profiled(timings(), RULES).await).await;
+    let cast = Cast::on(TestServer::builder().profile(RULES).start().await).await;
     let (customer, agent) = (&cast.customer, &cast.agent);
     customer.goto(&format!("{}/fixtures/navigate.html", cast.server.fixtures)).await;
     let id = start_session(customer).await;

@@ -3,7 +3,7 @@
 //! frame it is granted), a page at rest sends nothing, and a site's smooth scrolling does not
 //! delay where the agent's view lands.
 
-mod support;
+pub mod support;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! the widget's buttons, a password value leaving the customer's browser, a customer's crafted
 //! page running script in the replica.
 
-mod support;
+pub mod support;
 
 use support::*;
 
@@ -57,7 +57,7 @@ async fn crafted_actions_change_nothing_in_pointer_mode() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_scripts_cannot_press_the_widgets_buttons() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start(timings()).await;
+    let server = TestServer::builder().start().await;
     let customer = Person::launch("customer").await;
     customer.goto(&format!("{}/", server.demo)).await;
     customer.wait_for("widget", "!!document.querySelector('cobrowse-widget')").await;

@@ -3,7 +3,7 @@
 //! live sessions, each refusal says why, a customer from another address still starts, and a
 //! session whose customer connection is gone before anyone joined frees its slot.
 
-mod support;
+pub mod support;
 
 use cobrowse::server::AppState;
 use futures::{SinkExt, StreamExt};
@@ -50,7 +50,12 @@ async fn start(ws: &mut Socket) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_cannot_take_every_slot_and_says_why() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start_with(timings(), chromium(), |state| AppState { max_sessions: 8, ..state }).await;
+    // Sessions of raw customer channels, which never send a page: no replica Chromium needed.
+    let server = TestServer::builder()
+        .replica_on_demand()
+        .configure(|state| AppState { max_sessions: 8, ..state })
+        .start()
+        .await;
     let mut held = Vec::new();
     for i in 0..5 {
         let mut ws = customer_socket(&server.server, &server.demo, "127.0.0.1").await;
@@ -79,10 +84,11 @@ async fn one_address_cannot_take_every_slot_and_says_why() {
 async fn behind_a_trusted_proxy_each_customer_has_their_own_slots_and_nobody_else_can_claim_one() {
     let _serial = SERIAL.lock().await;
     let proxy: std::net::IpAddr = "127.0.0.8".parse().unwrap();
-    let server = TestServer::start_with(timings(), chromium(), |state| {
-        state.with_sessions_per_address(2).with_trusted_proxies(vec![proxy])
-    })
-    .await;
+    let server = TestServer::builder()
+        .replica_on_demand()
+        .configure(|state| state.with_sessions_per_address(2).with_trusted_proxies(vec![proxy]))
+        .start()
+        .await;
     let (url, demo) = (server.server.clone(), server.demo.clone());
     let from_proxy = |client: &'static str| {
         let (url, demo) = (url.clone(), demo.clone());
@@ -118,7 +124,7 @@ async fn behind_a_trusted_proxy_each_customer_has_their_own_slots_and_nobody_els
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_session_whose_customer_is_gone_frees_its_slot() {
     let _serial = SERIAL.lock().await;
-    let server = TestServer::start(timings()).await;
+    let server = TestServer::builder().start().await;
     let mut ws = customer_socket(&server.server, &server.demo, "127.0.0.3").await;
     assert_eq!(start(&mut ws).await["type"], "started");
     assert_eq!(server.state.registry.len(), 1);

@@ -2,7 +2,7 @@
 //! are rate-limited per agent as well as per address, and an agent view embedded in a workspace
 //! joins by itself when the chat carries a start message from a configured origin.
 
-mod support;
+pub mod support;
 
 use std::time::{Duration, SystemTime};
 
@@ -12,7 +12,7 @@ use support::*;
 
 /// A server whose replicas never start: sign-in is checked before any session is involved.
 async fn server_without_replicas() -> TestServer {
-    TestServer::start_with(timings(), "/nonexistent/chromium".into(), |state| state).await
+    TestServer::builder().without_replica_chromium().start().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,7 +162,7 @@ async fn a_start_message_in_the_workspace_chat_joins_the_embedded_agent_view() {
 async fn the_demo_chat_carries_the_start_message_to_the_demo_workspace() {
     let _serial = SERIAL.lock().await;
     let cast = Cast::on(
-        TestServer::start_configured(timings(), |state| state.with_routes(cobrowse::demo_chat::routes())).await,
+        TestServer::builder().configure(|state| state.with_routes(cobrowse::demo_chat::routes())).start().await,
     )
     .await;
     let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
@@ -197,7 +197,7 @@ async fn the_demo_chat_carries_the_start_message_to_the_demo_workspace() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agent_view_may_be_framed_only_by_configured_workspaces() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let server = TestServer::start(timings()).await;
+    let server = TestServer::builder().start().await;
     let addr = server.server.trim_start_matches("http://").to_string();
     let mut stream = bounded("connect", tokio::net::TcpStream::connect(&addr)).await.unwrap();
     let request = format!("GET /agent/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
@@ -220,7 +220,7 @@ async fn the_agent_view_may_be_framed_only_by_configured_workspaces() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_ends_when_its_token_expires() {
-    let server = TestServer::start(timings()).await;
+    let server = TestServer::builder().start().await;
     let short = Signer::new(TEST_SECRET).issue("a-1", "Alex", Role::Agent, Duration::from_secs(2), SystemTime::now());
     let mut agent = RawAgent::connect(&server.server, Some(&short), "127.0.0.1").await.expect("accepted while valid");
     agent.wait_for("hello").await;

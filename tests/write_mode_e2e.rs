@@ -1,7 +1,7 @@
 //! End to end: the agent asks for write mode, the customer answers, and the agent's clicks,
 //! typing and navigation reach the customer's page through the profile's filter.
 
-mod support;
+pub mod support;
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ const WRITE_STATUS: &str = "Write mode: you can act on the customer’s page.";
 
 /// A customer on the order fixture and a joined agent who sees it.
 async fn order_session(timings: cobrowse::session::Timings) -> Cast {
-    let cast = Cast::on(TestServer::start_profiled(timings, RULES).await).await;
+    let cast = Cast::on(TestServer::builder().timings(timings).profile(RULES).start().await).await;
     cast.customer.goto(&format!("{}/fixtures/write.html", cast.server.fixtures)).await;
     let id = start_session(&cast.customer).await;
     join(&cast.agent, &cast.server.server, &id).await;
@@ -189,7 +189,7 @@ async fn a_denied_or_unanswered_request_leaves_pointer_mode_and_the_agent_is_tol
     let _serial = SERIAL.lock().await;
     let mut quick = timings();
     quick.write_request_ttl = Duration::from_millis(1500);
-    let cast = Cast::on(TestServer::start_profiled(quick, RULES).await).await;
+    let cast = Cast::on(TestServer::builder().timings(quick).profile(RULES).start().await).await;
     capture_sockets(&cast.agent).await;
     cast.customer.goto(&format!("{}/fixtures/write.html", cast.server.fixtures)).await;
     let id = start_session(&cast.customer).await;
@@ -269,7 +269,7 @@ async fn back_forward_address_and_reload_work_inside_the_site_and_are_refused_ou
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn where_the_profile_turns_write_mode_off_there_is_no_pencil_and_requests_are_refused() {
     let _serial = SERIAL.lock().await;
-    let cast = Cast::on(TestServer::start_profiled(timings(), "[write_mode]\nenabled = false\n").await).await;
+    let cast = Cast::on(TestServer::builder().profile("[write_mode]\nenabled = false\n").start().await).await;
     capture_sockets(&cast.agent).await;
     cast.customer.goto(&format!("{}/fixtures/write.html", cast.server.fixtures)).await;
     let id = start_session(&cast.customer).await;

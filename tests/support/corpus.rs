@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use tokio::net::TcpListener;
 
 /// The folder `npm ci` installs the corpus into.
-pub fn corpus_root() -> PathBuf {
+fn corpus_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
@@ -140,7 +140,7 @@ fn content_type(path: &Path) -> &'static str {
 }
 
 /// Serves the installed corpus: `/PACKAGE/PATH` is that file of the package.
-pub async fn serve(listener: TcpListener, cobrowse: String) {
+pub(super) async fn serve(listener: TcpListener, cobrowse: String) {
     use axum::http::{header, StatusCode, Uri};
     use axum::response::IntoResponse;
     let app = axum::Router::new().fallback(move |uri: Uri| {
