@@ -165,8 +165,16 @@ async fn canvas_pictures_cannot_take_the_replicas_memory() {
     let style = "position:absolute;left:0;top:0;width:300px;height:200px";
     let canvas = json!([{ "type": 2, "tagName": "canvas", "attributes": { "width": "300", "height": "200", "style": style, "rr_dataURL": boxed }, "childNodes": [], "id": 91001 }]);
     customer.eval(&tamper(canvas, json!([]))).await;
-    // A picture painted would come in a frame within a few; an empty canvas brings none.
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // What the customer types next follows the crafted canvas down the same channel: once the
+    // agent sees it, the replica has taken the canvas, and a picture painted on it would show.
+    let name = customer.eval("(() => { const r = document.getElementById('name').getBoundingClientRect(); return [r.x + 4, r.y + 4, r.width - 8, r.height - 8]; })()").await;
+    let name: [f64; 4] = serde_json::from_value(name).unwrap();
+    customer.click_element("document.getElementById('name')").await;
+    customer.type_text("Ada Lovelace").await;
+    // Unfocused, so no focus ring (which the replica does not draw) sets the views apart.
+    customer.eval("document.activeElement.blur(), true").await;
+    let typed = wait_for_match(customer, agent, name, 0.99).await;
+    assert!(typed >= 0.99, "the typing after the crafted canvas matches only {typed:.3} (its picture shows?)");
     let ratio = wait_for_match(customer, agent, [0.0, 0.0, 480.0, 300.0], 0.99).await;
     assert!(ratio >= 0.99, "the crafted picture shows ({ratio:.3})");
     let (_, metrics) = cast.server.http("GET", "/metrics", None).await;

@@ -3,8 +3,6 @@
 
 pub mod support;
 
-use std::time::Duration;
-
 use support::*;
 
 const RULES: &str = "[write_mode]\ndisabled = [\".danger\"]\nforbidden_paths = [\"^/fixtures/closing\"]\n";
@@ -44,7 +42,9 @@ async fn addresses_are_refused_where_the_click_that_leads_there_would_be() {
     agent.eval("document.getElementById('status').textContent = ''").await;
     agent_clicks_on(customer, agent, "document.getElementById('closing')").await;
     wait_for_status(agent, "That is out of your reach on this site.").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The agent's next click, on the same page, lands: the refused one went ahead of it.
+    agent_clicks_on(customer, agent, "document.getElementById('q')").await;
+    customer.wait_for("the agent's next click lands", "document.activeElement.id === 'q'").await;
     assert_eq!(path().await, here, "the customer stayed on the page");
     assert_eq!(customer.eval("window.closingClicks").await, 0, "the forbidden link was not clicked");
 

@@ -54,24 +54,35 @@ async fn crafted_actions_change_nothing_in_pointer_mode() {
     cast.finish().await;
 }
 
+/// JS for a page script's click on the widget's `button`: how many of the page's own click
+/// listeners on it heard the click (the widget's ran as well, in the same dispatch).
+fn synthetic_click(button: &str) -> String {
+    format!("(() => {{ const b = {WIDGET}.querySelector({button:?}); let heard = 0; b.addEventListener('click', () => heard++); b.click(); return heard; }})()")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_scripts_cannot_press_the_widgets_buttons() {
     let _serial = SERIAL.lock().await;
     let server = TestServer::builder().start().await;
     let customer = Person::launch("customer").await;
+    // Every connection the page opens is kept in `window.__sockets`.
+    capture_sockets(&customer).await;
     customer.goto(&format!("{}/", server.demo)).await;
     customer.wait_for("widget", "!!document.querySelector('cobrowse-widget')").await;
+    let connections = "window.__sockets.filter((s) => s.url.includes('/ws/customer')).length";
 
-    // A synthetic click on "Co-browse" starts nothing.
-    customer.eval(&format!("{WIDGET}.querySelector('button.start').click()")).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // A synthetic click on "Co-browse" reaches the button and starts nothing. The widget
+    // decides while the click is dispatched: a start would have opened its connection then.
+    assert_eq!(customer.eval(&synthetic_click("button.start")).await, 1, "the script's click reached the button");
+    assert_eq!(customer.eval(connections).await, 0, "the script's click opened a connection");
     assert_eq!(customer.eval("Cobrowse.state").await, "idle");
     assert!(server.state.registry.is_empty());
 
-    // A person's click does; then a synthetic click on "End session" ends nothing.
+    // A person's click does; then a synthetic click on "End session" ends nothing (ending
+    // ends the session on the page at once, as it tells the server).
     start_session(&customer).await;
-    customer.eval(&format!("{WIDGET}.querySelector('button.end').click()")).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(customer.eval(connections).await, 1, "the person's click opened one connection");
+    assert_eq!(customer.eval(&synthetic_click("button.end")).await, 1, "the script's click reached the button");
     assert_eq!(customer.eval("Cobrowse.state").await, "waiting");
     assert_eq!(server.state.registry.len(), 1);
     customer.close().await;

@@ -49,16 +49,31 @@ async fn ask_and_answer(cast: &Cast, allow: bool) {
     cast.customer.click_element(&format!("{WIDGET}.querySelector('.{button}')")).await;
 }
 
+/// Write mode again, and the agent types "ok" into the customer's field `id`; returns the
+/// field's value once that typing has landed. What the agent typed before, in pointer mode,
+/// would have gone the same way ahead of it, so the value also shows whether any of that did.
+async fn typing_lands_again(cast: &Cast, id: &str) -> String {
+    ask_and_answer(cast, true).await;
+    wait_for_status(&cast.agent, WRITE_STATUS).await;
+    let field = format!("document.getElementById('{id}')");
+    agent_clicks(cast, &field).await;
+    cast.customer.wait_for(&format!("{id} has focus"), &format!("document.activeElement === {field}")).await;
+    cast.agent.press_keys("ok").await;
+    let landed = format!("{field}.value.includes('ok') && {field}.value");
+    let value = cast.customer.wait_for(&format!("the typing lands in {id} again"), &landed).await;
+    value.as_str().unwrap().to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_allow_the_agent_types_and_clicks_within_the_profiles_rules() {
     let _serial = SERIAL.lock().await;
     let cast = order_session(timings()).await;
     let (customer, agent) = (&cast.customer, &cast.agent);
 
-    // Pointer mode: the agent's typing does nothing.
+    // Pointer mode: the agent's typing does nothing (and when write mode comes, what the agent
+    // types then lands alone: none of this was held back to land later).
     agent_clicks(&cast, "document.getElementById('name')").await;
     agent.press_keys("nope").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(customer.eval("document.getElementById('name').value").await, "");
 
     ask_and_answer(&cast, true).await;
@@ -80,9 +95,15 @@ async fn after_allow_the_agent_types_and_clicks_within_the_profiles_rules() {
         agent.press_keys(&ch.to_string()).await;
         tokio::time::sleep(Duration::from_millis(40)).await;
     }
-    customer
-        .wait_for("the agent's typing arrives", &format!("document.getElementById('name').value === {typed:?}"))
+    let landed = customer
+        .wait_for(
+            "the agent's typing arrives",
+            &format!(
+                "document.getElementById('name').value.includes({typed:?}) && document.getElementById('name').value"
+            ),
+        )
         .await;
+    assert_eq!(landed, typed, "the agent's typing in pointer mode landed too");
     // Agent action to customer page: each keystroke's send against its input event there.
     let sent = agent.eval("window.__sentAt").await;
     let arrived = customer.eval("window.inputTimes").await;
@@ -164,12 +185,12 @@ async fn after_allow_the_agent_types_and_clicks_within_the_profiles_rules() {
     let before = customer.eval("document.getElementById('vue-field').value").await;
     agent_clicks(&cast, "document.getElementById('vue-field')").await;
     agent.press_keys("xyz").await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(customer.eval("document.getElementById('vue-field').value").await, before);
+    // Allowed again, the agent's typing lands again, and only that.
+    let now = typing_lands_again(&cast, "vue-field").await;
+    assert_eq!(now.replacen("ok", "", 1), before.as_str().unwrap(), "the agent's typing in pointer mode landed");
 
-    // Allowed again, then the agent goes back to pointer mode themselves.
-    ask_and_answer(&cast, true).await;
-    wait_for_status(agent, WRITE_STATUS).await;
+    // Then the agent goes back to pointer mode themselves.
     agent.click_element("document.getElementById('to-pointer')").await;
     customer
         .wait_for(
@@ -179,8 +200,9 @@ async fn after_allow_the_agent_types_and_clicks_within_the_profiles_rules() {
         .await;
     agent_clicks(&cast, "document.getElementById('name')").await;
     agent.press_keys("xyz").await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(!customer.eval("document.getElementById('name').value").await.as_str().unwrap().contains("xyz"));
+    let now = typing_lands_again(&cast, "name").await;
+    assert!(!now.contains("xyz"), "the agent's typing in pointer mode landed: {now:?}");
     cast.finish().await;
 }
 
@@ -259,9 +281,13 @@ async fn back_forward_address_and_reload_work_inside_the_site_and_are_refused_ou
     assert_eq!(path().await, "/fixtures/write-next.html");
     agent.click_element("document.getElementById('back')").await;
     settled(&cast, "/fixtures/write.html").await;
+    customer.eval("window.awayClicks = 0; document.getElementById('away').addEventListener('click', () => window.awayClicks++); true").await;
     agent_clicks(&cast, "document.getElementById('away')").await;
     wait_for_status(agent, "That would leave the customer’s site.").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The agent's next click, on the same page, lands: the refused one went ahead of it.
+    agent_clicks(&cast, "document.getElementById('gift')").await;
+    customer.wait_for("the agent's next click lands", "document.getElementById('gift').checked").await;
+    assert_eq!(customer.eval("window.awayClicks").await, 0, "the link off the site was clicked");
     assert_eq!(path().await, "/fixtures/write.html");
     cast.finish().await;
 }
@@ -277,7 +303,10 @@ async fn where_the_profile_turns_write_mode_off_there_is_no_pencil_and_requests_
     assert_eq!(cast.agent.eval("document.getElementById('request-write').hidden").await, true);
     agent_sends(&cast.agent, r#"{"type":"request_write_mode"}"#).await;
     agent_receives(&cast.agent, "refused", Some("write_mode_unavailable")).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The agent's click after the request reaches the customer (as a red circle): the request
+    // went ahead of it.
+    agent_clicks(&cast, "document.getElementById('name')").await;
+    cast.customer.wait_for("the agent's click shows", &format!("!!{WIDGET}.querySelector('.click')")).await;
     assert_eq!(cast.customer.eval(&format!("({})", asked())).await, false, "the customer was asked");
     cast.finish().await;
 }

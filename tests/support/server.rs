@@ -101,9 +101,12 @@ impl TestServer {
         }
     }
 
-    /// Rewrites the profile, as an admin editing the file would: `[site]` as before, then `rules`.
+    /// Rewrites the profile, as an admin editing the file would: `[site]` as before, then
+    /// `rules`. The server has read the edit when this returns (its watcher would within a
+    /// second): taken, or refused with the last good profile kept; running sessions follow.
     pub fn edit_profile(&self, rules: &str) {
         std::fs::write(self.profiles.0.join("demo.toml"), format!("{}{rules}", self.site)).unwrap();
+        let _ = self.state.profiles.reload();
     }
 
     pub async fn stop(self) {
