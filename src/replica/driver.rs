@@ -24,7 +24,7 @@ mod schedule;
 use super::page::ReplicaPage;
 use super::{PageData, Placement, ReplicaBrowser, ReplicaHandle, ReplicaQuery, ReplicaReport, Window};
 use crate::profile::origin_of;
-use crate::wire::{ErrorCode, Hidden, Rules};
+use crate::wire::{Hidden, Rules};
 
 /// Page data queued for a replica; the customer's connection waits when the replica lags.
 const QUEUE: usize = 256;

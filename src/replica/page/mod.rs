@@ -27,7 +27,6 @@ use shell::{Method, ShellCall};
 /// Chromium calls are bounded: a crashed page answers nothing, ever.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
-
 /// A live replica page and the tasks that serve it.
 pub struct ReplicaPage {
     inner: ContextPage,

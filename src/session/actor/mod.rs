@@ -13,10 +13,9 @@ use super::{
     ClientLink, Command, CustomerAttached, FromAgentConn, FromCustomerConn, Member, PageFeed, Registry, Services,
     Timings,
 };
-use crate::metrics::Limit;
 use crate::profile::{Profile, Profiles};
-use crate::replica::{Oversize, ReplicaHandle, ReplicaReport};
-use crate::wire::{Display, EndedBy, ErrorCode, PageAction, Point, ToAgent, ToCustomer, VisualViewport};
+use crate::replica::{ReplicaHandle, ReplicaReport};
+use crate::wire::{Display, EndedBy, ErrorCode, Point, ToAgent, ToCustomer, VisualViewport};
 
 /// Everything a new actor starts from.
 pub struct Setup {
