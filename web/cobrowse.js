@@ -1,7 +1,8 @@
 // Co-browse snippet: a site embeds <script src="https://COBROWSE-SERVER/cobrowse.js" defer>.
 // The session's logic: it connects, records the page with rrweb (capture.js, masked by
 // masking.js before anything is sent) and drives the widget (widget.js). Served after those
-// files, in one scope. Wire messages mirror src/wire.rs.
+// files, in one scope. Wire messages mirror src/wire/ (customer.rs),
+// held to this copy by src/wire/mirror.rs.
 (() => {
   'use strict';
   if (window.Cobrowse) return;
