@@ -79,6 +79,7 @@ pub fn spawn(
         waiting: Batch::default(),
         too_large: false,
         memory: super::memory::MemoryWatch::new(browser_budget),
+        heap_look: None,
     };
     let orders = Orders {
         feed: feed_rx,
@@ -122,6 +123,8 @@ struct Driver {
     too_large: bool,
     /// When to look at the page's heaps, and how much they may hold.
     memory: super::memory::MemoryWatch,
+    /// Bytes of events applied since the last look, while the look waits for their frame.
+    heap_look: Option<usize>,
 }
 
 /// Sleeps until `at`, or forever when there is nothing to wait for.
@@ -171,12 +174,17 @@ impl Driver {
                 _ = until(self.schedule.next_wake()) => match self.schedule.due(Instant::now()) {
                     Some(schedule::Due::Apply) => self.apply_waiting().await,
                     Some(schedule::Due::Tick) => self.tick().await,
-                    Some(schedule::Due::Settle) => self.settle().await,
+                    Some(schedule::Due::Settle) => {
+                        // A change that painted nothing sent no frame: its heap look is now.
+                        self.heap_look_due().await;
+                        self.settle().await;
+                    }
                     None => {}
                 },
                 Ok(()) = arrivals.changed() => {
                     arrivals.borrow_and_update();
                     self.schedule.on_frame(Instant::now());
+                    self.heap_look_due().await;
                 }
                 Some(data) = orders.feed.recv() => {
                     match data {
@@ -263,6 +271,10 @@ impl Driver {
             self.apply_waiting().await;
         }
         self.schedule.stream(Instant::now(), on);
+        if !on {
+            // No frame will come for a look that waited for one.
+            self.heap_look_due().await;
+        }
         let outcome = match self.page.as_mut() {
             Some(page) if on => page.start_stream().await,
             Some(page) => page.stop_stream().await,
@@ -296,6 +308,7 @@ impl Driver {
         }
         // What waited was for the old page; the new one starts from a fresh snapshot.
         self.waiting = Batch::default();
+        self.heap_look = None;
         self.schedule.new_page();
         let Some(Placement { url, window, .. }) = self.placed.clone() else { return Ok(()) };
         let window = self.shown(window);

@@ -99,7 +99,7 @@ impl Driver {
             self.outgrown(why, nodes);
         }
         if had_events && outcome.is_ok() {
-            self.check_memory(bytes).await;
+            self.heap_look_after(bytes).await;
         }
         match outcome {
             Ok(animating) => self.schedule.applied(Instant::now(), had_events, animating),
