@@ -44,6 +44,8 @@ pub struct ReplicaPage {
     /// Frames the session's changes asked for (and paid for) and have not had yet: a frame
     /// while none is owed was drawn by the page itself.
     owed: Owed,
+    /// When the page last answered a call (the watchdog pings only a silent page).
+    heard: Arc<place::Heard>,
 }
 
 pub(super) async fn bounded<T>(
@@ -81,7 +83,9 @@ impl ReplicaPage {
         let inner = browser.open_page().await?;
         let (pacer, frame_ratio, owed) = (browser.pacer.clone(), browser.frame_ratio, Owed::default());
         let (tasks, streaming) = (Vec::new(), false);
-        let mut page = ReplicaPage { inner, pacer, origin, window, frame_ratio, tasks, frames, seq, streaming, owed };
+        let heard = Arc::new(place::Heard::new());
+        let mut page =
+            ReplicaPage { inner, pacer, origin, window, frame_ratio, tasks, frames, seq, streaming, owed, heard };
         match page.place(url, faults).await {
             Ok(()) => Ok(page),
             Err(e) => {
@@ -124,6 +128,7 @@ impl ReplicaPage {
         // The shell's `add` resolves once the replayer has applied the events.
         params.await_promise = Some(true);
         let result = bounded_by(limit, "Runtime.evaluate", self.inner.page.execute(params)).await?.result;
+        self.heard.now();
         if let Some(ex) = result.exception_details {
             let text = ex.exception.and_then(|o| o.description).unwrap_or(ex.text);
             return Err(ReplicaError::Script(text));

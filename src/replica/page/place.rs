@@ -2,6 +2,7 @@
 //! screencast frames, answering every document it asks for with the shell (or an empty page),
 //! and loading the shell.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -40,12 +41,12 @@ impl ReplicaPage {
         self.tasks.push(crate::replica::late::watch(page.clone()).await?);
         // A renderer stuck in a loop (or stopped) answers nothing. A slow machine answers late,
         // and rebuilding a page there would only add work, so only a long silence counts.
-        let watched = page.clone();
+        let (watched, heard) = (page.clone(), self.heard.clone());
         self.tasks.push(tokio::spawn(async move {
             let reason = tokio::select! {
                 Some(_) = crashes.next() => "the replica page crashed".to_string(),
                 Some(d) = detached.next() => format!("the replica page went away ({})", d.reason),
-                silence = watchdog(watched) => format!("the replica page does not answer ({silence})"),
+                silence = watchdog(watched, heard) => format!("the replica page does not answer ({silence})"),
             };
             let _ = faults.send((generation, reason)).await;
         }));
@@ -146,12 +147,44 @@ const PING_EVERY: Duration = Duration::from_secs(3);
 /// millisecond, one on a saturated machine in a few seconds).
 const HANG_LIMIT: Duration = Duration::from_secs(10);
 
-/// Returns once the page stops answering: what it said, or that it said nothing in time.
-async fn watchdog(page: chromiumoxide::Page) -> String {
+/// When the page last showed it is alive: a call its main thread answered. (Not a frame: a
+/// renderer stuck in a script loop can still composite one.)
+#[derive(Debug)]
+pub(super) struct Heard {
+    since: tokio::time::Instant,
+    /// Milliseconds after `since`.
+    at: std::sync::atomic::AtomicU64,
+}
+
+impl Heard {
+    pub fn new() -> Heard {
+        Heard { since: tokio::time::Instant::now(), at: Default::default() }
+    }
+
+    /// The page answered just now.
+    pub fn now(&self) {
+        let ms = self.since.elapsed().as_millis() as u64;
+        self.at.store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn last(&self) -> tokio::time::Instant {
+        self.since + Duration::from_millis(self.at.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// Returns once the page stops answering: what it said, or that it said nothing in time. A
+/// page that answered a call within [`PING_EVERY`] is not asked: a ping is a call on
+/// the renderer's main thread, and one landing right after a change made that change's frame
+/// two vsyncs late (in a real agent tab, every twelfth change of one every 250 ms arrived at
+/// about 50 ms instead of 17; without the pings none did).
+async fn watchdog(page: chromiumoxide::Page, heard: Arc<Heard>) -> String {
     loop {
-        tokio::time::sleep(PING_EVERY).await;
+        tokio::time::sleep_until(heard.last() + PING_EVERY).await;
+        if heard.last().elapsed() < PING_EVERY {
+            continue;
+        }
         match bounded_by(HANG_LIMIT, "Runtime.evaluate", page.execute(EvaluateParams::new("1"))).await {
-            Ok(_) => {}
+            Ok(_) => heard.now(),
             Err(e) => return e.to_string(),
         }
     }
