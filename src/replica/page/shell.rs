@@ -57,36 +57,46 @@ impl Method {
     }
 }
 
-/// One call of the shell, its arguments serialised.
+/// One call of the shell, written as it is built: the events of a frame, up to a piece of a
+/// big batch, are copied once into the call and once out of it.
 #[derive(Debug, Clone)]
 pub(super) struct ShellCall {
     method: Method,
-    args: Vec<String>,
+    /// `window.__replica.method(` and the arguments so far.
+    call: String,
+    first: bool,
 }
 
 impl ShellCall {
     pub fn new(method: Method) -> ShellCall {
-        ShellCall { method, args: Vec::new() }
+        ShellCall { method, call: format!("window.__replica.{}(", method.name()), first: true }
+    }
+
+    fn push(mut self, json: &str) -> ShellCall {
+        if !self.first {
+            self.call.push_str(", ");
+        }
+        self.first = false;
+        self.call.push_str(json);
+        self
     }
 
     /// One more argument, as JSON: a JSON text is a JavaScript expression, and nothing in it
     /// can run.
-    pub fn arg(mut self, value: &impl Serialize) -> ShellCall {
-        self.args.push(crate::wire::to_text(value));
-        self
+    pub fn arg(self, value: &impl Serialize) -> ShellCall {
+        self.push(&crate::wire::to_text(value))
     }
 
     /// rrweb events as the customer sent them: a JSON array the server already validated
     /// ([`crate::wire::validate_events`]), passed as it is rather than parsed and written
     /// again; `None` for the pieces sent before with [`Method::Receive`].
-    pub fn events(mut self, json: Option<&str>) -> ShellCall {
-        self.args.push(json.unwrap_or("null").to_string());
-        self
+    pub fn events(self, json: Option<&str>) -> ShellCall {
+        self.push(json.unwrap_or("null"))
     }
 
     /// The JavaScript that makes the call.
     pub fn expression(&self) -> String {
-        format!("window.__replica.{}({})", self.method.name(), self.args.join(", "))
+        format!("{})", self.call)
     }
 
     /// The shell's answer as `T`; an answer of another shape is the shell's fault, reported

@@ -44,7 +44,14 @@ impl Actor {
         let (width, height) = self.viewport;
         let window = Window { width, height, display: self.display, visual: self.visual };
         let placement = Placement { page: self.page_number, url, window, private: *self.masked_whole.borrow() };
-        self.setup.replica.placement.send_replace(Some(placement));
+        // A profile edit that changes nothing here does not wake the replica.
+        self.setup.replica.placement.send_if_modified(|placed| {
+            let changed = placed.as_ref() != Some(&placement);
+            if changed {
+                *placed = Some(placement);
+            }
+            changed
+        });
     }
 
     /// The customer's page now has this layout viewport and visible region: agents' screens
