@@ -106,6 +106,15 @@ impl Grid {
         changed
     }
 
+    /// Rectangles of every tile, row by row.
+    pub fn all_tiles(&self) -> Vec<Rect> {
+        let rows = self.height.div_ceil(TILE);
+        (0..rows)
+            .flat_map(|row| (0..self.columns).map(move |column| (row, column)))
+            .map(|(r, c)| self.tile(c, r))
+            .collect()
+    }
+
     /// Whether the tile at `rect` (a tile of this grid's size) is the same in `other`.
     pub fn same_tile(&self, other: &Grid, rect: Rect) -> bool {
         let column = rect.0 / TILE;

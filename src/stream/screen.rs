@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use super::tiles::TileEncoder;
 use crate::metrics::Metrics;
 use crate::replica::Frame;
+use crate::reporting::stages::{self, StageRecord};
 
 /// The screen as one agent sees it.
 pub struct AgentScreen {
@@ -20,14 +21,18 @@ pub struct AgentScreen {
     /// When the agent joined, until their first frame goes out.
     joined: Option<Instant>,
     metrics: Arc<Metrics>,
+    /// The session's ID and the frame messages sent so far, for the stage trace.
+    session: String,
+    sent: u64,
 }
 
 impl AgentScreen {
     /// The screen of the replica whose frames these are, for an agent joining now: the
     /// newest frame is theirs at once.
-    pub fn new(mut frames: watch::Receiver<Option<Frame>>, metrics: Arc<Metrics>) -> AgentScreen {
+    pub fn new(mut frames: watch::Receiver<Option<Frame>>, metrics: Arc<Metrics>, session: &str) -> AgentScreen {
         frames.mark_changed();
-        AgentScreen { frames, tiles: TileEncoder::default(), joined: Some(Instant::now()), metrics }
+        let (tiles, joined, session) = (TileEncoder::default(), Some(Instant::now()), session.to_string());
+        AgentScreen { frames, tiles, joined, metrics, session, sent: 0 }
     }
 
     /// Waits until there is a newer frame than the agent has; `false` once the replica is
@@ -42,7 +47,7 @@ impl AgentScreen {
         let frame = self.frames.borrow_and_update().clone()?;
         let started = Instant::now();
         let waited = frame.arrived.elapsed();
-        let (encoder, delta) = std::mem::take(&mut self.tiles).encode_off_thread(frame.png).await;
+        let (encoder, delta) = std::mem::take(&mut self.tiles).encode_off_thread(frame.png.clone()).await;
         self.tiles = encoder;
         tracing::trace!(
             waited = waited.as_micros() as u64,
@@ -56,6 +61,19 @@ impl AgentScreen {
                 self.metrics.bytes_sent.fetch_add(delta.len() as u64, Ordering::Relaxed);
                 if let Some(at) = self.joined.take() {
                     self.metrics.join_to_first_frame.observe(at.elapsed());
+                }
+                self.sent += 1;
+                if stages::on() {
+                    stages::record(StageRecord::Sent {
+                        session: self.session.clone(),
+                        index: self.sent,
+                        frame: frame.seq,
+                        rendered: stages::wall_ms(frame.rendered),
+                        arrived: stages::wall_ms(frame.arrived),
+                        encoding: stages::wall_ms(started),
+                        sent: stages::wall_ms(Instant::now()),
+                        bytes: delta.len(),
+                    });
                 }
                 Some(delta)
             }

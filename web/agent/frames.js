@@ -4,7 +4,10 @@
 // and per move `u16 fromY, u16 toY, u16 rows` (whole width, in order); kind 3 (another page)
 // keeps the picture so far in slot `u8 keep` (255: none), then copies back `u16 count`
 // rectangles `u8 slot, u16 x, u16 y, u16 w, u16 h` from kept pictures, each to the same place;
-// every kind ends with `u16 count` and per tile `u16 x, u16 y, u16 w, u16 h, u32 length, PNG`.
+// every kind ends with `u16 count` and per tile `u16 x, u16 y, u16 w, u16 h, u8 format (0 PNG,
+// 1 JPEG), u32 length` and the picture.
+const FORMATS = ['image/png', 'image/jpeg'];
+
 export function decodeFrame(buffer) {
   const view = new DataView(buffer);
   const kind = view.getUint8(0);
@@ -29,10 +32,12 @@ export function decodeFrame(buffer) {
   const count = view.getUint16(at);
   at += 2;
   for (let i = 0; i < count; i++) {
-    const length = view.getUint32(at + 8);
-    const png = new Blob([new Uint8Array(buffer, at + 12, length)], { type: 'image/png' });
-    frame.tiles.push({ x: view.getUint16(at), y: view.getUint16(at + 2), png });
-    at += 12 + length;
+    const type = FORMATS[view.getUint8(at + 8)];
+    if (!type) return null;
+    const length = view.getUint32(at + 9);
+    const picture = new Blob([new Uint8Array(buffer, at + 13, length)], { type });
+    frame.tiles.push({ x: view.getUint16(at), y: view.getUint16(at + 2), picture });
+    at += 13 + length;
   }
   return frame;
 }

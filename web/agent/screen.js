@@ -51,7 +51,7 @@ async function drawFrame(buffer) {
   const frame = decodeFrame(buffer);
   if (!frame) return;
   const { width, height, keep, recalls, moves } = frame;
-  const tiles = frame.tiles.map((tile) => ({ ...tile, bitmap: createImageBitmap(tile.png) }));
+  const tiles = frame.tiles.map((tile) => ({ ...tile, bitmap: createImageBitmap(tile.picture) }));
   const bitmaps = await Promise.all(tiles.map((tile) => tile.bitmap));
   // All tiles of a frame land together, so the agent never sees half an update.
   if (keep !== KEEP_NONE) {

@@ -30,7 +30,9 @@ pub enum DecodeError {
     Outside { what: &'static str, x: u32, y: u32, w: u32, h: u32, width: u32, height: u32 },
     #[error("a move of {rows} rows from {from} to {to} is outside the picture's {height} rows")]
     MoveOutside { from: u32, to: u32, rows: u32, height: u32 },
-    #[error("tile is not a PNG: {0}")]
+    #[error("unknown tile format {0}")]
+    UnknownFormat(u8),
+    #[error("tile picture cannot be read: {0}")]
     Png(String),
     #[error("tile of {w}x{h} holds a PNG of {width}x{height}")]
     TileSize { w: u32, h: u32, width: u32, height: u32 },
@@ -129,10 +131,16 @@ impl TileDecoder {
         }
         for _ in 0..r.u16()? {
             let rect = r.rect()?;
+            let format = r.u8()?;
+            let format = match super::codec::Format::from_byte(format) {
+                Some(super::codec::Format::Png) => image::ImageFormat::Png,
+                Some(super::codec::Format::Jpeg) => image::ImageFormat::Jpeg,
+                None => return Err(DecodeError::UnknownFormat(format)),
+            };
             let length = r.u32()? as usize;
-            let png = r.bytes(length)?;
+            let bytes = r.bytes(length)?;
             inside("tile", rect, (width, height))?;
-            let tile = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+            let tile = image::load_from_memory_with_format(bytes, format)
                 .map_err(|e| DecodeError::Png(e.to_string()))?
                 .into_rgba8();
             let (w, h) = (rect.2, rect.3);

@@ -1,5 +1,5 @@
 //! Frame deltas for one agent: only the tiles that changed since the last frame this agent
-//! received, each a small lossless PNG.
+//! received, each encoded by [`codec`] (lossless PNG where text is, JPEG for photographs).
 //!
 //! When the page scrolled, most of the new frame is the old one moved: the message then starts
 //! with row moves the agent makes itself (see [`super::scroll`]), and tiles repair the rest.
@@ -12,15 +12,16 @@
 //! `u16 from_y, u16 to_y, u16 rows`; kind 3 with `u8 keep` (the slot to keep the picture shown
 //! so far in, before anything is drawn; 255 for none), `u16 recalls` and per recall
 //! `u8 slot, u16 x, u16 y, u16 w, u16 h` (copied from that kept picture, same place); every
-//! kind ends with `u16 tiles` and per tile `u16 x, u16 y, u16 w, u16 h, u32 length, length
-//! bytes of PNG`. [`TileDecoder`] reads it back in Rust, for tests and the benchmark.
+//! kind ends with `u16 tiles` and per tile `u16 x, u16 y, u16 w, u16 h, u8 format (0 PNG, 1
+//! JPEG), u32 length, length bytes of the picture`. [`TileDecoder`] reads it back in Rust, for
+//! tests and the benchmark.
 
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ImageEncoder, RgbImage};
+use image::RgbImage;
 
 use super::grid::{Grid, Rect};
 use super::scroll::{self, RowMove};
 
+pub mod codec;
 mod decode;
 
 pub use super::grid::TILE;
@@ -33,12 +34,13 @@ pub const KIND_COPY_TILES: u8 = 2;
 /// Kind byte of a message that keeps the picture, copies tiles back from kept ones, then draws
 /// tiles.
 pub const KIND_RECALL_TILES: u8 = 3;
-/// Pictures the agent keeps for tiles to come back from.
-pub const KEPT: usize = 3;
+/// Pictures the agent keeps for tiles to come back from: a visit's last few pages (a canvas of
+/// the customer's screen each in the agent's browser, 4 MB at 1280×800).
+pub const KEPT: usize = 6;
 /// `keep` byte when nothing is kept.
 pub const KEEP_NONE: u8 = 255;
 /// Beyond this share of changed tiles the page changed: the picture is kept, and what is not
-/// recalled goes as the whole frame as it came (no re-encoding).
+/// recalled goes whole.
 const WHOLE_FRAME_SHARE: f64 = 0.5;
 /// Beyond this share of changed tiles, the frame is checked for a scroll.
 const SCROLL_CHECK_SHARE: f64 = 0.2;
@@ -65,11 +67,8 @@ pub struct TileEncoder {
     next_slot: usize,
 }
 
-/// One rectangle of a frame and its PNG bytes.
-struct Tile<'a> {
-    rect: Rect,
-    png: std::borrow::Cow<'a, [u8]>,
-}
+/// One rectangle of a frame, encoded.
+type Tile = codec::Encoded;
 
 /// How the agent gets from its picture to the new one, besides tiles.
 #[derive(Default)]
@@ -93,7 +92,9 @@ impl TileEncoder {
             return Err(TileError::TooLarge(width, height));
         }
         let grid = Grid::of_rgb(&frame);
-        let whole = || vec![Tile { rect: (0, 0, width, height), png: std::borrow::Cow::Borrowed(png) }];
+        // Chromium's own PNGs compress poorly (a page with a textured background came as 816 KB
+        // where ours are 250 KB): a whole frame is encoded again, a band of tile rows at a time.
+        let whole = || bands(&frame, &grid, None, grid.all_tiles());
         let mut steps = Steps::default();
         let tiles = match self.last.take() {
             Some(last) if last.dimensions() == grid.dimensions() => {
@@ -122,7 +123,7 @@ impl TileEncoder {
                     steps.keep = Some(slot);
                     steps.recalls = self.recalls(&grid, &mut changed, slot);
                     if steps.recalls.is_empty() {
-                        whole()
+                        whole()?
                     } else {
                         bands(&frame, &grid, self.kept[slot as usize].as_ref(), changed)?
                     }
@@ -130,7 +131,7 @@ impl TileEncoder {
                     bands(&frame, &grid, Some(under.as_ref().unwrap_or(&last)), changed)?
                 }
             }
-            _ => whole(),
+            _ => whole()?,
         };
         let message = write_message(width, height, &steps, &tiles);
         self.last = Some(grid);
@@ -190,20 +191,20 @@ impl TileEncoder {
 
 /// The changed tiles as merged bands of `frame`, each trimmed to the rows that differ from
 /// `before` (what the agent will have under them), and encoded.
-fn bands<'a>(
-    frame: &RgbImage,
-    grid: &Grid,
-    before: Option<&Grid>,
-    changed: Vec<Rect>,
-) -> Result<Vec<Tile<'a>>, TileError> {
-    merge(changed)
-        .into_iter()
-        .map(|rect| {
-            let (x, y, w, h) = before.map_or(rect, |before| grid.trim_rows(before, rect));
-            let part = image::imageops::crop_imm(frame, x, y, w, h).to_image();
-            Ok(Tile { rect: (x, y, w, h), png: std::borrow::Cow::Owned(encode_png(&part)?) })
-        })
-        .collect()
+fn bands(frame: &RgbImage, grid: &Grid, before: Option<&Grid>, changed: Vec<Rect>) -> Result<Vec<Tile>, TileError> {
+    let mut tiles = Vec::new();
+    for rect in merge(changed) {
+        let rect = before.map_or(rect, |before| grid.trim_rows(before, rect));
+        // A tall band goes a tile row at a time: each row is judged (palette, photograph) alone.
+        let (x, y, w, h) = rect;
+        let mut top = y;
+        while top < y + h {
+            let bottom = ((top / TILE + 1) * TILE).min(y + h);
+            tiles.extend(codec::encode(frame, (x, top, w, bottom - top))?);
+            top = bottom;
+        }
+    }
+    Ok(tiles)
 }
 
 /// Joins changed tiles into larger rectangles (runs along a row, then runs of rows of the same
@@ -226,16 +227,6 @@ fn merge(tiles: Vec<Rect>) -> Vec<Rect> {
     merged
 }
 
-/// A light deflate level with adaptive filtering: on page text, about a third of the bytes of
-/// the fastest setting, for a few milliseconds per band of rows.
-fn encode_png(image: &RgbImage) -> Result<Vec<u8>, TileError> {
-    let mut out = Vec::new();
-    PngEncoder::new_with_quality(&mut out, CompressionType::Level(3), FilterType::Adaptive)
-        .write_image(image.as_raw(), image.width(), image.height(), image::ExtendedColorType::Rgb8)
-        .map_err(|e| TileError::Encode(e.to_string()))?;
-    Ok(out)
-}
-
 /// The row moves of a scroll from `last` to `frame`, what the agent's picture is after them,
 /// and the tiles still different.
 fn scrolled(last: &Grid, frame: &Grid) -> Option<(Vec<RowMove>, Grid, Vec<Rect>)> {
@@ -249,9 +240,9 @@ fn scrolled(last: &Grid, frame: &Grid) -> Option<(Vec<RowMove>, Grid, Vec<Rect>)
     Some((moves, predicted, after))
 }
 
-fn write_message(width: u32, height: u32, steps: &Steps, tiles: &[Tile<'_>]) -> Vec<u8> {
+fn write_message(width: u32, height: u32, steps: &Steps, tiles: &[Tile]) -> Vec<u8> {
     let size =
-        10 + steps.moves.len() * 6 + steps.recalls.len() * 9 + tiles.iter().map(|t| 12 + t.png.len()).sum::<usize>();
+        10 + steps.moves.len() * 6 + steps.recalls.len() * 9 + tiles.iter().map(|t| 13 + t.bytes.len()).sum::<usize>();
     let mut out = Vec::with_capacity(size);
     let be16 = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&(v as u16).to_be_bytes());
     out.push(match (&steps.keep, steps.moves.is_empty()) {
@@ -284,8 +275,9 @@ fn write_message(width: u32, height: u32, steps: &Steps, tiles: &[Tile<'_>]) -> 
         for v in [x, y, w, h] {
             be16(&mut out, v);
         }
-        out.extend_from_slice(&(t.png.len() as u32).to_be_bytes());
-        out.extend_from_slice(&t.png);
+        out.push(t.format as u8);
+        out.extend_from_slice(&(t.bytes.len() as u32).to_be_bytes());
+        out.extend_from_slice(&t.bytes);
     }
     out
 }

@@ -10,7 +10,7 @@ fn tile_count(message: &[u8]) -> u16 {
 }
 
 fn png(image: &RgbaImage) -> Vec<u8> {
-    encode_png(&image::DynamicImage::ImageRgba8(image.clone()).into_rgb8()).unwrap()
+    codec::lossless(&image::DynamicImage::ImageRgba8(image.clone()).into_rgb8()).unwrap()
 }
 
 /// Draws `message` as the agent view does: every message the encoder writes must draw.
@@ -73,7 +73,8 @@ fn a_resize_or_a_big_change_sends_the_whole_frame() {
     apply(&mut canvas, &encoder.encode(&png(&page(300, 200))).unwrap().unwrap());
     let resized = page(320, 240);
     let message = encoder.encode(&png(&resized)).unwrap().unwrap();
-    assert_eq!(tile_count(&message), 1);
+    // Whole, a band per row of tiles (each judged on its own: palette, photograph).
+    assert_eq!(tile_count(&message), 4);
     apply(&mut canvas, &message);
     assert_eq!(canvas.picture(), &resized);
     let inverted = RgbaImage::from_fn(320, 240, |x, y| {
@@ -83,7 +84,7 @@ fn a_resize_or_a_big_change_sends_the_whole_frame() {
     let message = encoder.encode(&png(&inverted)).unwrap().unwrap();
     assert_eq!(message[0], KIND_RECALL_TILES, "another page: the old one is kept");
     assert_eq!(&message[5..8], &[0, 0, 0], "kept in slot 0, nothing to recall");
-    assert_eq!(u16::from_be_bytes([message[8], message[9]]), 1, "whole frame");
+    assert_eq!(u16::from_be_bytes([message[8], message[9]]), 4, "whole frame, a band per row of tiles");
     apply(&mut canvas, &message);
     assert_eq!(canvas.picture(), &inverted);
 }
@@ -191,7 +192,7 @@ fn be16(values: &[u16]) -> Vec<u8> {
 
 /// One tile of a message: its place, its size as `w` and `h`, and `png` as its bytes.
 fn tile_bytes(x: u16, y: u16, w: u16, h: u16, png: &[u8]) -> Vec<u8> {
-    [be16(&[x, y, w, h]), (png.len() as u32).to_be_bytes().to_vec(), png.to_vec()].concat()
+    [be16(&[x, y, w, h]), vec![0], (png.len() as u32).to_be_bytes().to_vec(), png.to_vec()].concat()
 }
 
 /// A tiles message of one tile, `image` at `x`, `y`, in a picture of `width`x`height`.
