@@ -149,6 +149,12 @@ async fn serve(settings: Settings) -> ExitCode {
         .unwrap_or_else(|_| "cobrowse=info,chromiumoxide=off,warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
+    if let Some(path) = &settings.stage_trace {
+        if let Err(e) = crate::reporting::stages::open(path) {
+            eprintln!("cobrowse: cannot write the stage trace to {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
     let profiles = match ProfileStore::load(&settings.profiles) {
         Ok(p) => p,
         Err(e) => {
@@ -217,7 +223,8 @@ async fn serve(settings: Settings) -> ExitCode {
         Arc::new(
             ReplicaBrowser::new(settings.chromium.clone())
                 .with_frame_ratio(settings.agent_pixel_ratio)
-                .with_memory_budget(settings.replica_memory_mb),
+                .with_memory_budget(settings.replica_memory_mb)
+                .with_latency_budget(settings.latency_budget),
         ),
         Timings {
             waiting_ttl: settings.waiting_ttl,

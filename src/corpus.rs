@@ -1,6 +1,7 @@
 //! The compatibility corpus: third-party pages and apps nobody on this project wrote, installed
 //! from npm at pinned versions (`tests/corpus/package.json` and its lock file), and served on an
-//! origin of their own with the snippet added the way a tag manager adds it.
+//! origin of their own with the snippet added the way a tag manager adds it. The compatibility
+//! tests and `cobrowse bench` visit it; the server itself never does.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -140,7 +141,7 @@ fn content_type(path: &Path) -> &'static str {
 }
 
 /// Serves the installed corpus: `/PACKAGE/PATH` is that file of the package.
-pub(super) async fn serve(listener: TcpListener, cobrowse: String) {
+pub async fn serve(listener: TcpListener, cobrowse: String) {
     use axum::http::{header, StatusCode, Uri};
     use axum::response::IntoResponse;
     let app = axum::Router::new().fallback(move |uri: Uri| {

@@ -25,6 +25,8 @@
 //! - [`demo`]: the small demo company site served beside the server; [`demo_chat`]: its chat
 //!   with the demo workspace (it mounts its own routes).
 //! - `bench` (the `bench` feature, on by default): `cobrowse bench` and `cobrowse soak`.
+//! - [`corpus`]: the third-party pages the compatibility tests and the bench visit (installed
+//!   from npm at pinned versions), served with the snippet added.
 //! - [`assets`]: the web files (snippet, agent view, replica shell) compiled into the binary.
 
 pub mod assets;
@@ -32,6 +34,7 @@ pub mod auth;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod cli;
+pub mod corpus;
 pub mod demo;
 pub mod demo_chat;
 pub mod profile;

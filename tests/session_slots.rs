@@ -66,7 +66,7 @@ async fn one_address_cannot_take_every_slot_and_says_why() {
     let mut ws = customer_socket(&server.server, &server.demo, "127.0.0.1").await;
     let refused = start(&mut ws).await;
     assert_eq!(refused["type"], "gone", "{refused}");
-    assert_eq!(refused["code"], "server_busy", "{refused}");
+    assert_eq!(refused["code"], "too_many_sessions", "{refused}");
     assert!(refused["message"].as_str().unwrap().contains("from your network"), "{refused}");
     assert_eq!(server.state.registry.len(), 5);
 

@@ -204,7 +204,7 @@
       case 'gone':
         saveSession(null);
         session = null;
-        if (starting) failStart(new Error(message.message));
+        if (starting) failStart(new Error(message.message), message.code);
         else finish('server');
         break;
       case 'error':
@@ -216,10 +216,10 @@
     }
   }
 
-  function failStart(error) {
+  function failStart(error, code) {
     const pending = starting;
     starting = null;
-    notify(TEXT.unavailable);
+    notify(code === 'server_busy' ? TEXT.busy : TEXT.unavailable);
     setState('idle');
     if (pending) pending.reject(error);
   }

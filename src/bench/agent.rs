@@ -2,7 +2,6 @@
 //! every frame from the tile deltas exactly as the view draws them (with the stream's own
 //! [`TileDecoder`]), and reads the probe's sequence number out of the pixels.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::{SinkExt, StreamExt};
@@ -25,9 +24,6 @@ pub struct FrameSeen {
     pub at: f64,
     /// The probe's number in that picture, if the probe was visible.
     pub seq: Option<u32>,
-    /// The picture itself, kept while [`AgentClient::compare_jpeg`] is on, to be encoded as a
-    /// whole JPEG frame after the run (encoding it here would slow the agent down).
-    pub picture: Option<Arc<RgbaImage>>,
 }
 
 /// Everything one simulated agent saw.
@@ -49,13 +45,9 @@ pub struct AgentLog {
 pub struct AgentClient {
     stop: watch::Sender<bool>,
     outgoing: tokio::sync::mpsc::Sender<String>,
-    jpeg: Arc<AtomicBool>,
     log: Arc<Mutex<AgentLog>>,
     task: tokio::task::JoinHandle<()>,
 }
-
-/// JPEG quality of the full-frame comparison: a common screen-sharing setting.
-pub const JPEG_QUALITY: u8 = 80;
 
 impl AgentClient {
     /// Connects to `server` (`http://host:port`) signed in with `token` and joins `session`.
@@ -67,21 +59,15 @@ impl AgentClient {
         request.headers_mut().insert("authorization", bearer);
         let (socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| e.to_string())?;
         let (stop, stopped) = watch::channel(false);
-        let jpeg = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(AgentLog::default()));
         let (outgoing, queued) = tokio::sync::mpsc::channel(64);
-        let task = tokio::spawn(receive(socket, session.to_string(), stopped, queued, jpeg.clone(), log.clone()));
-        Ok(AgentClient { stop, outgoing, jpeg, log, task })
+        let task = tokio::spawn(receive(socket, session.to_string(), stopped, queued, log.clone()));
+        Ok(AgentClient { stop, outgoing, log, task })
     }
 
     /// Sends a message as the agent view would (such as an action in write mode).
     pub async fn send(&self, message: serde_json::Value) -> Result<(), String> {
         self.outgoing.send(message.to_string()).await.map_err(|_| "the agent's connection is closed".to_string())
-    }
-
-    /// While on, each received picture is kept for [`jpeg_size`].
-    pub fn compare_jpeg(&self, on: bool) {
-        self.jpeg.store(on, Ordering::SeqCst);
     }
 
     /// What this agent saw so far.
@@ -125,7 +111,6 @@ async fn receive(
     session: String,
     mut stop: watch::Receiver<bool>,
     mut queued: tokio::sync::mpsc::Receiver<String>,
-    jpeg: Arc<AtomicBool>,
     shared: Arc<Mutex<AgentLog>>,
 ) {
     let log = |f: &mut dyn FnMut(&mut AgentLog)| f(&mut shared.lock().unwrap_or_else(|p| p.into_inner()));
@@ -173,11 +158,10 @@ async fn receive(
                 }
                 let at = wall_ms();
                 let seq = probe_seq(screen.picture());
-                let kept = jpeg.load(Ordering::Relaxed).then(|| Arc::new(screen.picture().clone()));
                 log(&mut |l| {
                     l.messages.push((arrived, data.len()));
                     l.join_to_first_frame.get_or_insert(at - joined_at);
-                    l.frames.push(FrameSeen { at, seq, picture: kept.clone() });
+                    l.frames.push(FrameSeen { at, seq });
                 });
             }
             Message::Text(text) => {
@@ -219,17 +203,6 @@ fn probe_seq(picture: &RgbaImage) -> Option<u32> {
         return None;
     }
     Some((0..PROBE_BITS).filter(|&i| cell(1 + i).0[0] < 128).fold(0, |n, i| n | (1 << i)))
-}
-
-/// Bytes of `picture` as one whole JPEG frame at [`JPEG_QUALITY`].
-pub fn jpeg_size(picture: &RgbaImage) -> usize {
-    let rgb = image::DynamicImage::ImageRgba8(picture.clone()).into_rgb8();
-    let mut out = Vec::new();
-    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY);
-    match rgb.write_with_encoder(encoder) {
-        Ok(()) => out.len(),
-        Err(_) => 0,
-    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,20 @@ use crate::replica::ReplicaBrowser;
 
 /// The probe and workloads, injected into every page the customers open.
 const PROBE: &str = include_str!("probe.js");
+/// Notes the snippet's sends, added to every document before the page's own scripts.
+const HOOK: &str = include_str!("hook.js");
+
+/// A message the snippet sent, kept whole for replaying the visit (see [`super::replay`]).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct SentMessage {
+    /// Wall-clock milliseconds.
+    pub at: f64,
+    /// `text` (a control message) or `events` (a batch of rrweb events).
+    pub kind: String,
+    pub body: String,
+    /// The probe's number when it was sent (-1 before the probe was on the page).
+    pub seq: i64,
+}
 
 /// The customers' own Chromium (separate from the server's replica Chromium).
 pub struct CustomerBrowser {
@@ -23,6 +37,13 @@ pub struct Customer {
     seq: u32,
     /// Every probe mark so far: (number, wall-clock ms of the change).
     pub marks: Vec<(u32, f64)>,
+    /// Every events message the snippet sent so far.
+    pub sends: Vec<super::stages::Send>,
+    /// Every message the snippet sent, whole, when the window records (see
+    /// [`CustomerBrowser::open_recording`]).
+    pub messages: Vec<SentMessage>,
+    /// A script run on every page after the probe (the mirroring anchor's recorder).
+    pub after_load: Option<String>,
 }
 
 impl CustomerBrowser {
@@ -44,7 +65,18 @@ impl CustomerBrowser {
 
     /// Opens a customer's window on `screen`.
     pub async fn open(&self, screen: super::Screen) -> Result<Customer, String> {
+        self.open_with(screen, false).await
+    }
+
+    /// Opens a customer's window that keeps every message the snippet sends, whole.
+    pub async fn open_recording(&self, screen: super::Screen) -> Result<Customer, String> {
+        self.open_with(screen, true).await
+    }
+
+    async fn open_with(&self, screen: super::Screen, record: bool) -> Result<Customer, String> {
         let page = self.browser.open_page().await.map_err(|e| e.to_string())?;
+        let hook = HOOK.replace("/*RECORD*/false", if record { "true" } else { "false" });
+        page.add_script_on_load(&hook).await.map_err(|e| e.to_string())?;
         let (width, height) = screen.size;
         let sized = if screen.phone {
             page.set_phone(width, height, screen.pixel_ratio).await
@@ -52,7 +84,7 @@ impl CustomerBrowser {
             page.set_viewport(width, height, screen.pixel_ratio).await
         };
         sized.map_err(|e| e.to_string())?;
-        Ok(Customer { page, seq: 0, marks: Vec::new() })
+        Ok(Customer { page, seq: 0, marks: Vec::new(), sends: Vec::new(), messages: Vec::new(), after_load: None })
     }
 
     /// The customers' Chromium browser process.
@@ -90,6 +122,9 @@ impl Customer {
             if self.eval("!!window.Cobrowse").await? == serde_json::Value::Bool(true) {
                 self.eval(PROBE).await?;
                 self.eval(&format!("window.__bench.begin({})", self.seq)).await?;
+                if let Some(script) = &self.after_load {
+                    self.eval(script).await?;
+                }
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -146,5 +181,48 @@ impl Customer {
         }
         let marks = taken.get("marks").and_then(|m| m.as_array()).cloned().unwrap_or_default();
         self.marks.extend(marks.iter().filter_map(|m| Some((m.get(0)?.as_u64()? as u32, m.get(1)?.as_f64()?))));
+        let sends = taken.get("sends").and_then(|m| m.as_array()).cloned().unwrap_or_default();
+        self.sends.extend(sends.iter().filter_map(|s| {
+            Some(super::stages::Send {
+                at: s.get(0)?.as_f64()?,
+                bytes: s.get(1)?.as_u64()? as usize,
+                seq: s.get(2)?.as_i64()?,
+            })
+        }));
+        let messages = taken.get("messages").and_then(|m| m.as_array()).cloned().unwrap_or_default();
+        self.messages.extend(messages.iter().filter_map(|m| {
+            let (at, kind, body, seq) = serde_json::from_value::<(f64, String, String, i64)>(m.clone()).ok()?;
+            Some(SentMessage { at, kind, body, seq })
+        }));
+    }
+
+    /// Types `text` through Chromium's input at `per_second` keys a second (`'\n'` is Enter),
+    /// each key marked by the probe in the task that changes the page.
+    pub async fn type_keys(&self, text: &str, per_second: f64) -> Result<(), String> {
+        self.run("markInput()").await?;
+        let every = Duration::from_secs_f64(1.0 / per_second);
+        let mut next = tokio::time::Instant::now();
+        for key in text.chars() {
+            self.page.press(key).await.map_err(|e| e.to_string())?;
+            next += every;
+            tokio::time::sleep_until(next).await;
+        }
+        Ok(())
+    }
+
+    /// Focuses the element `js` evaluates to (a click's worth, without a frame of its own).
+    pub async fn focus(&self, js: &str) -> Result<(), String> {
+        let focused = self
+            .eval(&format!("(() => {{ const e = ({js}); if (!e) return false; e.focus(); return true; }})()"))
+            .await?;
+        if focused != serde_json::Value::Bool(true) {
+            return Err(format!("nothing to focus: {js}"));
+        }
+        Ok(())
+    }
+
+    /// The customer's window, for the screen-sharing anchor.
+    pub fn window(&self) -> &ContextPage {
+        &self.page
     }
 }

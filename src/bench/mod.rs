@@ -1,19 +1,32 @@
-//! `cobrowse bench`: runs the server as a child process, simulated customers in their own
-//! Chromium and simulated agents over WebSocket, all on loopback, and reports glass-to-glass
-//! latency, frame rate, bandwidth, CPU, memory and join time.
+//! `cobrowse bench`: runs the server as a child process on loopback ports, customers in their
+//! own Chromium on the demo site and on third-party apps of the compatibility corpus, and the
+//! agent view in real tabs of a third Chromium, and reports glass-to-glass latency (with the
+//! split per stage), frame rate, bandwidth, CPU and join time, each beside the same figure of
+//! two anchors measured in the same run on the same work: DOM mirroring (rrweb live mode) and
+//! a JPEG screencast ([`anchors`]). Sessions at once replay recorded visits with light clients
+//! and simulated agents ([`load`]), so the machine's cores go to the server.
 //!
 //! Latency is read from the pixels: the probe script (`probe.js`) in each customer page spells
 //! a sequence number in a strip of cells and notes when each number appeared, in the same task
-//! as the change it stands for; each agent rebuilds its frames and decodes the number.
+//! as the change it stands for; the agent's tab reads the number off its canvas after drawing
+//! each frame (`tab.js`), a simulated agent off the frames it rebuilds.
 
 mod agent;
+mod anchors;
 mod customer;
 mod edge;
 mod flood;
+mod isolation;
+mod load;
 mod procfs;
+mod replay;
 mod report;
+mod scenarios;
 mod server;
+mod single;
 pub mod soak;
+mod stages;
+mod tab;
 mod workload;
 
 use std::path::{Path, PathBuf};
@@ -23,13 +36,13 @@ pub use report::Report;
 
 /// Wall-clock milliseconds since the Unix epoch, the clock both the pages and the agents use.
 pub fn wall_ms() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+    crate::reporting::stages::now_ms()
 }
 
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Numbers of sessions to run at once.
+    /// Numbers of replayed sessions to run at once.
     pub sessions: Vec<usize>,
     /// Seconds each single-session workload runs.
     pub seconds: f64,
@@ -43,6 +56,22 @@ pub struct Options {
     pub pixel_ratio: Option<f64>,
     /// Customers on phones (390x844, mobile emulation) rather than laptops (1280x800).
     pub phone: bool,
+    /// Visits cut to their first steps, for a quick check that every figure comes out.
+    pub quick: bool,
+    /// Only the workloads and visits whose names contain this.
+    pub only: Option<String>,
+    /// Parts left out: `joins`, `anchors`, `isolation`, `load`.
+    pub skip: Vec<String>,
+}
+
+/// Parts of the run `--skip` may leave out.
+const PARTS: &[&str] = &["joins", "anchors", "isolation", "load"];
+
+impl Options {
+    /// Whether the run includes `part` (one of [`PARTS`]).
+    pub fn runs(&self, part: &str) -> bool {
+        !self.skip.iter().any(|s| s == part)
+    }
 }
 
 /// The simulated customers' screen.
@@ -67,7 +96,7 @@ impl Options {
 }
 
 const USAGE: &str =
-    "Usage: cobrowse bench [--sessions 1,5,10,25] [--seconds 8] [--joins 10] [--out target/bench] [--chromium PATH]\n                      [--pixel-ratio 1] [--device laptop|phone]\n";
+    "Usage: cobrowse bench [--sessions 1,5,10,25] [--seconds 8] [--joins 10] [--out target/bench] [--chromium PATH]\n                      [--pixel-ratio 1] [--device laptop|phone] [--quick]\n                      [--only TEXT] [--skip joins,anchors,isolation,load]\n";
 
 impl Options {
     /// Parses the arguments after `bench`.
@@ -81,9 +110,16 @@ impl Options {
             chromium: PathBuf::from(chromium),
             pixel_ratio: None,
             phone: false,
+            quick: false,
+            only: None,
+            skip: Vec::new(),
         };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
+            if flag == "--quick" {
+                options.quick = true;
+                continue;
+            }
             let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
             let bad = |what: &str| format!("{flag} {value}: {what}");
             match flag.as_str() {
@@ -123,6 +159,13 @@ impl Options {
                         "phone" => true,
                         _ => return Err(bad("expected laptop or phone")),
                     };
+                }
+                "--only" => options.only = Some(value.clone()),
+                "--skip" => {
+                    options.skip = value.split(',').map(|p| p.trim().to_string()).collect();
+                    if let Some(unknown) = options.skip.iter().find(|p| !PARTS.contains(&p.as_str())) {
+                        return Err(bad(&format!("{unknown:?} is not one of {}", PARTS.join(", "))));
+                    }
                 }
                 "--out" => options.out = PathBuf::from(value),
                 "--chromium" => options.chromium = PathBuf::from(value),
@@ -168,9 +211,55 @@ pub async fn main(args: &[String], server_exe: &Path) -> ExitCode {
     }
 }
 
+/// What every scenario works with: the server under test, the customers' and the agents'
+/// browsers, the anchors' relay and the corpus site.
+pub struct Rig {
+    pub options: Options,
+    pub server: server::ServerUnderTest,
+    pub customers: customer::CustomerBrowser,
+    pub agents: tab::AgentBrowser,
+    pub relay: anchors::Relay,
+    /// `http://127.0.0.1:PORT` of the corpus site.
+    pub corpus: String,
+}
+
+impl Rig {
+    /// Where `site`'s pages are.
+    pub fn base(&self, site: workload::Site) -> String {
+        match site {
+            workload::Site::Demo => self.server.demo.clone(),
+            workload::Site::Corpus => self.corpus.clone(),
+        }
+    }
+
+    /// Starts measuring CPU: the server, its Chromium, the customers' and the agents' Chromium.
+    pub async fn cpu_meter(&self) -> procfs::CpuMeter {
+        let customers = self.customers.pid().await.unwrap_or(0);
+        let agents = self.agents.pid().await.unwrap_or(0);
+        single::cpu_groups(self.server.pid, customers, agents)
+    }
+
+    async fn shutdown(self) {
+        // The server's stage trace stays with the report, for a closer look.
+        if std::fs::create_dir_all(&self.options.out).is_ok() {
+            let _ = std::fs::copy(&self.server.stage_trace, self.options.out.join("stages.jsonl"));
+        }
+        self.customers.shutdown().await;
+        self.agents.shutdown().await;
+        self.relay.stop();
+        self.server.stop().await;
+    }
+}
+
 /// Runs the whole benchmark and returns its report.
 pub async fn run(options: &Options, server_exe: &Path) -> Result<Report, String> {
-    let server = server::ServerUnderTest::start(server_exe, &options.chromium).await?;
+    tokio::task::spawn_blocking(crate::corpus::ensure_installed).await.map_err(|_| {
+        "the corpus could not be installed (npm ci in tests/corpus failed; is npm installed?)".to_string()
+    })?;
+    let corpus_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let corpus = format!("http://{}", corpus_listener.local_addr().map_err(|e| e.to_string())?);
+    let server = server::ServerUnderTest::start(server_exe, &options.chromium, std::slice::from_ref(&corpus)).await?;
+    tokio::spawn(crate::corpus::serve(corpus_listener, server.server.clone()));
     let customers = match customer::CustomerBrowser::launch(&options.chromium).await {
         Ok(c) => c,
         Err(e) => {
@@ -178,8 +267,17 @@ pub async fn run(options: &Options, server_exe: &Path) -> Result<Report, String>
             return Err(format!("cannot launch the customers' Chromium: {e}"));
         }
     };
-    let result = workload::measure(options, &server, &customers).await;
-    customers.shutdown().await;
-    server.stop().await;
+    let agents = match tab::AgentBrowser::launch(&options.chromium).await {
+        Ok(a) => a,
+        Err(e) => {
+            customers.shutdown().await;
+            server.stop().await;
+            return Err(e);
+        }
+    };
+    let relay = anchors::Relay::start().await?;
+    let rig = Rig { options: options.clone(), server, customers, agents, relay, corpus };
+    let result = scenarios::measure(&rig).await;
+    rig.shutdown().await;
     result
 }

@@ -44,7 +44,13 @@
   };
   // Numbers continue across the pages of one customer.
   bench.begin = (seq) => { bench.seq = seq; paint(); };
-  bench.take = () => { const marks = bench.marks; bench.marks = []; return { seq: bench.seq, marks }; };
+  // The marks since last asked, with the snippet's sends (src/bench/hook.js) since then.
+  bench.take = () => {
+    const marks = bench.marks;
+    bench.marks = [];
+    const sent = window.__benchSends ? window.__benchSends.take() : { sends: [], messages: [] };
+    return { seq: bench.seq, marks, sends: sent.sends, messages: sent.messages };
+  };
   bench.stop = () => { bench.stops.forEach((stop) => stop()); bench.stops = []; };
   const every = (ms, tick) => { const t = setInterval(tick, ms); bench.stops.push(() => clearInterval(t)); };
   const eachFrame = (tick) => {
@@ -89,6 +95,23 @@
       n += 1;
       cellsToChange.forEach((td, i) => { td.textContent = (20 + ((n * 7 + i * 13) % 1000) / 100).toFixed(2); });
       bench.mark();
+    });
+  };
+
+  // Marks each change the bench makes through Chromium's own input, in the task that makes
+  // it: a character typed (its `input` event), Enter (its keyup, by when the app's keydown and
+  // keypress handlers ran; capturing, so before the app's own keyup handler), a click.
+  bench.markInput = () => {
+    const onInput = () => bench.mark();
+    const onKeyUp = (event) => { if (event.key === 'Enter') bench.mark(); };
+    const onClick = () => bench.mark();
+    window.addEventListener('input', onInput, true);
+    window.addEventListener('keyup', onKeyUp, true);
+    window.addEventListener('click', onClick, true);
+    bench.stops.push(() => {
+      window.removeEventListener('input', onInput, true);
+      window.removeEventListener('keyup', onKeyUp, true);
+      window.removeEventListener('click', onClick, true);
     });
   };
 

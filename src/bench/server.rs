@@ -19,6 +19,8 @@ pub struct ServerUnderTest {
     pub pid: u32,
     /// A signed-in agent's token for the simulated agents.
     pub agent_token: String,
+    /// The server's stage trace (see [`crate::reporting::stages`]).
+    pub stage_trace: PathBuf,
     /// Profiles and audit database of this run, removed at the end.
     profiles: PathBuf,
 }
@@ -29,13 +31,16 @@ fn free_port() -> Result<u16, String> {
 }
 
 impl ServerUnderTest {
-    /// Starts `exe` and waits until `/healthz` answers.
-    pub async fn start(exe: &Path, chromium: &Path) -> Result<ServerUnderTest, String> {
+    /// Starts `exe` and waits until `/healthz` answers. Its profile lists its demo site and
+    /// `other_sites` (origins).
+    pub async fn start(exe: &Path, chromium: &Path, other_sites: &[String]) -> Result<ServerUnderTest, String> {
         let (port, demo_port) = (free_port()?, free_port()?);
         let demo = format!("http://127.0.0.1:{demo_port}");
         let profiles = std::env::temp_dir().join(format!("cobrowse-bench-profiles-{}", std::process::id()));
         std::fs::create_dir_all(&profiles).map_err(|e| e.to_string())?;
-        let profile = format!("[site]\norigins = [\"{demo}\"]\n\n[write_mode]\nenabled = true\n");
+        let origins: Vec<String> = std::iter::once(&demo).chain(other_sites).map(|o| format!("{o:?}")).collect();
+        let profile = format!("[site]\norigins = [{}]\n\n[write_mode]\nenabled = true\n", origins.join(", "));
+        let stage_trace = profiles.join("stages.jsonl");
         std::fs::write(profiles.join("bench.toml"), profile).map_err(|e| e.to_string())?;
         let secret = crate::auth::Signer::generate_secret();
         let agent_token = crate::auth::Signer::new(&secret).issue(
@@ -52,6 +57,8 @@ impl ServerUnderTest {
             .arg("--data")
             .arg(profiles.join("data"))
             .args(["--secret", &secret])
+            .arg("--stage-trace")
+            .arg(&stage_trace)
             // Every simulated customer comes from this machine's one address.
             .args(["--sessions-per-address", "1000"])
             .arg("--chromium")
@@ -68,7 +75,7 @@ impl ServerUnderTest {
             .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
         let pid = child.id().ok_or("the server exited at once")?;
         let server = format!("http://127.0.0.1:{port}");
-        let mut under_test = ServerUnderTest { child, server, demo, pid, agent_token, profiles };
+        let mut under_test = ServerUnderTest { child, server, demo, pid, agent_token, stage_trace, profiles };
         for _ in 0..200 {
             if under_test.healthy().await {
                 return Ok(under_test);

@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use super::agent::AgentClient;
+use super::customer::Customer;
 use super::customer::CustomerBrowser;
 use super::procfs::{memory, processes};
 use super::server::ServerUnderTest;
-use super::workload::{end, perform, sessions, BROWSING};
+use super::single::JOIN_AFTER;
+use super::workload::{perform, VISITS};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -136,7 +139,7 @@ pub async fn main(args: &[String], server_exe: &Path) -> ExitCode {
 
 /// Runs the soak; the report, and whether everything came back to the baseline.
 async fn run(options: &SoakOptions, server_exe: &Path) -> Result<(String, bool), String> {
-    let server = ServerUnderTest::start(server_exe, &options.chromium).await?;
+    let server = ServerUnderTest::start(server_exe, &options.chromium, &[]).await?;
     let customers =
         CustomerBrowser::launch(&options.chromium).await.map_err(|e| format!("customers' Chromium: {e}"))?;
     let result = soak(options, &server, &customers).await;
@@ -227,7 +230,7 @@ async fn one_round(
         tokio::time::sleep(Duration::from_millis((i * 2000 / options.sessions.max(1)) as u64)).await;
         let (mut done, mut failed) = (0usize, 0usize);
         while Instant::now() < until {
-            match perform(customer, &server.demo, BROWSING).await {
+            match perform(customer, &server.demo, VISITS[0].steps).await {
                 Ok(()) => done += 1,
                 Err(e) => {
                     failed += 1;
@@ -253,4 +256,35 @@ async fn one_round(
     }
     let (done, failed) = outcomes.iter().fold((0, 0), |(v, f), (d, e)| (v + d, f + e));
     Ok((samples, done, failed))
+}
+
+/// `n` customers on the demo site with live sessions, each watched by a simulated agent.
+async fn sessions(
+    n: usize,
+    server: &ServerUnderTest,
+    customers: &CustomerBrowser,
+    screen: super::Screen,
+) -> Result<Vec<(Customer, AgentClient)>, String> {
+    let mut started = Vec::new();
+    for _ in 0..n {
+        let mut customer = customers.open(screen).await?;
+        customer.open_page(&format!("{}/", server.demo)).await?;
+        let id = customer.start_session().await?;
+        started.push((customer, id));
+    }
+    tokio::time::sleep(JOIN_AFTER).await;
+    let mut watched = Vec::new();
+    for (customer, id) in started {
+        let agent = AgentClient::join(&server.server, &server.agent_token, &id).await?;
+        agent.first_frame(Duration::from_secs(10)).await?;
+        customer.wait_active().await?;
+        watched.push((customer, agent));
+    }
+    Ok(watched)
+}
+
+async fn end(customers: &CustomerBrowser, customer: Customer, agent: AgentClient) {
+    agent.finish().await;
+    let _ = customer.eval("Cobrowse.end()").await;
+    customers.close(customer).await;
 }

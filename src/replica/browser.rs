@@ -180,6 +180,8 @@ pub struct ReplicaBrowser {
     pub frame_ratio: f64,
     /// Bytes of heap one replica page may hold (see [`super::memory`]).
     pub memory_budget: u64,
+    /// Whether the node keeps its sessions within the latency budget (see [`super::admission`]).
+    pub admission: std::sync::Mutex<super::admission::Admission>,
     chromium: PathBuf,
     profile_dir: PathBuf,
     running: Mutex<Option<Running>>,
@@ -247,6 +249,10 @@ fn cdp(what: &'static str) -> impl Fn(chromiumoxide::error::CdpError) -> Replica
 
 static NEXT_BROWSER: AtomicU64 = AtomicU64::new(0);
 
+/// A change's time in the node, at its 95th percentile, above which new sessions are refused:
+/// the glass-to-glass budget of 250 ms less the customer's send and the agent's drawing.
+pub const DEFAULT_LATENCY_BUDGET: Duration = Duration::from_millis(200);
+
 impl ReplicaBrowser {
     /// A browser that launches on first use (or now, with [`ReplicaBrowser::start`]).
     pub fn new(chromium: PathBuf) -> ReplicaBrowser {
@@ -255,7 +261,32 @@ impl ReplicaBrowser {
         let pacer = Arc::new(super::pacer::FramePacer::for_this_machine());
         let frame_ratio = super::emulation::MAX_ZOOM;
         let memory_budget = super::memory::DEFAULT_BUDGET;
-        ReplicaBrowser { pacer, frame_ratio, memory_budget, chromium, profile_dir, running: Mutex::new(None) }
+        let admission = std::sync::Mutex::new(super::admission::Admission::new(DEFAULT_LATENCY_BUDGET));
+        ReplicaBrowser {
+            pacer,
+            frame_ratio,
+            memory_budget,
+            admission,
+            chromium,
+            profile_dir,
+            running: Mutex::new(None),
+        }
+    }
+
+    /// Refuses new sessions while the node's changes take longer than `budget` at their 95th
+    /// percentile (see [`super::admission`]).
+    pub fn with_latency_budget(self, budget: Duration) -> ReplicaBrowser {
+        ReplicaBrowser { admission: std::sync::Mutex::new(super::admission::Admission::new(budget)), ..self }
+    }
+
+    /// Whether the node takes another session now.
+    pub fn admits(&self) -> bool {
+        self.admission.lock().unwrap_or_else(|p| p.into_inner()).admits(std::time::Instant::now())
+    }
+
+    /// A change took `took` from reaching its replica to its frame arriving from Chromium.
+    pub fn change_took(&self, took: Duration) {
+        self.admission.lock().unwrap_or_else(|p| p.into_inner()).observe(std::time::Instant::now(), took);
     }
 
     /// Lets one replica page hold `megabytes` of heap at most (see [`super::memory`]).

@@ -80,6 +80,8 @@ pub fn spawn(
         too_large: false,
         memory: super::memory::MemoryWatch::new(browser_budget),
         heap_look: None,
+        waiting_since: None,
+        judging: None,
     };
     let orders = Orders {
         feed: feed_rx,
@@ -125,6 +127,11 @@ struct Driver {
     memory: super::memory::MemoryWatch,
     /// Bytes of events applied since the last look, while the look waits for their frame.
     heap_look: Option<usize>,
+    /// Since when the customer's oldest waiting change has waited.
+    waiting_since: Option<Instant>,
+    /// The last change applied while an agent watches (since when it waited, when it went in),
+    /// until its frame arrives: its time in the node (see [`super::admission`]).
+    judging: Option<(Instant, Instant)>,
 }
 
 /// Sleeps until `at`, or forever when there is nothing to wait for.
@@ -182,13 +189,17 @@ impl Driver {
                     None => {}
                 },
                 Ok(()) = arrivals.changed() => {
-                    arrivals.borrow_and_update();
+                    let frame = arrivals.borrow_and_update().as_ref().map(|f| (f.rendered, f.arrived));
+                    self.judge(frame);
                     self.schedule.on_frame(Instant::now());
                     self.heap_look_due().await;
                 }
                 Some(data) = orders.feed.recv() => {
                     match data {
-                        PageData::Events(json) => self.waiting.push_events(json),
+                        PageData::Events(json) => {
+                            self.waiting_since.get_or_insert_with(Instant::now);
+                            self.waiting.push_events(json)
+                        }
                         PageData::Hover { x, y } => self.waiting.move_pointer(x, y),
                     }
                     self.schedule().await;
@@ -285,6 +296,16 @@ impl Driver {
         }
     }
 
+    /// A frame (rendered, arrived) came: if it shows the change being judged, that change's
+    /// time in the node counts towards whether the node takes more sessions.
+    fn judge(&mut self, frame: Option<(std::time::Instant, std::time::Instant)>) {
+        let (Some((since, applied)), Some((rendered, arrived))) = (self.judging, frame) else { return };
+        if rendered >= applied.into_std() {
+            self.browser.change_took(arrived.saturating_duration_since(since.into_std()));
+            self.judging = None;
+        }
+    }
+
     /// The customer's window as the agent's screen shows it.
     fn shown(&self, window: Window) -> Window {
         if self.whole_page {
@@ -309,6 +330,7 @@ impl Driver {
         // What waited was for the old page; the new one starts from a fresh snapshot.
         self.waiting = Batch::default();
         self.heap_look = None;
+        (self.waiting_since, self.judging) = (None, None);
         self.schedule.new_page();
         let Some(Placement { url, window, .. }) = self.placed.clone() else { return Ok(()) };
         let window = self.shown(window);

@@ -6,8 +6,11 @@
 //! the one Chromium (DevTools over a pipe: [`devtools`]; after a crash, [`leftovers`]),
 //! [`page`] drives one session's page, [`driver`] is the task that owns a
 //! session's page, decides when it may change and rebuilds it after faults, [`batch`] holds the
-//! changes waiting for a frame, [`pacer`] shares the machine's frame budget.
+//! changes waiting for a frame, [`pacer`] shares the machine's frame budget, [`admission`]
+//! judges whether the node takes another session, and [`visitor`]
+//! drives the benchmark's own pages as a person would.
 
+pub mod admission;
 mod batch;
 pub mod browser;
 mod devtools;
@@ -20,6 +23,7 @@ mod memory;
 pub mod pacer;
 mod page;
 mod pieces;
+pub mod visitor;
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};

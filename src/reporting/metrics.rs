@@ -99,6 +99,10 @@ pub struct Metrics {
     pub joins: AtomicU64,
     /// Joins refused: wrong or dead ID, busy session, rate limit.
     pub joins_refused: AtomicU64,
+    /// New sessions refused because the node was busy (its live sessions over the latency
+    /// budget) or full (at its most sessions).
+    pub starts_refused_busy: AtomicU64,
+    pub starts_refused_full: AtomicU64,
     /// Connections refused for a missing, expired or forged token.
     pub unauthorized: AtomicU64,
     /// Mode changes to pointer and to write mode.
@@ -155,6 +159,16 @@ impl Metrics {
             "counter",
             "Joins refused (unknown or ended ID, agent present, rate limit).",
             n(&self.joins_refused),
+        );
+        line(
+            "cobrowse_starts_refused_total",
+            "counter",
+            "New sessions refused by this node: busy (its sessions over the latency budget) or full.",
+            format!(
+                "{{reason=\"busy\"}} {}\ncobrowse_starts_refused_total{{reason=\"full\"}} {}",
+                n(&self.starts_refused_busy),
+                n(&self.starts_refused_full)
+            ),
         );
         line(
             "cobrowse_unauthorized_total",

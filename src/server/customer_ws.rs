@@ -11,9 +11,11 @@ use axum::response::{IntoResponse, Response};
 
 use super::budget::Spend;
 use super::connection::Connection;
+use super::start_limit::StartRefusal;
 use super::{AppError, AppState};
 use crate::metrics::Limit;
 use crate::profile::{origin_of, Profile};
+use crate::reporting::stages::{self, StageRecord};
 use crate::session::{self, ClientLink, FromCustomerConn, PageFeed, PageSeen, SessionHandle};
 use crate::wire::{self, ErrorCode, FromCustomer, Point, ToCustomer, VisualViewport};
 
@@ -66,14 +68,21 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
             (Message::Text(text), None) => match wire::parse::<FromCustomer>(&text) {
                 Ok(FromCustomer::Start) => match may_start(&state, peer, &origin) {
                     Err(refusal) => {
-                        if let Some(limit) = refusal.limit() {
-                            state.services.metrics.limit_hit(limit);
+                        let metrics = &state.services.metrics;
+                        match refusal.limit() {
+                            Some(limit) => metrics.limit_hit(limit),
+                            None if refusal == StartRefusal::Busy => {
+                                metrics.starts_refused_busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                            None => {
+                                metrics.starts_refused_full.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
                         }
                         if let Some(held_back) = complaints.allow(tokio::time::Instant::now().into_std()) {
                             tracing::warn!(%origin, %peer, ?refusal, held_back, "refused a new session");
                         }
                         let message = refusal.message().to_string();
-                        let _ = tx.send(ToCustomer::Gone { code: ErrorCode::ServerBusy, message }).await;
+                        let _ = tx.send(ToCustomer::Gone { code: refusal.code(), message }).await;
                         None
                     }
                     Ok(()) => {
@@ -109,11 +118,15 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
             (Message::Binary(bytes), Some(a)) => {
                 // Size and rate are judged before the bytes are even parsed, so a flood costs
                 // the server next to nothing.
-                let spent = (bytes.len() <= wire::MAX_EVENTS_MESSAGE)
-                    .then(|| budget.spend(std::time::Instant::now(), bytes.len()));
+                let arrived = std::time::Instant::now();
+                let spent = (bytes.len() <= wire::MAX_EVENTS_MESSAGE).then(|| budget.spend(arrived, bytes.len()));
                 match spent {
                     Some(Spend::Accepted { resync }) => match wire::validate_events(&bytes) {
                         Ok(json) => {
+                            if stages::on() {
+                                let (session, at) = (a.handle.id.clone(), stages::wall_ms(arrived));
+                                stages::record(StageRecord::Received { session, at, bytes: bytes.len() });
+                            }
                             tracing::debug!(bytes = json.len(), "events received");
                             if a.feed.events(json.to_string()).await.is_err() {
                                 tracing::error!(session = %a.handle.id, bytes = json.len(), "defect: the customer's browser sent page content from a page masked whole; dropped");
@@ -164,10 +177,16 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
 }
 
 /// Whether a customer at `peer` may start a session on `origin` now (see `start_limit`).
-fn may_start(state: &AppState, peer: SocketAddr, origin: &str) -> Result<(), super::start_limit::StartRefusal> {
-    let full = state.registry.len() >= state.max_sessions;
+fn may_start(state: &AppState, peer: SocketAddr, origin: &str) -> Result<(), StartRefusal> {
+    let node = if state.registry.len() >= state.max_sessions {
+        Err(StartRefusal::ServerFull)
+    } else if !state.replicas.admits() {
+        Err(StartRefusal::Busy)
+    } else {
+        Ok(())
+    };
     let live = |id: &str| matches!(state.registry.lookup(id), session::Lookup::Live(_));
-    state.start_limit.check(peer.ip(), origin, tokio::time::Instant::now().into_std(), full, live)
+    state.start_limit.check(peer.ip(), origin, tokio::time::Instant::now().into_std(), node, live)
 }
 
 async fn attach(

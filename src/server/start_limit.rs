@@ -26,6 +26,8 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 pub enum StartRefusal {
     /// The server holds as many sessions as it may.
     ServerFull,
+    /// The server cannot keep the sessions it has within the latency budget.
+    Busy,
     /// This address has as many live sessions as it may.
     AddressHasSessions,
     /// This address started as many sessions as it may within the last minute.
@@ -39,16 +41,27 @@ impl StartRefusal {
     pub fn limit(self) -> Option<crate::metrics::Limit> {
         use crate::metrics::Limit;
         match self {
-            StartRefusal::ServerFull => None,
+            StartRefusal::ServerFull | StartRefusal::Busy => None,
             StartRefusal::AddressHasSessions => Some(Limit::SessionsPerAddress),
             StartRefusal::AddressTooFast => Some(Limit::StartsPerAddress),
             StartRefusal::SiteTooFast => Some(Limit::StartsPerSite),
         }
     }
 
+    /// The code the customer's widget reads: the node is busy, or the customer's network or
+    /// site has started too many.
+    pub fn code(self) -> crate::wire::ErrorCode {
+        match self {
+            StartRefusal::ServerFull | StartRefusal::Busy => crate::wire::ErrorCode::ServerBusy,
+            _ => crate::wire::ErrorCode::TooManySessions,
+        }
+    }
+
     pub fn message(self) -> &'static str {
         match self {
-            StartRefusal::ServerFull => "Co-browse is busy right now; please try again later.",
+            StartRefusal::ServerFull | StartRefusal::Busy => {
+                "Co-browse is busy right now; please try again in a few minutes."
+            }
             StartRefusal::AddressHasSessions => {
                 "Too many co-browse sessions are open from your network; end one, or try again later."
             }
@@ -91,13 +104,13 @@ impl StartLimit {
     }
 
     /// Whether `address` may start a session on `origin` now. `live` says whether a session ID
-    /// is still live; `server_full` whether the server is at its limit.
+    /// is still live; `node` whether the server is at its limit or busy.
     pub fn check(
         &self,
         address: IpAddr,
         origin: &str,
         now: Instant,
-        server_full: bool,
+        node: Result<(), StartRefusal>,
         live: impl Fn(&str) -> bool,
     ) -> Result<(), StartRefusal> {
         let mut inner = self.inner.lock().unwrap();
@@ -122,10 +135,7 @@ impl StartLimit {
         if origins.get(origin).is_some_and(|s| s.len() >= STARTS_PER_ORIGIN) {
             return Err(StartRefusal::SiteTooFast);
         }
-        if server_full {
-            return Err(StartRefusal::ServerFull);
-        }
-        Ok(())
+        node
     }
 
     /// Counts session `id`, started now from `address` on `origin`.
@@ -160,13 +170,13 @@ mod tests {
         let now = Instant::now();
         let live = |_: &str| true;
         for i in 0..LIVE_PER_ADDRESS {
-            assert_eq!(limit.check(ip(1), SITE, now, false, live), Ok(()), "session {i}");
+            assert_eq!(limit.check(ip(1), SITE, now, Ok(()), live), Ok(()), "session {i}");
             limit.started(ip(1), SITE, &format!("s{i}"), now);
         }
-        assert_eq!(limit.check(ip(1), SITE, now, false, live), Err(StartRefusal::AddressHasSessions));
-        assert_eq!(limit.check(ip(2), SITE, now, false, live), Ok(()), "another address starts");
+        assert_eq!(limit.check(ip(1), SITE, now, Ok(()), live), Err(StartRefusal::AddressHasSessions));
+        assert_eq!(limit.check(ip(2), SITE, now, Ok(()), live), Ok(()), "another address starts");
         // Once its sessions end, the address may start again.
-        assert_eq!(limit.check(ip(1), SITE, now, false, |id: &str| id != "s0"), Ok(()));
+        assert_eq!(limit.check(ip(1), SITE, now, Ok(()), |id: &str| id != "s0"), Ok(()));
     }
 
     #[test]
@@ -176,26 +186,29 @@ mod tests {
         let ended = |_: &str| false;
         for i in 0..LIVE_PER_ADDRESS * STARTS_PER_LIVE {
             let at = start + Duration::from_secs(i as u64);
-            assert_eq!(limit.check(ip(1), SITE, at, false, ended), Ok(()), "start {i}");
+            assert_eq!(limit.check(ip(1), SITE, at, Ok(()), ended), Ok(()), "start {i}");
             limit.started(ip(1), SITE, &format!("s{i}"), at);
         }
         let soon = start + Duration::from_secs(30);
-        assert_eq!(limit.check(ip(1), SITE, soon, false, ended), Err(StartRefusal::AddressTooFast));
-        assert_eq!(limit.check(ip(2), SITE, soon, false, ended), Ok(()));
-        assert_eq!(limit.check(ip(1), SITE, start + WINDOW, false, ended), Ok(()), "the first start aged out");
+        assert_eq!(limit.check(ip(1), SITE, soon, Ok(()), ended), Err(StartRefusal::AddressTooFast));
+        assert_eq!(limit.check(ip(2), SITE, soon, Ok(()), ended), Ok(()));
+        assert_eq!(limit.check(ip(1), SITE, start + WINDOW, Ok(()), ended), Ok(()), "the first start aged out");
 
         let site = StartLimit::default();
         for i in 0..STARTS_PER_ORIGIN {
             site.started(IpAddr::from([10, 1, (i / 250) as u8, (i % 250) as u8]), SITE, "x", start);
         }
-        assert_eq!(site.check(ip(9), SITE, soon, false, ended), Err(StartRefusal::SiteTooFast));
-        assert_eq!(site.check(ip(9), "https://other.example", soon, false, ended), Ok(()), "other sites start");
+        assert_eq!(site.check(ip(9), SITE, soon, Ok(()), ended), Err(StartRefusal::SiteTooFast));
+        assert_eq!(site.check(ip(9), "https://other.example", soon, Ok(()), ended), Ok(()), "other sites start");
     }
 
     #[test]
     fn a_full_server_says_so_after_the_address_rules() {
         let limit = StartLimit::default();
         let now = Instant::now();
-        assert_eq!(limit.check(ip(1), SITE, now, true, |_: &str| true), Err(StartRefusal::ServerFull));
+        assert_eq!(
+            limit.check(ip(1), SITE, now, Err(StartRefusal::ServerFull), |_: &str| true),
+            Err(StartRefusal::ServerFull)
+        );
     }
 }

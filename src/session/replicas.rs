@@ -32,6 +32,12 @@ impl Replicas {
         &self.browser
     }
 
+    /// Whether the node takes another session: not while its replicas cannot keep the live
+    /// ones within the latency budget (see [`crate::replica::admission`]).
+    pub fn admits(&self) -> bool {
+        self.browser.admits()
+    }
+
     /// Masked values that arrived unmasked from customers' browsers since the server started
     /// (each a defect in a snippet; the replicas masked them before rendering).
     pub fn masking_defects(&self) -> u64 {

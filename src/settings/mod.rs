@@ -65,6 +65,13 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxies`,
     /// `COBROWSE_TRUSTED_PROXIES`, comma-separated IP addresses).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A change's time in the server (its events reaching the replica to its frame), at the
+    /// 95th percentile over the last ten seconds, above which new sessions are refused as busy
+    /// (`--latency-budget`, `COBROWSE_LATENCY_BUDGET`).
+    pub latency_budget: Duration,
+    /// Where to append the stage trace `cobrowse bench` reads, if anywhere (`--stage-trace`,
+    /// `COBROWSE_STAGE_TRACE`; see [`crate::reporting::stages`]).
+    pub stage_trace: Option<PathBuf>,
 }
 
 /// Shortest secret accepted.
@@ -218,6 +225,18 @@ pub const SPECS: &[SettingSpec] = &[
         help: "comma-separated IP addresses of reverse proxies whose X-Forwarded-For names the client (for per-address limits); their own connections are not capped",
     },
     SettingSpec {
+        flag: "--latency-budget",
+        env: "COBROWSE_LATENCY_BUDGET",
+        default: "200ms",
+        help: "p95 of a change's time in the server above which new sessions are refused as busy",
+    },
+    SettingSpec {
+        flag: "--stage-trace",
+        env: "COBROWSE_STAGE_TRACE",
+        default: "(none)",
+        help: "file to write each change's stage times to (for `cobrowse bench`)",
+    },
+    SettingSpec {
         flag: "--workspace-origins",
         env: "COBROWSE_WORKSPACE_ORIGINS",
         default: "(none)",
@@ -341,6 +360,8 @@ impl Settings {
                     })
                     .collect::<Result<_, _>>()?,
             },
+            latency_budget: duration("COBROWSE_LATENCY_BUDGET")?.max(Duration::from_millis(1)),
+            stage_trace: get("COBROWSE_STAGE_TRACE").map(PathBuf::from),
             workspace_origins: match get("COBROWSE_WORKSPACE_ORIGINS") {
                 None => Vec::new(),
                 Some(list) => list

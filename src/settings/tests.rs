@@ -93,3 +93,17 @@ fn durations() {
     assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
     assert_eq!(parse_duration("1 week"), None);
 }
+
+#[test]
+fn the_latency_budget_and_the_stage_trace_are_settings() {
+    let defaults = parse(&[], &[]).unwrap();
+    assert_eq!(defaults.latency_budget, Duration::from_millis(200));
+    assert!(defaults.stage_trace.is_none());
+    let s = parse(&["--latency-budget", "350ms"], &[("COBROWSE_STAGE_TRACE", "/tmp/stages.jsonl")]).unwrap();
+    assert_eq!(s.latency_budget, Duration::from_millis(350));
+    assert_eq!(s.stage_trace.as_deref(), Some(std::path::Path::new("/tmp/stages.jsonl")));
+    let env = parse(&[], &[("COBROWSE_LATENCY_BUDGET", "1s")]).unwrap();
+    assert_eq!(env.latency_budget, Duration::from_secs(1));
+    let err = parse(&["--latency-budget", "soon"], &[]).unwrap_err().to_string();
+    assert!(err.contains("COBROWSE_LATENCY_BUDGET") && err.contains("soon"), "{err}");
+}

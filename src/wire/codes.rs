@@ -51,8 +51,11 @@ pub enum ErrorCode {
     Dialog,
     /// Too many failed joins from this address; try again in a minute.
     TooManyAttempts,
-    /// The server is at its limit of live sessions.
+    /// The server is at its limit of live sessions, or too busy to keep another within the
+    /// latency budget.
     ServerBusy,
+    /// The customer's network or site started as many sessions as it may for now.
+    TooManySessions,
     /// The session is being handed to another agent; only that agent may join it now.
     Transferring,
     /// No agent with that id is signed in and free to take the session.

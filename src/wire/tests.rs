@@ -143,6 +143,7 @@ fn every_error_code() -> Vec<ErrorCode> {
         Dialog,
         TooManyAttempts,
         ServerBusy,
+        TooManySessions,
         Transferring,
         UnknownAgent,
         NotAllowed,
@@ -152,7 +153,7 @@ fn every_error_code() -> Vec<ErrorCode> {
             NoSuchSession | SessionEnded | AgentPresent | Malformed | TooLarge | Unexpected | PointerMode
             | WriteModeUnavailable | WrongOrigin | RequestPending | WriteModeDenied | RequestLapsed | CustomerAway
             | Disabled | Submit | Masked | OutsideSite | NoTarget | TooFast | FileInput | Dialog | TooManyAttempts
-            | ServerBusy | Transferring | UnknownAgent | NotAllowed => {}
+            | ServerBusy | TooManySessions | Transferring | UnknownAgent | NotAllowed => {}
         }
     }
     all

@@ -46,7 +46,7 @@ pub fn glass_to_glass(marks: &[(u32, f64)], frames: &[FrameSeen]) -> (Vec<f64>, 
     (latencies, unseen)
 }
 
-/// What one workload on one session measured.
+/// What one workload measured with a simulated agent (the isolation scenario).
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkloadFigures {
     pub workload: String,
@@ -66,24 +66,23 @@ pub struct WorkloadFigures {
     pub chromium_cpu_percent: f64,
 }
 
-/// What N sessions at once measured.
+/// A recorded visit the load mode replays.
 #[derive(Debug, Clone, Serialize)]
-pub struct ScaleFigures {
-    pub sessions: usize,
-    /// Customers whose scripted visit failed part way (a page that did not load in time).
-    pub failed_visits: usize,
-    pub latency_ms: Spread,
-    pub unseen_changes: usize,
-    pub server_cpu_percent: f64,
-    pub chromium_cpu_percent: f64,
-    /// CPU of the load generator on the same machine: (customers' Chromium, simulated agents).
-    pub load_generator_cpu_percent: (f64, f64),
-    pub server_mb: f64,
-    pub chromium_mb: f64,
-    pub mb_per_session: f64,
-    pub bytes_per_second_per_session: f64,
-    /// Frames each agent received per second, on average.
-    pub frames_per_second_per_session: f64,
+pub struct RecordingFigures {
+    pub visit: String,
+    pub seconds: f64,
+    pub messages: usize,
+    /// Changes a second on average: the pace the load replays.
+    pub changes_per_second: f64,
+}
+
+/// A target of the speed work and what this run measured against it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub what: String,
+    pub target: String,
+    pub measured: String,
+    pub met: bool,
 }
 
 /// The whole report.
@@ -95,14 +94,20 @@ pub struct Report {
     pub pixel_ratio: f64,
     /// Whether the customers were phones (mobile emulation) rather than laptops.
     pub phone: bool,
-    pub join_to_first_frame_ms: Spread,
-    pub workloads: Vec<WorkloadFigures>,
-    pub scale: Vec<ScaleFigures>,
-    /// From an agent's action (a typed character) leaving the agent to its `input` event in
-    /// the customer's page.
+    /// From the agent view's `join` to the first frame arriving in its tab, and drawn.
+    pub join_to_received_ms: Spread,
+    pub join_to_drawn_ms: Spread,
+    pub workloads: Vec<super::single::WorkloadRow>,
+    pub recordings: Vec<RecordingFigures>,
+    pub load: Vec<super::load::LoadFigures>,
+    /// The most replayed sessions within p95 250 ms, per core of this machine.
+    pub sessions_per_core: Option<f64>,
+    /// From an agent's action (a typed character) leaving a simulated agent to its `input`
+    /// event in the customer's page.
     pub write_mode_latency_ms: Spread,
     /// One session typing, with the other session on the server quiet and then flooding.
-    pub isolation: Isolation,
+    pub isolation: Option<Isolation>,
+    pub targets: Vec<Target>,
 }
 
 /// The isolation scenario: the same typing session measured twice in one run.
@@ -120,156 +125,15 @@ fn mbit(bytes_per_second: f64) -> f64 {
     bytes_per_second * 8.0 / 1_000_000.0
 }
 
-impl Report {
-    /// The report as markdown tables.
-    pub fn markdown(&self) -> String {
-        let mut md = format!(
-            "## cobrowse bench\n\n{} · customer {} {}×{} at pixel ratio {} · loopback\n\n",
-            self.machine,
-            if self.phone { "phone" } else { "viewport" },
-            self.viewport.0,
-            self.viewport.1,
-            self.pixel_ratio
-        );
-        let j = &self.join_to_first_frame_ms;
-        md += &format!(
-            "Join to first frame: p50 **{:.0} ms**, p95 {:.0} ms, p99 {:.0} ms ({} joins)\n\n",
-            j.p50, j.p95, j.p99, j.samples
-        );
-        md += "### One session, per workload\n\n| workload | glass-to-glass p50 / p95 / p99 | frames/s | to agent | full-frame JPEG q80, same frames | agent shows newest | CPU server / Chromium |\n|---|---|---|---|---|---|---|\n";
-        for w in &self.workloads {
-            let jpeg = match w.jpeg_bytes_per_second {
-                Some(j) if j > 0.0 => format!("{:.2} Mbit/s (ours is {:.1}%)", mbit(j), w.bytes_per_second / j * 100.0),
-                _ => "–".into(),
-            };
-            let latency = if w.latency_ms.samples == 0 {
-                "–".to_string()
-            } else {
-                format!(
-                    "{:.0} / {:.0} / {:.0} ms ({} changes)",
-                    w.latency_ms.p50, w.latency_ms.p95, w.latency_ms.p99, w.latency_ms.samples
-                )
-            };
-            md += &format!(
-                "| {} | {} | {:.1} | {:.3} Mbit/s ({:.1} KB/s) | {} | {} | {:.0}% / {:.0}% |\n",
-                w.workload,
-                latency,
-                w.frames_per_second,
-                mbit(w.bytes_per_second),
-                w.bytes_per_second / 1000.0,
-                jpeg,
-                if w.newest_state_shown { "yes" } else { "no" },
-                w.server_cpu_percent,
-                w.chromium_cpu_percent
-            );
-        }
-        md += "\n### Sessions at once (each customer browsing: typing, scrolling, page loads, live page)\n\n| sessions | glass-to-glass p50 / p95 / p99 | CPU server / Chromium | memory server + Chromium | per session | to each agent | frames/s each | visits failed | CPU of the load: customers / agents |\n|---|---|---|---|---|---|---|---|---|\n";
-        for s in &self.scale {
-            md += &format!(
-                "| {} | {:.0} / {:.0} / {:.0} ms | {:.0}% / {:.0}% | {:.0} + {:.0} MB | {:.0} MB | {:.3} Mbit/s | {:.1} | {} | {:.0}% / {:.0}% |\n",
-                s.sessions,
-                s.latency_ms.p50,
-                s.latency_ms.p95,
-                s.latency_ms.p99,
-                s.server_cpu_percent,
-                s.chromium_cpu_percent,
-                s.server_mb,
-                s.chromium_mb,
-                s.mb_per_session,
-                mbit(s.bytes_per_second_per_session),
-                s.frames_per_second_per_session,
-                s.failed_visits,
-                s.load_generator_cpu_percent.0,
-                s.load_generator_cpu_percent.1
-            );
-        }
-        let (quiet, flooded, flood) = (&self.isolation.quiet, &self.isolation.flooded, &self.isolation.flood);
-        md += &format!(
-            "\n### Isolation: one session typing while another customer floods theirs\n\nThe flood: {} events messages ({:.0} MB, every {}th past the size limit) in {:.1} s, answered with {} errors.\n\n| the other session | glass-to-glass p50 / p95 | frames/s | ratio to quiet, p50 / p95 |\n|---|---|---|---|\n",
-            flood.messages_sent, flood.megabytes_sent, 5, flood.seconds, flood.errors_received
-        );
-        for (name, w) in [("quiet", quiet), ("flooding", flooded), ("others at the edge", &self.isolation.at_the_edge)]
-        {
-            md += &format!(
-                "| {name} | {:.0} / {:.0} ms ({} changes) | {:.1} | {:.2} / {:.2} |\n",
-                w.latency_ms.p50,
-                w.latency_ms.p95,
-                w.latency_ms.samples,
-                w.frames_per_second,
-                w.latency_ms.p50 / quiet.latency_ms.p50.max(1.0),
-                w.latency_ms.p95 / quiet.latency_ms.p95.max(1.0)
-            );
-        }
-        let edge = &self.isolation.edge_flood;
-        md += &format!(
-            "\nOthers at the edge: 3 sessions, each a valid page of 20,000 elements whose texts change ten times a second, just within the byte rate: {} messages ({:.0} MB) in {:.1} s, answered with {} errors.\n",
-            edge.messages_sent, edge.megabytes_sent, edge.seconds, edge.errors_received
-        );
-        let wm = &self.write_mode_latency_ms;
-        md += &format!(
-            "\nWrite-mode latency (agent action to customer page): p50 **{:.0} ms**, p95 {:.0} ms, p99 {:.0} ms ({} typed characters)\n",
-            wm.p50, wm.p95, wm.p99, wm.samples
-        );
-        md
-    }
-
-    /// Latency p50/p95/p99 against sessions, as a small standalone SVG.
-    pub fn svg(&self) -> String {
-        let (w, h, left, bottom, top, right) = (560.0, 320.0, 56.0, 40.0, 24.0, 110.0);
-        let max_n = self.scale.iter().map(|s| s.sessions).max().unwrap_or(1).max(1) as f64;
-        let max_ms = self.scale.iter().map(|s| s.latency_ms.p99).fold(100.0, f64::max) * 1.1;
-        let x = |n: f64| left + (w - left - right) * n / max_n;
-        let y = |ms: f64| h - bottom - (h - bottom - top) * ms / max_ms;
-        let mut svg = format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n<text x=\"{left}\" y=\"16\">glass-to-glass latency (ms) against live sessions</text>\n<line x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>\n<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{}\" stroke=\"#333\"/>\n",
-            h - bottom, w - right, h - bottom, h - bottom
-        );
-        for tick in 0..=4 {
-            let ms = max_ms * tick as f64 / 4.0;
-            svg += &format!("<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{ms:.0}</text>\n", left - 6.0, y(ms) + 4.0);
-        }
-        for s in &self.scale {
-            svg += &format!(
-                "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-                x(s.sessions as f64),
-                h - bottom + 16.0,
-                s.sessions
-            );
-        }
-        svg += &format!(
-            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">sessions</text>\n",
-            (left + w - right) / 2.0,
-            h - 6.0
-        );
-        type Series = (&'static str, &'static str, fn(&Spread) -> f64);
-        let series: [Series; 3] =
-            [("p50", "#2f8a5f", |s| s.p50), ("p95", "#e8a33d", |s| s.p95), ("p99", "#b42318", |s| s.p99)];
-        for (i, (name, colour, pick)) in series.iter().enumerate() {
-            let points: Vec<String> = self
-                .scale
-                .iter()
-                .map(|s| format!("{:.1},{:.1}", x(s.sessions as f64), y(pick(&s.latency_ms))))
-                .collect();
-            svg += &format!(
-                "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>\n",
-                points.join(" ")
-            );
-            svg += &format!(
-                "<text x=\"{}\" y=\"{}\" fill=\"{colour}\">{name}</text>\n",
-                w - right + 12.0,
-                top + 16.0 + 18.0 * i as f64
-            );
-        }
-        svg + "</svg>\n"
-    }
-}
+pub mod markdown;
+mod plot;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn frame(at: f64, seq: Option<u32>) -> FrameSeen {
-        FrameSeen { at, seq, picture: None }
+        FrameSeen { at, seq }
     }
 
     #[test]

@@ -63,6 +63,10 @@ impl Driver {
         }
         let had_events = self.waiting.has_events();
         let calls = self.waiting.take();
+        let waited_since = self.waiting_since.take();
+        if self.schedule.streaming() {
+            self.judging = waited_since.map(|since| (since, started)).or(self.judging);
+        }
         // The interval runs from when the change goes in, so changes that keep coming get
         // their 33 frames a second however long a call takes.
         self.schedule.applying(started);
@@ -99,6 +103,11 @@ impl Driver {
             self.outgrown(why, nodes);
         }
         if had_events && outcome.is_ok() {
+            if crate::reporting::stages::on() {
+                use crate::reporting::stages::{self, StageRecord};
+                let (started, done) = (stages::wall_ms(started.into_std()), stages::wall_ms(std::time::Instant::now()));
+                stages::record(StageRecord::Applied { session: self.session.clone(), started, done, bytes });
+            }
             self.heap_look_after(bytes).await;
         }
         match outcome {

@@ -95,7 +95,7 @@ impl Actor {
 
     /// The customer's screen for one more agent: the replica's frames, encoded for them.
     fn screen_for_agent(&self) -> AgentScreen {
-        AgentScreen::new(self.setup.replica.frames.clone(), self.setup.services.metrics.clone())
+        AgentScreen::new(self.setup.replica.frames.clone(), self.setup.services.metrics.clone(), &self.setup.id)
     }
 
     fn joined_message(&self, watching: bool, state: State) -> ToAgent {
