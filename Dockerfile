@@ -16,7 +16,7 @@ RUN cargo build --release --locked --no-default-features --bin cobrowse
 # load from the company's site.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium tini ca-certificates curl \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-headless-shell tini ca-certificates curl \
       fonts-dejavu-core fonts-liberation2 fonts-noto-core fonts-noto-color-emoji \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --create-home --home-dir /var/lib/cobrowse cobrowse
@@ -28,6 +28,7 @@ ENV COBROWSE_LISTEN=0.0.0.0:8080 \
     COBROWSE_DEMO_LISTEN=off \
     COBROWSE_PROFILES=/etc/cobrowse/browser-profiles \
     COBROWSE_CHROMIUM=/usr/bin/chromium \
+    COBROWSE_HEADLESS_SHELL=/usr/lib/chromium/chromium-headless-shell \
     COBROWSE_DATA=/var/lib/cobrowse/data
 VOLUME /var/lib/cobrowse/data
 EXPOSE 8080

@@ -52,6 +52,8 @@ const REPLICA_LOOKS: &str = include_str!("../web/replica/looks.js");
 const REPLICA_MASKING: &str = include_str!("../web/replica/masking.js");
 /// Scroll positions the rebuilt page could not take yet, taken again as it grows.
 const REPLICA_SCROLLS: &str = include_str!("../web/replica/scrolls.js");
+/// What each frame's changes repainted, so only that part of the screen is captured.
+const REPLICA_DAMAGE: &str = include_str!("../web/replica/damage.js");
 
 /// The document the replica page is given instead of the site's own, for a page whose
 /// Content-Security-Policy allows scripts with `nonce` only (see `replica::page`).
@@ -73,6 +75,7 @@ fn replica_shell_template() -> &'static str {
             .replace("/*LOOKS*/", &guard(REPLICA_LOOKS))
             .replace("/*MASKING*/", &guard(REPLICA_MASKING))
             .replace("/*SCROLLS*/", &guard(REPLICA_SCROLLS))
+            .replace("/*DAMAGE*/", &guard(REPLICA_DAMAGE))
             .replace("/*REPLICA*/", &guard(REPLICA_JS))
     })
 }
@@ -108,9 +111,9 @@ mod tests {
         assert!(shell.contains("rrweb") && shell.contains("__replica"));
         assert!(!shell.contains("/*RRWEB*/") && !shell.contains("/*DOM*/") && !shell.contains("/*REPLICA*/"));
         assert!(!shell.contains("/*CLOCK*/") && !shell.contains("/*LOOKS*/"));
-        assert!(!shell.contains("/*MASKING*/") && !shell.contains("/*SCROLLS*/"));
-        assert_eq!(shell.matches("</script>").count(), 7);
-        assert_eq!(shell.matches("<script nonce=\"n0nce\">").count(), 7, "every script carries the nonce");
+        assert!(!shell.contains("/*MASKING*/") && !shell.contains("/*SCROLLS*/") && !shell.contains("/*DAMAGE*/"));
+        assert_eq!(shell.matches("</script>").count(), 8);
+        assert_eq!(shell.matches("<script nonce=\"n0nce\">").count(), 8, "every script carries the nonce");
         assert!(!shell.contains("{{NONCE}}"));
     }
 

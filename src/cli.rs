@@ -222,6 +222,7 @@ async fn serve(settings: Settings) -> ExitCode {
         profiles,
         Arc::new(
             ReplicaBrowser::new(settings.chromium.clone())
+                .with_headless_shell(settings.headless_shell.clone())
                 .with_frame_ratio(settings.agent_pixel_ratio)
                 .with_memory_budget(settings.replica_memory_mb)
                 .with_latency_budget(settings.latency_budget),

@@ -315,9 +315,17 @@ async fn a_server_at_its_session_limit_turns_new_customers_away_politely() {
     second.goto(&format!("{}/", server.demo)).await;
     second.wait_for("widget", "!!document.querySelector('cobrowse-widget')").await;
     let refused = second.eval("Cobrowse.start().then(() => 'started', (e) => e.message)").await;
-    assert_eq!(refused, "Co-browse is busy right now; please try again later.");
+    assert_eq!(refused, "Co-browse is busy right now; please try again in a few minutes.");
     assert_eq!(second.eval("Cobrowse.state").await, "idle");
+    second
+        .wait_for(
+            "the widget says busy",
+            &format!("{WIDGET}.querySelector('[role=status]').textContent.includes('busy right now')"),
+        )
+        .await;
     assert_eq!(server.state.registry.len(), 1);
+    let (_, metrics) = server.http("GET", "/metrics", None).await;
+    assert!(metrics.contains("cobrowse_starts_refused_total{reason=\"full\"} 1"), "{metrics}");
     customer.close().await;
     server.stop().await;
 }

@@ -55,3 +55,23 @@ async fn css_animations_move_for_the_agent_and_a_page_at_rest_sends_no_frames() 
     assert!(jump <= 3, "the jump took {jump} frames");
     cast.finish().await;
 }
+
+/// Where the headless shell is not installed (or `COBROWSE_HEADLESS_SHELL=off`), replicas run
+/// in Chromium with its screencast, and the agent still sees the customer's page and typing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_headless_shell_the_screencast_carries_the_page() {
+    let _serial = SERIAL.lock().await;
+    let cast = Cast::on(TestServer::builder().screencast().start().await).await;
+    let (server, customer, agent) = (&cast.server, &cast.customer, &cast.agent);
+    customer.goto(&format!("{}/switch.html", server.demo)).await;
+    let id = start_session(customer).await;
+    join(agent, &server.server, &id).await;
+    let page = [0.0, 0.0, 480.0, 600.0];
+    let ratio = wait_for_match(customer, agent, page, 0.99).await;
+    assert!(ratio >= 0.99, "the page: {ratio:.3}");
+    customer.click_element("document.getElementById('name')").await;
+    customer.type_text("Alex Morgan").await;
+    let ratio = wait_for_match(customer, agent, page, 0.99).await;
+    assert!(ratio >= 0.99, "after typing: {ratio:.3}");
+    cast.finish().await;
+}

@@ -146,10 +146,21 @@ impl Customer {
         self.page.click(x, y).await.map_err(|e| e.to_string())
     }
 
-    /// Starts co-browsing through the JS API and returns the session ID.
+    /// Starts co-browsing through the JS API and returns the session ID. A node that says it
+    /// is busy (the workload before left it out of breath) is asked again for half a minute.
     pub async fn start_session(&self) -> Result<String, String> {
-        let started = self.eval("Cobrowse.start().then((s) => s.id)").await?;
-        started.as_str().map(String::from).ok_or_else(|| format!("Cobrowse.start() gave {started}"))
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match self.eval("Cobrowse.start().then((s) => s.id)").await {
+                Ok(started) => {
+                    return started.as_str().map(String::from).ok_or_else(|| format!("Cobrowse.start() gave {started}"))
+                }
+                Err(e) if e.contains("busy") && tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Waits until the snippet says the agent is in (so events now reach a streaming replica).

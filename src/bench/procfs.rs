@@ -69,33 +69,79 @@ pub enum Group {
 }
 
 impl Group {
-    fn cpu_seconds(self) -> f64 {
+    /// The processes in the group now.
+    fn pids(self) -> Vec<u32> {
         match self {
-            Group::Alone(pid) => cpu_seconds(&[pid]),
-            Group::Descendants(pid) => cpu_seconds(&processes(pid, true)[1..]),
-            Group::Tree(pid) => cpu_seconds(&processes(pid, true)),
+            Group::Alone(pid) => vec![pid],
+            Group::Descendants(pid) => processes(pid, true).split_off(1),
+            Group::Tree(pid) => processes(pid, true),
         }
     }
 }
 
-/// CPU use of process groups over a stretch of time, in percent of one core each.
+/// How often the meter looks: a process that exits between two looks loses only what it used
+/// since the last (a replica's renderer exits when its session ends, before the meter is read).
+const SAMPLE_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+#[derive(Default)]
+struct Sampled {
+    /// CPU seconds each process had at its last look, by group.
+    last: Vec<std::collections::HashMap<u32, f64>>,
+    /// CPU seconds each group used since the start.
+    used: Vec<f64>,
+}
+
+impl Sampled {
+    fn look(&mut self, groups: &[Group], first: bool) {
+        for (i, group) in groups.iter().enumerate() {
+            for pid in group.pids() {
+                let now = cpu_seconds(&[pid]);
+                // A process first seen after the start was born during the run: all of its
+                // time counts.
+                let before = self.last[i].insert(pid, now).unwrap_or(if first { now } else { 0.0 });
+                self.used[i] += (now - before).max(0.0);
+            }
+        }
+    }
+}
+
+/// CPU use of process groups over a stretch of time, in percent of one core each, counting
+/// processes that start or exit meanwhile.
 pub struct CpuMeter {
     groups: Vec<Group>,
-    start: Vec<f64>,
+    sampled: std::sync::Arc<std::sync::Mutex<Sampled>>,
+    task: tokio::task::JoinHandle<()>,
     since: std::time::Instant,
 }
 
 impl CpuMeter {
     /// Starts measuring `groups`.
     pub fn start(groups: Vec<Group>) -> CpuMeter {
-        let start = groups.iter().map(|g| g.cpu_seconds()).collect();
-        CpuMeter { groups, start, since: std::time::Instant::now() }
+        let mut sampled = Sampled { last: vec![Default::default(); groups.len()], used: vec![0.0; groups.len()] };
+        sampled.look(&groups, true);
+        let sampled = std::sync::Arc::new(std::sync::Mutex::new(sampled));
+        let (looking, watched) = (sampled.clone(), groups.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(SAMPLE_EVERY).await;
+                looking.lock().unwrap_or_else(|p| p.into_inner()).look(&watched, false);
+            }
+        });
+        CpuMeter { groups, sampled, task, since: std::time::Instant::now() }
     }
 
     /// Percent of one core each group used since [`CpuMeter::start`], in the order given.
     pub fn read(&self) -> Vec<f64> {
         let elapsed = self.since.elapsed().as_secs_f64().max(0.001);
-        self.groups.iter().zip(&self.start).map(|(g, start)| (g.cpu_seconds() - start) / elapsed * 100.0).collect()
+        let mut sampled = self.sampled.lock().unwrap_or_else(|p| p.into_inner());
+        sampled.look(&self.groups, false);
+        sampled.used.iter().map(|used| used / elapsed * 100.0).collect()
+    }
+}
+
+impl Drop for CpuMeter {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

@@ -151,26 +151,32 @@ const DEMO_VISIT: &[Step] = &[
     step(Some("/"), Act::Idle, 2.0),
 ];
 
-/// Third-party apps at a person's pace: eight items added to a to-do list, a long article (a
-/// blog post under a photograph) read and scrolled, a data table filtered.
+/// Third-party apps at a person's pace, about a minute: eight items added to a to-do list, a
+/// long article (a blog post under a photograph) read and scrolled a screen at a time, a data
+/// table filtered.
 const CORPUS_VISIT: &[Step] = &[
+    step(Some("/todomvc/examples/react/index.html"), Act::Idle, 2.0),
     step(
-        Some("/todomvc/examples/react/index.html"),
+        None,
         Act::Type {
             field: TODO_FIELD,
             text: "Milk\nBread\nEggs\nCall Sam\nPay rent\nGym\nBooks\nTrip\n",
-            per_second: 6.0,
+            per_second: 4.0,
         },
-        1.0,
-    ),
-    step(Some("/startbootstrap-clean-blog/dist/post.html"), Act::Idle, 2.0),
-    step(None, Act::Probe("scrolling(120, 250)"), 4.0),
-    step(None, Act::Idle, 2.0),
-    step(None, Act::Probe("scrolling(120, 250)"), 3.0),
-    step(
-        Some("/startbootstrap-sb-admin-2/tables.html"),
-        Act::Type { field: "document.querySelector('#dataTable_filter input')", text: "Lond", per_second: 4.0 },
         2.0,
+    ),
+    step(Some("/startbootstrap-clean-blog/dist/post.html"), Act::Idle, 4.0),
+    step(None, Act::Probe("scrolling(120, 250)"), 1.0),
+    step(None, Act::Idle, 5.0),
+    step(None, Act::Probe("scrolling(120, 250)"), 1.0),
+    step(None, Act::Idle, 5.0),
+    step(None, Act::Probe("scrolling(120, 250)"), 1.0),
+    step(None, Act::Idle, 4.0),
+    step(Some("/startbootstrap-sb-admin-2/tables.html"), Act::Idle, 2.0),
+    step(
+        None,
+        Act::Type { field: "document.querySelector('#dataTable_filter input')", text: "Lond", per_second: 3.0 },
+        3.0,
     ),
 ];
 

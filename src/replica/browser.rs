@@ -6,16 +6,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::target::{
     CloseTargetParams, CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams, GetTargetsParams,
 };
-use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::handler::HandlerConfig;
-use chromiumoxide::{Browser, Page};
+use chromiumoxide::Browser;
 use futures::StreamExt;
 use tokio::sync::Mutex;
 
+pub use super::context::{emulate_phone, ContextPage};
 use super::devtools;
 pub use super::devtools::ChromiumProcess;
 use super::ReplicaError;
@@ -59,12 +58,29 @@ pub async fn launch_chromium(chromium: &Path, profile_dir: &Path) -> Result<Laun
     launch_chromium_with(chromium, profile_dir, &[]).await
 }
 
-/// A running Chromium: the browser to drive, its process, and whether it is still there.
+/// Launches the headless shell at `shell` with its pages under begin-frame control.
+pub async fn launch_headless_shell(shell: &Path, profile_dir: &Path) -> Result<Launched, ReplicaError> {
+    let mut launched = launch_chromium_with(shell, profile_dir, &BEGIN_FRAME_FLAGS).await?;
+    launched.begin_frames = true;
+    Ok(launched)
+}
+
+/// A running Chromium: the browser to drive, its process, whether it is still there, and
+/// whether its pages draw a frame only when asked (the headless shell's begin-frame control).
 pub struct Launched {
     pub browser: Browser,
     pub process: ChromiumProcess,
     pub alive: Arc<AtomicBool>,
+    pub begin_frames: bool,
 }
+
+/// Debian's headless shell (package `chromium-headless-shell`): the one build whose pages can
+/// be drawn a frame at a time, on demand, with only their damaged part captured.
+pub const HEADLESS_SHELL: &str = "/usr/lib/chromium/chromium-headless-shell";
+
+/// Flags that put the headless shell's pages under begin-frame control: a page draws when the
+/// server asks it to (`HeadlessExperimental.beginFrame`), with every compositor stage run first.
+const BEGIN_FRAME_FLAGS: [&str; 2] = ["enable-begin-frame-control", "run-all-compositor-stages-before-draw"];
 
 /// Whether Chromium's sandbox can be on: never for root (Chromium refuses to start so), and
 /// not where an earlier launch found the platform lacks what it needs (user namespaces; a
@@ -115,8 +131,14 @@ async fn launch_once(
     let failed = |cause: String| ReplicaError::Launch { path: chromium.display().to_string(), cause };
     let _ = std::fs::remove_dir_all(profile_dir);
     std::fs::create_dir_all(profile_dir).map_err(|e| failed(e.to_string()))?;
-    let mut args: Vec<String> =
-        chromium_flags().into_iter().chain(extra.iter().copied()).map(|flag| format!("--{flag}")).collect();
+    // The headless shell is headless by nature and knows no `--headless=new`.
+    let shell = extra.contains(&BEGIN_FRAME_FLAGS[0]);
+    let mut args: Vec<String> = chromium_flags()
+        .into_iter()
+        .filter(|flag| !(shell && flag.starts_with("headless")))
+        .chain(extra.iter().copied())
+        .map(|flag| format!("--{flag}"))
+        .collect();
     if !sandbox {
         args.push("--no-sandbox".into());
     }
@@ -167,7 +189,7 @@ async fn launch_once(
     for t in targets.result.target_infos.iter().filter(|t| t.r#type == "page") {
         let _ = browser.execute(CloseTargetParams::new(t.target_id.clone())).await;
     }
-    Ok(Launched { browser, process, alive })
+    Ok(Launched { browser, process, alive, begin_frames: false })
 }
 
 type Running = Launched;
@@ -180,71 +202,13 @@ pub struct ReplicaBrowser {
     pub frame_ratio: f64,
     /// Bytes of heap one replica page may hold (see [`super::memory`]).
     pub memory_budget: u64,
+    /// The headless shell to run instead of `chromium`, where it is installed.
+    shell: Option<PathBuf>,
     /// Whether the node keeps its sessions within the latency budget (see [`super::admission`]).
     pub admission: std::sync::Mutex<super::admission::Admission>,
     chromium: PathBuf,
     profile_dir: PathBuf,
     running: Mutex<Option<Running>>,
-}
-
-/// A page in its own incognito context, so sessions share no cookies, storage or renderer.
-pub struct ContextPage {
-    pub page: Page,
-    pub context: chromiumoxide::cdp::browser_protocol::browser::BrowserContextId,
-}
-
-impl ContextPage {
-    /// Sizes the page's viewport in CSS pixels, on a screen of `pixel_ratio` device pixels to one.
-    pub async fn set_viewport(&self, width: u32, height: u32, pixel_ratio: f64) -> Result<(), ReplicaError> {
-        let params = SetDeviceMetricsOverrideParams::new(width as i64, height as i64, pixel_ratio, false);
-        self.page.execute(params).await.map(|_| ()).map_err(cdp("Emulation.setDeviceMetricsOverride"))
-    }
-
-    /// Makes the page a phone's browser (see [`emulate_phone`]).
-    pub async fn set_phone(&self, width: u32, height: u32, pixel_ratio: f64) -> Result<(), ReplicaError> {
-        emulate_phone(&self.page, width, height, pixel_ratio).await
-    }
-
-    /// Loads `url` and waits for its load event, at most `limit`.
-    /// A person's (trusted) left click at a point of the viewport.
-    pub async fn click(&self, x: f64, y: f64) -> Result<(), ReplicaError> {
-        use chromiumoxide::cdp::browser_protocol::input::{
-            DispatchMouseEventParams, DispatchMouseEventType, MouseButton,
-        };
-        for kind in [DispatchMouseEventType::MousePressed, DispatchMouseEventType::MouseReleased] {
-            let mut event = DispatchMouseEventParams::new(kind, x, y);
-            event.button = Some(MouseButton::Left);
-            event.click_count = Some(1);
-            self.page.execute(event).await.map_err(cdp("Input.dispatchMouseEvent"))?;
-        }
-        Ok(())
-    }
-
-    pub async fn goto(&self, url: &str, limit: Duration) -> Result<(), ReplicaError> {
-        match tokio::time::timeout(limit, self.page.goto(url)).await {
-            Ok(loaded) => loaded.map(|_| ()).map_err(cdp("Page.navigate")),
-            Err(_) => Err(ReplicaError::Timeout { what: "Page.navigate", seconds: limit.as_secs() }),
-        }
-    }
-
-    /// Evaluates `expression` in the page, awaiting a promise, and returns its JSON value.
-    pub async fn evaluate(&self, expression: &str, limit: Duration) -> Result<serde_json::Value, ReplicaError> {
-        let mut params = EvaluateParams::new(expression);
-        params.await_promise = Some(true);
-        params.return_by_value = Some(true);
-        let result = match tokio::time::timeout(limit, self.page.execute(params)).await {
-            Ok(answer) => answer.map_err(cdp("Runtime.evaluate"))?.result,
-            Err(_) => return Err(ReplicaError::Timeout { what: "Runtime.evaluate", seconds: limit.as_secs() }),
-        };
-        if let Some(ex) = result.exception_details {
-            return Err(ReplicaError::Script(ex.exception.and_then(|o| o.description).unwrap_or(ex.text)));
-        }
-        Ok(result.result.value.unwrap_or_default())
-    }
-}
-
-fn cdp(what: &'static str) -> impl Fn(chromiumoxide::error::CdpError) -> ReplicaError {
-    move |e| ReplicaError::Cdp { what, cause: e.to_string() }
 }
 
 static NEXT_BROWSER: AtomicU64 = AtomicU64::new(0);
@@ -267,10 +231,18 @@ impl ReplicaBrowser {
             frame_ratio,
             memory_budget,
             admission,
+            shell: None,
             chromium,
             profile_dir,
             running: Mutex::new(None),
         }
+    }
+
+    /// Runs the headless shell at `shell` instead, when it is installed there (see
+    /// [`HEADLESS_SHELL`]): each page then draws a frame only when its session has changed it,
+    /// and only the damaged part is captured (`super::page::capture`).
+    pub fn with_headless_shell(self, shell: Option<PathBuf>) -> ReplicaBrowser {
+        ReplicaBrowser { shell, ..self }
     }
 
     /// Refuses new sessions while the node's changes take longer than `budget` at their 95th
@@ -305,7 +277,7 @@ impl ReplicaBrowser {
         self.ensure(&mut running).await.map(|_| ())
     }
 
-    async fn ensure<'a>(&self, running: &'a mut Option<Running>) -> Result<&'a Browser, ReplicaError> {
+    async fn ensure<'a>(&self, running: &'a mut Option<Running>) -> Result<&'a Running, ReplicaError> {
         if running.as_ref().is_some_and(|r| !r.alive.load(Ordering::SeqCst)) {
             tracing::warn!("chromium died; relaunching");
             if let Some(old) = running.take() {
@@ -314,29 +286,37 @@ impl ReplicaBrowser {
         }
         if running.is_none() {
             let started = std::time::Instant::now();
-            let launched = launch_chromium(&self.chromium, &self.profile_dir).await?;
-            tracing::info!(ms = started.elapsed().as_millis() as u64, "chromium launched");
+            let launched = match self.shell.as_deref().filter(|shell| shell.is_file()) {
+                Some(shell) => launch_headless_shell(shell, &self.profile_dir).await?,
+                None => launch_chromium(&self.chromium, &self.profile_dir).await?,
+            };
+            tracing::info!(
+                ms = started.elapsed().as_millis() as u64,
+                begin_frames = launched.begin_frames,
+                "chromium launched"
+            );
             *running = Some(launched);
         }
-        Ok(&running.as_ref().expect("set above").browser)
+        Ok(running.as_ref().expect("set above"))
     }
 
-    /// Opens a blank page in a new incognito context.
+    /// Opens a blank page in a new incognito context (drawn on demand, in the headless shell).
     pub async fn open_page(&self) -> Result<ContextPage, ReplicaError> {
         let mut running = self.running.lock().await;
-        let browser = self.ensure(&mut running).await?;
+        let Running { browser, begin_frames, .. } = self.ensure(&mut running).await?;
         let cdp = |what| move |e: chromiumoxide::error::CdpError| ReplicaError::Cdp { what, cause: e.to_string() };
         let context = browser
             .create_browser_context(CreateBrowserContextParams::default())
             .await
             .map_err(cdp("Target.createBrowserContext"))?;
-        let params = CreateTargetParams::builder()
+        let mut params = CreateTargetParams::builder()
             .url("about:blank")
             .browser_context_id(context.clone())
             .build()
             .map_err(|e| ReplicaError::Cdp { what: "Target.createTarget", cause: e })?;
+        params.enable_begin_frame_control = begin_frames.then_some(true);
         match browser.new_page(params).await {
-            Ok(page) => Ok(ContextPage { page, context }),
+            Ok(page) => Ok(ContextPage { page, context, begin_frames: *begin_frames }),
             Err(e) => {
                 let _ = browser.execute(DisposeBrowserContextParams::new(context)).await;
                 Err(cdp("Target.createTarget")(e))
@@ -374,30 +354,4 @@ impl ReplicaBrowser {
     pub async fn pid(&self) -> Option<u32> {
         self.running.lock().await.as_ref().map(|r| r.process.id())
     }
-}
-
-/// Makes `page` a phone's browser: a `width` x `height` screen in CSS pixels at `pixel_ratio`,
-/// mobile layout (the viewport tag, overlay scrollbars), a touch screen and a mobile user
-/// agent, as Chromium's device emulation does. The bench's and the tests' phone customers.
-pub async fn emulate_phone(page: &Page, width: u32, height: u32, pixel_ratio: f64) -> Result<(), ReplicaError> {
-    use chromiumoxide::cdp::browser_protocol::emulation::{
-        SetTouchEmulationEnabledParams, SetUserAgentOverrideParams, UserAgentMetadata,
-    };
-    const PHONE: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36";
-    let metadata = UserAgentMetadata::builder()
-        .platform("Android")
-        .platform_version("14")
-        .architecture("")
-        .model("Pixel 8")
-        .mobile(true)
-        .build()
-        .map_err(|e| ReplicaError::Script(e.to_string()))?;
-    let mut agent = SetUserAgentOverrideParams::new(PHONE);
-    agent.user_agent_metadata = Some(metadata);
-    page.execute(agent).await.map_err(cdp("Emulation.setUserAgentOverride"))?;
-    let metrics = SetDeviceMetricsOverrideParams::new(width as i64, height as i64, pixel_ratio, true);
-    page.execute(metrics).await.map_err(cdp("Emulation.setDeviceMetricsOverride"))?;
-    let mut touch = SetTouchEmulationEnabledParams::new(true);
-    touch.max_touch_points = Some(5);
-    page.execute(touch).await.map(|_| ()).map_err(cdp("Emulation.setTouchEmulationEnabled"))
 }

@@ -82,6 +82,7 @@ pub fn spawn(
         heap_look: None,
         waiting_since: None,
         judging: None,
+        fresh_page: true,
     };
     let orders = Orders {
         feed: feed_rx,
@@ -132,6 +133,9 @@ struct Driver {
     /// The last change applied while an agent watches (since when it waited, when it went in),
     /// until its frame arrives: its time in the node (see [`super::admission`]).
     judging: Option<(Instant, Instant)>,
+    /// Whether the page is new and its first change (the snapshot) not applied yet: a page
+    /// load is not judged.
+    fresh_page: bool,
 }
 
 /// Sleeps until `at`, or forever when there is nothing to wait for.
@@ -178,16 +182,6 @@ impl Driver {
                         self.rebuild(reason).await;
                     }
                 }
-                _ = until(self.schedule.next_wake()) => match self.schedule.due(Instant::now()) {
-                    Some(schedule::Due::Apply) => self.apply_waiting().await,
-                    Some(schedule::Due::Tick) => self.tick().await,
-                    Some(schedule::Due::Settle) => {
-                        // A change that painted nothing sent no frame: its heap look is now.
-                        self.heap_look_due().await;
-                        self.settle().await;
-                    }
-                    None => {}
-                },
                 Ok(()) = arrivals.changed() => {
                     let frame = arrivals.borrow_and_update().as_ref().map(|f| (f.rendered, f.arrived));
                     self.judge(frame);
@@ -204,6 +198,18 @@ impl Driver {
                     }
                     self.schedule().await;
                 }
+                // Last: what falls due is often due at once (an animation's step on a busy page),
+                // and must not keep the customer's changes out.
+                _ = until(self.schedule.next_wake()) => match self.schedule.due(Instant::now()) {
+                    Some(schedule::Due::Apply) => self.apply_waiting().await,
+                    Some(schedule::Due::Tick) => self.tick().await,
+                    Some(schedule::Due::Settle) => {
+                        // A change that painted nothing sent no frame: its heap look is now.
+                        self.heap_look_due().await;
+                        self.settle().await;
+                    }
+                    None => {}
+                },
             }
         }
         if let Some(page) = self.page.take() {
@@ -227,6 +233,7 @@ impl Driver {
         self.placed = Some(placement);
         let outcome = if new_page {
             self.too_large = false;
+            self.fresh_page = true;
             match &mut self.page {
                 Some(page) if same_origin => match page.set_window(window).await {
                     Ok(()) => page.set_private(self.private).await,
@@ -243,6 +250,10 @@ impl Driver {
                 outcome => outcome,
             }
         };
+        let outcome = match outcome {
+            Ok(()) if private_changed => self.render(None).await,
+            other => other,
+        };
         if let Err(e) = outcome {
             self.failed(e).await;
         }
@@ -254,6 +265,11 @@ impl Driver {
         let outcome = match &self.page {
             Some(page) => page.set_rules(&self.rules).await,
             None => Ok(()),
+        };
+        // Masking that changed shows at once, where frames are drawn on demand too.
+        let outcome = match outcome {
+            Ok(()) => self.render(None).await,
+            failed => failed,
         };
         if let Err(e) = outcome {
             self.failed(e).await;

@@ -43,36 +43,40 @@ pub(super) fn instant_of_wall_clock(seconds: f64) -> std::time::Instant {
     std::time::Instant::now().checked_sub(age).unwrap_or_else(std::time::Instant::now)
 }
 
-/// Makes a screencast frame the session's newest, unless a frame rendered later is already
-/// there: Chromium encodes frames on a pool of threads, so a big picture can arrive after a
+/// Decodes a frame's PNG (base64, as Chromium sends it) off the async workers: a whole screen
+/// takes milliseconds.
+pub(super) async fn decode(base64_png: String) -> Option<image::RgbImage> {
+    tokio::task::spawn_blocking(move || {
+        let png = base64::engine::general_purpose::STANDARD.decode(base64_png).ok()?;
+        image::load_from_memory_with_format(&png, image::ImageFormat::Png).ok().map(|p| p.into_rgb8())
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Makes a picture the session's newest, unless a frame rendered later is already there:
+/// Chromium encodes screencast frames on a pool of threads, so a big picture can arrive after a
 /// small one drawn after it (an old page's 3.3 MB frame came 40 ms after the new page's
 /// 350 KB one, and the agent saw the old page until the next change). Returns whether it
 /// became the newest.
 pub(super) fn publish(
     frames: &watch::Sender<Option<Frame>>,
     seq: &std::sync::atomic::AtomicU64,
-    base64_png: &str,
+    picture: Arc<image::RgbImage>,
     rendered: std::time::Instant,
 ) -> bool {
     if frames.borrow().as_ref().is_some_and(|newest| newest.rendered > rendered) {
         return false;
     }
-    match base64::engine::general_purpose::STANDARD.decode(base64_png) {
-        Ok(png) => {
-            let seq = seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            frames.send_replace(Some(Frame { png: png.into(), seq, rendered, arrived: std::time::Instant::now() }));
-            true
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "undecodable frame from chromium");
-            false
-        }
-    }
+    let seq = seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    frames.send_replace(Some(Frame { picture, seq, rendered, arrived: std::time::Instant::now() }));
+    true
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{publish, Owed};
+    use super::{decode, publish, Owed};
     use base64::Engine;
     use std::time::{Duration, Instant};
 
@@ -80,18 +84,22 @@ mod tests {
     fn a_frame_drawn_before_the_newest_never_replaces_it() {
         let (frames, _seen) = tokio::sync::watch::channel(None);
         let seq = std::sync::atomic::AtomicU64::new(0);
-        let picture = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let picture = |shade: u8| std::sync::Arc::new(image::RgbImage::from_pixel(4, 4, image::Rgb([shade; 3])));
         let drawn = Instant::now();
         // The new page's frame arrives first; the old page's, drawn 70 ms before it, after.
-        assert!(publish(&frames, &seq, &picture(b"new page"), drawn));
-        assert!(!publish(&frames, &seq, &picture(b"old page"), drawn - Duration::from_millis(70)));
-        assert_eq!(frames.borrow().as_ref().unwrap().png.as_ref(), b"new page");
+        assert!(publish(&frames, &seq, picture(1), drawn));
+        assert!(!publish(&frames, &seq, picture(2), drawn - Duration::from_millis(70)));
+        assert_eq!(frames.borrow().as_ref().unwrap().picture.get_pixel(0, 0).0, [1; 3]);
         // A frame drawn later still does.
-        assert!(publish(&frames, &seq, &picture(b"typed"), drawn + Duration::from_millis(30)));
+        assert!(publish(&frames, &seq, picture(3), drawn + Duration::from_millis(30)));
         let newest = frames.borrow().clone().unwrap();
-        assert_eq!((newest.png.as_ref(), newest.seq), (&b"typed"[..], 2));
-        // Garbage from Chromium is no frame.
-        assert!(!publish(&frames, &seq, "not base64!", drawn + Duration::from_millis(60)));
+        assert_eq!((newest.picture.get_pixel(0, 0).0, newest.seq), ([3; 3], 2));
+    }
+
+    #[tokio::test]
+    async fn garbage_from_chromium_is_no_picture() {
+        assert!(decode("not base64!".into()).await.is_none());
+        assert!(decode(base64::engine::general_purpose::STANDARD.encode(b"not a png")).await.is_none());
     }
 
     #[test]

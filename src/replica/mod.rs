@@ -13,6 +13,7 @@
 pub mod admission;
 mod batch;
 pub mod browser;
+mod context;
 mod devtools;
 mod driver;
 mod emulation;
@@ -25,7 +26,6 @@ mod page;
 mod pieces;
 pub mod visitor;
 
-use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
 use crate::wire::{AgentAction, Display, ErrorCode, Hidden, Rules, Target, VisualViewport};
@@ -68,8 +68,9 @@ impl Window {
 /// One rendered image of the replica's viewport.
 #[derive(Debug, Clone)]
 pub struct Frame {
-    /// PNG bytes: lossless, so the agent sees the customer's pixels, not compression noise.
-    pub png: Bytes,
+    /// The whole screen as the replica shows it, decoded (lossless: the agent sees the
+    /// customer's pixels, not compression noise). Shared, never copied, by every agent.
+    pub picture: std::sync::Arc<image::RgbImage>,
     /// Increases with every frame of a session.
     pub seq: u64,
     /// The page as of when this frame shows it (the compositor's swap, or the capture request):

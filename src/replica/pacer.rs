@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 /// capture (replaying changes, loading pages), and a frame budget above what the machine can
 /// render only moves the queue from here, where changes merge, into Chromium, where every
 /// call then waits (see `README.md`, Performance).
-const PIXELS_PER_CORE_SECOND: f64 = 20_000_000.0;
+const PIXELS_PER_CORE_SECOND: f64 = 40_000_000.0;
 /// Unused budget is kept this long, so a quiet session's first frames go out at once.
 const BURST: Duration = Duration::from_millis(200);
 

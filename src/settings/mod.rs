@@ -16,6 +16,10 @@ pub struct Settings {
     pub profiles: PathBuf,
     /// Chromium binary used for replicas (`--chromium`, `COBROWSE_CHROMIUM`).
     pub chromium: PathBuf,
+    /// Debian's headless shell, run for replicas instead where it is installed: frames drawn on
+    /// demand, only their damaged part captured; `None` (`off`) keeps `chromium`
+    /// (`--headless-shell`, `COBROWSE_HEADLESS_SHELL`).
+    pub headless_shell: Option<PathBuf>,
     /// Secret that signs agent tokens; generated at start when unset (`--secret`, `COBROWSE_SECRET`).
     pub secret: Option<String>,
     /// Folder for durable data such as the audit database (`--data`, `COBROWSE_DATA`).
@@ -121,6 +125,12 @@ pub const SPECS: &[SettingSpec] = &[
         env: "COBROWSE_CHROMIUM",
         default: "/usr/bin/chromium",
         help: "Chromium binary for the replicas",
+    },
+    SettingSpec {
+        flag: "--headless-shell",
+        env: "COBROWSE_HEADLESS_SHELL",
+        default: "/usr/lib/chromium/chromium-headless-shell",
+        help: "headless shell the replicas run in where installed (frames drawn on demand); `off` uses --chromium",
     },
     SettingSpec {
         flag: "--secret",
@@ -306,6 +316,10 @@ impl Settings {
             demo_listen,
             profiles: PathBuf::from(value("COBROWSE_PROFILES")),
             chromium: PathBuf::from(value("COBROWSE_CHROMIUM")),
+            headless_shell: match value("COBROWSE_HEADLESS_SHELL").as_str() {
+                "off" => None,
+                path => Some(PathBuf::from(path)),
+            },
             secret: secret("COBROWSE_SECRET")?,
             data: PathBuf::from(value("COBROWSE_DATA")),
             waiting_ttl: duration("COBROWSE_WAITING_TTL")?,

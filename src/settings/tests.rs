@@ -107,3 +107,15 @@ fn the_latency_budget_and_the_stage_trace_are_settings() {
     let err = parse(&["--latency-budget", "soon"], &[]).unwrap_err().to_string();
     assert!(err.contains("COBROWSE_LATENCY_BUDGET") && err.contains("soon"), "{err}");
 }
+
+#[test]
+fn the_headless_shell_is_used_where_installed_unless_off() {
+    let defaults = parse(&[], &[]).unwrap();
+    assert_eq!(
+        defaults.headless_shell.as_deref(),
+        Some(std::path::Path::new("/usr/lib/chromium/chromium-headless-shell"))
+    );
+    assert_eq!(parse(&["--headless-shell", "off"], &[]).unwrap().headless_shell, None);
+    let env = parse(&[], &[("COBROWSE_HEADLESS_SHELL", "/opt/shell")]).unwrap();
+    assert_eq!(env.headless_shell.as_deref(), Some(std::path::Path::new("/opt/shell")));
+}

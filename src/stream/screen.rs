@@ -47,7 +47,7 @@ impl AgentScreen {
         let frame = self.frames.borrow_and_update().clone()?;
         let started = Instant::now();
         let waited = frame.arrived.elapsed();
-        let (encoder, delta) = std::mem::take(&mut self.tiles).encode_off_thread(frame.png.clone()).await;
+        let (encoder, delta) = std::mem::take(&mut self.tiles).encode_off_thread(frame.picture.clone()).await;
         self.tiles = encoder;
         tracing::trace!(
             waited = waited.as_micros() as u64,

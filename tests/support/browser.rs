@@ -19,6 +19,16 @@ pub(super) fn chromium() -> PathBuf {
     std::env::var_os("COBROWSE_CHROMIUM").map(PathBuf::from).unwrap_or_else(|| "/usr/bin/chromium".into())
 }
 
+/// The headless shell the server's replicas run in, as the server's setting says
+/// (`COBROWSE_HEADLESS_SHELL`; `off` for none).
+pub(super) fn headless_shell() -> Option<PathBuf> {
+    match std::env::var("COBROWSE_HEADLESS_SHELL") {
+        Ok(off) if off == "off" => None,
+        Ok(path) if !path.is_empty() => Some(path.into()),
+        _ => Some(cobrowse::replica::browser::HEADLESS_SHELL.into()),
+    }
+}
+
 /// A headless Chromium playing a person, with one tab open.
 pub struct Person {
     browser: Browser,

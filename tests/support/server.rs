@@ -11,7 +11,7 @@ use cobrowse::server::AppState;
 use cobrowse::session::Timings;
 use tokio::net::TcpListener;
 
-use super::browser::chromium;
+use super::browser::{chromium, headless_shell};
 use super::tokens::TEST_SECRET;
 use super::{bounded, corpus, fixtures};
 
@@ -79,6 +79,9 @@ pub struct TestServerBuilder<'a> {
     rules: String,
     /// The Chromium that hosts replicas.
     chromium: PathBuf,
+    /// The headless shell run instead where installed (frames drawn on demand), as the
+    /// server's default is; `None` keeps `chromium` and its screencast.
+    shell: Option<PathBuf>,
     /// Whether that Chromium is launched before `start` returns (else with the first replica).
     launch_replica: bool,
     replica: TuneReplica<'a>,
@@ -95,6 +98,7 @@ impl TestServer {
             timings: timings(),
             rules: String::new(),
             chromium: chromium(),
+            shell: headless_shell(),
             launch_replica: true,
             replica: Box::new(|browser: ReplicaBrowser| browser),
             configure: Box::new(|state: AppState| state),
@@ -174,7 +178,15 @@ impl<'a> TestServerBuilder<'a> {
     /// machine whose Chromium is gone, and no Chromium is ever launched.
     pub fn without_replica_chromium(mut self) -> Self {
         self.chromium = "/nonexistent/chromium".into();
+        self.shell = None;
         self.launch_replica = false;
+        self
+    }
+
+    /// Replicas run in Chromium with its screencast, as where the headless shell is not
+    /// installed (`COBROWSE_HEADLESS_SHELL=off`).
+    pub fn screencast(mut self) -> Self {
+        self.shell = None;
         self
     }
 
@@ -187,7 +199,8 @@ impl<'a> TestServerBuilder<'a> {
     }
 
     pub async fn start(self) -> TestServer {
-        let TestServerBuilder { timings, rules, chromium: replica_chromium, launch_replica, replica, configure } = self;
+        let TestServerBuilder { timings, rules, chromium: replica_chromium, shell, launch_replica, replica, configure } =
+            self;
         // RUST_LOG=cobrowse=debug shows the server's side of a failing test.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -209,7 +222,7 @@ impl<'a> TestServerBuilder<'a> {
         let state = configure(
             AppState::new(
                 ProfileStore::load(&profiles.0).unwrap(),
-                Arc::new(replica(ReplicaBrowser::new(replica_chromium))),
+                Arc::new(replica(ReplicaBrowser::new(replica_chromium).with_headless_shell(shell))),
                 timings,
             )
             .with_secret(TEST_SECRET)

@@ -30,9 +30,9 @@ const clock = (() => {
     }
   }
 
-  // Moves every held animation to where it would be now; lets go of finished and cancelled
-  // ones. Returns whether any is still going.
-  function advance() {
+  // Moves every held animation to where it would be now, telling `moved` each element it
+  // moves; lets go of finished and cancelled ones. Returns whether any is still going.
+  function advance(moved) {
     for (const [animation, start] of held) {
       const effect = animation.effect;
       const target = effect && effect.target;
@@ -40,6 +40,7 @@ const clock = (() => {
         held.delete(animation);
         continue;
       }
+      moved(target);
       const end = effect.getComputedTiming().endTime;
       const at = animation.timeline.currentTime - start;
       if (at >= end) {

@@ -98,7 +98,10 @@
   function focus(payload) {
     const node = replayer.getMirror().getNode(payload.id);
     if (node && node.nodeType === 1 && node.isConnected && typeof node.focus === 'function') {
+      // The old field loses its ring, the new one gets it.
+      damage.box(focused());
       node.focus({ preventScroll: true, focusVisible: payload.visible === true });
+      damage.box(node);
     }
   }
 
@@ -168,8 +171,15 @@
     const doc = replayer.iframe.contentDocument;
     const target = doc && doc.elementFromPoint(x, y);
     if (!target || target === hovered) return;
+    const chain = (el) => { const out = []; for (let e = el; e && e.nodeType === 1; e = e.parentElement) out.push(e); return out; };
+    const changed = [...chain(hovered), ...chain(target)];
     hovered = target;
+    // The hover classes are the shell's, not a change of the page's: only the boxes of what
+    // may restyle count (see web/replica/damage.js).
+    damage.keep();
     replayer.hoverElements(target);
+    damage.forget();
+    damage.hovered(changed);
   }
 
   // ---- controls a person works with a native picker ----
@@ -193,6 +203,15 @@
 
   // The customer's display as the shell last heard it (see `display` below).
   let display = { scrollbar: 15, dark: false, zoom: 1 };
+  // Whether the rebuilt page sits in the shell unscaled, so its boxes are the screen's: only
+  // then does a frame name the part of the screen it repainted.
+  let hintable = true;
+  // What the frame repainted, in the shell's CSS pixels, or null for the whole screen (see
+  // web/replica/damage.js).
+  const repainted = () => {
+    const rects = damage.take(replayer && complete ? replayer.iframe : null, 1);
+    return hintable && !isPrivate ? rects : null;
+  };
   const { CANVAS_TAG } = looks;
   const styleScrollbars = () => { if (replayer) looks.styleScrollbars(replayer.iframe.contentDocument, display); };
 
@@ -212,8 +231,10 @@
     async frame(events, pointer) {
       // Null: a batch too big for one call, sent before in pieces.
       if (events === null) events = delivered();
-      if (isPrivate) return { defects: events.length, animating: false };
+      if (isPrivate) return { defects: events.length, animating: false, damage: null };
       masking.noteAdds(events);
+      // The rebuilt page as it stands, watched for what the changes repaint.
+      if (replayer && complete) damage.watch(replayer.iframe.contentDocument);
       // Canvas pictures, newest per canvas, painted once the changes before them are in.
       const pictures = new Map();
       let focusTo = null;
@@ -241,19 +262,25 @@
           masking.snapshotArrived();
         } else if (!complete && event.type !== EventType.Meta) continue;
         if (isRrwebFocus(event)) continue;
+        if (complete) damage.watch(replayer.iframe.contentDocument);
         replayer.addEvent(event);
       }
       await null;
       await null;
       forget();
-      if (tooLarge) return { defects: 0, animating: false, too_large: tooLarge, nodes };
-      if (!replayer || !complete) return { defects: 0, animating: false };
+      if (replayer) {
+        damage.watch(complete ? replayer.iframe.contentDocument : null);
+        damage.events(events, replayer.getMirror());
+      }
+      if (tooLarge) return { defects: 0, animating: false, too_large: tooLarge, nodes, damage: null };
+      if (!replayer || !complete) return { defects: 0, animating: false, damage: null };
       if (events.some((e) => e.type === EventType.FullSnapshot)) styleScrollbars();
       looks.noteFrames(events, replayer.iframe.contentDocument, replayer.getMirror());
+      for (const id of pictures.keys()) damage.box(replayer.getMirror().getNode(id));
       const painted = pictures.size ? await looks.paint(replayer.getMirror(), pictures, masking.hidden) : { defects: 0, refused: false };
       if (painted.refused) {
         dropPage('memory');
-        return { defects: 0, animating: false, too_large: tooLarge, nodes };
+        return { defects: 0, animating: false, too_large: tooLarge, nodes, damage: null };
       }
       const hiddenPictures = painted.defects;
       if (focusTo) focus(focusTo);
@@ -261,10 +288,12 @@
       if (pointer) hover(pointer[0], pointer[1]);
       const defects = masking.enforce(shown()) + (masking.lenient() ? 0 : hiddenPictures);
       clock.hold(masking.rootsOf(replayer));
-      return { defects, animating: clock.advance() };
+      const animating = clock.advance(damage.box);
+      return { defects, animating, damage: repainted() };
     },
     // Gives the page up for the too-large notice (the server found it over its memory budget).
     giveUp(reason) {
+      damage.all();
       dropPage(reason);
       return true;
     },
@@ -275,11 +304,13 @@
     },
     // Makes Chromium render (and so capture) a frame of the page as it is, changing nothing.
     nudge() {
+      damage.all();
       const nudge = document.getElementById('nudge');
       nudge.style.background = nudge.style.background === 'rgb(0, 0, 0)' ? 'rgb(255, 255, 255)' : 'rgb(0, 0, 0)';
       return true;
     },
     rules(rules) {
+      damage.all();
       masking.setRules(rules, complete);
       disabled = (rules.disabled || []).filter(dom.usable).join(', ') || null;
       disableSubmit = rules.disable_submit !== false;
@@ -295,6 +326,8 @@
     // sees (src/wire/visual.rs), null for all of it: the page keeps its layout viewport and is
     // moved and scaled so that part fills the shell, as the customer's browser zooms a page.
     display(customer, scale, transform, visual) {
+      damage.all();
+      hintable = !transform && !visual && (scale || 1) === 1;
       display = { scrollbar: customer.scrollbar, dark: customer.color_scheme === 'dark', zoom: scale || 1 };
       document.documentElement.style.zoom = transform ? '' : String(display.zoom);
       for (const id of ['private', 'too-large']) document.getElementById(id).style.zoom = transform ? String(display.zoom) : '';
@@ -308,6 +341,7 @@
     // The customer is on a page the profile hides whole: show a notice instead of it.
     setPrivate(value) {
       if (value === isPrivate) return true;
+      damage.all();
       isPrivate = value;
       if (value && replayer) {
         try { replayer.destroy(); } catch (_) { /* already gone */ }

@@ -11,6 +11,16 @@ impl Driver {
     /// Makes sure the agent's view shows the page as it is, once the page has been quiet for a
     /// while: a settling frame, unless the last one asked for is the newest frame.
     pub(super) async fn settle(&mut self) {
+        if let Some(page) = self.page.as_mut().filter(|p| p.draws_on_demand()) {
+            // Frames drawn on demand: the whole screen once changes pause, and a look now and
+            // then for what repainted on its own (see `crate::replica::page::capture`).
+            let outcome = page.settle_or_look().await;
+            self.schedule.look_again(Instant::now());
+            if let Err(e) = outcome {
+                self.failed(e).await;
+            }
+            return;
+        }
         let newest = self.frames.borrow().as_ref().map(|f| Newest {
             seq: f.seq,
             rendered: Instant::from_std(f.rendered),
@@ -64,7 +74,7 @@ impl Driver {
         let had_events = self.waiting.has_events();
         let calls = self.waiting.take();
         let waited_since = self.waiting_since.take();
-        if self.schedule.streaming() {
+        if self.schedule.streaming() && !std::mem::take(&mut self.fresh_page) {
             self.judging = waited_since.map(|since| (since, started)).or(self.judging);
         }
         // The interval runs from when the change goes in, so changes that keep coming get
@@ -74,9 +84,18 @@ impl Driver {
         let mut outcome = Ok(false);
         let bytes = calls.iter().map(|(json, _)| json.len()).sum();
         let mut outgrew = None;
+        // What the calls repainted, together (`None`: the whole screen).
+        let mut damage: Option<Vec<[f64; 4]>> = Some(Vec::new());
         for (json, pointer) in calls {
             outcome = match page.frame(&json, pointer).await {
                 Ok(applied) => {
+                    damage = match (damage, &applied.damage) {
+                        (Some(mut all), Some(rects)) => {
+                            all.extend_from_slice(rects);
+                            Some(all)
+                        }
+                        _ => None,
+                    };
                     tracing::trace!(session = %self.session, bytes = json.len(), us = started.elapsed().as_micros() as u64, "events applied");
                     if applied.defects > 0 {
                         crate::replica::MASKING_DEFECTS
@@ -101,6 +120,12 @@ impl Driver {
         }
         if let Some((why, nodes)) = outgrew {
             self.outgrown(why, nodes);
+        }
+        if outcome.is_ok() {
+            outcome = match self.render(damage).await {
+                Ok(()) => outcome,
+                Err(e) => Err(e),
+            };
         }
         if had_events && outcome.is_ok() {
             if crate::reporting::stages::on() {
@@ -129,12 +154,25 @@ impl Driver {
             return;
         };
         match page.frame("[]", None).await {
-            Ok(applied) => self.schedule.animate(Instant::now(), applied.animating),
+            Ok(applied) => {
+                self.schedule.animate(Instant::now(), applied.animating);
+                if let Err(e) = self.render(applied.damage).await {
+                    self.failed(e).await;
+                }
+            }
             Err(crate::replica::ReplicaError::Script(e)) => {
                 tracing::warn!(session = %self.session, error = %e, "replica could not advance its animations");
                 self.schedule.stop_ticking();
             }
             Err(e) => self.failed(e).await,
+        }
+    }
+
+    /// Where frames are drawn on demand, draws and captures what a change repainted.
+    pub(super) async fn render(&mut self, damage: Option<Vec<[f64; 4]>>) -> Result<(), crate::replica::ReplicaError> {
+        match self.page.as_mut().filter(|p| p.draws_on_demand()) {
+            Some(page) => page.render(damage.as_deref()).await,
+            None => Ok(()),
         }
     }
 }

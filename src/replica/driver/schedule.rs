@@ -17,6 +17,9 @@ use crate::replica::pacer::FramePacer;
 /// and keeps showing an old page until the new one's stylesheets are in. One more capture
 /// of a quiet page costs the agent nothing: its tiles are unchanged.
 pub(super) const SETTLE_AFTER: Duration = Duration::from_millis(300);
+/// Where frames are drawn on demand, how often a frame is drawn to learn whether the page
+/// repainted on its own (an image or font arriving, an animated picture).
+pub(super) const LOOK_EVERY: Duration = Duration::from_millis(300);
 /// The settling frame waits until no frame has arrived for this long.
 pub(super) const SETTLE_QUIET: Duration = Duration::from_millis(100);
 /// A settling frame that never came is asked for again this many times.
@@ -226,6 +229,13 @@ impl FrameSchedule {
     pub fn on_frame(&mut self, now: Instant) {
         if self.streaming {
             self.settle_at = Some(now + SETTLE_AFTER);
+        }
+    }
+
+    /// Frames drawn on demand: the next look (at what repainted on its own) after `now`.
+    pub fn look_again(&mut self, now: Instant) {
+        if self.streaming {
+            self.settle_at = Some(now + LOOK_EVERY);
         }
     }
 

@@ -12,13 +12,15 @@ use chromiumoxide::cdp::browser_protocol::fetch::{
 };
 use chromiumoxide::cdp::browser_protocol::inspector;
 use chromiumoxide::cdp::browser_protocol::network::ResourceType;
-use chromiumoxide::cdp::browser_protocol::page::{EventScreencastFrame, NavigateParams, ScreencastFrameAckParams};
+use chromiumoxide::cdp::browser_protocol::page::{
+    EventScreencastFrame, FontFamilies, NavigateParams, ScreencastFrameAckParams, SetFontFamiliesParams,
+};
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::{bounded, bounded_by, ReplicaPage, CALL_TIMEOUT};
-use crate::replica::frames::{instant_of_wall_clock, publish, SCREENCAST_DELAY_IF_UNKNOWN};
+use crate::replica::frames::{decode, instant_of_wall_clock, publish, SCREENCAST_DELAY_IF_UNKNOWN};
 use crate::replica::ReplicaError;
 
 impl ReplicaPage {
@@ -33,6 +35,13 @@ impl ReplicaPage {
         crate::replica::emulation::emulate(&page, &self.window, self.frame_ratio).await?;
         // A headless page is never the focused window: without it, focus rings never paint.
         bounded("Emulation.setFocusEmulationEnabled", page.execute(SetFocusEmulationEnabledParams::new(true))).await?;
+        if self.inner.begin_frames {
+            // The headless shell maps the generic `monospace` family to another font than
+            // Chrome does here (Liberation Mono, where Chrome's preference "Monospace" gives
+            // DejaVu Sans Mono): a page in monospace laid out a pixel taller per line.
+            let families = FontFamilies { fixed: Some("Monospace".into()), ..Default::default() };
+            bounded("Page.setFontFamilies", page.execute(SetFontFamiliesParams::new(families))).await?;
+        }
         // A crashed renderer, or a target closed under us, both need a new page.
         let mut crashes =
             bounded("Inspector.targetCrashed", page.event_listener::<inspector::EventTargetCrashed>()).await?;
@@ -67,15 +76,16 @@ impl ReplicaPage {
                     || std::time::Instant::now() - SCREENCAST_DELAY_IF_UNKNOWN,
                     |swap| instant_of_wall_clock(*swap.inner()),
                 );
-                let newest = publish(&frames, &seq, event.data.as_ref(), rendered);
+                let bytes = AsRef::<str>::as_ref(&event.data).len();
+                let newest = match decode(AsRef::<str>::as_ref(&event.data).to_string()).await {
+                    Some(picture) => publish(&frames, &seq, Arc::new(picture), rendered),
+                    None => {
+                        tracing::warn!(bytes, "undecodable frame from chromium");
+                        false
+                    }
+                };
                 let asked = owed.settle();
-                tracing::trace!(
-                    asked,
-                    newest,
-                    bytes = AsRef::<str>::as_ref(&event.data).len(),
-                    age = rendered.elapsed().as_micros() as u64,
-                    "screencast frame"
-                );
+                tracing::trace!(asked, newest, bytes, age = rendered.elapsed().as_micros() as u64, "screencast frame");
                 if !asked {
                     let pixels = event.metadata.device_width * event.metadata.device_height;
                     pacer.take(pixels.max(1.0) as u64).await;

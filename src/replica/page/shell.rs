@@ -108,7 +108,7 @@ impl ShellCall {
 }
 
 /// What one frame's worth of change did: the shell's `frame` answer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Applied {
     /// Masked values that arrived unmasked (and were masked before rendering).
     #[serde(default)]
@@ -122,6 +122,10 @@ pub struct Applied {
     /// How many nodes the page held then.
     #[serde(default)]
     pub nodes: u64,
+    /// What the change repainted, in the shell's CSS pixels (x, y, width, height); `None` for
+    /// the whole screen (web/replica/damage.js).
+    #[serde(default)]
+    pub damage: Option<Vec<[f64; 4]>>,
 }
 
 #[cfg(test)]
@@ -144,7 +148,11 @@ mod tests {
         let call = ShellCall::new(Method::Frame);
         let full = serde_json::json!({ "defects": 2, "animating": true, "too_large": "nodes", "nodes": 100001 });
         let answer: Applied = call.answer(full).unwrap();
-        assert_eq!(answer, Applied { defects: 2, animating: true, too_large: Some(Oversize::Nodes), nodes: 100001 });
+        let expected =
+            Applied { defects: 2, animating: true, too_large: Some(Oversize::Nodes), nodes: 100001, damage: None };
+        assert_eq!(answer, expected);
+        let hinted: Applied = call.answer(serde_json::json!({ "damage": [[1.0, 2.0, 3.0, 4.0]] })).unwrap();
+        assert_eq!(hinted.damage, Some(vec![[1.0, 2.0, 3.0, 4.0]]));
         let quiet: Applied = call.answer(serde_json::json!({ "defects": 0, "animating": false })).unwrap();
         assert_eq!(quiet, Applied::default());
         let wrong = call.answer::<Applied>(serde_json::json!({ "defects": "many" }));

@@ -8,7 +8,7 @@ use chromiumoxide::cdp::browser_protocol::page::{
 
 use super::{bounded, ReplicaPage};
 use crate::replica::emulation::Geometry;
-use crate::replica::frames::publish;
+use crate::replica::frames::{decode, publish};
 use crate::replica::ReplicaError;
 
 impl ReplicaPage {
@@ -16,6 +16,10 @@ impl ReplicaPage {
     /// come in device pixels (see [`ReplicaPage::frame_scale`]).
     pub async fn start_stream(&mut self) -> Result<(), ReplicaError> {
         self.streaming = true;
+        if self.draws_on_demand() {
+            // Drawn and captured whole now, then after each change (see `super::capture`).
+            return self.render(None).await;
+        }
         self.keyframe().await?;
         let geometry = Geometry::of(&self.window, self.frame_ratio);
         let params = StartScreencastParams::builder()
@@ -30,6 +34,9 @@ impl ReplicaPage {
     /// Stops streaming frames.
     pub async fn stop_stream(&mut self) -> Result<(), ReplicaError> {
         self.streaming = false;
+        if self.draws_on_demand() {
+            return Ok(());
+        }
         bounded("Page.stopScreencast", self.inner.page.execute(StopScreencastParams::default())).await.map(|_| ())
     }
 
@@ -53,7 +60,12 @@ impl ReplicaPage {
             .clip(clip)
             .build();
         let shot = bounded("Page.captureScreenshot", self.inner.page.execute(params)).await?;
-        publish(&self.frames, &self.seq, shot.result.data.as_ref(), requested);
+        match decode(AsRef::<str>::as_ref(&shot.result.data).to_string()).await {
+            Some(picture) => {
+                publish(&self.frames, &self.seq, std::sync::Arc::new(picture), requested);
+            }
+            None => tracing::warn!("undecodable keyframe from chromium"),
+        }
         Ok(())
     }
 }

@@ -59,6 +59,8 @@ pub enum TileError {
 /// Remembers what one agent's screen shows, and the pictures it kept.
 #[derive(Default)]
 pub struct TileEncoder {
+    /// Every tile lossless, photographs too (the stream's tests compare pictures exactly).
+    lossless: bool,
     /// The agent's screen now.
     last: Option<Grid>,
     /// The kept pictures, by slot.
@@ -80,21 +82,32 @@ struct Steps {
 }
 
 impl TileEncoder {
-    /// The message that brings this agent from the last frame it got to `png`, or `None` when
-    /// nothing changed.
+    /// An encoder that sends every tile lossless, photographs too.
+    pub fn lossless() -> TileEncoder {
+        TileEncoder { lossless: true, ..TileEncoder::default() }
+    }
+
+    /// [`TileEncoder::encode_picture`] of a PNG.
     pub fn encode(&mut self, png: &[u8]) -> Result<Option<Vec<u8>>, TileError> {
         // Chromium's frames are opaque RGB: decoded as such, with no alpha to add and drop.
         let frame = image::load_from_memory_with_format(png, image::ImageFormat::Png)
             .map_err(|e| TileError::Decode(e.to_string()))?
             .into_rgb8();
+        self.encode_picture(&frame)
+    }
+
+    /// The message that brings this agent from the last frame it got to `frame`, or `None`
+    /// when nothing changed.
+    pub fn encode_picture(&mut self, frame: &RgbImage) -> Result<Option<Vec<u8>>, TileError> {
         let (width, height) = frame.dimensions();
         if width > u16::MAX as u32 || height > u16::MAX as u32 {
             return Err(TileError::TooLarge(width, height));
         }
-        let grid = Grid::of_rgb(&frame);
+        let grid = Grid::of_rgb(frame);
         // Chromium's own PNGs compress poorly (a page with a textured background came as 816 KB
         // where ours are 250 KB): a whole frame is encoded again, a band of tile rows at a time.
-        let whole = || bands(&frame, &grid, None, grid.all_tiles());
+        let lossless = self.lossless;
+        let whole = || bands(frame, &grid, None, grid.all_tiles(), lossless);
         let mut steps = Steps::default();
         let tiles = match self.last.take() {
             Some(last) if last.dimensions() == grid.dimensions() => {
@@ -125,10 +138,10 @@ impl TileEncoder {
                     if steps.recalls.is_empty() {
                         whole()?
                     } else {
-                        bands(&frame, &grid, self.kept[slot as usize].as_ref(), changed)?
+                        bands(frame, &grid, self.kept[slot as usize].as_ref(), changed, lossless)?
                     }
                 } else {
-                    bands(&frame, &grid, Some(under.as_ref().unwrap_or(&last)), changed)?
+                    bands(frame, &grid, Some(under.as_ref().unwrap_or(&last)), changed, lossless)?
                 }
             }
             _ => whole()?,
@@ -176,9 +189,12 @@ impl TileEncoder {
     /// [`TileEncoder::encode`] on a blocking thread (decoding and diffing take milliseconds,
     /// too long for an async worker). If that thread fails, the encoder comes back empty, so
     /// the next frame goes whole.
-    pub async fn encode_off_thread(mut self, png: bytes::Bytes) -> (TileEncoder, Result<Option<Vec<u8>>, TileError>) {
+    pub async fn encode_off_thread(
+        mut self,
+        picture: std::sync::Arc<RgbImage>,
+    ) -> (TileEncoder, Result<Option<Vec<u8>>, TileError>) {
         match tokio::task::spawn_blocking(move || {
-            let delta = self.encode(&png);
+            let delta = self.encode_picture(&picture);
             (self, delta)
         })
         .await
@@ -191,7 +207,13 @@ impl TileEncoder {
 
 /// The changed tiles as merged bands of `frame`, each trimmed to the rows that differ from
 /// `before` (what the agent will have under them), and encoded.
-fn bands(frame: &RgbImage, grid: &Grid, before: Option<&Grid>, changed: Vec<Rect>) -> Result<Vec<Tile>, TileError> {
+fn bands(
+    frame: &RgbImage,
+    grid: &Grid,
+    before: Option<&Grid>,
+    changed: Vec<Rect>,
+    lossless: bool,
+) -> Result<Vec<Tile>, TileError> {
     let mut tiles = Vec::new();
     for rect in merge(changed) {
         let rect = before.map_or(rect, |before| grid.trim_rows(before, rect));
@@ -200,7 +222,7 @@ fn bands(frame: &RgbImage, grid: &Grid, before: Option<&Grid>, changed: Vec<Rect
         let mut top = y;
         while top < y + h {
             let bottom = ((top / TILE + 1) * TILE).min(y + h);
-            tiles.extend(codec::encode(frame, (x, top, w, bottom - top))?);
+            tiles.extend(codec::encode(frame, (x, top, w, bottom - top), lossless)?);
             top = bottom;
         }
     }

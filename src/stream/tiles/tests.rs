@@ -27,7 +27,7 @@ fn page(width: u32, height: u32) -> RgbaImage {
 #[test]
 fn the_first_frame_goes_whole_and_rebuilds_exactly() {
     let frame = page(200, 130);
-    let mut encoder = TileEncoder::default();
+    let mut encoder = TileEncoder::lossless();
     let message = encoder.encode(&png(&frame)).unwrap().unwrap();
     let mut canvas = TileDecoder::default();
     apply(&mut canvas, &message);
@@ -41,7 +41,7 @@ fn a_small_change_sends_only_its_tile() {
     for x in 50..90 {
         second.put_pixel(x, 10, Rgba([0, 0, 0, 255]));
     }
-    let mut encoder = TileEncoder::default();
+    let mut encoder = TileEncoder::lossless();
     let mut canvas = TileDecoder::default();
     apply(&mut canvas, &encoder.encode(&png(&first)).unwrap().unwrap());
     let delta = encoder.encode(&png(&second)).unwrap().unwrap();
@@ -55,7 +55,7 @@ fn a_small_change_sends_only_its_tile() {
 #[test]
 fn nothing_changed_sends_nothing_and_edges_are_partial_tiles() {
     let frame = page(130, 70);
-    let mut encoder = TileEncoder::default();
+    let mut encoder = TileEncoder::lossless();
     let mut canvas = TileDecoder::default();
     apply(&mut canvas, &encoder.encode(&png(&frame)).unwrap().unwrap());
     assert!(encoder.encode(&png(&frame)).unwrap().is_none());
@@ -68,7 +68,7 @@ fn nothing_changed_sends_nothing_and_edges_are_partial_tiles() {
 
 #[test]
 fn a_resize_or_a_big_change_sends_the_whole_frame() {
-    let mut encoder = TileEncoder::default();
+    let mut encoder = TileEncoder::lossless();
     let mut canvas = TileDecoder::default();
     apply(&mut canvas, &encoder.encode(&png(&page(300, 200))).unwrap().unwrap());
     let resized = page(320, 240);
@@ -91,7 +91,7 @@ fn a_resize_or_a_big_change_sends_the_whole_frame() {
 
 #[test]
 fn garbage_is_an_error() {
-    assert!(matches!(TileEncoder::default().encode(b"not a png"), Err(TileError::Decode(_))));
+    assert!(matches!(TileEncoder::lossless().encode(b"not a png"), Err(TileError::Decode(_))));
 }
 
 /// A long page of distinct lines under a fixed header, seen scrolled down by `offset` pixels.
@@ -112,7 +112,7 @@ fn scrolled_page(offset: u32) -> RgbaImage {
 
 #[test]
 fn a_scroll_sends_row_moves_and_only_the_uncovered_tiles() {
-    let mut encoder = TileEncoder::default();
+    let mut encoder = TileEncoder::lossless();
     let mut canvas = TileDecoder::default();
     apply(&mut canvas, &encoder.encode(&png(&scrolled_page(0))).unwrap().unwrap());
     let next = scrolled_page(100);
@@ -150,7 +150,7 @@ fn other_page(width: u32, height: u32, banner: u8) -> RgbaImage {
 #[test]
 fn going_back_to_a_page_recalls_its_tiles_instead_of_sending_them() {
     let (home, other) = (page(640, 320), other_page(640, 320, 10));
-    let mut encoder = TileEncoder::default();
+    let mut encoder = TileEncoder::lossless();
     let mut screen = TileDecoder::default();
     apply(&mut screen, &encoder.encode(&png(&home)).unwrap().unwrap());
     // Off to another page: the home page is kept, the new one comes whole.
@@ -204,7 +204,7 @@ fn one_tile(width: u16, height: u16, x: u16, y: u16, image: &RgbaImage) -> Vec<u
 /// A screen showing a 200x130 page, for bad messages to leave alone.
 fn showing_a_page() -> TileDecoder {
     let mut screen = TileDecoder::default();
-    apply(&mut screen, &TileEncoder::default().encode(&png(&page(200, 130))).unwrap().unwrap());
+    apply(&mut screen, &TileEncoder::lossless().encode(&png(&page(200, 130))).unwrap().unwrap());
     screen
 }
 
@@ -222,7 +222,7 @@ fn refused(screen: &mut TileDecoder, message: &[u8], expected: impl Fn(&DecodeEr
 fn a_truncated_message_is_an_error_and_draws_nothing() {
     let mut screen = showing_a_page();
     // Another size and picture: drawing any of it would show.
-    let whole = TileEncoder::default().encode(&png(&other_page(120, 90, 0))).unwrap().unwrap();
+    let whole = TileEncoder::lossless().encode(&png(&other_page(120, 90, 0))).unwrap().unwrap();
     // Cut in the header, the tile count, the tile's fields and its PNG.
     for cut in [0, 1, 4, 6, 12, whole.len() - 1] {
         refused(&mut screen, &whole[..cut], |e| matches!(e, DecodeError::Truncated(_)));
@@ -236,7 +236,7 @@ fn a_truncated_message_is_an_error_and_draws_nothing() {
 #[test]
 fn an_unknown_kind_is_an_error() {
     let mut screen = showing_a_page();
-    let mut whole = TileEncoder::default().encode(&png(&other_page(120, 90, 0))).unwrap().unwrap();
+    let mut whole = TileEncoder::lossless().encode(&png(&other_page(120, 90, 0))).unwrap().unwrap();
     for kind in [0, 4, 255] {
         whole[0] = kind;
         refused(&mut screen, &whole, |e| matches!(e, DecodeError::UnknownKind(k) if *k == kind));
