@@ -15,6 +15,11 @@ pub struct ContextPage {
     pub context: chromiumoxide::cdp::browser_protocol::browser::BrowserContextId,
     /// Whether the page draws a frame only when asked (see [`super::browser::HEADLESS_SHELL`]).
     pub begin_frames: bool,
+    /// Held while the page draws a frame, by it or another page of its process (see
+    /// [`super::browser::ReplicaBrowser`]).
+    pub drawing: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Which of the browser's processes hosts it.
+    pub process: usize,
 }
 
 impl ContextPage {

@@ -121,6 +121,7 @@ impl Driver {
         if let Some((why, nodes)) = outgrew {
             self.outgrown(why, nodes);
         }
+        let applied_at = std::time::Instant::now();
         if outcome.is_ok() {
             outcome = match self.render(damage).await {
                 Ok(()) => outcome,
@@ -130,7 +131,7 @@ impl Driver {
         if had_events && outcome.is_ok() {
             if crate::reporting::stages::on() {
                 use crate::reporting::stages::{self, StageRecord};
-                let (started, done) = (stages::wall_ms(started.into_std()), stages::wall_ms(std::time::Instant::now()));
+                let (started, done) = (stages::wall_ms(started.into_std()), stages::wall_ms(applied_at));
                 stages::record(StageRecord::Applied { session: self.session.clone(), started, done, bytes });
             }
             self.heap_look_after(bytes).await;

@@ -18,8 +18,13 @@ use crate::replica::pacer::FramePacer;
 /// of a quiet page costs the agent nothing: its tiles are unchanged.
 pub(super) const SETTLE_AFTER: Duration = Duration::from_millis(300);
 /// Where frames are drawn on demand, how often a frame is drawn to learn whether the page
-/// repainted on its own (an image or font arriving, an animated picture).
+/// repainted on its own (an image or font arriving, an animated picture): often while the
+/// page has just changed or loaded, seldom once it has been quiet a while (every frame drawn
+/// waits for every other page's: the headless shell draws one at a time).
 pub(super) const LOOK_EVERY: Duration = Duration::from_millis(300);
+pub(super) const LOOK_EVERY_QUIET: Duration = Duration::from_millis(2000);
+/// A page this long past its last change is quiet.
+pub(super) const QUIET_AFTER: Duration = Duration::from_secs(3);
 /// The settling frame waits until no frame has arrived for this long.
 pub(super) const SETTLE_QUIET: Duration = Duration::from_millis(100);
 /// A settling frame that never came is asked for again this many times.
@@ -235,7 +240,8 @@ impl FrameSchedule {
     /// Frames drawn on demand: the next look (at what repainted on its own) after `now`.
     pub fn look_again(&mut self, now: Instant) {
         if self.streaming {
-            self.settle_at = Some(now + LOOK_EVERY);
+            let quiet = now.saturating_duration_since(self.last_change) > QUIET_AFTER;
+            self.settle_at = Some(now + if quiet { LOOK_EVERY_QUIET } else { LOOK_EVERY });
         }
     }
 

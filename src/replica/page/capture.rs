@@ -13,9 +13,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chromiumoxide::cdp::browser_protocol::headless_experimental::{
-    BeginFrameParams, ScreenshotParams, ScreenshotParamsFormat,
-};
+use chromiumoxide::cdp::browser_protocol::headless_experimental::BeginFrameParams;
 use chromiumoxide::cdp::browser_protocol::page::{CaptureScreenshotFormat, CaptureScreenshotParams, Viewport};
 
 use super::{bounded, ReplicaPage};
@@ -111,6 +109,9 @@ impl ReplicaPage {
         };
         self.picture = Some(picture.clone());
         publish(&self.frames, &self.seq, picture, rendered);
+        // A capture leaves damage of its own behind, which the next frame drawn takes up: the
+        // next change's, or a look's, which draws it first (see `settle_or_look`).
+        self.captured_last = true;
         Ok(())
     }
 
@@ -120,23 +121,21 @@ impl ReplicaPage {
         if !self.streaming {
             return Ok(());
         }
-        if self.hinted || self.picture.is_none() || self.begin_frame(false).await?.0 {
+        if self.hinted || self.picture.is_none() {
+            return self.render(None).await;
+        }
+        if std::mem::take(&mut self.captured_last) {
+            self.begin_frame().await?;
+        }
+        if self.begin_frame().await? {
             return self.render(None).await;
         }
         Ok(())
     }
 
-    /// The whole screen: drawn and captured in one call when the shell is unscaled, else
-    /// captured at the frames' scale.
+    /// The whole screen at the frames' scale. (A frame drawn with its picture would hold every
+    /// other page's drawing while it is encoded; a capture is encoded while others draw.)
     async fn capture_whole(&self, geometry: &Geometry) -> Result<String, ReplicaError> {
-        if geometry.shell_ratio == 1.0 {
-            let (_, shot) = self.begin_frame(true).await?;
-            if let Some(shot) = shot {
-                // A frame with a capture leaves damage behind: drawn now, not taken for news.
-                self.begin_frame(false).await?;
-                return Ok(shot);
-            }
-        }
         let clip = Viewport {
             x: 0.0,
             y: 0.0,
@@ -165,7 +164,9 @@ impl ReplicaPage {
             return self.captured(done.map(|answer| answer.result)).await;
         }
         for drawn in 0..MAX_DRAWS {
-            self.begin_frame(false).await?;
+            // Each frame in turn with the other pages': holding the turn for the whole capture
+            // would keep them waiting while Chromium encodes this one's picture.
+            self.begin_frame().await?;
             if let Ok(done) = tokio::time::timeout(CAPTURE_GRACE, shot.as_mut()).await {
                 tracing::trace!(drawn, us = started.elapsed().as_micros() as u64, "captured");
                 return self.captured(done.map(|answer| answer.result)).await;
@@ -185,23 +186,22 @@ impl ReplicaPage {
         >,
     ) -> Result<String, ReplicaError> {
         let shot = done.map_err(|e| ReplicaError::Cdp { what: "Page.captureScreenshot", cause: e.to_string() })?;
-        // The capture damaged a frame of its own: drawn now, not taken for news later.
-        self.begin_frame(false).await?;
         Ok(AsRef::<str>::as_ref(&shot.data).to_string())
     }
 
-    /// Draws one frame; whether it had damage, and its picture when one was asked for.
-    async fn begin_frame(&self, picture: bool) -> Result<(bool, Option<String>), ReplicaError> {
-        let mut params = BeginFrameParams::builder().interval(1.0).build();
-        if picture {
-            params.screenshot =
-                Some(ScreenshotParams::builder().format(ScreenshotParamsFormat::Png).optimize_for_speed(true).build());
-        }
+    /// Draws one frame, in turn with every other page; whether it had damage.
+    async fn begin_frame(&self) -> Result<bool, ReplicaError> {
+        let _one_at_a_time = self.drawing.lock().await;
+        self.draw().await
+    }
+
+    /// Draws one frame; the caller holds [`ReplicaPage::drawing`].
+    async fn draw(&self) -> Result<bool, ReplicaError> {
+        let params = BeginFrameParams::builder().interval(1000.0 / 60.0).build();
         let asked = Instant::now();
         let drawn = bounded("HeadlessExperimental.beginFrame", self.inner.page.execute(params)).await?.result;
         tracing::trace!(us = asked.elapsed().as_micros() as u64, damage = drawn.has_damage, "begin frame");
-        let shot = drawn.screenshot_data.map(|data| AsRef::<str>::as_ref(&data).to_string());
-        Ok((drawn.has_damage, shot))
+        Ok(drawn.has_damage)
     }
 }
 

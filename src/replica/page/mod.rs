@@ -32,6 +32,8 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct ReplicaPage {
     inner: ContextPage,
     pacer: Arc<super::pacer::FramePacer>,
+    /// Held while this page draws a frame (see [`ReplicaBrowser::drawing`]).
+    drawing: Arc<tokio::sync::Mutex<()>>,
     origin: String,
     /// The customer's window as the page now reproduces it.
     window: Window,
@@ -51,6 +53,8 @@ pub struct ReplicaPage {
     picture: Option<Arc<image::RgbImage>>,
     /// Whether only parts of the screen were captured since the whole of it last was.
     hinted: bool,
+    /// Whether the last frame drawn was a capture's (its own damage not yet drawn).
+    captured_last: bool,
 }
 
 pub(super) async fn bounded<T>(
@@ -87,12 +91,14 @@ impl ReplicaPage {
         let origin = origin_of(url).ok_or(ReplicaError::Script(format!("not an http(s) URL: {url}")))?;
         let inner = browser.open_page().await?;
         let (pacer, frame_ratio, owed) = (browser.pacer.clone(), browser.frame_ratio, Owed::default());
+        let drawing = inner.drawing.clone();
         let (tasks, streaming) = (Vec::new(), false);
         let heard = Arc::new(place::Heard::new());
-        let (picture, hinted) = (None, false);
+        let (picture, hinted, captured_last) = (None, false, false);
         let mut page = ReplicaPage {
             inner,
             pacer,
+            drawing,
             origin,
             window,
             frame_ratio,
@@ -104,6 +110,7 @@ impl ReplicaPage {
             heard,
             picture,
             hinted,
+            captured_last,
         };
         match page.place(url, faults).await {
             Ok(()) => Ok(page),
