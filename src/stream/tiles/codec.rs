@@ -76,14 +76,53 @@ pub fn encode(frame: &RgbImage, rect: Rect, exact: bool) -> Result<Vec<Encoded>,
             j += 1;
         }
         let run = (columns[i].0, y, columns[j].0 + columns[j].1 - columns[i].0, h);
-        let part = crop(frame, run);
-        match columns[i].2.then(|| jpeg_if_close(&part)).flatten() {
-            Some(bytes) => out.push(Encoded { rect: run, format: Format::Jpeg, bytes }),
-            None => out.push(Encoded { rect: run, format: Format::Png, bytes: lossless(&part)? }),
+        if columns[i].2 {
+            photographs(frame, &columns[i..=j], (y, h), &mut out)?;
+        } else {
+            out.push(Encoded { rect: run, format: Format::Png, bytes: lossless(&crop(frame, run))? });
         }
         i = j + 1;
     }
     Ok(out)
+}
+
+/// A run of photographic `columns` (x, width) between rows `y` and `y + h`: one JPEG when it
+/// stays close; otherwise each column judged alone, so that text laid over a photograph (a
+/// blog post's title on its header picture) keeps only its own columns lossless, and the
+/// columns that pass go together again as one JPEG.
+fn photographs(
+    frame: &RgbImage,
+    columns: &[(u32, u32, bool)],
+    (y, h): (u32, u32),
+    out: &mut Vec<Encoded>,
+) -> Result<(), TileError> {
+    let span = |from: &(u32, u32, bool), to: &(u32, u32, bool)| (from.0, y, to.0 + to.1 - from.0, h);
+    let run = span(&columns[0], &columns[columns.len() - 1]);
+    let part = crop(frame, run);
+    if let Some(bytes) = jpeg_if_close(&part) {
+        out.push(Encoded { rect: run, format: Format::Jpeg, bytes });
+        return Ok(());
+    }
+    if columns.len() == 1 {
+        out.push(Encoded { rect: run, format: Format::Png, bytes: lossless(&part)? });
+        return Ok(());
+    }
+    let close: Vec<bool> = columns.iter().map(|c| jpeg_if_close(&crop(frame, span(c, c))).is_some()).collect();
+    let mut i = 0;
+    while i < columns.len() {
+        let mut j = i;
+        while j + 1 < columns.len() && close[j + 1] == close[i] {
+            j += 1;
+        }
+        let rect = span(&columns[i], &columns[j]);
+        let part = crop(frame, rect);
+        match close[i].then(|| jpeg_if_close(&part)).flatten() {
+            Some(bytes) => out.push(Encoded { rect, format: Format::Jpeg, bytes }),
+            None => out.push(Encoded { rect, format: Format::Png, bytes: lossless(&part)? }),
+        }
+        i = j + 1;
+    }
+    Ok(())
 }
 
 fn crop(frame: &RgbImage, (x, y, w, h): Rect) -> RgbImage {
@@ -287,6 +326,24 @@ mod tests {
         assert!(close as f64 / (128.0 * 64.0) >= 0.99, "{close}");
         // Kept lossless when asked.
         assert!(encode(&frame, (0, 0, 256, 64), true).unwrap().iter().all(|e| e.format == Format::Png));
+    }
+
+    #[test]
+    fn text_over_a_photograph_keeps_only_its_own_columns_lossless() {
+        // A header picture 256 wide with a white title over columns 128-191 only.
+        let mut frame = photo(256, 64);
+        for (x, y, pixel) in frame.enumerate_pixels_mut() {
+            if (128..192).contains(&x) && (x / 2 + y / 3) % 3 == 0 {
+                *pixel = image::Rgb([255, 255, 255]);
+            }
+        }
+        let encoded = encode(&frame, (0, 0, 256, 64), false).unwrap();
+        let formats: Vec<(Rect, Format)> = encoded.iter().map(|e| (e.rect, e.format)).collect();
+        assert_eq!(
+            formats,
+            [((0, 0, 128, 64), Format::Jpeg), ((128, 0, 64, 64), Format::Png), ((192, 0, 64, 64), Format::Jpeg)]
+        );
+        assert_eq!(decoded(&encoded[1]), crop(&frame, (128, 0, 64, 64)), "the title is exact");
     }
 
     #[test]
