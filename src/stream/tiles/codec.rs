@@ -69,19 +69,14 @@ pub fn encode(frame: &RgbImage, rect: Rect, exact: bool) -> Result<Vec<Encoded>,
         x = end;
     }
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < columns.len() {
-        let mut j = i;
-        while j + 1 < columns.len() && columns[j + 1].2 == columns[i].2 {
-            j += 1;
-        }
+    let photos: Vec<bool> = columns.iter().map(|c| c.2).collect();
+    for (i, j) in runs(&photos) {
         let run = (columns[i].0, y, columns[j].0 + columns[j].1 - columns[i].0, h);
         if columns[i].2 {
             photographs(frame, &columns[i..=j], (y, h), &mut out)?;
         } else {
             out.push(Encoded { rect: run, format: Format::Png, bytes: lossless(&crop(frame, run))? });
         }
-        i = j + 1;
     }
     Ok(out)
 }
@@ -108,21 +103,30 @@ fn photographs(
         return Ok(());
     }
     let close: Vec<bool> = columns.iter().map(|c| jpeg_if_close(&crop(frame, span(c, c))).is_some()).collect();
-    let mut i = 0;
-    while i < columns.len() {
-        let mut j = i;
-        while j + 1 < columns.len() && close[j + 1] == close[i] {
-            j += 1;
-        }
+    for (i, j) in runs(&close) {
         let rect = span(&columns[i], &columns[j]);
         let part = crop(frame, rect);
         match close[i].then(|| jpeg_if_close(&part)).flatten() {
             Some(bytes) => out.push(Encoded { rect, format: Format::Jpeg, bytes }),
             None => out.push(Encoded { rect, format: Format::Png, bytes: lossless(&part)? }),
         }
-        i = j + 1;
     }
     Ok(())
+}
+
+/// Runs of equal `flags`: first and last index of each, in order.
+fn runs(flags: &[bool]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < flags.len() {
+        let mut j = i;
+        while j + 1 < flags.len() && flags[j + 1] == flags[i] {
+            j += 1;
+        }
+        out.push((i, j));
+        i = j + 1;
+    }
+    out
 }
 
 fn crop(frame: &RgbImage, (x, y, w, h): Rect) -> RgbImage {
