@@ -12,9 +12,10 @@ impl Driver {
     /// while: a settling frame, unless the last one asked for is the newest frame.
     pub(super) async fn settle(&mut self) {
         if let Some(page) = self.page.as_mut().filter(|p| p.draws_on_demand()) {
-            // Frames drawn on demand: the whole screen once changes pause, and a look now and
-            // then for what repainted on its own (see `crate::replica::page::capture`).
-            let outcome = page.settle_or_look().await;
+            // Frames drawn on demand: the whole screen once changes pause and once more when
+            // the page is quiet, and a look now and then for what repainted on its own (see
+            // `crate::replica::page::capture`).
+            let outcome = page.settle_or_look(self.schedule.quiet(Instant::now())).await;
             self.schedule.look_again(Instant::now());
             if let Err(e) = outcome {
                 self.failed(e).await;
@@ -137,7 +138,7 @@ impl Driver {
             self.heap_look_after(bytes).await;
         }
         match outcome {
-            Ok(animating) => self.schedule.applied(Instant::now(), had_events, animating),
+            Ok(animating) => self.schedule.applied(Instant::now(), started, had_events, animating),
             Err(e) => self.failed(e).await,
         }
     }
@@ -154,9 +155,10 @@ impl Driver {
             self.schedule.stop_ticking();
             return;
         };
+        let began = Instant::now();
         match page.frame("[]", None).await {
             Ok(applied) => {
-                self.schedule.animate(Instant::now(), applied.animating);
+                self.schedule.animate(began, applied.animating);
                 if let Err(e) = self.render(applied.damage).await {
                     self.failed(e).await;
                 }

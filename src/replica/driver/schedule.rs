@@ -185,13 +185,13 @@ impl FrameSchedule {
         self.frame_at = None;
     }
 
-    /// The waiting changes are in (at `now`); `changed_page` when they held events, and
-    /// whether the page has animations going.
-    pub fn applied(&mut self, now: Instant, changed_page: bool, animating: bool) {
+    /// The waiting changes are in (at `now`, their frame begun at `began`); `changed_page`
+    /// when they held events, and whether the page has animations going.
+    pub fn applied(&mut self, now: Instant, began: Instant, changed_page: bool, animating: bool) {
         if changed_page {
             self.settle_at = Some(now + SETTLE_AFTER);
         }
-        self.animate(now, animating);
+        self.animate(began, animating);
     }
 
     /// Whether an animation step may take a frame now (a frame nobody else waits for):
@@ -204,10 +204,13 @@ impl FrameSchedule {
         false
     }
 
-    /// Keeps the animations' clock going while any are and an agent watches.
-    pub fn animate(&mut self, now: Instant, animating: bool) {
+    /// Keeps the animations' clock going while any are and an agent watches: the next step
+    /// [`ANIMATION_INTERVAL`] after the frame that advanced them began (`began`), so that the
+    /// time a frame takes to draw and capture does not add to the interval (from its end,
+    /// 30 ms plus 20 of capture made a 30-frame animation show at 27).
+    pub fn animate(&mut self, began: Instant, animating: bool) {
         self.animating = animating;
-        self.tick_at = (animating && self.streaming).then(|| now + ANIMATION_INTERVAL);
+        self.tick_at = (animating && self.streaming).then(|| began + ANIMATION_INTERVAL);
     }
 
     /// The animations could not advance: they wait for the next change.
@@ -237,11 +240,15 @@ impl FrameSchedule {
         }
     }
 
+    /// Whether the customer's changes stopped [`QUIET_AFTER`] or more before `now`.
+    pub fn quiet(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.last_change) > QUIET_AFTER
+    }
+
     /// Frames drawn on demand: the next look (at what repainted on its own) after `now`.
     pub fn look_again(&mut self, now: Instant) {
         if self.streaming {
-            let quiet = now.saturating_duration_since(self.last_change) > QUIET_AFTER;
-            self.settle_at = Some(now + if quiet { LOOK_EVERY_QUIET } else { LOOK_EVERY });
+            self.settle_at = Some(now + if self.quiet(now) { LOOK_EVERY_QUIET } else { LOOK_EVERY });
         }
     }
 

@@ -7,8 +7,10 @@
 //!
 //! What no change of the session's explains (an image or font arriving late, an animated
 //! picture) is found by drawing a frame now and then and asking Chromium whether it had damage;
-//! and once changes pause, the whole screen is captured again, so anything the shell's damage
-//! missed is corrected within a fraction of a second.
+//! once changes pause, the whole screen is captured again if only parts were, so anything the
+//! shell's damage missed is corrected within a fraction of a second; and once the page is
+//! quiet, it is captured whole once more, so that no late change a frame's damage failed to
+//! tell (one drawn in the same frame as a capture's own damage) outlives a few seconds.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -72,7 +74,7 @@ impl ReplicaPage {
             Some(rects) if unscaled && fits => match area_of(rects, size) {
                 // The change repainted nothing on screen; the settling capture makes sure.
                 None => {
-                    self.hinted = true;
+                    self.partial = true;
                     return Ok(());
                 }
                 Some(area) if (area.2 * area.3) as f64 <= WHOLE_SHARE * (size.0 * size.1) as f64 => Some(area),
@@ -96,36 +98,44 @@ impl ReplicaPage {
                 };
                 let mut picture = self.picture.clone().unwrap_or_default();
                 image::imageops::replace(Arc::make_mut(&mut picture), &captured, area.0 as i64, area.1 as i64);
-                self.hinted = true;
+                self.partial = true;
                 picture
             }
             None => {
                 let Some(whole) = decode(self.capture_whole(&geometry).await?).await else {
                     return Err(ReplicaError::Script("Chromium captured no picture".into()));
                 };
-                self.hinted = false;
+                self.partial = false;
                 Arc::new(whole)
             }
         };
         self.picture = Some(picture.clone());
         publish(&self.frames, &self.seq, picture, rendered);
-        // A capture leaves damage of its own behind, which the next frame drawn takes up: the
-        // next change's, or a look's, which draws it first (see `settle_or_look`).
-        self.captured_last = true;
+        self.unconfirmed = true;
+        // Chromium's capture damages three frames, and may answer before the third is drawn:
+        // drawn now, that one cannot hide a late change from the next look (a look that drew
+        // it and ignored its damage missed scrolls and canvases for good: TodoMVC's list, scrolled
+        // on a tablet, stayed at 89% of pixels). A second damaged frame is the page's own change.
+        if self.begin_frame().await? && self.begin_frame().await? {
+            self.partial = true;
+        }
         Ok(())
     }
 
     /// Once changes pause: the whole screen again if only parts were captured since it last
-    /// was; otherwise a frame drawn to learn whether anything repainted on its own.
-    pub async fn settle_or_look(&mut self) -> Result<(), ReplicaError> {
+    /// was, or, once the page is `quiet`, if anything was captured since the last such look;
+    /// otherwise a frame drawn to learn whether anything repainted on its own.
+    pub async fn settle_or_look(&mut self, quiet: bool) -> Result<(), ReplicaError> {
         if !self.streaming {
             return Ok(());
         }
-        if self.hinted || self.picture.is_none() {
-            return self.render(None).await;
+        if quiet && self.unconfirmed {
+            self.render(None).await?;
+            self.unconfirmed = false;
+            return Ok(());
         }
-        if std::mem::take(&mut self.captured_last) {
-            self.begin_frame().await?;
+        if self.partial || self.picture.is_none() {
+            return self.render(None).await;
         }
         if self.begin_frame().await? {
             return self.render(None).await;

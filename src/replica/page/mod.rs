@@ -51,10 +51,11 @@ pub struct ReplicaPage {
     heard: Arc<place::Heard>,
     /// The whole screen as last captured, where frames are drawn on demand (see [`capture`]).
     picture: Option<Arc<image::RgbImage>>,
-    /// Whether only parts of the screen were captured since the whole of it last was.
-    hinted: bool,
-    /// Whether the last frame drawn was a capture's (its own damage not yet drawn).
-    captured_last: bool,
+    /// Whether the picture may hold only part of what changed: parts of the screen were
+    /// captured since the whole of it was, or the page changed again after a capture.
+    partial: bool,
+    /// Whether anything was captured since the page, quiet, was last captured whole.
+    unconfirmed: bool,
 }
 
 pub(super) async fn bounded<T>(
@@ -94,7 +95,7 @@ impl ReplicaPage {
         let drawing = inner.drawing.clone();
         let (tasks, streaming) = (Vec::new(), false);
         let heard = Arc::new(place::Heard::new());
-        let (picture, hinted, captured_last) = (None, false, false);
+        let (picture, partial, unconfirmed) = (None, false, false);
         let mut page = ReplicaPage {
             inner,
             pacer,
@@ -109,8 +110,8 @@ impl ReplicaPage {
             owed,
             heard,
             picture,
-            hinted,
-            captured_last,
+            partial,
+            unconfirmed,
         };
         match page.place(url, faults).await {
             Ok(()) => Ok(page),

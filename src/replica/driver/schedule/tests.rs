@@ -122,6 +122,26 @@ fn animations_advance_while_watched_and_on_spare_budget_only() {
 }
 
 #[test]
+fn animation_steps_keep_their_pace_however_long_a_frame_takes() {
+    let now = start();
+    let mut schedule = FrameSchedule::new(now);
+    schedule.stream(now, true);
+    // A step begun at `now` whose frame took 20 ms: the next is due 30 ms after it began,
+    // not 30 ms after it ended.
+    schedule.animate(now, true);
+    assert_eq!(schedule.next_wake(), Some(now + ANIMATION_INTERVAL));
+    // The customer's change advanced them too, its frame begun at `began` and done 25 ms later.
+    let began = now + ms(40);
+    schedule.applying(began);
+    schedule.applied(began + ms(25), began, true, true);
+    assert_eq!(schedule.next_wake(), Some(began + ANIMATION_INTERVAL));
+    // A frame longer than the interval: the next step is due at once.
+    let slow = now + ms(100);
+    schedule.animate(slow, true);
+    assert_eq!(schedule.due(slow + ms(45)), Some(Due::Tick));
+}
+
+#[test]
 fn the_view_is_settled_only_by_a_settling_frame_that_came_last() {
     let t0 = start();
     let at = |n: u64| t0 + ms(n);
@@ -193,7 +213,7 @@ fn simulate(every: Duration, for_: Duration) -> Vec<Duration> {
         match schedule.due(now) {
             Some(Due::Apply) => {
                 schedule.applying(now);
-                schedule.applied(now, true, false);
+                schedule.applied(now, now, true, false);
                 applied.push(now - t0);
                 frames.push(now + ms(20));
             }
@@ -218,4 +238,34 @@ fn changes_faster_than_frames_share_them_at_33_a_second() {
     let applied = simulate(ms(50), ms(300));
     let expected: Vec<Duration> = (0..6).map(|n| ms(50 * n)).collect();
     assert_eq!(applied, expected);
+}
+
+#[test]
+fn looks_come_often_after_a_change_and_seldom_once_the_page_is_quiet() {
+    // What; how long ago the last change went in; whether the page is quiet (the look then
+    // captures the whole screen once more); when the next look comes.
+    type Case = (&'static str, u64, bool, Duration);
+    let cases: &[Case] = &[
+        ("just changed", 10, false, LOOK_EVERY),
+        ("a second after", 1000, false, LOOK_EVERY),
+        ("at the edge of quiet", QUIET_AFTER.as_millis() as u64, false, LOOK_EVERY),
+        ("past it", QUIET_AFTER.as_millis() as u64 + 1, true, LOOK_EVERY_QUIET),
+        ("long past it", 60_000, true, LOOK_EVERY_QUIET),
+    ];
+    for &(what, ago, quiet, next) in cases {
+        let now = start();
+        let mut schedule = watched(now, ms(ago));
+        assert_eq!(schedule.quiet(now), quiet, "{what}: quiet");
+        schedule.look_again(now);
+        assert_eq!(schedule.next_wake(), Some(now + next), "{what}: next look");
+        assert_eq!(schedule.due(now + next), Some(Due::Settle), "{what}: due");
+    }
+    // A new change makes the page busy again; nobody watching, nothing is looked at.
+    let now = start();
+    let mut schedule = watched(now, ms(60_000));
+    schedule.applying(now);
+    assert!(!schedule.quiet(now + ms(100)), "a change just went in");
+    let mut unwatched = FrameSchedule::new(now);
+    unwatched.look_again(now);
+    assert_eq!(unwatched.next_wake(), None, "nobody watches");
 }
