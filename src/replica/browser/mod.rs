@@ -233,11 +233,12 @@ impl ReplicaBrowser {
         self.pids().await.into_iter().next()
     }
 
-    /// The ids of every running Chromium process.
+    /// The ids of every running Chromium process. One that died is left out: it is relaunched
+    /// only when a page next opens in it, which may be never if its pages all moved elsewhere.
     pub async fn pids(&self) -> Vec<u32> {
         let mut pids = Vec::new();
         for process in &self.processes {
-            if let Some(r) = process.running.lock().await.as_ref() {
+            if let Some(r) = process.running.lock().await.as_ref().filter(|r| r.alive.load(Ordering::SeqCst)) {
                 pids.push(r.process.id());
             }
         }
