@@ -192,7 +192,7 @@ async fn jquery_ui_widgets_take_the_agents_keys_clicks_and_picks() {
     open(&server, &customer, &agent, "/jquery-ui/demos/datepicker/default.html").await;
     agent_clicks_on(&customer, &agent, "document.getElementById('datepicker')").await;
     customer.wait_for("the calendar opens", "document.getElementById('ui-datepicker-div').offsetParent !== null").await;
-    agent_clicks_on(
+    agent_clicks_on_when_seen(
         &customer,
         &agent,
         "[...document.querySelectorAll('#ui-datepicker-div td a')].find((a) => a.textContent === '15')",
@@ -224,7 +224,7 @@ async fn data_tables_date_pickers_charts_and_landing_pages_take_the_agents_input
     open(&server, &customer, &agent, "/vanillajs-datepicker/demo/index.html").await;
     agent_clicks_on(&customer, &agent, "document.querySelector('input.date')").await;
     customer.wait_for("the calendar opens", "!!document.querySelector('.datepicker.active')").await;
-    agent_clicks_on(&customer, &agent, "[...document.querySelectorAll('.datepicker.active .datepicker-cell.day:not(.prev):not(.next)')].find((d) => d.textContent === '15')").await;
+    agent_clicks_on_when_seen(&customer, &agent, "[...document.querySelectorAll('.datepicker.active .datepicker-cell.day:not(.prev):not(.next)')].find((d) => d.textContent === '15')").await;
     customer.wait_for("the date is taken", "/15/.test(document.querySelector('input.date').value)").await;
 
     // Checkbox: a chart's series switched off redraws the canvas, and the agent sees it.
