@@ -48,4 +48,4 @@ pub use server::{timings, TempDir, TestServer, TestServerBuilder};
 pub use session::{join, start_session, Cast, Scene, WIDGET};
 pub use tokens::{agent_page, agent_socket_js, token_for, TEST_SECRET};
 pub use wait::{bounded, SERIAL};
-pub use write::{agent_clicks_on, agent_clicks_on_when_seen, agent_points_at, allow_write_mode};
+pub use write::{agent_clicks_on, agent_clicks_on_when_seen, agent_points_at, agent_sees, allow_write_mode};

@@ -8,11 +8,17 @@ pub async fn agent_clicks_on(customer: &Tab, agent: &Tab, js: &str) {
     agent.click(x, y).await;
 }
 
-/// The agent clicks the customer's element `js` once their own screen shows it (its box on the
-/// agent's screen matching the customer's at 90% or more), as a person clicks what they see: a
-/// click sent before the replica has drawn an element that just appeared (a calendar's day, a
-/// new list item) lands on what the replica showed there.
+/// The agent clicks the customer's element `js` once their own screen shows it, as a person
+/// clicks what they see: a click sent before the replica has drawn an element that just
+/// appeared (a calendar's day) lands on what the replica showed there.
 pub async fn agent_clicks_on_when_seen(customer: &Tab, agent: &Tab, js: &str) {
+    agent_sees(customer, agent, js).await;
+    agent_clicks_on(customer, agent, js).await;
+}
+
+/// Waits until the customer's element `js` shows on the agent's screen: its box there matching
+/// the customer's at 90% or more.
+pub async fn agent_sees(customer: &Tab, agent: &Tab, js: &str) {
     let at = customer
         .wait_for(
             &format!("the customer's element {js}"),
@@ -22,7 +28,6 @@ pub async fn agent_clicks_on_when_seen(customer: &Tab, agent: &Tab, js: &str) {
     let rect: Vec<f64> = (0..4).map(|i| at[i].as_f64().unwrap()).collect();
     let seen = super::wait_for_match(customer, agent, [rect[0], rect[1], rect[2], rect[3]], 0.9).await;
     assert!(seen >= 0.9, "the agent's screen shows {js} only {seen:.3}");
-    agent_clicks_on(customer, agent, js).await;
 }
 
 /// The agent moves their pointer, on the customer screen, to the centre of the customer's
