@@ -22,6 +22,7 @@ use super::grid::{Grid, Rect};
 use super::scroll::{self, RowMove};
 
 pub mod codec;
+mod colours;
 mod decode;
 
 pub use super::grid::TILE;

@@ -1,0 +1,56 @@
+//! Counting a rectangle's colours, up to a few hundred: whether it fits a palette, or has
+//! too many colours for anything but a photograph.
+
+use image::RgbImage;
+
+use crate::stream::grid::Rect;
+
+/// Whether `rect` has more than `limit` colours.
+pub fn colours_over(frame: &RgbImage, rect: Rect, limit: usize) -> bool {
+    colours_in(frame, rect, &mut ColourSet::default(), limit)
+}
+
+/// Adds the colours of `rect` to `seen`; whether they came to more than `limit` (then `seen`
+/// is left part filled).
+pub fn colours_in(frame: &RgbImage, (x, y, w, h): Rect, seen: &mut ColourSet, limit: usize) -> bool {
+    for row in y..y + h {
+        for column in x..x + w {
+            if seen.insert(frame.get_pixel(column, row).0) > limit {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// A small set of colours, enough to count to a few hundred quickly.
+pub struct ColourSet {
+    slots: Vec<u32>,
+    count: usize,
+}
+
+impl Default for ColourSet {
+    fn default() -> ColourSet {
+        ColourSet { slots: vec![u32::MAX; 1024], count: 0 }
+    }
+}
+
+impl ColourSet {
+    /// Adds a colour; returns how many there are.
+    pub fn insert(&mut self, [r, g, b]: [u8; 3]) -> usize {
+        let key = u32::from_be_bytes([0, r, g, b]);
+        let mask = self.slots.len() - 1;
+        let mut at = (key.wrapping_mul(0x9e37_79b1) >> 22) as usize & mask;
+        loop {
+            match self.slots[at] {
+                u32::MAX => {
+                    self.slots[at] = key;
+                    self.count += 1;
+                    return self.count;
+                }
+                k if k == key => return self.count,
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+}
