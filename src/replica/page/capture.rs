@@ -35,6 +35,9 @@ const CAPTURE_WITHIN: Duration = Duration::from_secs(5);
 /// Between two frames drawn for a capture, the capture gets this long to arrive first.
 const CAPTURE_GRACE: Duration = Duration::from_millis(1);
 
+/// The interval each drawn frame announces, in ms: a 60 Hz display's.
+const FRAME_INTERVAL_MS: f64 = 1000.0 / 60.0;
+
 /// A rectangle of the screen in device pixels: x, y, width, height.
 pub type Area = (u32, u32, u32, u32);
 
@@ -184,7 +187,7 @@ impl ReplicaPage {
     async fn draw_and_capture(&self) -> Result<Option<String>, ReplicaError> {
         let _one_at_a_time = self.drawing.lock().await;
         let picture = ScreenshotParams::builder().format(ScreenshotParamsFormat::Png).optimize_for_speed(true).build();
-        let params = BeginFrameParams::builder().interval(1000.0 / 60.0).screenshot(picture).build();
+        let params = BeginFrameParams::builder().interval(FRAME_INTERVAL_MS).screenshot(picture).build();
         let asked = Instant::now();
         let drawn = bounded("HeadlessExperimental.beginFrame", self.inner.page.execute(params)).await?.result;
         tracing::trace!(us = asked.elapsed().as_micros() as u64, damage = drawn.has_damage, "frame drawn and captured");
@@ -246,7 +249,7 @@ impl ReplicaPage {
 
     /// Draws one frame; the caller holds [`ReplicaPage::drawing`].
     async fn draw(&self) -> Result<bool, ReplicaError> {
-        let params = BeginFrameParams::builder().interval(1000.0 / 60.0).build();
+        let params = BeginFrameParams::builder().interval(FRAME_INTERVAL_MS).build();
         let asked = Instant::now();
         let drawn = bounded("HeadlessExperimental.beginFrame", self.inner.page.execute(params)).await?.result;
         tracing::trace!(us = asked.elapsed().as_micros() as u64, damage = drawn.has_damage, "begin frame");

@@ -39,18 +39,39 @@ impl ColourSet {
     /// Adds a colour; returns how many there are.
     pub fn insert(&mut self, [r, g, b]: [u8; 3]) -> usize {
         let key = u32::from_be_bytes([0, r, g, b]);
-        let mask = self.slots.len() - 1;
-        let mut at = (key.wrapping_mul(0x9e37_79b1) >> 22) as usize & mask;
-        loop {
-            match self.slots[at] {
-                u32::MAX => {
-                    self.slots[at] = key;
-                    self.count += 1;
-                    return self.count;
-                }
-                k if k == key => return self.count,
-                _ => at = (at + 1) & mask,
+        let at = self.slot_of(key);
+        if self.slots[at] == u32::MAX {
+            self.slots[at] = key;
+            self.count += 1;
+        }
+        self.count
+    }
+
+    /// Adds `other`'s colours if together they come to `limit` or fewer; whether it did (if
+    /// not, this set is left as it was).
+    pub fn absorb(&mut self, other: &ColourSet, limit: usize) -> bool {
+        let keys = || other.slots.iter().copied().filter(|&key| key != u32::MAX);
+        let new = keys().filter(|&key| self.slots[self.slot_of(key)] == u32::MAX).count();
+        if self.count + new > limit {
+            return false;
+        }
+        for key in keys() {
+            let at = self.slot_of(key);
+            if self.slots[at] == u32::MAX {
+                self.slots[at] = key;
+                self.count += 1;
             }
         }
+        true
+    }
+
+    /// Where `key` is, or the empty slot where it would go.
+    fn slot_of(&self, key: u32) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut at = (key.wrapping_mul(0x9e37_79b1) >> 22) as usize & mask;
+        while self.slots[at] != u32::MAX && self.slots[at] != key {
+            at = (at + 1) & mask;
+        }
+        at
     }
 }

@@ -126,35 +126,34 @@ fn photographs(
 /// pixel on the third-party visit.
 fn lossless_in_columns(frame: &RgbImage, rect: Rect, out: &mut Vec<Encoded>) -> Result<(), TileError> {
     let (x0, y, w, h) = rect;
-    let whole = crop(frame, rect);
-    if let Some(bytes) = palette_png(&whole)? {
+    if let Some(bytes) = palette_png(&crop(frame, rect))? {
         out.push(Encoded { rect, format: Format::Png, bytes });
         return Ok(());
     }
-    // Groups of columns: (x, width, fits a palette).
-    let mut groups: Vec<(u32, u32, bool)> = Vec::new();
-    let mut colours = ColourSet::default();
+    // Runs of columns: where each starts, its width, and its colours when they fit a palette.
+    let mut groups: Vec<(u32, u32, Option<ColourSet>)> = Vec::new();
     let mut x = x0;
     while x < x0 + w {
         let end = ((x / TILE + 1) * TILE).min(x0 + w);
-        let column = (x, y, end - x, h);
-        let mut alone = ColourSet::default();
-        let fits_alone = !colours_in(frame, column, &mut alone, PHOTO_COLOURS);
+        let mut colours = ColourSet::default();
+        let column = (!colours_in(frame, (x, y, end - x, h), &mut colours, PHOTO_COLOURS)).then_some(colours);
+        // A column joins the run before it when both fit a palette, together too, or neither.
+        let joins = match (groups.last_mut(), column.as_ref()) {
+            (Some((_, _, Some(run))), Some(column)) => run.absorb(column, PHOTO_COLOURS),
+            (Some((_, _, None)), None) => true,
+            _ => false,
+        };
         match groups.last_mut() {
-            Some(group) if fits_alone && group.2 && !colours_in(frame, column, &mut colours, PHOTO_COLOURS) => {
-                group.1 += end - x
-            }
-            Some(group) if !fits_alone && !group.2 => group.1 += end - x,
-            _ => {
-                groups.push((x, end - x, fits_alone));
-                colours = alone;
-            }
+            Some((_, width, _)) if joins => *width += end - x,
+            _ => groups.push((x, end - x, column)),
         }
         x = end;
     }
-    for (x, width, _) in groups {
-        let rect = (x, y, width, h);
-        out.push(Encoded { rect, format: Format::Png, bytes: lossless(&crop(frame, rect))? });
+    for (x, width, palette) in groups {
+        let part = crop(frame, (x, y, width, h));
+        // A run whose colours fit goes as a palette; the others skip trying one.
+        let bytes = if palette.is_some() { lossless(&part)? } else { rgb_png(&part)? };
+        out.push(Encoded { rect: (x, y, width, h), format: Format::Png, bytes });
     }
     Ok(())
 }
@@ -235,9 +234,14 @@ fn jpeg_at(part: &RgbImage, quality: u8) -> Option<Vec<u8>> {
 /// Lossless PNG: a palette when `part` has 256 colours or fewer, else RGB with adaptive
 /// filtering at a light deflate level.
 pub fn lossless(part: &RgbImage) -> Result<Vec<u8>, TileError> {
-    if let Some(bytes) = palette_png(part)? {
-        return Ok(bytes);
+    match palette_png(part)? {
+        Some(bytes) => Ok(bytes),
+        None => rgb_png(part),
     }
+}
+
+/// `part` as an RGB PNG.
+fn rgb_png(part: &RgbImage) -> Result<Vec<u8>, TileError> {
     let mut out = Vec::new();
     PngEncoder::new_with_quality(&mut out, CompressionType::Level(3), FilterType::Adaptive)
         .write_image(part.as_raw(), part.width(), part.height(), image::ExtendedColorType::Rgb8)
