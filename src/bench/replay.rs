@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -75,13 +77,24 @@ pub async fn record(rig: &Rig, visit: &Visit) -> Result<Recording, String> {
     Ok(Recording { name: visit.name, origin: base, messages })
 }
 
-/// What one replayed session did: (probe number, wall-clock ms sent) for each change, and why
-/// it stopped early, if it did.
+/// One pass through a recording: when it began (wall-clock ms), and (probe number, wall-clock
+/// ms sent) for each change. Every pass shows the same numbers again.
+#[derive(Debug, Default)]
+pub struct Pass {
+    pub began: f64,
+    pub marks: Vec<(u32, f64)>,
+}
+
+/// What one replayed session did, pass after pass, and why it stopped early, if it did.
 #[derive(Debug, Default)]
 pub struct Replayed {
-    pub marks: Vec<(u32, f64)>,
+    pub passes: Vec<Pass>,
     pub failure: Option<String>,
 }
+
+/// Between two passes the customer reads for this long before opening the visit's first page
+/// again.
+const BETWEEN_PASSES: Duration = Duration::from_secs(2);
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -120,8 +133,9 @@ impl LightCustomer {
     }
 
     /// Waits for the agent, then sends the recording's messages at their pace (from its first
-    /// page on). A request for a snapshot is answered with the current page's messages again.
-    pub async fn replay(mut self, recording: &Recording) -> Replayed {
+    /// page on), pass after pass with a reading pause between, until `until`; then ends the
+    /// session. A request for a snapshot is answered with the current page's messages again.
+    pub async fn replay(mut self, recording: &Recording, until: Instant) -> Replayed {
         let mut replayed = Replayed::default();
         if let Err(e) = self.wait_for_agent().await {
             replayed.failure = Some(e);
@@ -136,52 +150,74 @@ impl LightCustomer {
                 !(m.kind == "text" && own)
             })
             .collect();
-        let began = tokio::time::Instant::now();
-        let mut page_from = 0;
-        let mut last_seq = -1;
-        for (i, message) in messages.iter().enumerate() {
-            let due = began + Duration::from_secs_f64(message.at / 1000.0);
-            // Read while waiting: pings are answered, snapshots asked for are sent.
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep_until(due) => break,
-                    incoming = self.socket.next() => match incoming {
-                        Some(Ok(Message::Text(text))) if text.contains(r#""type":"snapshot""#) => {
-                            for again in &messages[page_from..i] {
-                                if let Err(e) = self.send(again).await {
-                                    replayed.failure = Some(e);
-                                    return replayed;
-                                }
-                            }
-                        }
-                        Some(Ok(Message::Text(text))) if text.contains(r#""type":"ended""#) || text.contains(r#""type":"gone""#) => {
-                            replayed.failure = Some(format!("the session ended: {text}"));
-                            return replayed;
-                        }
-                        Some(Ok(_)) => {}
-                        _ => {
-                            replayed.failure = Some("the server closed the customer's connection".into());
-                            return replayed;
-                        }
-                    },
-                }
-            }
-            if message.kind == "text" && message.body.contains(r#""type":"page""#) {
-                page_from = i;
-            }
-            let sent = super::wall_ms();
-            if let Err(e) = self.send(message).await {
+        while Instant::now() < until {
+            let mut pass = Pass { began: super::wall_ms(), marks: Vec::new() };
+            let outcome = self.pass(&messages, &mut pass, until).await;
+            replayed.passes.push(pass);
+            let pause = match outcome {
+                Ok(last_page) => self.wait_until((Instant::now() + BETWEEN_PASSES).min(until), last_page).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = pause {
                 replayed.failure = Some(e);
                 return replayed;
-            }
-            if message.kind == "events" && message.seq > last_seq {
-                last_seq = message.seq;
-                replayed.marks.push((message.seq as u32, sent));
             }
         }
         let _ = self.socket.send(Message::text(r#"{"type":"end"}"#)).await;
         let _ = self.socket.close(None).await;
         replayed
+    }
+
+    /// Sends `messages` once at their pace, or until `until`, noting each change in `pass`.
+    /// Returns the last page's messages sent, for a snapshot asked for after the pass.
+    async fn pass<'m>(
+        &mut self,
+        messages: &'m [&'m SentMessage],
+        pass: &mut Pass,
+        until: Instant,
+    ) -> Result<&'m [&'m SentMessage], String> {
+        let began = Instant::now();
+        let mut page_from = 0;
+        let mut last_seq = -1;
+        for (i, message) in messages.iter().enumerate() {
+            let due = began + Duration::from_secs_f64(message.at / 1000.0);
+            if due > until {
+                return Ok(&messages[page_from..i]);
+            }
+            self.wait_until(due, &messages[page_from..i]).await?;
+            if message.kind == "text" && message.body.contains(r#""type":"page""#) {
+                page_from = i;
+            }
+            let sent = super::wall_ms();
+            self.send(message).await?;
+            if message.kind == "events" && message.seq > last_seq {
+                last_seq = message.seq;
+                pass.marks.push((message.seq as u32, sent));
+            }
+        }
+        Ok(&messages[page_from..])
+    }
+
+    /// Reads while waiting until `due`: pings are answered, and a snapshot asked for is answered
+    /// with `page` (the current page's messages so far) again.
+    async fn wait_until(&mut self, due: Instant, page: &[&SentMessage]) -> Result<(), String> {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(due) => return Ok(()),
+                incoming = self.socket.next() => match incoming {
+                    Some(Ok(Message::Text(text))) if text.contains(r#""type":"snapshot""#) => {
+                        for again in page {
+                            self.send(again).await?;
+                        }
+                    }
+                    Some(Ok(Message::Text(text))) if text.contains(r#""type":"ended""#) || text.contains(r#""type":"gone""#) => {
+                        return Err(format!("the session ended: {text}"));
+                    }
+                    Some(Ok(_)) => {}
+                    _ => return Err("the server closed the customer's connection".into()),
+                },
+            }
+        }
     }
 
     async fn send(&mut self, message: &SentMessage) -> Result<(), String> {

@@ -73,11 +73,7 @@ pub async fn measure(rig: &Rig) -> Result<Report, String> {
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     }
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
-    let sessions_per_core = load
-        .iter()
-        .filter(|l| l.latency_ms.p95 <= 250.0 && l.failed == 0)
-        .map(|l| l.sessions as f64 / cores)
-        .reduce(f64::max);
+    let sessions_per_core = load.iter().filter_map(|l| l.served_within_budget()).max().map(|n| n as f64 / cores);
     let mut report = Report {
         machine: machine(),
         viewport: options.screen().size,

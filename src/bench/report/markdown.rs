@@ -246,8 +246,7 @@ pub fn targets(report: &Report) -> Vec<super::Target> {
             met: join.p95 <= 300.0,
         });
     }
-    let within: Option<usize> =
-        report.load.iter().filter(|l| l.latency_ms.p95 <= 250.0 && l.failed == 0).map(|l| l.sessions).max();
+    let within: Option<usize> = report.load.iter().filter_map(|l| l.served_within_budget()).max();
     if !report.load.is_empty() {
         targets.push(super::Target {
             what: "replayed sessions at once within p95 250 ms".into(),
