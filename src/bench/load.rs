@@ -15,7 +15,8 @@ use super::procfs::{memory, CpuMeter, Group};
 use super::replay::{LightCustomer, Pass, Recording};
 use super::report::{glass_to_glass, Spread};
 use super::single::{DRAIN, JOIN_AFTER};
-use super::{wall_ms, Rig};
+use super::Rig;
+use crate::reporting::stages::wall_ms;
 
 /// What N replayed sessions at once measured.
 #[derive(Debug, Clone, Serialize)]
@@ -97,7 +98,7 @@ pub async fn at_once(rig: &Rig, n: usize, recordings: &[Recording]) -> Result<Lo
     let (server_mb, chromium_mb) = *peak.lock().unwrap_or_else(|p| p.into_inner());
     tokio::time::sleep(DRAIN).await;
 
-    let window = (wall_ms_at(window_from), wall_ms_at(window_to));
+    let window = (wall_ms(window_from.into_std()), wall_ms(window_to.into_std()));
     let (mut latencies, mut unseen, mut frames, mut bytes, mut changes, mut failed, mut refused_busy, mut live) =
         (Vec::new(), 0, 0, 0, 0, 0, 0, 0);
     for session in sessions {
@@ -147,16 +148,6 @@ pub async fn at_once(rig: &Rig, n: usize, recordings: &[Recording]) -> Result<Lo
 /// After the last session starts, its agent joins and its first page is built before the
 /// window opens.
 const SETTLE: Duration = Duration::from_secs(2);
-
-/// The wall-clock milliseconds of `at`.
-fn wall_ms_at(at: Instant) -> f64 {
-    let now = Instant::now();
-    if at >= now {
-        wall_ms() + (at - now).as_secs_f64() * 1000.0
-    } else {
-        wall_ms() - (now - at).as_secs_f64() * 1000.0
-    }
-}
 
 /// Glass-to-glass of the changes `counted` among a session's passes. Every pass shows the same
 /// numbers again, so a pass is matched only with its own frames: from the first frame drawn

@@ -38,12 +38,7 @@ impl Default for ColourSet {
 impl ColourSet {
     /// Adds a colour; returns how many there are.
     pub fn insert(&mut self, [r, g, b]: [u8; 3]) -> usize {
-        let key = u32::from_be_bytes([0, r, g, b]);
-        let at = self.slot_of(key);
-        if self.slots[at] == u32::MAX {
-            self.slots[at] = key;
-            self.count += 1;
-        }
+        self.add(u32::from_be_bytes([0, r, g, b]));
         self.count
     }
 
@@ -55,14 +50,17 @@ impl ColourSet {
         if self.count + new > limit {
             return false;
         }
-        for key in keys() {
-            let at = self.slot_of(key);
-            if self.slots[at] == u32::MAX {
-                self.slots[at] = key;
-                self.count += 1;
-            }
-        }
+        keys().for_each(|key| self.add(key));
         true
+    }
+
+    /// Adds the colour `key` unless it is there.
+    fn add(&mut self, key: u32) {
+        let at = self.slot_of(key);
+        if self.slots[at] == u32::MAX {
+            self.slots[at] = key;
+            self.count += 1;
+        }
     }
 
     /// Where `key` is, or the empty slot where it would go.
