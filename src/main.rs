@@ -3,6 +3,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before any thread starts: the only time changing the environment is sound.
+    cobrowse::settings::forget_empty_variables();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     // Frame encoding runs on blocking threads and is CPU-bound: more threads than cores only
     // add memory (each thread's allocator arena keeps freed frame buffers).

@@ -1,7 +1,8 @@
 //! Admission: a node that cannot keep its live sessions within the latency budget answers new
 //! sessions "busy" (the widget says so, `/metrics` counts it), and the live session goes on.
 //! The budget here is 1 ms, which no change can keep, so the node is busy as soon as it has
-//! judged enough changes to go by (twenty), whatever the machine.
+//! judged enough changes to go by (twenty), whatever the machine. A node without Chromium
+//! installed answers new sessions "unavailable".
 
 pub mod support;
 
@@ -51,5 +52,25 @@ async fn a_node_over_its_latency_budget_answers_new_customers_busy() {
     customer.type_text("!").await;
     wait_for_frame_after(agent, before).await;
     assert_eq!(customer.eval("Cobrowse.state").await, "active");
+    cast.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_without_chromium_tells_customers_co_browse_is_unavailable() {
+    let _serial = SERIAL.lock().await;
+    let cast = Cast::on(TestServer::builder().without_chromium_installed().start().await).await;
+    let (customer, server) = (&cast.customer, &cast.server);
+    customer.goto(&format!("{}/", server.demo)).await;
+    let refused = customer.eval("Cobrowse.start().then(() => 'started', (e) => 'refused: ' + e.message)").await;
+    assert_eq!(refused, "refused: Co-browse is not available right now.");
+    customer
+        .wait_for(
+            "the widget says unavailable",
+            &format!("{WIDGET}.querySelector('[role=status]').textContent.includes('not available right now')"),
+        )
+        .await;
+    assert_eq!(customer.eval("Cobrowse.state").await, "idle");
+    let (_, metrics) = server.http("GET", "/metrics", None).await;
+    assert!(metrics.contains("cobrowse_starts_refused_total{reason=\"unavailable\"} 1"), "{metrics}");
     cast.finish().await;
 }

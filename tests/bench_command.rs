@@ -92,7 +92,7 @@ fn the_bench_command_reports_every_figure() {
 }
 
 #[test]
-fn bad_bench_options_are_refused_with_the_usage() {
+fn bad_bench_options_are_refused_naming_the_option() {
     for args in [
         &["--sessions", "0"][..],
         &["--seconds", "fast"],
@@ -105,6 +105,6 @@ fn bad_bench_options_are_refused_with_the_usage() {
         let run = Command::new(env!("CARGO_BIN_EXE_cobrowse")).arg("bench").args(args).output().unwrap();
         assert_eq!(run.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&run.stderr);
-        assert!(stderr.contains("Usage: cobrowse bench"), "{args:?}: {stderr}");
+        assert!(stderr.contains(args[0]) && stderr.contains("--help"), "{args:?}: {stderr}");
     }
 }

@@ -247,10 +247,17 @@ async fn receiver() -> (String, tokio::sync::mpsc::Receiver<(String, String)>) {
                 }
             };
             let status = if attempts == 1 { "500 Internal Server Error" } else { "200 OK" };
-            let _ = stream.write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n").as_bytes()).await;
+            let answer = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = stream.write_all(answer.as_bytes()).await;
             if attempts > 1 {
-                let signature =
-                    head.lines().find_map(|l| l.strip_prefix("X-Cobrowse-Signature: ")).unwrap_or("").to_string();
+                // Header names are case-insensitive (HTTP/1 clients commonly send them in lower case).
+                let signature = head
+                    .lines()
+                    .find_map(|l| {
+                        l.split_once(':').filter(|(name, _)| name.eq_ignore_ascii_case("x-cobrowse-signature"))
+                    })
+                    .map(|(_, value)| value.trim().to_string())
+                    .unwrap_or_default();
                 let _ = tx.send((signature, body)).await;
             }
         }
@@ -266,7 +273,7 @@ async fn session_webhooks_reach_the_contact_center_after_a_retry() {
     let metrics = Arc::new(cobrowse::metrics::Metrics::default());
     // Webhooks have their own secret: whoever checks them cannot mint tokens with it.
     const WEBHOOK_SECRET: &str = "webhook-secret-for-tests";
-    let hooks = cobrowse::hooks::Webhooks::new(&url, WEBHOOK_SECRET, metrics.clone()).unwrap();
+    let hooks = cobrowse::hooks::Webhooks::new(&url, WEBHOOK_SECRET, None, metrics.clone()).unwrap();
     let services =
         cobrowse::session::Services { audit: cobrowse::audit::Audit::in_memory(), metrics, hooks: Some(hooks) };
     let cast = Cast::on(TestServer::builder().configure(|state| state.with_services(services)).start().await).await;

@@ -39,30 +39,52 @@ pub fn wall_ms() -> f64 {
     crate::reporting::stages::now_ms()
 }
 
-/// What to run.
-#[derive(Debug, Clone)]
+/// What to run: `cobrowse bench`'s options.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
-    /// Numbers of replayed sessions to run at once.
+    /// Numbers of replayed sessions to run at once, comma-separated (1 to 100 each)
+    #[arg(long, value_delimiter = ',', default_value = "1,5,10,25", value_parser = within(1..=100usize), value_name = "N,...")]
     pub sessions: Vec<usize>,
-    /// Seconds each single-session workload runs.
+    /// Seconds each single-session workload runs (0.5 to 600)
+    #[arg(long, default_value = "8", value_parser = within(0.5..=600.0f64))]
     pub seconds: f64,
-    /// Joins to time.
+    /// Joins to time (1 to 1000)
+    #[arg(long, default_value = "10", value_parser = within(1..=1000usize), value_name = "N")]
     pub joins: usize,
-    /// Where the report files go.
+    /// Where the report files go
+    #[arg(long, default_value = "target/bench", value_name = "DIR")]
     pub out: PathBuf,
-    /// The Chromium binary (for the server's replicas and for the customers).
+    /// The Chromium binary (for the server's replicas and for the customers)
+    #[arg(long, env = "COBROWSE_CHROMIUM", default_value = "/usr/bin/chromium", value_name = "PATH")]
     pub chromium: PathBuf,
-    /// Device pixels per CSS pixel of the customers' screens (a phone's 3 unless given).
+    /// Device pixels per CSS pixel of the customers' screens (0.5 to 4) [default: 1 on a laptop,
+    /// 3 on a phone]
+    #[arg(long, value_parser = within(0.5..=4.0f64), value_name = "RATIO")]
     pub pixel_ratio: Option<f64>,
-    /// Customers on phones (390x844, mobile emulation) rather than laptops (1280x800).
+    /// The customers' device: laptop (1280x800) or phone (390x844, mobile emulation)
+    #[arg(long = "device", default_value = "laptop", value_parser = device, action = clap::ArgAction::Set, value_name = "laptop|phone")]
     pub phone: bool,
-    /// Visits cut to their first steps, for a quick check that every figure comes out.
+    /// Visits cut to their first steps, for a quick check that every figure comes out
+    #[arg(long)]
     pub quick: bool,
-    /// Only the workloads and visits whose names contain this.
+    /// Only the workloads and visits whose names contain this
+    #[arg(long, value_name = "TEXT")]
     pub only: Option<String>,
-    /// Parts left out: `joins`, `anchors`, `isolation`, `load`.
+    /// Parts left out, comma-separated: joins, anchors, isolation, load
+    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(PARTS), value_name = "PART,...")]
     pub skip: Vec<String>,
 }
+
+/// `--device`'s value: whether the customers are on phones.
+fn device(text: &str) -> Result<bool, String> {
+    match text {
+        "laptop" => Ok(false),
+        "phone" => Ok(true),
+        _ => Err("expected laptop or phone".into()),
+    }
+}
+
+use crate::settings::within;
 
 /// Parts of the run `--skip` may leave out.
 const PARTS: &[&str] = &["joins", "anchors", "isolation", "load"];
@@ -95,97 +117,17 @@ impl Options {
     }
 }
 
-const USAGE: &str =
-    "Usage: cobrowse bench [--sessions 1,5,10,25] [--seconds 8] [--joins 10] [--out target/bench] [--chromium PATH]\n                      [--pixel-ratio 1] [--device laptop|phone] [--quick]\n                      [--only TEXT] [--skip joins,anchors,isolation,load]\n";
-
-impl Options {
-    /// Parses the arguments after `bench`.
-    pub fn parse(args: &[String]) -> Result<Options, String> {
-        let chromium = std::env::var("COBROWSE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let mut options = Options {
-            sessions: vec![1, 5, 10, 25],
-            seconds: 8.0,
-            joins: 10,
-            out: PathBuf::from("target/bench"),
-            chromium: PathBuf::from(chromium),
-            pixel_ratio: None,
-            phone: false,
-            quick: false,
-            only: None,
-            skip: Vec::new(),
-        };
-        let mut args = args.iter();
-        while let Some(flag) = args.next() {
-            if flag == "--quick" {
-                options.quick = true;
-                continue;
-            }
-            let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-            let bad = |what: &str| format!("{flag} {value}: {what}");
-            match flag.as_str() {
-                "--sessions" => {
-                    options.sessions = value
-                        .split(',')
-                        .map(|n| n.trim().parse::<usize>().ok().filter(|n| (1..=100).contains(n)))
-                        .collect::<Option<Vec<_>>>()
-                        .ok_or_else(|| bad("expected numbers from 1 to 100, separated by commas"))?;
-                }
-                "--seconds" => {
-                    options.seconds = value
-                        .parse()
-                        .ok()
-                        .filter(|s: &f64| (0.5..=600.0).contains(s))
-                        .ok_or_else(|| bad("expected 0.5 to 600"))?;
-                }
-                "--joins" => {
-                    options.joins = value
-                        .parse()
-                        .ok()
-                        .filter(|n| (1..=1000).contains(n))
-                        .ok_or_else(|| bad("expected 1 to 1000"))?;
-                }
-                "--pixel-ratio" => {
-                    options.pixel_ratio = Some(
-                        value
-                            .parse()
-                            .ok()
-                            .filter(|r: &f64| (0.5..=4.0).contains(r))
-                            .ok_or_else(|| bad("expected 0.5 to 4"))?,
-                    );
-                }
-                "--device" => {
-                    options.phone = match value.as_str() {
-                        "laptop" => false,
-                        "phone" => true,
-                        _ => return Err(bad("expected laptop or phone")),
-                    };
-                }
-                "--only" => options.only = Some(value.clone()),
-                "--skip" => {
-                    options.skip = value.split(',').map(|p| p.trim().to_string()).collect();
-                    if let Some(unknown) = options.skip.iter().find(|p| !PARTS.contains(&p.as_str())) {
-                        return Err(bad(&format!("{unknown:?} is not one of {}", PARTS.join(", "))));
-                    }
-                }
-                "--out" => options.out = PathBuf::from(value),
-                "--chromium" => options.chromium = PathBuf::from(value),
-                _ => return Err(format!("unknown option {flag}")),
-            }
-        }
-        Ok(options)
+/// `cobrowse bench ARGS`, with `server_exe` the `cobrowse` binary to run as the server.
+pub async fn main(args: &[String], server_exe: &Path) -> ExitCode {
+    match crate::cli::parse_subcommand::<Options>("bench", args) {
+        Ok(options) => execute(&options, server_exe).await,
+        Err(code) => code,
     }
 }
 
-/// `cobrowse bench ARGS`, with `server_exe` the `cobrowse` binary to run as the server.
-pub async fn main(args: &[String], server_exe: &Path) -> ExitCode {
-    let options = match Options::parse(args) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("cobrowse bench: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let report = match run(&options, server_exe).await {
+/// Runs the benchmark with `options` and writes its report.
+pub async fn execute(options: &Options, server_exe: &Path) -> ExitCode {
+    let report = match run(options, server_exe).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cobrowse bench: {e}");

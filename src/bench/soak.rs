@@ -15,67 +15,35 @@ use super::server::ServerUnderTest;
 use super::single::JOIN_AFTER;
 use super::workload::{perform, VISITS};
 
-/// What to run.
-#[derive(Debug, Clone)]
+/// What to run: `cobrowse soak`'s options.
+#[derive(Debug, Clone, clap::Args)]
 pub struct SoakOptions {
+    /// Sessions open at once (1 to 100)
+    #[arg(long, default_value = "10", value_parser = within(1..=100usize), value_name = "N")]
     pub sessions: usize,
+    /// Minutes each round runs (0.1 to 1440)
+    #[arg(long, default_value = "10", value_parser = within(0.1..=1440.0f64))]
     pub minutes: f64,
+    /// Seconds between readings of memory, descriptors and processes (1 to 3600)
+    #[arg(long = "every-seconds", default_value = "30", value_parser = seconds, value_name = "SECONDS")]
     pub every: Duration,
-    /// Times the whole run repeats: a leak grows round after round, a cache does not.
+    /// Times the whole run repeats: a leak grows round after round, a cache does not (1 to 10)
+    #[arg(long, default_value = "1", value_parser = within(1..=10usize), value_name = "N")]
     pub rounds: usize,
+    /// The Chromium binary (for the server's replicas and for the customers)
+    #[arg(long, env = "COBROWSE_CHROMIUM", default_value = "/usr/bin/chromium", value_name = "PATH")]
     pub chromium: PathBuf,
 }
 
-const USAGE: &str =
-    "Usage: cobrowse soak [--sessions 10] [--minutes 10] [--every-seconds 30] [--rounds 1] [--chromium PATH]\n";
 /// After the sessions end, closed contexts are given this long to go before the last sample.
 const SETTLE: Duration = Duration::from_secs(15);
 
-impl SoakOptions {
-    pub fn parse(args: &[String]) -> Result<SoakOptions, String> {
-        let chromium = std::env::var("COBROWSE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let mut options = SoakOptions {
-            sessions: 10,
-            minutes: 10.0,
-            every: Duration::from_secs(30),
-            rounds: 1,
-            chromium: chromium.into(),
-        };
-        let mut args = args.iter();
-        while let Some(flag) = args.next() {
-            let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-            let bad = |what: &str| format!("{flag} {value}: {what}");
-            match flag.as_str() {
-                "--sessions" => {
-                    options.sessions =
-                        value.parse().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| bad("expected 1 to 100"))?
-                }
-                "--minutes" => {
-                    options.minutes = value
-                        .parse()
-                        .ok()
-                        .filter(|m: &f64| (0.1..=1440.0).contains(m))
-                        .ok_or_else(|| bad("expected 0.1 to 1440"))?
-                }
-                "--every-seconds" => {
-                    let s: f64 = value
-                        .parse()
-                        .ok()
-                        .filter(|s| (1.0..=3600.0).contains(s))
-                        .ok_or_else(|| bad("expected 1 to 3600"))?;
-                    options.every = Duration::from_secs_f64(s);
-                }
-                "--rounds" => {
-                    options.rounds =
-                        value.parse().ok().filter(|n| (1..=10).contains(n)).ok_or_else(|| bad("expected 1 to 10"))?
-                }
-                "--chromium" => options.chromium = PathBuf::from(value),
-                _ => return Err(format!("unknown option {flag}")),
-            }
-        }
-        Ok(options)
-    }
+/// `--every-seconds`' value.
+fn seconds(text: &str) -> Result<Duration, String> {
+    within(1.0..=3600.0f64)(text).map(Duration::from_secs_f64)
 }
+
+use crate::settings::within;
 
 /// One reading of the server and its Chromium.
 #[derive(Debug, Clone, Copy)]
@@ -114,14 +82,15 @@ fn row(label: &str, s: &Sample) -> String {
 
 /// `cobrowse soak ARGS`, with `server_exe` the `cobrowse` binary to run as the server.
 pub async fn main(args: &[String], server_exe: &Path) -> ExitCode {
-    let options = match SoakOptions::parse(args) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("cobrowse soak: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&options, server_exe).await {
+    match crate::cli::parse_subcommand::<SoakOptions>("soak", args) {
+        Ok(options) => execute(&options, server_exe).await,
+        Err(code) => code,
+    }
+}
+
+/// Runs the soak with `options` and prints its report.
+pub async fn execute(options: &SoakOptions, server_exe: &Path) -> ExitCode {
+    match run(options, server_exe).await {
         Ok((report, back)) => {
             println!("{report}");
             if back {

@@ -1,16 +1,18 @@
 //! Webhooks: `session-started` (the first agent joined) and `session-ended` posted as JSON to the
-//! contact center's URL by one worker, in order, retried with backoff, signed with their own
-//! secret (`COBROWSE_WEBHOOK_SECRET`: whoever checks webhooks must not be able to mint tokens).
+//! contact center's URL (https or http) by one worker, in order, retried with backoff, signed
+//! with their own secret (`COBROWSE_WEBHOOK_SECRET`: whoever checks webhooks must not be able to
+//! mint tokens). HTTPS verifies the receiver's certificate against the system's authorities and
+//! any in `COBROWSE_WEBHOOK_CA`.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use std::path::Path;
+
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::Metrics;
@@ -18,7 +20,7 @@ use crate::metrics::Metrics;
 /// Tries per delivery; the waits between them double from [`FIRST_RETRY`].
 const ATTEMPTS: u32 = 5;
 const FIRST_RETRY: Duration = Duration::from_millis(500);
-/// One attempt (connect, send, status line) gives up after this.
+/// One attempt (connect, TLS, send, answer) gives up after this.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Hooks waiting for the worker; beyond this they are logged and counted as failed.
 const QUEUE: usize = 4096;
@@ -43,17 +45,24 @@ pub struct SessionHook {
     pub ended_by: Option<crate::wire::EndedBy>,
 }
 
-/// A webhook URL that cannot be used.
+/// Webhook settings that cannot be used.
 #[derive(Debug, thiserror::Error)]
-#[error("COBROWSE_WEBHOOK_URL: {0:?} is not an http://host:port/path URL (for https, post through a local TLS proxy)")]
-pub struct BadUrl(pub String);
+pub enum WebhookError {
+    #[error(
+        "COBROWSE_WEBHOOK_URL: {0:?} is not an https:// or http:// URL (like https://crm.example.com/hooks/cobrowse)"
+    )]
+    BadUrl(String),
+    #[error("COBROWSE_WEBHOOK_CA: cannot read {path}: {reason}")]
+    BadAuthorities { path: String, reason: String },
+    #[error("webhooks: cannot set up the HTTPS client: {0}")]
+    Client(String),
+}
 
 /// Where hooks go.
 #[derive(Clone)]
 pub struct Webhooks {
-    host: String,
-    port: u16,
-    path: String,
+    url: reqwest::Url,
+    client: reqwest::Client,
     /// Signs each body (`X-Cobrowse-Signature: sha256=<hex HMAC>`), so the receiver can trust it.
     secret: Vec<u8>,
     metrics: Arc<Metrics>,
@@ -69,28 +78,46 @@ enum Job {
 
 impl std::fmt::Debug for Webhooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Webhooks(http://{}:{}{})", self.host, self.port, self.path)
+        write!(f, "Webhooks({})", self.url)
     }
 }
 
 impl Webhooks {
-    /// Hooks to `url` (`http://host[:port]/path`), signed with `secret`.
-    pub fn new(url: &str, secret: &str, metrics: Arc<Metrics>) -> Result<Webhooks, BadUrl> {
-        let bad = || BadUrl(url.to_string());
-        let rest = url.strip_prefix("http://").ok_or_else(bad)?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse().map_err(|_| bad())?),
-            None => (authority, 80),
-        };
-        if host.is_empty() || path.contains(char::is_whitespace) {
+    /// Hooks to `url` (`https://` or `http://`), signed with `secret`; an HTTPS receiver's
+    /// certificate may also be signed by an authority in the PEM file `authorities`.
+    pub fn new(
+        url: &str,
+        secret: &str,
+        authorities: Option<&Path>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Webhooks, WebhookError> {
+        let bad = || WebhookError::BadUrl(url.to_string());
+        let parsed = reqwest::Url::parse(url).map_err(|_| bad())?;
+        if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none_or(str::is_empty) {
             return Err(bad());
         }
+        // ring, not reqwest's default aws-lc: the same TLS 1.2 and 1.3 a receiver needs, built in
+        // a fraction of the time; rustls marks it deprecated only for lacking post-quantum key
+        // exchange. Installed once for the process, before any client.
+        #[allow(deprecated)]
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut client = reqwest::Client::builder()
+            .timeout(ATTEMPT_TIMEOUT)
+            // A receiver's redirect would take the signed body somewhere nobody configured.
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy();
+        if let Some(path) = authorities {
+            let unreadable = |reason: String| WebhookError::BadAuthorities { path: path.display().to_string(), reason };
+            let pem = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| unreadable(e.to_string()))?;
+            if certificates.is_empty() {
+                return Err(unreadable("no PEM certificate in it".into()));
+            }
+            client = client.tls_certs_merge(certificates);
+        }
+        let client = client.build().map_err(|e| WebhookError::Client(e.to_string()))?;
         let secret = secret.as_bytes().to_vec();
-        Ok(Webhooks { host: host.into(), port, path: path.into(), secret, metrics, queue: Arc::default() })
+        Ok(Webhooks { url: parsed, client, secret, metrics, queue: Arc::default() })
     }
 
     fn queue(&self) -> &mpsc::Sender<Job> {
@@ -151,35 +178,34 @@ impl Webhooks {
     }
 
     /// One POST; the HTTP status of the answer.
-    async fn attempt(&self, body: &str) -> std::io::Result<u16> {
+    async fn attempt(&self, body: &str) -> Result<u16, String> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key");
         mac.update(body.as_bytes());
         let signature: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
-        let request = format!(
-            "POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Cobrowse-Signature: sha256={signature}\r\nConnection: close\r\n\r\n{body}",
-            self.path,
-            self.host,
-            self.port,
-            body.len()
-        );
-        let mut stream = TcpStream::connect((self.host.as_str(), self.port)).await?;
-        stream.write_all(request.as_bytes()).await?;
-        let mut head = Vec::new();
-        let mut buf = [0u8; 512];
-        while !head.windows(2).any(|w| w == b"\r\n") && head.len() < 4096 {
-            let n = stream.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            head.extend_from_slice(&buf[..n]);
-        }
-        let line = String::from_utf8_lossy(&head);
-        line.split_whitespace()
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .filter(|_| line.starts_with("HTTP/1."))
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP answer"))
+        let answer = self
+            .client
+            .post(self.url.clone())
+            .header("Content-Type", "application/json")
+            .header("X-Cobrowse-Signature", format!("sha256={signature}"))
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        Ok(answer.status().as_u16())
     }
+}
+
+/// An error with its causes, so a log line says "certificate unknown", not just "error sending
+/// request".
+fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -189,13 +215,25 @@ mod tests {
     #[test]
     fn urls_are_read_or_refused_with_the_setting_named() {
         let metrics = Arc::new(Metrics::default());
-        let hooks = Webhooks::new("http://127.0.0.1:9000/hooks/cobrowse", "k", metrics.clone()).unwrap();
-        assert_eq!((hooks.host.as_str(), hooks.port, hooks.path.as_str()), ("127.0.0.1", 9000, "/hooks/cobrowse"));
-        let hooks = Webhooks::new("http://crm.internal", "k", metrics.clone()).unwrap();
-        assert_eq!((hooks.port, hooks.path.as_str()), (80, "/"));
-        for bad in ["https://crm.example/x", "ftp://x", "http://:80/", "http://h:port/"] {
-            let err = Webhooks::new(bad, "k", metrics.clone()).unwrap_err().to_string();
+        for good in ["https://crm.example.com/hooks/cobrowse", "http://127.0.0.1:9000/h", "http://crm.internal"] {
+            assert!(Webhooks::new(good, "k", None, metrics.clone()).is_ok(), "{good}");
+        }
+        for bad in ["ftp://x", "http://:80/", "http://h:port/", "crm.example.com/hooks", "https://"] {
+            let err = Webhooks::new(bad, "k", None, metrics.clone()).unwrap_err().to_string();
             assert!(err.contains("COBROWSE_WEBHOOK_URL"), "{err}");
         }
+    }
+
+    #[test]
+    fn authorities_that_cannot_be_read_are_named() {
+        let metrics = Arc::new(Metrics::default());
+        let missing = Path::new("/nonexistent/ca.pem");
+        let err = Webhooks::new("https://crm.example.com/h", "k", Some(missing), metrics.clone()).unwrap_err();
+        assert!(err.to_string().contains("COBROWSE_WEBHOOK_CA") && err.to_string().contains("ca.pem"), "{err}");
+        let not_pem = std::env::temp_dir().join(format!("cobrowse-not-pem-{}", std::process::id()));
+        std::fs::write(&not_pem, "not a certificate").unwrap();
+        let err = Webhooks::new("https://crm.example.com/h", "k", Some(&not_pem), metrics).unwrap_err();
+        let _ = std::fs::remove_file(&not_pem);
+        assert!(err.to_string().contains("no PEM certificate"), "{err}");
     }
 }

@@ -100,9 +100,10 @@ pub struct Metrics {
     /// Joins refused: wrong or dead ID, busy session, rate limit.
     pub joins_refused: AtomicU64,
     /// New sessions refused because the node was busy (its live sessions over the latency
-    /// budget) or full (at its most sessions).
+    /// budget), full (at its most sessions) or unable to run replicas (Chromium not installed).
     pub starts_refused_busy: AtomicU64,
     pub starts_refused_full: AtomicU64,
+    pub starts_refused_unavailable: AtomicU64,
     /// Connections refused for a missing, expired or forged token.
     pub unauthorized: AtomicU64,
     /// Mode changes to pointer and to write mode.
@@ -163,11 +164,12 @@ impl Metrics {
         line(
             "cobrowse_starts_refused_total",
             "counter",
-            "New sessions refused by this node: busy (its sessions over the latency budget) or full.",
+            "New sessions refused by this node: busy (its sessions over the latency budget), full, or unavailable (no Chromium).",
             format!(
-                "{{reason=\"busy\"}} {}\ncobrowse_starts_refused_total{{reason=\"full\"}} {}",
+                "{{reason=\"busy\"}} {}\ncobrowse_starts_refused_total{{reason=\"full\"}} {}\ncobrowse_starts_refused_total{{reason=\"unavailable\"}} {}",
                 n(&self.starts_refused_busy),
-                n(&self.starts_refused_full)
+                n(&self.starts_refused_full),
+                n(&self.starts_refused_unavailable)
             ),
         );
         line(

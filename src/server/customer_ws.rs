@@ -71,6 +71,9 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                         let metrics = &state.services.metrics;
                         match refusal.limit() {
                             Some(limit) => metrics.limit_hit(limit),
+                            None if refusal == StartRefusal::Unavailable => {
+                                metrics.starts_refused_unavailable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
                             None if refusal == StartRefusal::Busy => {
                                 metrics.starts_refused_busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             }
@@ -178,7 +181,9 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
 
 /// Whether a customer at `peer` may start a session on `origin` now (see `start_limit`).
 fn may_start(state: &AppState, peer: SocketAddr, origin: &str) -> Result<(), StartRefusal> {
-    let node = if state.registry.len() >= state.max_sessions {
+    let node = if !state.replicas.installed() {
+        Err(StartRefusal::Unavailable)
+    } else if state.registry.len() >= state.max_sessions {
         Err(StartRefusal::ServerFull)
     } else if !state.replicas.admits() {
         Err(StartRefusal::Busy)

@@ -28,6 +28,8 @@ pub enum StartRefusal {
     ServerFull,
     /// The server cannot keep the sessions it has within the latency budget.
     Busy,
+    /// Chromium is not installed on this node, so no replica can run.
+    Unavailable,
     /// This address has as many live sessions as it may.
     AddressHasSessions,
     /// This address started as many sessions as it may within the last minute.
@@ -41,7 +43,7 @@ impl StartRefusal {
     pub fn limit(self) -> Option<crate::metrics::Limit> {
         use crate::metrics::Limit;
         match self {
-            StartRefusal::ServerFull | StartRefusal::Busy => None,
+            StartRefusal::ServerFull | StartRefusal::Busy | StartRefusal::Unavailable => None,
             StartRefusal::AddressHasSessions => Some(Limit::SessionsPerAddress),
             StartRefusal::AddressTooFast => Some(Limit::StartsPerAddress),
             StartRefusal::SiteTooFast => Some(Limit::StartsPerSite),
@@ -53,6 +55,7 @@ impl StartRefusal {
     pub fn code(self) -> crate::wire::ErrorCode {
         match self {
             StartRefusal::ServerFull | StartRefusal::Busy => crate::wire::ErrorCode::ServerBusy,
+            StartRefusal::Unavailable => crate::wire::ErrorCode::Unavailable,
             _ => crate::wire::ErrorCode::TooManySessions,
         }
     }
@@ -62,6 +65,7 @@ impl StartRefusal {
             StartRefusal::ServerFull | StartRefusal::Busy => {
                 "Co-browse is busy right now; please try again in a few minutes."
             }
+            StartRefusal::Unavailable => "Co-browse is not available right now.",
             StartRefusal::AddressHasSessions => {
                 "Too many co-browse sessions are open from your network; end one, or try again later."
             }

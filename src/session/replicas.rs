@@ -32,6 +32,11 @@ impl Replicas {
         &self.browser
     }
 
+    /// Whether a replica can run on this node at all (Chromium is installed).
+    pub fn installed(&self) -> bool {
+        self.browser.installed()
+    }
+
     /// Whether the node takes another session: not while its replicas cannot keep the live
     /// ones within the latency budget (see [`crate::replica::admission`]).
     pub fn admits(&self) -> bool {

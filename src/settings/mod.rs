@@ -1,256 +1,189 @@
-//! Server settings: each one is a command-line flag and an environment variable (flag wins).
+//! Server settings: each one is a command-line flag and an environment variable (flag wins),
+//! parsed by clap from the table in [`Settings`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Everything the server needs to know before it starts.
-#[derive(Debug, Clone)]
+/// Everything the server needs to know before it starts. Each field is a flag and an environment
+/// variable (the flag wins); `--help` lists them in this order, and the README's Settings table
+/// is checked against them.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Server settings (each flag also reads the environment variable shown)")]
 pub struct Settings {
-    /// Address of the co-browse server (`--listen`, `COBROWSE_LISTEN`).
+    /// Address of the co-browse server
+    #[arg(long, env = "COBROWSE_LISTEN", default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
     pub listen: SocketAddr,
-    /// Address of the demo company site, or `None` when disabled with `off`
-    /// (`--demo-listen`, `COBROWSE_DEMO_LISTEN`).
-    pub demo_listen: Option<SocketAddr>,
-    /// Folder of browser profiles (`--profiles`, `COBROWSE_PROFILES`).
+    /// Address of the demo company site; `off` disables it
+    #[arg(long, env = "COBROWSE_DEMO_LISTEN", default_value = "127.0.0.1:8081", value_name = "HOST:PORT|off")]
+    pub demo_listen: OffOr<SocketAddr>,
+    /// Folder of browser profiles (*.toml)
+    #[arg(long, env = "COBROWSE_PROFILES", default_value = "browser-profiles", value_name = "DIR")]
     pub profiles: PathBuf,
-    /// Chromium binary used for replicas (`--chromium`, `COBROWSE_CHROMIUM`).
+    /// Chromium binary for the replicas where the headless shell is not installed
+    #[arg(long, env = "COBROWSE_CHROMIUM", default_value = "/usr/bin/chromium", value_name = "PATH")]
     pub chromium: PathBuf,
-    /// Debian's headless shell, run for replicas instead where it is installed: frames drawn on
-    /// demand, only their damaged part captured; `None` (`off`) keeps `chromium`
-    /// (`--headless-shell`, `COBROWSE_HEADLESS_SHELL`).
-    pub headless_shell: Option<PathBuf>,
-    /// Secret that signs agent tokens; generated at start when unset (`--secret`, `COBROWSE_SECRET`).
+    /// Debian's headless shell, which the replicas run in where it is installed (frames drawn on
+    /// demand, only their damaged part captured); `off` uses --chromium
+    #[arg(
+        long,
+        env = "COBROWSE_HEADLESS_SHELL",
+        default_value = "/usr/lib/chromium/chromium-headless-shell",
+        value_name = "PATH|off"
+    )]
+    pub headless_shell: OffOr<PathBuf>,
+    /// Secret that signs agent tokens, 16 characters or more [default: generated at start]
+    #[arg(long, env = "COBROWSE_SECRET", hide_env_values = true, value_name = "SECRET")]
     pub secret: Option<String>,
-    /// Folder for durable data such as the audit database (`--data`, `COBROWSE_DATA`).
+    /// Folder for durable data (audit database)
+    #[arg(long, env = "COBROWSE_DATA", default_value = "cobrowse-data", value_name = "DIR")]
     pub data: PathBuf,
-    /// How long a session with no agent stays joinable (`--waiting-ttl`, `COBROWSE_WAITING_TTL`).
+    /// A session no agent joins expires after this
+    #[arg(long, env = "COBROWSE_WAITING_TTL", default_value = "10m", value_parser = duration, value_name = "DURATION")]
     pub waiting_ttl: Duration,
-    /// How long a joined session survives its customer's absence (`--grace`, `COBROWSE_GRACE`).
+    /// A joined session ends when its customer is gone this long
+    #[arg(long, env = "COBROWSE_GRACE", default_value = "2m", value_parser = duration, value_name = "DURATION")]
     pub grace: Duration,
-    /// How long a customer may be disconnected (a page load) before the agent sees a pause
-    /// (`--reconnect-window`, `COBROWSE_RECONNECT_WINDOW`).
+    /// A customer gone longer than this (not a page load) pauses the session
+    #[arg(long, env = "COBROWSE_RECONNECT_WINDOW", default_value = "3s", value_parser = duration, value_name = "DURATION")]
     pub reconnect_window: Duration,
-    /// How long a write-mode request waits for the customer's answer
-    /// (`--write-request-ttl`, `COBROWSE_WRITE_REQUEST_TTL`).
+    /// A write-mode request the customer does not answer lapses after this
+    #[arg(long, env = "COBROWSE_WRITE_REQUEST_TTL", default_value = "30s", value_parser = duration, value_name = "DURATION")]
     pub write_request_ttl: Duration,
-    /// Live sessions at most; each holds a Chromium context (`--max-sessions`, `COBROWSE_MAX_SESSIONS`).
+    /// Live sessions at most (each holds a Chromium context)
+    #[arg(long, env = "COBROWSE_MAX_SESSIONS", default_value = "100", value_parser = positive, value_name = "N")]
     pub max_sessions: usize,
-    /// Live sessions one source address may start (`--sessions-per-address`,
-    /// `COBROWSE_SESSIONS_PER_ADDRESS`).
+    /// Live sessions one customer address may start (twice as many starts a minute); behind a
+    /// reverse proxy every customer has the proxy's address, so raise it there
+    #[arg(long, env = "COBROWSE_SESSIONS_PER_ADDRESS", default_value = "5", value_parser = positive, value_name = "N")]
     pub sessions_per_address: usize,
-    /// Open connections one source address may hold (`--connections-per-address`,
-    /// `COBROWSE_CONNECTIONS_PER_ADDRESS`).
+    /// Open connections one source address may hold (a browser opens up to 6 and a WebSocket per
+    /// tab; agents behind one NAT address share it); more are answered 503
+    #[arg(long, env = "COBROWSE_CONNECTIONS_PER_ADDRESS", default_value = "256", value_parser = positive, value_name = "N")]
     pub connections_per_address: usize,
-    /// A connection that has not sent a request's headers in this time is closed
-    /// (`--header-timeout`, `COBROWSE_HEADER_TIMEOUT`).
+    /// A connection that has not sent its request's headers in this time is closed (1 s at least)
+    #[arg(long, env = "COBROWSE_HEADER_TIMEOUT", default_value = "10s", value_parser = duration, value_name = "DURATION")]
     pub header_timeout: Duration,
-    /// A connection with no traffic either way for this long is closed (`--idle-timeout`,
-    /// `COBROWSE_IDLE_TIMEOUT`).
+    /// A connection with no traffic either way for this long is closed (live WebSockets ping
+    /// every 20 s; 1 s at least)
+    #[arg(long, env = "COBROWSE_IDLE_TIMEOUT", default_value = "75s", value_parser = duration, value_name = "DURATION")]
     pub idle_timeout: Duration,
-    /// Device pixels per CSS pixel at most in the agents' frames (`--agent-pixel-ratio`,
-    /// `COBROWSE_AGENT_PIXEL_RATIO`, 1 to 3).
+    /// Device pixels per CSS pixel at most in the frames agents get (1 to 3); 1 sends CSS pixels,
+    /// for agents on standard screens, at a third of the latency
+    #[arg(long, env = "COBROWSE_AGENT_PIXEL_RATIO", default_value = "3", value_parser = pixel_ratio, value_name = "RATIO")]
     pub agent_pixel_ratio: f64,
-    /// Memory one replica page may take, in megabytes: its script and DOM heaps and array
-    /// buffers (`--replica-memory`, `COBROWSE_REPLICA_MEMORY`).
+    /// Megabytes one replica page may take (script and DOM heaps, 16 or more); a customer's page
+    /// that needs more shows the agent a notice instead
+    #[arg(long = "replica-memory", env = "COBROWSE_REPLICA_MEMORY", default_value = "512", value_parser = megabytes, value_name = "MB")]
     pub replica_memory_mb: u64,
-    /// Where session-started and session-ended are posted, if anywhere (`--webhook-url`,
-    /// `COBROWSE_WEBHOOK_URL`).
+    /// URL (https:// or http://) that session-started and session-ended are posted to
+    #[arg(long, env = "COBROWSE_WEBHOOK_URL", value_name = "URL")]
     pub webhook_url: Option<String>,
-    /// Signs webhook bodies; its own secret, since whoever checks webhooks must not be able to
-    /// mint tokens (`--webhook-secret`, `COBROWSE_WEBHOOK_SECRET`; required with a webhook URL).
+    /// Signs webhook bodies (X-Cobrowse-Signature), 16 characters or more; required with
+    /// --webhook-url
+    #[arg(long, env = "COBROWSE_WEBHOOK_SECRET", hide_env_values = true, value_name = "SECRET")]
     pub webhook_secret: Option<String>,
-    /// Origins of workspaces that may embed the agent view and send it chat messages
-    /// (`--workspace-origins`, `COBROWSE_WORKSPACE_ORIGINS`, comma-separated).
-    pub workspace_origins: Vec<String>,
-    /// When set, `/metrics` answers only requests bearing it (`--metrics-token`,
-    /// `COBROWSE_METRICS_TOKEN`).
+    /// PEM file of certificate authorities the webhook receiver's certificate may also be signed
+    /// by (a private CA, a self-signed receiver); the system's are always trusted
+    #[arg(long, env = "COBROWSE_WEBHOOK_CA", value_name = "FILE")]
+    pub webhook_ca: Option<PathBuf>,
+    /// When set, /metrics answers only requests with Authorization: Bearer and this token (16
+    /// characters or more) [default: public]
+    #[arg(long, env = "COBROWSE_METRICS_TOKEN", hide_env_values = true, value_name = "TOKEN")]
     pub metrics_token: Option<String>,
-    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxies`,
-    /// `COBROWSE_TRUSTED_PROXIES`, comma-separated IP addresses).
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// A change's time in the server (its events reaching the replica to its frame), at the
-    /// 95th percentile over the last ten seconds, above which new sessions are refused as busy
-    /// (`--latency-budget`, `COBROWSE_LATENCY_BUDGET`).
+    /// Comma-separated IP addresses of reverse proxies whose X-Forwarded-For names the client (for
+    /// per-address limits); their own connections are not capped
+    #[arg(
+        long,
+        env = "COBROWSE_TRUSTED_PROXIES",
+        default_value = "",
+        hide_default_value = true,
+        value_name = "IP,..."
+    )]
+    pub trusted_proxies: CommaList<IpAddress>,
+    /// 95th percentile of a change's time in the server (over ten seconds) above which new
+    /// sessions are refused as busy
+    #[arg(long, env = "COBROWSE_LATENCY_BUDGET", default_value = "200ms", value_parser = duration, value_name = "DURATION")]
     pub latency_budget: Duration,
-    /// Where to append the stage trace `cobrowse bench` reads, if anywhere (`--stage-trace`,
-    /// `COBROWSE_STAGE_TRACE`; see [`crate::reporting::stages`]).
+    /// File to append each change's stage times to (for `cobrowse bench`)
+    #[arg(long, env = "COBROWSE_STAGE_TRACE", value_name = "FILE")]
     pub stage_trace: Option<PathBuf>,
+    /// Comma-separated origins of workspaces that may embed the agent view
+    #[arg(
+        long,
+        env = "COBROWSE_WORKSPACE_ORIGINS",
+        default_value = "",
+        hide_default_value = true,
+        value_name = "ORIGIN,..."
+    )]
+    pub workspace_origins: CommaList<Origin>,
+    /// How log lines are written to standard error: text for people, json (one object a line)
+    /// for log pipelines
+    #[arg(long, env = "COBROWSE_LOG_FORMAT", default_value = "text", value_name = "FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// How the server writes its log lines.
+#[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Shortest secret accepted.
 pub const MIN_SECRET: usize = 16;
 
-/// A setting that could not be understood; names the flag and the value.
-#[derive(Debug, thiserror::Error)]
+/// A setting that is wrong in a way a flag's own parser cannot see, or must not echo (secrets).
+#[derive(Debug, thiserror::Error, PartialEq)]
 pub enum SettingsError {
-    #[error("{name}: {value:?} is not a valid {what}")]
-    Invalid { name: &'static str, value: String, what: &'static str },
-    #[error("unknown option {0:?} (try --help)")]
-    Unknown(String),
-    #[error("option {0} needs a value")]
-    MissingValue(String),
+    #[error("{flag} ({env}): a secret needs {MIN_SECRET} characters or more")]
+    ShortSecret { flag: &'static str, env: &'static str },
+    #[error(
+        "--webhook-secret (COBROWSE_WEBHOOK_SECRET) is required with --webhook-url: receivers check the signature"
+    )]
+    UnsignedWebhooks,
 }
 
-mod specs;
-pub use specs::{SettingSpec, SPECS};
+mod values;
+pub use values::{duration, parse_duration, within, CommaList, IpAddress, OffOr, Origin};
+use values::{megabytes, pixel_ratio, positive};
+
+/// Removes the `COBROWSE_` variables set to nothing, so they count as unset (clap would take
+/// the empty text as the value; a container's `COBROWSE_SECRET=` means "none"). Called before
+/// any other thread runs.
+pub fn forget_empty_variables() {
+    for (name, value) in std::env::vars_os() {
+        if value.is_empty() && name.to_string_lossy().starts_with("COBROWSE_") {
+            std::env::remove_var(name);
+        }
+    }
+}
 
 impl Settings {
-    /// Reads flags from `args`, falling back to `env` (a lookup such as `std::env::var`), then defaults.
-    pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
-        let mut given: Vec<(&'static str, String)> = Vec::new();
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) => (f, Some(v.to_string())),
-                None => (arg.as_str(), None),
-            };
-            let spec = SPECS.iter().find(|s| s.flag == flag).ok_or_else(|| SettingsError::Unknown(arg.clone()))?;
-            let value = match inline {
-                Some(v) => v,
-                None => it.next().cloned().ok_or_else(|| SettingsError::MissingValue(flag.to_string()))?,
-            };
-            given.push((spec.env, value));
-        }
-        let get = |name: &'static str| -> Option<String> {
-            given
-                .iter()
-                .rev()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.clone())
-                .or_else(|| env(name).filter(|v| !v.is_empty()))
-        };
-        let value = |name: &'static str| -> String {
-            get(name).unwrap_or_else(|| {
-                SPECS.iter().find(|s| s.env == name).map(|s| s.default).unwrap_or_default().to_string()
-            })
-        };
-        let addr = |name: &'static str| -> Result<SocketAddr, SettingsError> {
-            let v = value(name);
-            v.parse().map_err(|_| SettingsError::Invalid { name, value: v, what: "address (host:port)" })
-        };
-        let duration = |name: &'static str| -> Result<Duration, SettingsError> {
-            let v = value(name);
-            parse_duration(&v).ok_or(SettingsError::Invalid { name, value: v, what: "duration (like 90s, 10m, 1h)" })
-        };
-        let positive = |name: &'static str| -> Result<usize, SettingsError> {
-            let v = value(name);
-            v.parse().ok().filter(|n| *n > 0).ok_or(SettingsError::Invalid { name, value: v, what: "positive number" })
-        };
-        // A secret given must be one: an empty or short key would let anyone sign.
-        let secret = |name: &'static str| -> Result<Option<String>, SettingsError> {
-            match get(name) {
-                Some(v) if v.len() < MIN_SECRET => Err(SettingsError::Invalid {
-                    name,
-                    value: "(hidden)".into(),
-                    what: "secret of 16 characters or more",
-                }),
-                other => Ok(other),
+    /// Checks what the flags' parsers cannot (secrets' length, without echoing them; a webhook
+    /// URL needs its secret) and brings timeouts up to their floor.
+    pub fn finish(mut self) -> Result<Settings, SettingsError> {
+        let secrets = [
+            ("--secret", "COBROWSE_SECRET", &self.secret),
+            ("--webhook-secret", "COBROWSE_WEBHOOK_SECRET", &self.webhook_secret),
+            ("--metrics-token", "COBROWSE_METRICS_TOKEN", &self.metrics_token),
+        ];
+        for (flag, env, value) in secrets {
+            if value.as_ref().is_some_and(|v| v.len() < MIN_SECRET) {
+                return Err(SettingsError::ShortSecret { flag, env });
             }
-        };
-        let demo_listen = match value("COBROWSE_DEMO_LISTEN").as_str() {
-            "off" => None,
-            _ => Some(addr("COBROWSE_DEMO_LISTEN")?),
-        };
-        Ok(Settings {
-            listen: addr("COBROWSE_LISTEN")?,
-            demo_listen,
-            profiles: PathBuf::from(value("COBROWSE_PROFILES")),
-            chromium: PathBuf::from(value("COBROWSE_CHROMIUM")),
-            headless_shell: match value("COBROWSE_HEADLESS_SHELL").as_str() {
-                "off" => None,
-                path => Some(PathBuf::from(path)),
-            },
-            secret: secret("COBROWSE_SECRET")?,
-            data: PathBuf::from(value("COBROWSE_DATA")),
-            waiting_ttl: duration("COBROWSE_WAITING_TTL")?,
-            grace: duration("COBROWSE_GRACE")?,
-            reconnect_window: duration("COBROWSE_RECONNECT_WINDOW")?,
-            write_request_ttl: duration("COBROWSE_WRITE_REQUEST_TTL")?,
-            max_sessions: positive("COBROWSE_MAX_SESSIONS")?,
-            sessions_per_address: positive("COBROWSE_SESSIONS_PER_ADDRESS")?,
-            connections_per_address: positive("COBROWSE_CONNECTIONS_PER_ADDRESS")?,
-            header_timeout: duration("COBROWSE_HEADER_TIMEOUT")?.max(Duration::from_secs(1)),
-            idle_timeout: duration("COBROWSE_IDLE_TIMEOUT")?.max(Duration::from_secs(1)),
-            agent_pixel_ratio: {
-                let v = value("COBROWSE_AGENT_PIXEL_RATIO");
-                v.parse().ok().filter(|r| (1.0..=3.0).contains(r)).ok_or(SettingsError::Invalid {
-                    name: "COBROWSE_AGENT_PIXEL_RATIO",
-                    value: v,
-                    what: "pixel ratio from 1 to 3",
-                })?
-            },
-            replica_memory_mb: {
-                let v = value("COBROWSE_REPLICA_MEMORY");
-                v.parse().ok().filter(|mb| *mb >= 16).ok_or(SettingsError::Invalid {
-                    name: "COBROWSE_REPLICA_MEMORY",
-                    value: v,
-                    what: "number of megabytes, 16 or more",
-                })?
-            },
-            webhook_url: get("COBROWSE_WEBHOOK_URL"),
-            webhook_secret: match (get("COBROWSE_WEBHOOK_URL"), secret("COBROWSE_WEBHOOK_SECRET")?) {
-                (Some(_), None) => {
-                    return Err(SettingsError::Invalid {
-                        name: "COBROWSE_WEBHOOK_SECRET",
-                        value: String::new(),
-                        what: "secret (required with COBROWSE_WEBHOOK_URL)",
-                    })
-                }
-                (_, secret) => secret,
-            },
-            metrics_token: secret("COBROWSE_METRICS_TOKEN")?,
-            trusted_proxies: match get("COBROWSE_TRUSTED_PROXIES") {
-                None => Vec::new(),
-                Some(list) => list
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| {
-                        p.parse().map_err(|_| SettingsError::Invalid {
-                            name: "COBROWSE_TRUSTED_PROXIES",
-                            value: p.to_string(),
-                            what: "IP address (like 10.0.0.2)",
-                        })
-                    })
-                    .collect::<Result<_, _>>()?,
-            },
-            latency_budget: duration("COBROWSE_LATENCY_BUDGET")?.max(Duration::from_millis(1)),
-            stage_trace: get("COBROWSE_STAGE_TRACE").map(PathBuf::from),
-            workspace_origins: match get("COBROWSE_WORKSPACE_ORIGINS") {
-                None => Vec::new(),
-                Some(list) => list
-                    .split(',')
-                    .map(|o| o.trim().trim_end_matches('/').to_string())
-                    .filter(|o| !o.is_empty())
-                    .map(|o| match crate::profile::origin_of(&o) {
-                        Some(origin) if origin == o => Ok(o),
-                        _ => Err(SettingsError::Invalid {
-                            name: "COBROWSE_WORKSPACE_ORIGINS",
-                            value: o,
-                            what: "origin (scheme://host[:port])",
-                        }),
-                    })
-                    .collect::<Result<_, _>>()?,
-            },
-        })
+        }
+        if self.webhook_url.is_some() && self.webhook_secret.is_none() {
+            return Err(SettingsError::UnsignedWebhooks);
+        }
+        self.header_timeout = self.header_timeout.max(Duration::from_secs(1));
+        self.idle_timeout = self.idle_timeout.max(Duration::from_secs(1));
+        self.latency_budget = self.latency_budget.max(Duration::from_millis(1));
+        Ok(self)
     }
 }
 
-/// Parses `250ms`, `90s`, `10m`, `1h`; a bare number means seconds.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number.parse().ok()?;
-    match unit {
-        "ms" => Some(Duration::from_millis(n)),
-        "" | "s" => Some(Duration::from_secs(n)),
-        "m" => Some(Duration::from_secs(n * 60)),
-        "h" => Some(Duration::from_secs(n * 3600)),
-        _ => None,
-    }
-}
-
+#[cfg(test)]
+pub mod test_env;
 #[cfg(test)]
 mod tests;

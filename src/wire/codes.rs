@@ -54,6 +54,8 @@ pub enum ErrorCode {
     /// The server is at its limit of live sessions, or too busy to keep another within the
     /// latency budget.
     ServerBusy,
+    /// Co-browse cannot run on the server now (its Chromium is not installed).
+    Unavailable,
     /// The customer's network or site started as many sessions as it may for now.
     TooManySessions,
     /// The session is being handed to another agent; only that agent may join it now.

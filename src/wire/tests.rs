@@ -143,6 +143,7 @@ fn every_error_code() -> Vec<ErrorCode> {
         Dialog,
         TooManyAttempts,
         ServerBusy,
+        Unavailable,
         TooManySessions,
         Transferring,
         UnknownAgent,
@@ -153,7 +154,7 @@ fn every_error_code() -> Vec<ErrorCode> {
             NoSuchSession | SessionEnded | AgentPresent | Malformed | TooLarge | Unexpected | PointerMode
             | WriteModeUnavailable | WrongOrigin | RequestPending | WriteModeDenied | RequestLapsed | CustomerAway
             | Disabled | Submit | Masked | OutsideSite | NoTarget | TooFast | FileInput | Dialog | TooManyAttempts
-            | ServerBusy | TooManySessions | Transferring | UnknownAgent | NotAllowed => {}
+            | ServerBusy | Unavailable | TooManySessions | Transferring | UnknownAgent | NotAllowed => {}
         }
     }
     all

@@ -174,9 +174,17 @@ impl<'a> TestServerBuilder<'a> {
         self
     }
 
-    /// Replicas get a Chromium that does not exist: each session's replica fails, as on a
-    /// machine whose Chromium is gone, and no Chromium is ever launched.
+    /// Replicas get a "Chromium" that exits at once (`/bin/false`): each session's replica
+    /// fails, as on a machine whose Chromium is broken, and no Chromium ever runs.
     pub fn without_replica_chromium(mut self) -> Self {
+        self.chromium = "/bin/false".into();
+        self.shell = None;
+        self.launch_replica = false;
+        self
+    }
+
+    /// No Chromium is installed at all, as on a fresh machine: new sessions are refused.
+    pub fn without_chromium_installed(mut self) -> Self {
         self.chromium = "/nonexistent/chromium".into();
         self.shell = None;
         self.launch_replica = false;

@@ -66,6 +66,14 @@ pub struct ReplicaBrowser {
     processes: Vec<Process>,
 }
 
+/// Whether `program` names a file that exists: a path as it is, a bare name on `PATH`.
+fn runnable(program: &std::path::Path) -> bool {
+    if program.components().count() > 1 {
+        return program.is_file();
+    }
+    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
 /// A change's time in the node, at its 95th percentile, above which new sessions are refused:
 /// the glass-to-glass budget of 250 ms less the customer's send and the agent's drawing.
 pub const DEFAULT_LATENCY_BUDGET: Duration = Duration::from_millis(200);
@@ -105,6 +113,12 @@ impl ReplicaBrowser {
     /// percentile (see [`super::admission`]).
     pub fn with_latency_budget(self, budget: Duration) -> ReplicaBrowser {
         ReplicaBrowser { admission: std::sync::Mutex::new(super::admission::Admission::new(budget)), ..self }
+    }
+
+    /// Whether a replica can run here at all: the headless shell or Chromium is installed. Asked
+    /// at each new session, so installing Chromium needs no restart.
+    pub fn installed(&self) -> bool {
+        self.shell.is_some() || runnable(&self.chromium)
     }
 
     /// Whether the node takes another session now.
