@@ -1,11 +1,11 @@
-//! Signed tokens: a JWT (HS256) over who the bearer is, what they may do and until when, signed
-//! with `COBROWSE_SECRET`. An identity provider that shares the secret can mint them too.
+//! Signed tokens: a JWT (HS256, by `jsonwebtoken`) over who the bearer is, what they may do and
+//! until when, signed with `COBROWSE_SECRET`. An identity provider that shares the secret can
+//! mint them too.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use hmac::{Hmac, Mac};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -72,13 +72,6 @@ pub enum TokenError {
     WrongRole,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Header {
-    alg: String,
-    #[serde(default)]
-    typ: Option<String>,
-}
-
 /// Signs and checks tokens with one secret.
 #[derive(Clone)]
 pub struct Signer {
@@ -124,13 +117,12 @@ impl Signer {
     }
 
     fn sign(&self, claims: &Claims) -> String {
-        let header = Header { alg: "HS256".into(), typ: Some("JWT".into()) };
-        let signed = format!("{}.{}", encode(&header), encode(claims));
-        let signature = URL_SAFE_NO_PAD.encode(self.mac(signed.as_bytes()).finalize().into_bytes());
-        format!("{signed}.{signature}")
+        let key = EncodingKey::from_secret(&self.secret);
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key).expect("HS256 signs any claims")
     }
 
-    /// The claims of `token` if it is well formed, signed with this secret and not expired.
+    /// The claims of `token` if it is well formed, signed with this secret and not expired at
+    /// `now`.
     pub fn verify(&self, token: &str, now: SystemTime) -> Result<Claims, TokenError> {
         let token = token.trim();
         if token.is_empty() {
@@ -139,21 +131,23 @@ impl Signer {
         if token.len() > MAX_TOKEN {
             return Err(TokenError::Malformed);
         }
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Malformed);
+        // HS256 only: a token naming another algorithm (or "none") is refused before its
+        // signature is looked at. Expiry is judged against `now` below, with no leeway, and
+        // an audience, if any, is the identity provider's business.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        let key = DecodingKey::from_secret(&self.secret);
+        let claims = match jsonwebtoken::decode::<Claims>(token, &key, &validation) {
+            Ok(data) => data.claims,
+            Err(e) => {
+                return Err(match e.kind() {
+                    ErrorKind::InvalidSignature => TokenError::Forged,
+                    ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => TokenError::Algorithm,
+                    _ => TokenError::Malformed,
+                })
+            }
         };
-        let header: Header = decode(header)?;
-        if header.alg != "HS256" {
-            return Err(TokenError::Algorithm);
-        }
-        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenError::Malformed)?;
-        let signed = &token[..header_len(token, payload)];
-        // `verify_slice` compares in constant time.
-        self.mac(signed.as_bytes()).verify_slice(&signature).map_err(|_| TokenError::Forged)?;
-        let claims: Claims = decode(payload)?;
         if claims.exp <= unix(now) {
             return Err(TokenError::Expired);
         }
@@ -165,26 +159,6 @@ impl Signer {
         }
         Ok(claims)
     }
-
-    fn mac(&self, data: &[u8]) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes a key of any length");
-        mac.update(data);
-        mac
-    }
-}
-
-/// Length of `header.payload`, the part the signature covers.
-fn header_len(token: &str, payload: &str) -> usize {
-    token.find('.').map(|dot| dot + 1 + payload.len()).unwrap_or(0)
-}
-
-fn encode<T: Serialize>(value: &T) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).expect("claims serialise"))
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, TokenError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenError::Malformed)?;
-    serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)
 }
 
 fn unix(t: SystemTime) -> u64 {
@@ -196,6 +170,12 @@ mod tests {
     use super::*;
 
     const HOUR: Duration = Duration::from_secs(3600);
+
+    /// One base64url part of a hand-made token.
+    fn part<T: Serialize>(value: &T) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+    }
 
     #[test]
     fn a_token_may_name_the_sites_its_agent_serves() {
@@ -237,10 +217,14 @@ mod tests {
             role: Role::Supervisor,
             sites: None,
         };
-        let altered = format!("{}.{}.{}", parts[0], encode(&claims), parts[2]);
+        let altered = format!("{}.{}.{}", parts[0], part(&claims), parts[2]);
         assert_eq!(Signer::new("s3cret").verify(&altered, now), Err(TokenError::Forged));
-        let none = format!("{}.{}.", encode(&Header { alg: "none".into(), typ: None }), parts[1]);
-        assert_eq!(Signer::new("s3cret").verify(&none, now), Err(TokenError::Algorithm));
+        // Another algorithm, even one keyed with the same secret, or none at all.
+        let hs512 = Header::new(Algorithm::HS512);
+        let other = jsonwebtoken::encode(&hs512, &claims, &EncodingKey::from_secret(b"s3cret")).unwrap();
+        assert_eq!(Signer::new("s3cret").verify(&other, now), Err(TokenError::Algorithm));
+        let none = format!("{}.{}.", part(&serde_json::json!({"alg": "none", "typ": "JWT"})), parts[1]);
+        assert!(Signer::new("s3cret").verify(&none, now).is_err());
         for junk in ["", "abc", "a.b", "a.b.c.d", "!!.??.**"] {
             assert!(Signer::new("s3cret").verify(junk, now).is_err(), "{junk:?}");
         }
