@@ -10,14 +10,16 @@ COPY tests ./tests
 COPY browser-profiles ./browser-profiles
 RUN cargo build --release --locked --no-default-features --bin cobrowse
 
-# Runtime stage: Debian's Chromium, tini as init, an unprivileged user. The replicas render
-# with the fonts customers' system font stacks name (Arial, Helvetica, Times and Courier by
-# their metric-compatible Liberation fonts, Noto for most scripts, colour emoji); web fonts
-# load from the company's site.
+# Runtime stage: Debian's Chromium and its headless shell, installed by the same script as the
+# README's first step, with the fonts customers' system font stacks name (Arial, Helvetica,
+# Times and Courier by their metric-compatible Liberation fonts, Noto for most scripts, colour
+# emoji; web fonts load from the company's site) and the authorities HTTPS webhooks are
+# verified against; tini as init, so Chromium's helper processes are reaped; an unprivileged
+# user.
 FROM debian:bookworm-slim
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-headless-shell tini ca-certificates curl \
-      fonts-dejavu-core fonts-liberation2 fonts-noto-core fonts-noto-color-emoji \
+COPY scripts/install-debian-packages /usr/local/sbin/install-debian-packages
+RUN install-debian-packages \
+ && apt-get install -y --no-install-recommends tini curl \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --create-home --home-dir /var/lib/cobrowse cobrowse
 COPY --from=build /src/target/release/cobrowse /usr/local/bin/cobrowse
