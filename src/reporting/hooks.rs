@@ -4,7 +4,6 @@
 //! mint tokens). HTTPS verifies the receiver's certificate against the system's authorities and
 //! any in `COBROWSE_WEBHOOK_CA`.
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -142,7 +141,7 @@ impl Webhooks {
     /// Queues `hook` for delivery, retried with backoff; never waits.
     pub fn post(&self, hook: SessionHook) {
         if self.queue().try_send(Job::Post(hook)).is_err() {
-            self.metrics.webhooks_failed.fetch_add(1, Ordering::Relaxed);
+            self.metrics.webhooks_failed.inc();
             tracing::error!("webhook dropped: {QUEUE} are waiting already");
         }
     }
@@ -173,7 +172,7 @@ impl Webhooks {
                 wait *= 2;
             }
         }
-        self.metrics.webhooks_failed.fetch_add(1, Ordering::Relaxed);
+        self.metrics.webhooks_failed.inc();
         tracing::error!(event = hook.event, session = %hook.session, "webhook given up after {ATTEMPTS} attempts");
     }
 

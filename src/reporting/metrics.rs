@@ -1,48 +1,11 @@
 //! The server's counters and latency histograms, served at `/metrics` in Prometheus text format.
 
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 use crate::wire::Mode;
 
 /// Upper bounds of the latency histograms' buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
-
-/// A Prometheus histogram of durations.
-#[derive(Default)]
-pub struct Histogram {
-    /// Observations at or below each bound of [`BUCKETS`] (not cumulative; summed when served).
-    buckets: [AtomicU64; BUCKETS.len()],
-    /// Observations above the last bound.
-    over: AtomicU64,
-    /// Sum of all observations, in microseconds.
-    sum_us: AtomicU64,
-}
-
-impl Histogram {
-    pub fn observe(&self, took: Duration) {
-        let seconds = took.as_secs_f64();
-        match BUCKETS.iter().position(|bound| seconds <= *bound) {
-            Some(i) => self.buckets[i].fetch_add(1, Relaxed),
-            None => self.over.fetch_add(1, Relaxed),
-        };
-        self.sum_us.fetch_add(took.as_micros() as u64, Relaxed);
-    }
-
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        let mut count = 0;
-        for (bound, n) in BUCKETS.iter().zip(&self.buckets) {
-            count += n.load(Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {count}");
-        }
-        count += self.over.load(Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "{name}_sum {}", self.sum_us.load(Relaxed) as f64 / 1e6);
-        let _ = writeln!(out, "{name}_count {count}");
-    }
-}
 
 /// The limits that protect the server from one client; each refusal is counted by its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,166 +53,155 @@ impl Limit {
     }
 }
 
-/// Everything `/metrics` reports besides live sessions (which the registry knows).
-#[derive(Default)]
+/// Everything `/metrics` reports, in one registry of this server's own (tests run several
+/// servers in one process). Live sessions and masking defects are read when served.
 pub struct Metrics {
+    registry: Registry,
     /// Sessions created.
-    pub sessions_started: AtomicU64,
+    pub sessions_started: IntCounter,
     /// Agents (and supervisors) that joined a session.
-    pub joins: AtomicU64,
+    pub joins: IntCounter,
     /// Joins refused: wrong or dead ID, busy session, rate limit.
-    pub joins_refused: AtomicU64,
+    pub joins_refused: IntCounter,
     /// New sessions refused because the node was busy (its live sessions over the latency
     /// budget), full (at its most sessions) or unable to run replicas (Chromium not installed).
-    pub starts_refused_busy: AtomicU64,
-    pub starts_refused_full: AtomicU64,
-    pub starts_refused_unavailable: AtomicU64,
+    pub starts_refused_busy: IntCounter,
+    pub starts_refused_full: IntCounter,
+    pub starts_refused_unavailable: IntCounter,
     /// Connections refused for a missing, expired or forged token.
-    pub unauthorized: AtomicU64,
+    pub unauthorized: IntCounter,
     /// Mode changes to pointer and to write mode.
-    pub to_pointer: AtomicU64,
-    pub to_write: AtomicU64,
+    pub to_pointer: IntCounter,
+    pub to_write: IntCounter,
     /// Agent actions and requests refused (pointer mode, the profile's filter, rate limit).
-    pub actions_refused: AtomicU64,
+    pub actions_refused: IntCounter,
     /// Frames and bytes sent to agents.
-    pub frames_sent: AtomicU64,
-    pub bytes_sent: AtomicU64,
+    pub frames_sent: IntCounter,
+    pub bytes_sent: IntCounter,
     /// Replica pages rebuilt after a crash or hang.
-    pub replica_restarts: AtomicU64,
+    pub replica_restarts: IntCounter,
     /// Sessions handed from one agent to another.
-    pub transfers: AtomicU64,
+    pub transfers: IntCounter,
     /// Webhook deliveries that failed for good after their retries.
-    pub webhooks_failed: AtomicU64,
-    /// From an agent's join to the first frame sent to it.
+    pub webhooks_failed: IntCounter,
+    /// From an agent's join to the first frame sent to it, in seconds.
     pub join_to_first_frame: Histogram,
-    /// Turning one replica frame into an agent's tile update.
+    /// Turning one replica frame into an agent's tile update, in seconds.
     pub frame_encode: Histogram,
-    /// Refusals and closed connections, by [`Limit`] (in the order of [`Limit::ALL`]).
-    limits: [AtomicU64; Limit::ALL.len()],
+    /// Refusals and closed connections, by [`Limit`].
+    limits: IntCounterVec,
+    sessions_live: IntGauge,
+    masking_defects: IntCounter,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let registry = Registry::new();
+        // Names and help are fixed here, so registering cannot fail but by a typo a test catches.
+        let counter = |name: &str, help: &str| {
+            let counter = IntCounter::new(name, help).expect("a valid counter");
+            registry.register(Box::new(counter.clone())).expect("registered once");
+            counter
+        };
+        let labelled = |name: &str, help: &str, label: &str| {
+            let family = IntCounterVec::new(Opts::new(name, help), &[label]).expect("a valid counter family");
+            registry.register(Box::new(family.clone())).expect("registered once");
+            family
+        };
+        let histogram = |name: &str, help: &str| {
+            let histogram = Histogram::with_opts(HistogramOpts::new(name, help).buckets(BUCKETS.to_vec()))
+                .expect("a valid histogram");
+            registry.register(Box::new(histogram.clone())).expect("registered once");
+            histogram
+        };
+        let sessions_live =
+            IntGauge::new("cobrowse_sessions_live", "Co-browse sessions currently live.").expect("a valid gauge");
+        registry.register(Box::new(sessions_live.clone())).expect("registered once");
+        let starts_refused = labelled(
+            "cobrowse_starts_refused_total",
+            "New sessions refused by this node: busy (its sessions over the latency budget), full, or unavailable (no Chromium).",
+            "reason",
+        );
+        let mode_changes = labelled("cobrowse_mode_changes_total", "Changes of the agent's mode.", "mode");
+        let limits = labelled(
+            "cobrowse_limit_refusals_total",
+            "Refusals and closed connections by the limit a client ran into.",
+            "limit",
+        );
+        // Every label's series is there from the start, at 0, for dashboards and alerts.
+        for limit in Limit::ALL {
+            limits.with_label_values(&[limit.name()]);
+        }
+        Metrics {
+            sessions_started: counter("cobrowse_sessions_started_total", "Co-browse sessions created."),
+            joins: counter("cobrowse_joins_total", "Agents and supervisors that joined a session."),
+            joins_refused: counter(
+                "cobrowse_joins_refused_total",
+                "Joins refused (unknown or ended ID, agent present, rate limit).",
+            ),
+            starts_refused_busy: starts_refused.with_label_values(&["busy"]),
+            starts_refused_full: starts_refused.with_label_values(&["full"]),
+            starts_refused_unavailable: starts_refused.with_label_values(&["unavailable"]),
+            unauthorized: counter(
+                "cobrowse_unauthorized_total",
+                "Requests refused for a missing, expired or forged token.",
+            ),
+            to_pointer: mode_changes.with_label_values(&["pointer"]),
+            to_write: mode_changes.with_label_values(&["write"]),
+            actions_refused: counter("cobrowse_actions_refused_total", "Agent actions and requests refused."),
+            frames_sent: counter("cobrowse_frames_sent_total", "Frame updates sent to agents."),
+            bytes_sent: counter("cobrowse_bytes_sent_total", "Bytes of frame updates sent to agents."),
+            replica_restarts: counter(
+                "cobrowse_replica_restarts_total",
+                "Replica pages rebuilt after a crash or hang.",
+            ),
+            transfers: counter("cobrowse_transfers_total", "Sessions transferred from one agent to another."),
+            webhooks_failed: counter(
+                "cobrowse_webhooks_failed_total",
+                "Webhook deliveries given up after their retries.",
+            ),
+            masking_defects: counter(
+                "cobrowse_masking_defects_total",
+                "Masked values that arrived unmasked from a customer's browser and were masked by the replica.",
+            ),
+            join_to_first_frame: histogram(
+                "cobrowse_join_to_first_frame_seconds",
+                "From an agent's join to the first frame sent to it.",
+            ),
+            frame_encode: histogram("cobrowse_frame_encode_seconds", "Turning a replica frame into an agent's update."),
+            limits,
+            sessions_live,
+            registry,
+        }
+    }
 }
 
 impl Metrics {
     pub fn mode_changed(&self, mode: Mode) {
         match mode {
-            Mode::Pointer => self.to_pointer.fetch_add(1, Relaxed),
-            Mode::Write => self.to_write.fetch_add(1, Relaxed),
-        };
+            Mode::Pointer => self.to_pointer.inc(),
+            Mode::Write => self.to_write.inc(),
+        }
     }
 
     /// A client ran into `limit`.
     pub fn limit_hit(&self, limit: Limit) {
-        self.limits[limit as usize].fetch_add(1, Relaxed);
+        self.limits.with_label_values(&[limit.name()]).inc();
     }
 
     /// An agent's request or action was refused (the code goes to the agent and the log).
     pub fn refused(&self) {
-        self.actions_refused.fetch_add(1, Relaxed);
+        self.actions_refused.inc();
     }
 
-    /// The text `/metrics` answers with.
+    /// The text `/metrics` answers with, given what other parts of the server count.
     pub fn render(&self, live_sessions: usize, masking_defects: u64) -> String {
-        let mut out = String::new();
-        let out_ = &mut out;
-        let mut line = |name: &str, kind: &str, help: &str, value: String| series(out_, name, kind, help, value);
-        let n = |counter: &AtomicU64| counter.load(Relaxed).to_string();
-        line("cobrowse_sessions_live", "gauge", "Co-browse sessions currently live.", live_sessions.to_string());
-        line("cobrowse_sessions_started_total", "counter", "Co-browse sessions created.", n(&self.sessions_started));
-        line("cobrowse_joins_total", "counter", "Agents and supervisors that joined a session.", n(&self.joins));
-        line(
-            "cobrowse_joins_refused_total",
-            "counter",
-            "Joins refused (unknown or ended ID, agent present, rate limit).",
-            n(&self.joins_refused),
-        );
-        line(
-            "cobrowse_starts_refused_total",
-            "counter",
-            "New sessions refused by this node: busy (its sessions over the latency budget), full, or unavailable (no Chromium).",
-            format!(
-                "{{reason=\"busy\"}} {}\ncobrowse_starts_refused_total{{reason=\"full\"}} {}\ncobrowse_starts_refused_total{{reason=\"unavailable\"}} {}",
-                n(&self.starts_refused_busy),
-                n(&self.starts_refused_full),
-                n(&self.starts_refused_unavailable)
-            ),
-        );
-        line(
-            "cobrowse_unauthorized_total",
-            "counter",
-            "Requests refused for a missing, expired or forged token.",
-            n(&self.unauthorized),
-        );
-        line(
-            "cobrowse_mode_changes_total",
-            "counter",
-            "Changes of the agent's mode.",
-            format!(
-                "{{mode=\"pointer\"}} {}\ncobrowse_mode_changes_total{{mode=\"write\"}} {}",
-                n(&self.to_pointer),
-                n(&self.to_write)
-            ),
-        );
-        line(
-            "cobrowse_actions_refused_total",
-            "counter",
-            "Agent actions and requests refused.",
-            n(&self.actions_refused),
-        );
-        line("cobrowse_frames_sent_total", "counter", "Frame updates sent to agents.", n(&self.frames_sent));
-        line("cobrowse_bytes_sent_total", "counter", "Bytes of frame updates sent to agents.", n(&self.bytes_sent));
-        line(
-            "cobrowse_replica_restarts_total",
-            "counter",
-            "Replica pages rebuilt after a crash or hang.",
-            n(&self.replica_restarts),
-        );
-        line(
-            "cobrowse_transfers_total",
-            "counter",
-            "Sessions transferred from one agent to another.",
-            n(&self.transfers),
-        );
-        line(
-            "cobrowse_webhooks_failed_total",
-            "counter",
-            "Webhook deliveries given up after their retries.",
-            n(&self.webhooks_failed),
-        );
-        line(
-            "cobrowse_masking_defects_total",
-            "counter",
-            "Masked values that arrived unmasked from a customer's browser and were masked by the replica.",
-            masking_defects.to_string(),
-        );
-        let _ = writeln!(
-            out,
-            "# HELP cobrowse_limit_refusals_total Refusals and closed connections by the limit a client ran into.\n# TYPE cobrowse_limit_refusals_total counter"
-        );
-        for limit in Limit::ALL {
-            let _ = writeln!(
-                out,
-                "cobrowse_limit_refusals_total{{limit=\"{}\"}} {}",
-                limit.name(),
-                n(&self.limits[limit as usize])
-            );
-        }
-        self.join_to_first_frame.render(
-            &mut out,
-            "cobrowse_join_to_first_frame_seconds",
-            "From an agent's join to the first frame sent to it.",
-        );
-        self.frame_encode.render(
-            &mut out,
-            "cobrowse_frame_encode_seconds",
-            "Turning a replica frame into an agent's update.",
-        );
-        out
+        self.sessions_live.set(live_sessions as i64);
+        // The replicas count masking defects process-wide; the counter follows that total.
+        let behind = masking_defects.saturating_sub(self.masking_defects.get());
+        self.masking_defects.inc_by(behind);
+        TextEncoder::new().encode_to_string(&self.registry.gather()).unwrap_or_default()
     }
-}
-
-/// One series with its HELP and TYPE lines; `value` may start with labels.
-fn series(out: &mut String, name: &str, kind: &str, help: &str, value: String) {
-    let gap = if value.starts_with('{') { "" } else { " " };
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{gap}{value}");
 }
 
 #[cfg(test)]
@@ -260,7 +212,7 @@ mod tests {
     fn histogram_buckets_are_cumulative_and_count_everything() {
         let metrics = Metrics::default();
         for ms in [5, 20, 20, 700, 30_000] {
-            metrics.join_to_first_frame.observe(Duration::from_millis(ms));
+            metrics.join_to_first_frame.observe(ms as f64 / 1000.0);
         }
         let text = metrics.render(3, 0);
         assert!(text.contains("cobrowse_sessions_live 3\n"), "{text}");
@@ -280,5 +232,51 @@ mod tests {
             let family = name.trim_end_matches("_bucket").trim_end_matches("_sum").trim_end_matches("_count");
             assert!(text.contains(&format!("# TYPE {family} ")), "{family} has no TYPE");
         }
+    }
+
+    /// Dashboards and alerts are built on these names and labels: they stay.
+    #[test]
+    fn the_series_dashboards_rely_on_are_all_there() {
+        let metrics = Metrics::default();
+        metrics.limit_hit(Limit::PageMemory);
+        metrics.starts_refused_unavailable.inc();
+        let text = metrics.render(2, 7);
+        let mut families: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("# TYPE ")).collect();
+        families.sort();
+        assert_eq!(
+            families,
+            [
+                "cobrowse_actions_refused_total counter",
+                "cobrowse_bytes_sent_total counter",
+                "cobrowse_frame_encode_seconds histogram",
+                "cobrowse_frames_sent_total counter",
+                "cobrowse_join_to_first_frame_seconds histogram",
+                "cobrowse_joins_refused_total counter",
+                "cobrowse_joins_total counter",
+                "cobrowse_limit_refusals_total counter",
+                "cobrowse_masking_defects_total counter",
+                "cobrowse_mode_changes_total counter",
+                "cobrowse_replica_restarts_total counter",
+                "cobrowse_sessions_live gauge",
+                "cobrowse_sessions_started_total counter",
+                "cobrowse_starts_refused_total counter",
+                "cobrowse_transfers_total counter",
+                "cobrowse_unauthorized_total counter",
+                "cobrowse_webhooks_failed_total counter",
+            ]
+        );
+        for line in [
+            "cobrowse_sessions_live 2",
+            "cobrowse_masking_defects_total 7",
+            "cobrowse_limit_refusals_total{limit=\"page_memory\"} 1",
+            "cobrowse_limit_refusals_total{limit=\"header_timeout\"} 0",
+            "cobrowse_starts_refused_total{reason=\"unavailable\"} 1",
+            "cobrowse_starts_refused_total{reason=\"busy\"} 0",
+            "cobrowse_mode_changes_total{mode=\"write\"} 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} not in:\n{text}");
+        }
+        // Served again, a total read from elsewhere is not added twice.
+        assert!(metrics.render(2, 7).lines().any(|l| l == "cobrowse_masking_defects_total 7"));
     }
 }

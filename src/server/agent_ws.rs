@@ -3,7 +3,6 @@
 //! sends the session's messages and the newest frame.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -35,7 +34,7 @@ pub async fn upgrade(
     let claims = match auth::authorize(&state.signer, &headers, &[Role::Agent, Role::Supervisor]) {
         Ok(claims) => claims,
         Err(cause) => {
-            state.services.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
+            state.services.metrics.unauthorized.inc();
             tracing::warn!(%peer, "agent connection refused");
             return AppError::Unauthorized(cause).into_response();
         }
@@ -103,7 +102,7 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr, claims: Cla
                         // Free for transfers again (a transfer's reservation ends here too).
                         seat.set_busy(false);
                         failures += 1;
-                        state.services.metrics.joins_refused.fetch_add(1, Ordering::Relaxed);
+                        state.services.metrics.joins_refused.inc();
                         let _ = tx.send(ToAgent::JoinFailed { code, message }).await;
                         if failures >= FAILURES_PER_CONNECTION {
                             tracing::warn!(%peer, agent = %member.id, "closing an agent connection after {failures} failed joins");

@@ -1,8 +1,6 @@
 //! The integration API for the contact center's systems (integration token required), and the
 //! agent view's configuration.
 
-use std::sync::atomic::Ordering;
-
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +17,7 @@ const MAX_INTERACTION: usize = 256;
 
 fn integration(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
     auth::authorize(&state.signer, headers, &[Role::Integration]).map(|_| ()).map_err(|cause| {
-        state.services.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
+        state.services.metrics.unauthorized.inc();
         AppError::Unauthorized(cause)
     })
 }

@@ -72,13 +72,13 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                         match refusal.limit() {
                             Some(limit) => metrics.limit_hit(limit),
                             None if refusal == StartRefusal::Unavailable => {
-                                metrics.starts_refused_unavailable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                metrics.starts_refused_unavailable.inc();
                             }
                             None if refusal == StartRefusal::Busy => {
-                                metrics.starts_refused_busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                metrics.starts_refused_busy.inc();
                             }
                             None => {
-                                metrics.starts_refused_full.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                metrics.starts_refused_full.inc();
                             }
                         }
                         if let Some(held_back) = complaints.allow(tokio::time::Instant::now().into_std()) {

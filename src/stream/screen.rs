@@ -2,7 +2,6 @@
 //! changed since the last one this agent got. The agent's connection asks for the next bytes
 //! and writes them; it knows nothing of frames or tiles.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -54,13 +53,13 @@ impl AgentScreen {
             encode = started.elapsed().as_micros() as u64,
             "frame encoded"
         );
-        self.metrics.frame_encode.observe(started.elapsed());
+        self.metrics.frame_encode.observe(started.elapsed().as_secs_f64());
         match delta {
             Ok(Some(delta)) => {
-                self.metrics.frames_sent.fetch_add(1, Ordering::Relaxed);
-                self.metrics.bytes_sent.fetch_add(delta.len() as u64, Ordering::Relaxed);
+                self.metrics.frames_sent.inc();
+                self.metrics.bytes_sent.inc_by(delta.len() as u64);
                 if let Some(at) = self.joined.take() {
-                    self.metrics.join_to_first_frame.observe(at.elapsed());
+                    self.metrics.join_to_first_frame.observe(at.elapsed().as_secs_f64());
                 }
                 self.sent += 1;
                 if stages::on() {

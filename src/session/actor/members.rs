@@ -1,7 +1,6 @@
 //! The session actor's people: the agent joining in control, supervisors watching, a transfer
 //! from one agent to another, and what each change leaves in the audit trail and webhooks.
 
-use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
@@ -62,7 +61,7 @@ impl Actor {
         // `joined` went first, so that notices the transition brings (paused) follow it.
         self.input(Input::AgentJoined);
         self.setup.replica.streaming.send_replace(true);
-        self.setup.services.metrics.joins.fetch_add(1, Ordering::Relaxed);
+        self.setup.services.metrics.joins.inc();
         self.audit("agent_joined", Some(&member.id), json!({ "name": member.name, "interaction": self.interaction }));
         tracing::info!(session = %self.setup.id, agent = %member.id, "agent joined");
         match &mut self.started {
@@ -87,7 +86,7 @@ impl Actor {
         self.watchers.push(AgentLink { conn, link, member: member.clone() });
         self.watchers_changed();
         self.setup.replica.streaming.send_replace(true);
-        self.setup.services.metrics.joins.fetch_add(1, Ordering::Relaxed);
+        self.setup.services.metrics.joins.inc();
         self.audit("watcher_joined", Some(&member.id), json!({ "name": member.name }));
         tracing::info!(session = %self.setup.id, supervisor = %member.id, "supervisor watching");
         AgentAttached { conn, screen: self.screen_for_agent() }
@@ -170,7 +169,7 @@ impl Actor {
             let _ = old.link.messages.try_send(ToAgent::TransferredAway { to: to.name.clone() });
         }
         self.stream_if_watched();
-        self.setup.services.metrics.transfers.fetch_add(1, Ordering::Relaxed);
+        self.setup.services.metrics.transfers.inc();
         self.audit("transferred", Some(&from.id), json!({ "to": to.id, "to_name": to.name }));
         tracing::info!(session = %self.setup.id, from = %from.id, to = %to.id, "session transferred");
         Ok(())

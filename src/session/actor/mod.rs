@@ -132,7 +132,7 @@ impl Actor {
             ended_by_agent: None,
         };
         tracing::info!(session = %actor.setup.id, "session created");
-        actor.setup.services.metrics.sessions_started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        actor.setup.services.metrics.sessions_started.inc();
         actor.audit("created", None, serde_json::json!({ "origin": actor.setup.origin }));
         actor.apply(effects);
         tokio::spawn(actor.run(commands, reports));

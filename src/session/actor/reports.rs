@@ -11,7 +11,7 @@ impl Actor {
     pub(super) fn replica_report(&mut self, report: ReplicaReport) {
         match report {
             ReplicaReport::Restarting(_) => {
-                self.setup.services.metrics.replica_restarts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.setup.services.metrics.replica_restarts.inc();
                 self.tell_all(ToAgent::ReplicaRestarting)
             }
             ReplicaReport::Ready => self.tell_customer(ToCustomer::Snapshot),

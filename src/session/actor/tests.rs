@@ -268,7 +268,7 @@ async fn a_rebuilt_replica_asks_the_customer_for_a_snapshot_and_the_agent_is_tol
     agent.until(|m| matches!(m, ToAgent::ReplicaRestarting)).await;
     scene.reports.send(ReplicaReport::Ready).await.expect("the session listens");
     customer.until(|m| matches!(m, ToCustomer::Snapshot)).await;
-    assert_eq!(scene.services.metrics.replica_restarts.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(scene.services.metrics.replica_restarts.get(), 1);
     // The agent leaving stops the frames; nothing else was asked of the replica.
     scene.session.agent(agent.conn, FromAgentConn::Gone).await;
     scene.streaming.wait_for(|on| !*on).await.expect("the session is alive");
