@@ -121,6 +121,22 @@ fn check_profiles_reads_its_folder_from_the_argument_or_the_variable() {
 
 #[cfg(feature = "bench")]
 #[test]
+fn the_soak_reads_its_options_and_the_chromium_variable() {
+    let soak = |args: &[&str], env: &[(&str, &str)]| match cli(&[&["soak"], args].concat(), env) {
+        Ok(Cli { command: Some(Command::Soak(o)), .. }) => Ok(o),
+        Ok(other) => panic!("{other:?}"),
+        Err(e) => Err(e.render().to_string()),
+    };
+    let defaults = soak(&[], &[]).unwrap();
+    assert_eq!((defaults.sessions, defaults.minutes, defaults.rounds), (10, 10.0, 1));
+    assert_eq!(defaults.every, Duration::from_secs(30));
+    let given = soak(&["--sessions", "3", "--every-seconds", "5"], &[("COBROWSE_CHROMIUM", "/opt/c")]).unwrap();
+    assert_eq!((given.sessions, given.every, given.chromium), (3, Duration::from_secs(5), PathBuf::from("/opt/c")));
+    assert!(soak(&["--rounds", "11"], &[]).unwrap_err().contains("1 to 10"));
+}
+
+#[cfg(feature = "bench")]
+#[test]
 fn the_benchmark_options_keep_their_meaning() {
     let options = |args: &[&str]| match cli(&[&["bench"], args].concat(), &[]) {
         Ok(Cli { command: Some(Command::Bench(o)), .. }) => Ok(o),
@@ -134,6 +150,13 @@ fn the_benchmark_options_keep_their_meaning() {
     assert_eq!((given.sessions, given.phone, given.quick), (vec![2, 10], true, true));
     assert_eq!(given.skip, ["joins", "load"]);
     assert!(options(&["--sessions", "0"]).unwrap_err().contains("1 to 100"));
+    // The benchmark runs the server's Chromium: the same variable names it.
+    let chromium = |env: &[(&str, &str)]| match cli(&["bench"], env) {
+        Ok(Cli { command: Some(Command::Bench(o)), .. }) => o.chromium,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(chromium(&[]), PathBuf::from("/usr/bin/chromium"));
+    assert_eq!(chromium(&[("COBROWSE_CHROMIUM", "/opt/chromium")]), PathBuf::from("/opt/chromium"));
     assert!(options(&["--skip", "everything"]).unwrap_err().contains("anchors"));
     assert!(options(&["--device", "fridge"]).unwrap_err().contains("laptop or phone"));
 }
