@@ -2,7 +2,6 @@
 //! trusted through `COBROWSE_WEBHOOK_CA`, signed as over plain HTTP; refused (never sent in the
 //! clear, counted as failed) when the certificate is not trusted.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,8 +26,8 @@ struct Delivery {
 }
 
 /// An HTTPS receiver on loopback with the fixture's self-signed certificate (for 127.0.0.1);
-/// answers 200 to each request and passes it on. Also counts TLS handshakes that failed.
-async fn https_receiver() -> (String, tokio::sync::mpsc::Receiver<Delivery>, Arc<std::sync::atomic::AtomicUsize>) {
+/// answers 200 to each request and passes it on, and tells of each TLS handshake that failed.
+async fn https_receiver() -> (String, tokio::sync::mpsc::Receiver<Delivery>, tokio::sync::mpsc::UnboundedReceiver<()>) {
     #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let certificates = CertificateDer::pem_file_iter(CERTIFICATE).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
@@ -43,12 +42,11 @@ async fn https_receiver() -> (String, tokio::sync::mpsc::Receiver<Delivery>, Arc
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("https://{}/hooks/cobrowse", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::mpsc::channel(8);
-    let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let handshakes_refused = refused.clone();
+    let (handshakes_refused, refused) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             let Ok(mut stream) = acceptor.accept(tcp).await else {
-                handshakes_refused.fetch_add(1, Ordering::SeqCst);
+                let _ = handshakes_refused.send(());
                 continue;
             };
             let mut request = Vec::new();
@@ -124,7 +122,7 @@ async fn a_webhook_reaches_an_https_receiver_whose_certificate_is_given() {
 /// fails at the handshake, and after the retries the hook counts as failed in `/metrics`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untrusted_certificate_is_refused_and_the_hook_counted_as_failed() {
-    let (url, mut deliveries, handshakes_refused) = https_receiver().await;
+    let (url, mut deliveries, mut handshakes_refused) = https_receiver().await;
     let metrics = Arc::new(Metrics::default());
     let hooks = Webhooks::new(&url, SECRET, None, metrics.clone()).unwrap();
     hooks.post(hook());
@@ -132,5 +130,10 @@ async fn an_untrusted_certificate_is_refused_and_the_hook_counted_as_failed() {
     tokio::time::timeout(Duration::from_secs(60), hooks.flush()).await.unwrap();
     assert_eq!(metrics.webhooks_failed.get(), 1);
     assert!(deliveries.try_recv().is_err(), "no request crossed an untrusted connection");
-    assert_eq!(handshakes_refused.load(Ordering::SeqCst), 5, "each attempt stopped at the handshake");
+    // The receiver may learn of the last refusal a moment after the sender gave up.
+    for attempt in 1..=5 {
+        let refused = tokio::time::timeout(Duration::from_secs(10), handshakes_refused.recv()).await;
+        assert!(matches!(refused, Ok(Some(()))), "attempt {attempt} stopped at the handshake");
+    }
+    assert!(handshakes_refused.try_recv().is_err(), "five attempts, no more");
 }
