@@ -18,10 +18,14 @@ RUN cargo build --release --locked --no-default-features --bin cobrowse
 # user.
 FROM debian:bookworm-slim
 COPY scripts/install-debian-packages /usr/local/sbin/install-debian-packages
-RUN install-debian-packages \
+RUN install-debian-packages --no-recommends \
  && apt-get install -y --no-install-recommends tini curl \
  && rm -rf /var/lib/apt/lists/*
-RUN useradd --system --create-home --home-dir /var/lib/cobrowse cobrowse
+# The data folder exists, owned by the user, before it becomes a volume: a new named volume
+# takes its owner from it, and the server must write its audit database there.
+RUN useradd --system --create-home --home-dir /var/lib/cobrowse cobrowse \
+ && mkdir -p /var/lib/cobrowse/data \
+ && chown cobrowse:cobrowse /var/lib/cobrowse/data
 COPY --from=build /src/target/release/cobrowse /usr/local/bin/cobrowse
 COPY browser-profiles /etc/cobrowse/browser-profiles
 USER cobrowse

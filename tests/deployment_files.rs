@@ -102,7 +102,14 @@ fn the_image_builds_from_files_that_exist_and_runs_chromium_unprivileged_with_a_
     let health = all(runtime, "HEALTHCHECK");
     assert_eq!(health.len(), 1);
     assert!(health[0].contains(&format!("127.0.0.1:{port}/healthz")), "{health:?}");
-    assert!(all(runtime, "VOLUME").contains(&env["COBROWSE_DATA"].as_str()), "the data folder is a volume");
+    let data = env["COBROWSE_DATA"].as_str();
+    assert!(all(runtime, "VOLUME").contains(&data), "the data folder is a volume");
+    // A new named volume takes its owner from the image's folder: the user must own it.
+    assert!(
+        runs.contains(&format!("mkdir -p {data}")) && runs.contains(&format!("chown {0}:{0} {data}", user[0])),
+        "the data folder is created and owned by {}: {runs}",
+        user[0]
+    );
     let entrypoint = all(runtime, "ENTRYPOINT");
     assert!(entrypoint[0].contains("tini") && entrypoint[0].contains("/usr/local/bin/cobrowse"), "{entrypoint:?}");
 }

@@ -26,6 +26,8 @@ pub use logging::DEFAULT_FILTER;
     version,
     about = "Co-browse server: a customer shares a live, masked rendering of a company's web page with a contact-center agent.",
     args_conflicts_with_subcommands = true,
+    // As before clap: a flag given twice takes the last value (wrappers add their own).
+    args_override_self = true,
     after_help = "With no subcommand, serves the co-browse server (and the demo site) until Ctrl-C or SIGTERM."
 )]
 pub struct Cli {

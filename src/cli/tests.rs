@@ -55,6 +55,12 @@ fn every_subcommand_answers_help_and_the_top_its_version() {
 }
 
 #[test]
+fn a_flag_given_twice_takes_the_last_value() {
+    let cli = cli(&["--listen", "127.0.0.1:7000", "--listen", "127.0.0.1:9000"], &[]).unwrap();
+    assert_eq!(cli.settings.listen.to_string(), "127.0.0.1:9000");
+}
+
+#[test]
 fn a_subcommand_ignores_the_servers_variables() {
     // A bad server setting in the environment must not stop an admin from minting a token.
     let signed = token_of(&["--agent", "a-1", "--secret", SECRET], &[("COBROWSE_LISTEN", "nowhere")]).unwrap();
@@ -158,5 +164,6 @@ fn the_benchmark_options_keep_their_meaning() {
     assert_eq!(chromium(&[]), PathBuf::from("/usr/bin/chromium"));
     assert_eq!(chromium(&[("COBROWSE_CHROMIUM", "/opt/chromium")]), PathBuf::from("/opt/chromium"));
     assert!(options(&["--skip", "everything"]).unwrap_err().contains("anchors"));
+    assert_eq!(options(&["--skip", "joins, anchors"]).unwrap().skip, ["joins", "anchors"]);
     assert!(options(&["--device", "fridge"]).unwrap_err().contains("laptop or phone"));
 }

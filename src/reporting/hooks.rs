@@ -77,7 +77,8 @@ enum Job {
 
 impl std::fmt::Debug for Webhooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Webhooks({})", self.url)
+        // Only where: a receiver's URL may carry a token in its path or query.
+        write!(f, "Webhooks({}://{})", self.url.scheme(), self.url.host_str().unwrap_or_default())
     }
 }
 
@@ -189,7 +190,8 @@ impl Webhooks {
             .body(body.to_string())
             .send()
             .await
-            .map_err(|e| describe(&e))?;
+            // Without the URL: it may carry a token, and this text goes to the log.
+            .map_err(|e| describe(&e.without_url()))?;
         Ok(answer.status().as_u16())
     }
 }

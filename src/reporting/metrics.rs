@@ -92,6 +92,8 @@ pub struct Metrics {
     limits: IntCounterVec,
     sessions_live: IntGauge,
     masking_defects: IntCounter,
+    /// Two scrapes at once must not both add the same masking defects.
+    serving: std::sync::Mutex<()>,
 }
 
 impl Default for Metrics {
@@ -171,6 +173,7 @@ impl Default for Metrics {
             frame_encode: histogram("cobrowse_frame_encode_seconds", "Turning a replica frame into an agent's update."),
             limits,
             sessions_live,
+            serving: std::sync::Mutex::new(()),
             registry,
         }
     }
@@ -196,6 +199,7 @@ impl Metrics {
 
     /// The text `/metrics` answers with, given what other parts of the server count.
     pub fn render(&self, live_sessions: usize, masking_defects: u64) -> String {
+        let _one_at_a_time = self.serving.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         self.sessions_live.set(live_sessions as i64);
         // The replicas count masking defects process-wide; the counter follows that total.
         let behind = masking_defects.saturating_sub(self.masking_defects.get());

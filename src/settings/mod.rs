@@ -77,7 +77,7 @@ pub struct Settings {
     #[arg(long = "replica-memory", env = "COBROWSE_REPLICA_MEMORY", default_value = "512", value_parser = megabytes, value_name = "MB")]
     pub replica_memory_mb: u64,
     /// URL (https:// or http://) that session-started and session-ended are posted to
-    #[arg(long, env = "COBROWSE_WEBHOOK_URL", value_name = "URL")]
+    #[arg(long, env = "COBROWSE_WEBHOOK_URL", hide_env_values = true, value_name = "URL")]
     pub webhook_url: Option<String>,
     /// Signs webhook bodies (X-Cobrowse-Signature), 16 characters or more; required with
     /// --webhook-url

@@ -122,6 +122,12 @@ impl<'i> selectors::Parser<'i> for ProfileSelectors {
         true
     }
 
+    /// A browser drops what it cannot read inside `:is()` and `:where()`; in a profile that
+    /// hides a typo (`:is(.ssn, input:focuss)`), so it is refused like anywhere else.
+    fn allow_forgiving_selectors(&self) -> bool {
+        false
+    }
+
     fn parse_non_ts_pseudo_class(&self, name: &str) -> Result<PseudoClass, Failure> {
         let name = name.to_ascii_lowercase();
         match pseudo::PSEUDO_CLASSES.contains(&name.as_str()) {

@@ -69,6 +69,15 @@ fn unclosed(selector: &str) -> Option<&'static str> {
 fn explain(error: &ParseError<Problem>, selector: &str, stopped: usize) -> String {
     let character = selector.get(..stopped).map_or(stopped, |before| before.chars().count());
     let at = format!("at character {}", character.max(1));
+    // An id that starts with a digit (or a doubled #) is a common slip; say so, not just "missing".
+    if let Some(i) =
+        selector.find('#').filter(|i| selector[i + 1..].starts_with(|c: char| c == '#' || c.is_ascii_digit()))
+    {
+        return format!(
+            "an id after # must be a name (a leading digit is escaped, as #\\31 23) at character {}",
+            i + 2
+        );
+    }
     match &error.kind {
         ParseErrorKind::Custom(Problem::Grammar(kind)) => grammar(kind, &at),
         ParseErrorKind::Custom(problem) => problem.to_string(),
@@ -103,9 +112,8 @@ fn grammar(kind: &SelectorParseErrorKind, at: &str) -> String {
             format!("no namespaces are declared where profiles match: drop the namespace prefix {at}")
         }
         K::NoIdentForPseudo => format!("expected a pseudo-class name after ':' {at}"),
-        K::PseudoElementExpectedIdent | K::PseudoElementExpectedColon | K::InvalidState => {
-            format!("{} ({at})", pseudo::PSEUDO_ELEMENTS)
-        }
+        K::PseudoElementExpectedIdent | K::PseudoElementExpectedColon => format!("{} ({at})", pseudo::PSEUDO_ELEMENTS),
+        K::InvalidState => format!("this cannot stand here (a pseudo-element, or :has() inside :has()) {at}"),
         K::UnsupportedPseudoClassOrElement => format!("unknown pseudo-class {at}"),
         K::UnexpectedIdent => format!("unexpected name {at}"),
         K::NonCompoundSelector
