@@ -217,7 +217,7 @@ async fn the_audit_trail_survives_a_restart_and_metrics_follow_the_session() {
 /// A webhook receiver on loopback that answers 500 to its first delivery and 200 after; it
 /// passes on each delivery it accepted (the signature header and the body).
 async fn receiver() -> (String, tokio::sync::mpsc::Receiver<(String, String)>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks/cobrowse", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::mpsc::channel(8);
@@ -225,39 +225,12 @@ async fn receiver() -> (String, tokio::sync::mpsc::Receiver<(String, String)>) {
         let mut attempts = 0;
         while let Ok((mut stream, _)) = listener.accept().await {
             attempts += 1;
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            let (head, body) = loop {
-                let n = stream.read(&mut buf).await.unwrap_or(0);
-                request.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&request).to_string();
-                if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                    let length: usize = head
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap())
-                        })
-                        .unwrap_or(0);
-                    if body.len() >= length || n == 0 {
-                        break (head.to_string(), body.to_string());
-                    }
-                }
-                if n == 0 {
-                    break (text, String::new());
-                }
-            };
+            let (head, body) = support::http::read_request(&mut stream).await;
             let status = if attempts == 1 { "500 Internal Server Error" } else { "200 OK" };
             let answer = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             let _ = stream.write_all(answer.as_bytes()).await;
             if attempts > 1 {
-                // Header names are case-insensitive (HTTP/1 clients commonly send them in lower case).
-                let signature = head
-                    .lines()
-                    .find_map(|l| {
-                        l.split_once(':').filter(|(name, _)| name.eq_ignore_ascii_case("x-cobrowse-signature"))
-                    })
-                    .map(|(_, value)| value.trim().to_string())
-                    .unwrap_or_default();
+                let signature = support::http::header(&head, "x-cobrowse-signature").unwrap_or_default();
                 let _ = tx.send((signature, body)).await;
             }
         }

@@ -2,13 +2,15 @@
 //! trusted through `COBROWSE_WEBHOOK_CA`, signed as over plain HTTP; refused (never sent in the
 //! clear, counted as failed) when the certificate is not trusted.
 
+pub mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use cobrowse::hooks::{SessionHook, Webhooks};
 use cobrowse::metrics::Metrics;
 use hmac::{Hmac, Mac};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -49,38 +51,17 @@ async fn https_receiver() -> (String, tokio::sync::mpsc::Receiver<Delivery>, tok
                 let _ = handshakes_refused.send(());
                 continue;
             };
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            let (head, body) = loop {
-                let n = stream.read(&mut buf).await.unwrap_or(0);
-                request.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&request).to_string();
-                if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                    let length: usize = head
-                        .lines()
-                        .find_map(|l| {
-                            let (name, value) = l.split_once(':')?;
-                            name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse().unwrap())
-                        })
-                        .unwrap_or(0);
-                    if body.len() >= length || n == 0 {
-                        break (head.to_string(), body.to_string());
-                    }
-                }
-                if n == 0 {
-                    break (text, String::new());
-                }
-            };
+            let (head, body) = support::http::read_request(&mut stream).await;
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
             let _ = stream.shutdown().await;
-            let header = |wanted: &str| {
-                head.lines()
-                    .find_map(|l| l.split_once(':').filter(|(name, _)| name.eq_ignore_ascii_case(wanted)))
-                    .map(|(_, value)| value.trim().to_string())
-                    .unwrap_or_default()
-            };
             let request_line = head.lines().next().unwrap_or("").to_string();
-            let _ = tx.send(Delivery { request_line, signature: header("x-cobrowse-signature"), body }).await;
+            let _ = tx
+                .send(Delivery {
+                    request_line,
+                    signature: support::http::header(&head, "x-cobrowse-signature").unwrap_or_default(),
+                    body,
+                })
+                .await;
         }
     });
     (url, rx, refused)

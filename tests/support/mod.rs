@@ -21,6 +21,7 @@
 
 pub mod corpus;
 pub mod fidelity;
+pub mod http;
 
 mod agent;
 mod browser;
