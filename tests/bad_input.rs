@@ -37,7 +37,7 @@ async fn wrong_ids_second_agents_and_malformed_messages_are_refused_without_harm
     let second = agent
         .eval(&format!(
             "new Promise((resolve) => {{ const ws = {}; ws.onopen = () => ws.send(JSON.stringify({{type: 'join', session: '{id}'}})); ws.onmessage = (e) => {{ const m = JSON.parse(e.data); if (m.type === 'hello') return; resolve(m); ws.close(); }}; }})",
-            support::agent_socket_js(&server.server)
+            support::agent_socket_js_as(&server.server, "a-2")
         ))
         .await;
     assert_eq!(second["type"], "join_failed");

@@ -155,6 +155,8 @@ async fn the_audit_trail_survives_a_restart_and_metrics_follow_the_session() {
         audit: cobrowse::audit::Audit::open(dir).unwrap(),
         metrics: Arc::default(),
         hooks: None,
+        directory: cobrowse::session::directory::Directory::open(dir, "test", std::time::Duration::from_secs(600))
+            .unwrap(),
     };
     let first = services(&data.0);
     let server = TestServer::builder().configure(|state| state.with_services(first)).start().await;
@@ -248,7 +250,7 @@ async fn session_webhooks_reach_the_contact_center_after_a_retry() {
     const WEBHOOK_SECRET: &str = "webhook-secret-for-tests";
     let hooks = cobrowse::hooks::Webhooks::new(&url, WEBHOOK_SECRET, None, metrics.clone()).unwrap();
     let services =
-        cobrowse::session::Services { audit: cobrowse::audit::Audit::in_memory(), metrics, hooks: Some(hooks) };
+        cobrowse::session::Services { hooks: Some(hooks), metrics, ..cobrowse::session::Services::in_memory() };
     let cast = Cast::on(TestServer::builder().configure(|state| state.with_services(services)).start().await).await;
     let (server, customer) = (&cast.server, &cast.customer);
     customer.goto(&format!("{}/", server.demo)).await;

@@ -39,6 +39,16 @@ pub async fn serve(settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // A session nobody comes back to within the longest it may wait for its people is over.
+    let abandoned_after = settings.grace.max(settings.waiting_ttl);
+    let directory =
+        match crate::session::directory::Directory::open(&settings.data, &settings.node_name(), abandoned_after) {
+            Ok(directory) => directory,
+            Err(e) => {
+                eprintln!("cobrowse: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
     let (secret, generated) = match &settings.secret {
         Some(secret) => (secret.clone(), false),
         None => (Signer::generate_secret(), true),
@@ -111,7 +121,7 @@ pub async fn serve(settings: Settings) -> ExitCode {
         per_address: settings.connections_per_address,
     })
     .with_secret(&secret)
-    .with_services(Services { audit, metrics, hooks })
+    .with_services(Services { audit, metrics, hooks, directory })
     .with_workspace_origins(settings.workspace_origins.0.iter().map(|o| o.0.clone()).collect())
     .with_metrics_token(settings.metrics_token.clone())
     .with_trusted_proxies(settings.trusted_proxies.0.iter().map(|p| p.0).collect());

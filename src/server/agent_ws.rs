@@ -15,7 +15,7 @@ use super::join_limit;
 use super::{AppError, AppState};
 use crate::auth::{self, Claims, Role};
 use crate::session::{
-    id::is_session_id, AgentAttached, ClientLink, FromAgentConn, JoinRequest, Lookup, Member, SessionHandle,
+    id::is_session_id, takeover, AgentAttached, ClientLink, Found, FromAgentConn, JoinRequest, Member, SessionHandle,
 };
 use crate::wire::{self, ErrorCode, FromAgent, Point, ToAgent};
 
@@ -224,10 +224,24 @@ async fn lookup_and_join(
     if !is_session_id(&session) {
         return Err(no_such());
     }
-    let handle = match state.registry.lookup(&session) {
-        Lookup::Live(handle) => handle,
-        Lookup::Ended => return Err((ErrorCode::SessionEnded, "This co-browse session has ended.".into())),
-        Lookup::Unknown => return Err(no_such()),
+    let handle = match takeover::by_id(state.here(), &session).await {
+        Ok(Found::Live(handle)) => handle,
+        Ok(Found::Ended) => return Err((ErrorCode::SessionEnded, "This co-browse session has ended.".into())),
+        Ok(Found::Unknown) => return Err(no_such()),
+        Ok(Found::Elsewhere(owner)) => {
+            tracing::warn!(session = %session, owner = %owner.node, "join refused: another server runs the session");
+            return Err((
+                ErrorCode::ServerBusy,
+                "The session cannot be reached right now; try again in a moment.".into(),
+            ));
+        }
+        Err(e) => {
+            tracing::error!(session = %session, error = %e, "join refused: the session directory cannot be read");
+            return Err((
+                ErrorCode::ServerBusy,
+                "The session cannot be reached right now; try again in a moment.".into(),
+            ));
+        }
     };
     if claims.sites.is_some() {
         let profile = state.registry.origin(&session).and_then(|origin| state.profiles.for_origin(&origin));

@@ -46,6 +46,33 @@ pub async fn end_interaction(
     Ok((StatusCode::OK, Json(json!({ "interaction": interaction, "ended": ids }))).into_response())
 }
 
+/// `GET /api/sessions/{id}`: the session as the directory has it: its state and mode, the
+/// server that runs it and the agent in control.
+pub async fn session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    integration(&state, &headers)?;
+    if !is_session_id(&id) {
+        return Err(AppError::NotFound);
+    }
+    let record = state.services.directory.get(&id).await.map_err(AppError::Directory)?.ok_or(AppError::NotFound)?;
+    Ok(Json(json!({
+        "id": record.id,
+        "state": record.state,
+        "mode": record.mode,
+        "node": record.owner.node,
+        "agent": record.agent.as_ref().map(|a| &a.id),
+        "agent_name": record.agent.as_ref().map(|a| &a.name),
+        "origin": record.origin,
+        "interaction": record.interaction,
+        "watchers": record.watchers,
+        "created_at_ms": record.created_ms,
+    }))
+    .into_response())
+}
+
 /// `GET /api/sessions/{id}/events`: the session's audit trail, oldest first.
 pub async fn session_events(
     State(state): State<AppState>,
@@ -57,7 +84,10 @@ pub async fn session_events(
         return Err(AppError::NotFound);
     }
     let events = state.services.audit.events(&session).await.map_err(AppError::Audit)?;
-    if events.is_empty() && matches!(state.registry.lookup(&session), Lookup::Unknown) {
+    if events.is_empty()
+        && matches!(state.registry.lookup(&session), Lookup::Unknown)
+        && state.services.directory.get(&session).await.map_err(AppError::Directory)?.is_none()
+    {
         return Err(AppError::NotFound);
     }
     Ok(Json(json!({ "session": session, "events": events })).into_response())

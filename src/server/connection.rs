@@ -39,7 +39,7 @@ impl<T: Outgoing + Send + 'static> Connection<T> {
         let (link, rx, pointer) = ClientLink::<T>::new();
         let (done_tx, writer_done) = watch::channel(false);
         let (screen, screens) = mpsc::channel(1);
-        let writer = tokio::spawn(write(sink, rx, pointer, screens, done_tx));
+        let writer = tokio::spawn(write(sink, rx, pointer, screens, link.hang_up.clone(), done_tx));
         Connection { stream, link, screen, writer_done, writer }
     }
 
@@ -63,6 +63,7 @@ async fn write<T: Outgoing>(
     mut messages: mpsc::Receiver<T>,
     mut pointer: watch::Receiver<Option<Point>>,
     mut screens: mpsc::Receiver<AgentScreen>,
+    hang_up: std::sync::Arc<tokio::sync::Notify>,
     done: watch::Sender<bool>,
 ) {
     let mut screen: Option<AgentScreen> = None;
@@ -77,6 +78,7 @@ async fn write<T: Outgoing>(
         };
         let sent = tokio::select! {
             biased;
+            () = hang_up.notified() => break,
             message = messages.recv() => match message {
                 Some(message) => {
                     let last = message.is_final();

@@ -16,7 +16,7 @@ use super::{AppError, AppState};
 use crate::metrics::Limit;
 use crate::profile::{origin_of, Profile};
 use crate::reporting::stages::{self, StageRecord};
-use crate::session::{self, ClientLink, FromCustomerConn, PageFeed, PageSeen, SessionHandle};
+use crate::session::{self, takeover, ClientLink, Found, FromCustomerConn, PageFeed, PageSeen, SessionHandle};
 use crate::wire::{self, ErrorCode, FromCustomer, Point, ToCustomer, VisualViewport};
 
 pub async fn upgrade(
@@ -92,19 +92,44 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                         // The profile as it is now: an edit since this connection opened applies.
                         let profile = state.profiles.for_origin(&origin).unwrap_or_else(|| profile.clone());
                         let site = session::Origin { origin: origin.clone(), profile, store: &state.profiles };
-                        let handle =
-                            session::create(&state.registry, &state.replicas, site, state.timings, &state.services);
-                        let now = tokio::time::Instant::now().into_std();
-                        state.start_limit.started(peer.ip(), &origin, &handle.id, now);
-                        attach(handle, &link, &mut attached).await
+                        match session::create(&state.registry, &state.replicas, site, state.timings, &state.services)
+                            .await
+                        {
+                            Ok(handle) => {
+                                let now = tokio::time::Instant::now().into_std();
+                                state.start_limit.started(peer.ip(), &origin, &handle.id, now);
+                                attach(handle, &link, None, &mut attached).await
+                            }
+                            Err(e) => {
+                                tracing::error!(%origin, error = %e, "refused a new session: the session directory cannot be written");
+                                state.services.metrics.starts_refused_busy.inc();
+                                let message = StartRefusal::Busy.message().to_string();
+                                let _ = tx.send(ToCustomer::Gone { code: StartRefusal::Busy.code(), message }).await;
+                                None
+                            }
+                        }
                     }
                 },
-                Ok(FromCustomer::Resume { token }) => match state.registry.by_token(&token, &origin) {
-                    Some(handle) => attach(handle, &link, &mut attached).await,
-                    None => {
+                Ok(FromCustomer::Resume { token }) => match takeover::by_token(state.here(), &token, &origin).await {
+                    Ok(Found::Live(handle)) => attach(handle, &link, Some(token), &mut attached).await,
+                    Ok(Found::Ended) => {
+                        let message = "This session has ended.".to_string();
+                        let _ = tx.send(ToCustomer::Gone { code: ErrorCode::SessionEnded, message }).await;
+                        None
+                    }
+                    Ok(Found::Unknown) => {
                         let message = "This co-browse session is over.".to_string();
                         let _ = tx.send(ToCustomer::Gone { code: ErrorCode::NoSuchSession, message }).await;
                         None
+                    }
+                    // The page tries again in a moment, and finds the session then.
+                    Ok(Found::Elsewhere(owner)) => {
+                        tracing::warn!(%origin, owner = %owner.node, "a resume reached a server that does not run the session; the page will retry");
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::error!(%origin, error = %e, "a resume failed: the session directory cannot be read; the page will retry");
+                        break;
                     }
                 },
                 Ok(_) => Some((ErrorCode::Unexpected, "start or resume a session first".to_string())),
@@ -197,9 +222,10 @@ fn may_start(state: &AppState, peer: SocketAddr, origin: &str) -> Result<(), Sta
 async fn attach(
     handle: SessionHandle,
     link: &ClientLink<ToCustomer>,
+    token: Option<String>,
     attached: &mut Option<Attached>,
 ) -> Option<(ErrorCode, String)> {
-    match handle.attach_customer(link.clone()).await {
+    match handle.attach_customer(link.clone(), token).await {
         Ok(a) => {
             *attached = Some(Attached { handle, conn: a.conn, feed: a.feed, untrue_views: Default::default() });
             None

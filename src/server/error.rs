@@ -17,6 +17,8 @@ pub enum AppError {
     Unauthorized(crate::auth::TokenError),
     #[error("the audit trail cannot be read")]
     Audit(crate::audit::AuditError),
+    #[error("the session directory cannot be read")]
+    Directory(crate::session::directory::DirectoryError),
 }
 
 impl IntoResponse for AppError {
@@ -32,6 +34,10 @@ impl IntoResponse for AppError {
             AppError::Audit(ref cause) => {
                 tracing::error!(%cause, "audit trail read failed");
                 StatusCode::INTERNAL_SERVER_ERROR
+            }
+            AppError::Directory(ref cause) => {
+                tracing::error!(%cause, "session directory read failed");
+                StatusCode::SERVICE_UNAVAILABLE
             }
         };
         (status, format!("{self}\n")).into_response()

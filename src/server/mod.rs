@@ -90,6 +90,17 @@ impl AppState {
         }
     }
 
+    /// Where sessions are looked up, and taken over from a process that is gone.
+    pub fn here(&self) -> crate::session::takeover::Here<'_> {
+        crate::session::takeover::Here {
+            registry: &self.registry,
+            replicas: &self.replicas,
+            profiles: &self.profiles,
+            timings: self.timings,
+            services: &self.services,
+        }
+    }
+
     /// The same state taking client addresses from these proxies' `X-Forwarded-For`.
     pub fn with_trusted_proxies(self, proxies: Vec<std::net::IpAddr>) -> AppState {
         AppState { trusted_proxies: Arc::new(proxies), ..self }
@@ -167,6 +178,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .route("/api/interactions/{id}/end", axum::routing::post(api::end_interaction))
+        .route("/api/sessions/{id}", get(api::session))
         .route("/api/sessions/{id}/events", get(api::session_events))
         .merge(state.extra_routes.clone())
         .fallback(|| async { AppError::NotFound })

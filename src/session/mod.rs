@@ -2,6 +2,7 @@
 //! [`SessionHandle`] and sends it commands over a bounded channel.
 
 mod actor;
+pub mod directory;
 mod feed;
 pub mod gate;
 pub mod id;
@@ -9,6 +10,7 @@ pub mod lifecycle;
 mod memory;
 pub mod registry;
 mod replicas;
+pub mod takeover;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,9 +22,11 @@ use crate::metrics::Metrics;
 use crate::profile::{Profile, ProfileStore};
 use crate::stream::screen::AgentScreen;
 use crate::wire::{AgentAction, Display, ErrorCode, Point, ToAgent, ToCustomer, VisualViewport};
+use directory::{Directory, DirectoryError, SessionRecord};
 pub use feed::{MaskedWhole, PageFeed};
 pub use registry::{Lookup, Registry};
 pub use replicas::Replicas;
+pub use takeover::Found;
 
 /// Commands waiting for a session actor.
 const COMMAND_QUEUE: usize = 64;
@@ -38,11 +42,14 @@ pub struct ClientLink<T> {
     /// The other side's pointer: only the newest position matters, so a moving mouse can
     /// never crowd out a notice such as "ended".
     pub pointer: Arc<watch::Sender<Option<Point>>>,
+    /// Closes the connection without a last word, so the client connects again: the session
+    /// goes on, in another process.
+    pub hang_up: Arc<tokio::sync::Notify>,
 }
 
 impl<T> Clone for ClientLink<T> {
     fn clone(&self) -> Self {
-        ClientLink { messages: self.messages.clone(), pointer: self.pointer.clone() }
+        ClientLink { messages: self.messages.clone(), pointer: self.pointer.clone(), hang_up: self.hang_up.clone() }
     }
 }
 
@@ -51,7 +58,8 @@ impl<T> ClientLink<T> {
     pub fn new() -> (ClientLink<T>, mpsc::Receiver<T>, watch::Receiver<Option<Point>>) {
         let (messages, rx) = mpsc::channel(CLIENT_QUEUE);
         let (pointer, pointer_rx) = watch::channel(None);
-        (ClientLink { messages, pointer: Arc::new(pointer) }, rx, pointer_rx)
+        let hang_up = Arc::new(tokio::sync::Notify::new());
+        (ClientLink { messages, pointer: Arc::new(pointer), hang_up }, rx, pointer_rx)
     }
 }
 
@@ -65,18 +73,25 @@ pub struct Timings {
     pub write_request_ttl: Duration,
 }
 
-/// What sessions report to: the audit trail, the metrics, the contact center's webhooks.
+/// What sessions report to: the audit trail, the metrics, the contact center's webhooks, and
+/// the directory another process takes them over from.
 #[derive(Clone)]
 pub struct Services {
     pub audit: Audit,
     pub metrics: Arc<Metrics>,
     pub hooks: Option<crate::hooks::Webhooks>,
+    pub directory: Directory,
 }
 
 impl Services {
-    /// Services that keep the audit trail in memory and post no webhooks.
+    /// Services that keep the audit trail and the directory in memory and post no webhooks.
     pub fn in_memory() -> Services {
-        Services { audit: Audit::in_memory(), metrics: Arc::default(), hooks: None }
+        Services {
+            audit: Audit::in_memory(),
+            metrics: Arc::default(),
+            hooks: None,
+            directory: Directory::in_memory("local"),
+        }
     }
 }
 
@@ -176,6 +191,8 @@ pub enum FromAgentConn {
 enum Command {
     AttachCustomer {
         link: ClientLink<ToCustomer>,
+        /// The resume token the page presented (none when it started the session).
+        token: Option<String>,
         reply: oneshot::Sender<Result<CustomerAttached, ErrorCode>>,
     },
     Customer {
@@ -210,10 +227,15 @@ enum Command {
 }
 
 impl SessionHandle {
-    /// Attaches a customer connection (new session or a page load resuming one).
-    pub async fn attach_customer(&self, link: ClientLink<ToCustomer>) -> Result<CustomerAttached, ErrorCode> {
+    /// Attaches a customer connection: the page that started the session, or one resuming it
+    /// with `token`.
+    pub async fn attach_customer(
+        &self,
+        link: ClientLink<ToCustomer>,
+        token: Option<String>,
+    ) -> Result<CustomerAttached, ErrorCode> {
         let (reply, answer) = oneshot::channel();
-        self.ask(Command::AttachCustomer { link, reply }, answer).await
+        self.ask(Command::AttachCustomer { link, token, reply }, answer).await
     }
 
     /// Joins an agent (or a watching supervisor) connection.
@@ -279,31 +301,62 @@ pub struct Origin<'a> {
     pub store: &'a ProfileStore,
 }
 
-/// Creates a session with a fresh ID, starts its actor and its replica, and registers it.
-pub fn create(
+/// Creates a session with a fresh ID (unique here and in the directory), starts its actor and
+/// its replica, and registers it; returns it with the customer's resume token.
+pub async fn create(
     registry: &Arc<Registry>,
     replicas: &Replicas,
     site: Origin<'_>,
     timings: Timings,
     services: &Services,
+) -> Result<SessionHandle, DirectoryError> {
+    let token = id::new_token();
+    let record = loop {
+        let id = id::new_session_id();
+        if registry.knows(&id) {
+            continue;
+        }
+        let record = services.directory.new_record(&id, &token, &site.origin);
+        if services.directory.insert(record.clone()).await? {
+            break record;
+        }
+    };
+    Ok(start(registry, replicas, site, timings, services, record, Some(token), false))
+}
+
+/// Starts the actor and the replica of the session `record` describes, owned by this process
+/// (a new one, or one `taken_over` from a process that is gone), and registers it.
+#[allow(clippy::too_many_arguments)]
+fn start(
+    registry: &Arc<Registry>,
+    replicas: &Replicas,
+    site: Origin<'_>,
+    timings: Timings,
+    services: &Services,
+    record: SessionRecord,
+    token: Option<String>,
+    taken_over: bool,
 ) -> SessionHandle {
-    let origin = site.origin.clone();
-    registry.create(&origin, |id, token| {
-        let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
-        let (reports_tx, reports) = mpsc::channel(8);
-        let replica = replicas.spawn(id.clone(), reports_tx, site.profile.rules());
-        let setup = actor::Setup {
-            id: id.clone(),
-            token,
-            origin: site.origin,
-            profile: site.profile,
-            profiles: site.store.subscribe(),
-            timings,
-            registry: registry.clone(),
-            replica,
-            services: services.clone(),
-        };
-        actor::Actor::spawn(setup, rx, reports);
-        SessionHandle { id, commands }
-    })
+    let id = record.id.clone();
+    let (commands, rx) = mpsc::channel(COMMAND_QUEUE);
+    let (reports_tx, reports) = mpsc::channel(8);
+    let replica = replicas.spawn(id.clone(), reports_tx, site.profile.rules());
+    let token_digest = record.token_digest.clone();
+    let setup = actor::Setup {
+        id: id.clone(),
+        token,
+        origin: site.origin.clone(),
+        profile: site.profile,
+        profiles: site.store.subscribe(),
+        timings,
+        registry: registry.clone(),
+        replica,
+        services: services.clone(),
+        taken_over: taken_over.then(|| record.clone()),
+        publisher: directory::spawn_publisher(services.directory.clone(), record),
+    };
+    actor::Actor::spawn(setup, rx, reports);
+    let handle = SessionHandle { id, commands };
+    registry.insert(handle.clone(), &token_digest, &site.origin);
+    handle
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::id::{new_session_id, new_token};
+use super::directory::token_digest;
 use super::SessionHandle;
 
 /// How long an ended ID is remembered, so a late join says "ended" and the ID is not reissued.
@@ -23,8 +23,9 @@ pub enum Lookup {
 struct Inner {
     /// Live sessions by ID.
     by_id: HashMap<String, SessionHandle>,
-    /// Session IDs by resume token, with the origin that started each: a token is good only
-    /// there (another site's page, even one a profile lists, cannot take the session over).
+    /// Session IDs by the digest of their resume token, with the origin that started each: a
+    /// token is good only there (another site's page, even one a profile lists, cannot take
+    /// the session over).
     by_token: HashMap<String, (String, String)>,
     /// Ended IDs and when they ended.
     ended: HashMap<String, Instant>,
@@ -36,24 +37,24 @@ struct Inner {
 #[derive(Default)]
 pub struct Registry {
     inner: Mutex<Inner>,
+    /// Held while a session is taken over from the directory (see `takeover`).
+    pub(super) taking_over: tokio::sync::Mutex<()>,
 }
 
 impl Registry {
-    /// Reserves a fresh ID (unique among live and recently ended sessions) and a token, and
-    /// registers the handle that `make` builds for them.
-    pub fn create(&self, origin: &str, make: impl FnOnce(String, String) -> SessionHandle) -> SessionHandle {
+    /// Whether `id` is live or ended recently here (a fresh ID must be neither).
+    pub fn knows(&self, id: &str) -> bool {
+        let inner = self.inner.lock().unwrap();
+        inner.by_id.contains_key(id) || inner.ended.contains_key(id)
+    }
+
+    /// Registers a session started (or taken over) here, resumed with the token whose digest
+    /// is `token_digest` from pages of `origin`.
+    pub fn insert(&self, handle: SessionHandle, token_digest: &str, origin: &str) {
         let mut inner = self.inner.lock().unwrap();
-        let id = loop {
-            let id = new_session_id();
-            if !inner.by_id.contains_key(&id) && !inner.ended.contains_key(&id) {
-                break id;
-            }
-        };
-        let token = new_token();
-        let handle = make(id.clone(), token.clone());
-        inner.by_id.insert(id.clone(), handle.clone());
-        inner.by_token.insert(token, (id, origin.to_string()));
-        handle
+        inner.ended.remove(&handle.id);
+        inner.by_token.insert(token_digest.to_string(), (handle.id.clone(), origin.to_string()));
+        inner.by_id.insert(handle.id.clone(), handle);
     }
 
     /// Finds a session by the ID the agent typed.
@@ -69,7 +70,7 @@ impl Registry {
     /// Finds a session by the customer's resume token, presented by a page of `origin`.
     pub fn by_token(&self, token: &str, origin: &str) -> Option<SessionHandle> {
         let inner = self.inner.lock().unwrap();
-        match inner.by_token.get(token) {
+        match inner.by_token.get(&token_digest(token)) {
             Some((id, started)) if started == origin => inner.by_id.get(id).cloned(),
             _ => None,
         }
@@ -110,6 +111,15 @@ impl Registry {
 
     /// Forgets a session that ended; its ID stays dead.
     pub fn remove(&self, id: &str) {
+        self.forget(id);
+        let mut inner = self.inner.lock().unwrap();
+        let now = Instant::now();
+        inner.ended.retain(|_, at| now.duration_since(*at) < TOMBSTONE_TTL);
+        inner.ended.insert(id.to_string(), now);
+    }
+
+    /// Forgets a session another process runs now; it lives on there.
+    pub fn forget(&self, id: &str) {
         let mut inner = self.inner.lock().unwrap();
         inner.by_id.remove(id);
         inner.by_token.retain(|_, (v, _)| v != id);
@@ -117,9 +127,6 @@ impl Registry {
             ids.retain(|i| i != id);
             !ids.is_empty()
         });
-        let now = Instant::now();
-        inner.ended.retain(|_, at| now.duration_since(*at) < TOMBSTONE_TTL);
-        inner.ended.insert(id.to_string(), now);
     }
 
     /// Number of live sessions.
@@ -145,11 +152,9 @@ mod tests {
     #[test]
     fn a_resume_token_is_good_only_on_the_origin_that_started_the_session() {
         let registry = Registry::default();
-        let mut token = String::new();
-        let handle = registry.create("https://shop.example", |id, t| {
-            token = t;
-            SessionHandle { id, commands: tokio::sync::mpsc::channel(1).0 }
-        });
+        let token = crate::session::id::new_token();
+        let handle = SessionHandle { id: "123456789".into(), commands: tokio::sync::mpsc::channel(1).0 };
+        registry.insert(handle.clone(), &token_digest(&token), "https://shop.example");
         let found = |origin: &str| registry.by_token(&token, origin).map(|h| h.id);
         assert_eq!(found("https://shop.example"), Some(handle.id.clone()));
         assert_eq!(found("https://other.example"), None, "another site's page");

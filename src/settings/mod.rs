@@ -117,6 +117,10 @@ pub struct Settings {
         value_name = "ORIGIN,..."
     )]
     pub workspace_origins: CommaList<Origin>,
+    /// This server's name in the session directory, the logs and the session API [default:
+    /// HOSTNAME:PORT]
+    #[arg(long, env = "COBROWSE_NODE_ID", value_name = "NAME", value_parser = node_id)]
+    pub node_id: Option<String>,
     /// How log lines are written to standard error: text for people, json (one object a line)
     /// for log pipelines
     #[arg(long, env = "COBROWSE_LOG_FORMAT", default_value = "text", value_name = "FORMAT")]
@@ -160,6 +164,20 @@ pub fn forget_empty_variables() {
 }
 
 impl Settings {
+    /// The node's name: as set, or `HOSTNAME:PORT` of the listen address.
+    pub fn node_name(&self) -> String {
+        if let Some(name) = &self.node_id {
+            return name.clone();
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| "localhost".into());
+        format!("{host}:{}", self.listen.port())
+    }
+
     /// Checks what the flags' parsers cannot (secrets' length, without echoing them; a webhook
     /// URL needs its secret) and brings timeouts up to their floor.
     pub fn finish(mut self) -> Result<Settings, SettingsError> {
@@ -187,3 +205,10 @@ impl Settings {
 pub mod test_env;
 #[cfg(test)]
 mod tests;
+
+/// A node's name: printable, short, no blanks (it goes in logs and JSON).
+fn node_id(text: &str) -> Result<String, String> {
+    let ok = !text.is_empty() && text.len() <= 128 && text.bytes().all(|b| b.is_ascii_graphic());
+    ok.then(|| text.to_string())
+        .ok_or_else(|| "1 to 128 printable characters without spaces, such as node-1 or host:8080".into())
+}

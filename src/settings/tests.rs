@@ -84,6 +84,7 @@ fn every_flag_reads_its_variable() {
         ("COBROWSE_STAGE_TRACE", "/tmp/stages.jsonl"),
         ("COBROWSE_WORKSPACE_ORIGINS", "https://crm.example.com, http://127.0.0.1:9000/"),
         ("COBROWSE_LOG_FORMAT", "json"),
+        ("COBROWSE_NODE_ID", "node-2"),
     ];
     let every = Serve::command().get_arguments().filter_map(|a| a.get_env()).count();
     assert_eq!(env.len(), every, "this test sets every setting's variable");
@@ -107,6 +108,7 @@ fn every_flag_reads_its_variable() {
     assert_eq!(s.webhook_secret.as_deref(), Some("fedcba9876543210"));
     assert_eq!(s.webhook_ca, Some(PathBuf::from("/etc/cobrowse/ca.pem")));
     assert_eq!(s.metrics_token.as_deref(), Some("metrics-token-0123"));
+    assert_eq!(s.node_name(), "node-2");
     let proxies: Vec<std::net::IpAddr> = s.trusted_proxies.0.iter().map(|p| p.0).collect();
     assert_eq!(proxies, ["10.0.0.2".parse::<std::net::IpAddr>().unwrap(), "::1".parse().unwrap()]);
     assert_eq!(s.latency_budget, Duration::from_secs(1));

@@ -47,6 +47,6 @@ pub use pixels::{element_screenshot, images_match, match_ratio, wait_for_match};
 pub use raw_agent::RawAgent;
 pub use server::{timings, TempDir, TestServer, TestServerBuilder};
 pub use session::{join, start_session, Cast, Scene, WIDGET};
-pub use tokens::{agent_page, agent_socket_js, token_for, TEST_SECRET};
+pub use tokens::{agent_page, agent_socket_js, agent_socket_js_as, token_for, TEST_SECRET};
 pub use wait::{bounded, SERIAL};
 pub use write::{agent_clicks_on, agent_clicks_on_when_seen, agent_points_at, agent_sees, allow_write_mode};

@@ -20,9 +20,14 @@ pub fn agent_page(server: &str, query: &str) -> String {
 /// JavaScript that opens `/ws/agent` at `server` (an `http://` URL) signed in as agent "a-1",
 /// as the agent view does (the token as an offered subprotocol), for scripted clients in a page.
 pub fn agent_socket_js(server: &str) -> String {
+    agent_socket_js_as(server, "a-1")
+}
+
+/// The same, signed in as agent `agent`.
+pub fn agent_socket_js_as(server: &str, agent: &str) -> String {
     format!(
         "new WebSocket('{}/ws/agent', ['cobrowse', 'cobrowse.token.{}'])",
         server.replacen("http", "ws", 1),
-        token_for("a-1", "Alex Agent", Role::Agent)
+        token_for(agent, "Another Agent", Role::Agent)
     )
 }

@@ -33,7 +33,8 @@ export function signIn(next) {
 }
 
 // One connection while the view is open: it carries the session, and transfers offered to
-// this agent. The server closes it when a session ends; the view then reconnects.
+// this agent. The server closes it when a session ends; the view then reconnects (and joins the
+// same session again when the connection dropped while it was in one).
 export function connect() {
   // A token is base64url parts joined by dots; anything else cannot be one (nor an offered
   // subprotocol), so it is treated as no sign-in at all.
@@ -61,7 +62,13 @@ export function connect() {
   ws.onclose = () => {
     if (state.socket !== ws) return;
     state.socket = null;
-    if (state.sessionId) { say(TEXT.lost); leave(); }
+    if (state.sessionId) {
+      // Lost mid-session (the server restarted, or another server took the session over): the
+      // session goes on, so the next connection joins it again.
+      state.pending = state.watching ? { type: 'join', session: state.sessionId, watch: true } : { type: 'join', session: state.sessionId };
+      say(TEXT.lost);
+      leave();
+    }
     if (state.opened) { setTimeout(connect, 1000); return; }
     // Refused before it opened: a browser does not say why, so ask plainly. 401 means the
     // token is missing, expired or forged; anything else (the server restarting) is retried.

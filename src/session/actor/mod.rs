@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use super::directory::{Publisher, RecordedAgent, SessionRecord};
 use super::gate::ActionGate;
 use super::lifecycle::{Input, Presence, Refusal, Side, State, Timer};
 use super::{
@@ -20,7 +21,9 @@ use crate::wire::{Display, EndedBy, ErrorCode, Point, ToAgent, ToCustomer, Visua
 /// Everything a new actor starts from.
 pub struct Setup {
     pub id: String,
-    pub token: String,
+    /// The customer's resume token; unknown in a session taken over from a process that is
+    /// gone until the customer's page resumes with it.
+    pub token: Option<String>,
     /// The origin of the page that started the session: its profile is looked up by it.
     pub origin: String,
     /// The profile in force; replaced when an admin edits it.
@@ -30,8 +33,12 @@ pub struct Setup {
     pub timings: Timings,
     pub registry: Arc<Registry>,
     pub replica: ReplicaHandle,
-    /// Audit trail, metrics, webhooks.
+    /// Audit trail, metrics, webhooks, directory.
     pub services: Services,
+    /// The directory's record of a session taken over from a process that is gone.
+    pub taken_over: Option<SessionRecord>,
+    /// Keeps the session's record in the directory current.
+    pub publisher: Publisher,
 }
 
 /// One attached client: its connection number and the way to its writer.
@@ -89,6 +96,10 @@ pub struct Actor {
     gate: ActionGate,
     /// The agent who ended the session, for the audit trail.
     ended_by_agent: Option<String>,
+    /// Taken over in write mode: the customer is told it fell back to pointer mode.
+    write_lost: bool,
+    /// Another process took the session over; this one lets go without ending it.
+    moved: bool,
 }
 
 /// The agent's pointer is hit-tested (to say when it rests on a masked field) at most this often.
@@ -96,6 +107,7 @@ const PROBE_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 mod control;
 use control::refusal_text;
+mod directory;
 mod members;
 mod notices;
 mod reports;
@@ -105,7 +117,7 @@ mod tests;
 
 impl Actor {
     pub fn spawn(setup: Setup, commands: mpsc::Receiver<Command>, reports: mpsc::Receiver<ReplicaReport>) {
-        let (state, effects) = State::new();
+        let (state, effects) = if setup.taken_over.is_some() { State::taken_over() } else { State::new() };
         let mut actor = Actor {
             setup,
             state,
@@ -130,17 +142,25 @@ impl Actor {
             last_probe: Instant::now(),
             gate: ActionGate::new(std::time::Instant::now()),
             ended_by_agent: None,
+            write_lost: false,
+            moved: false,
         };
-        tracing::info!(session = %actor.setup.id, "session created");
-        actor.setup.services.metrics.sessions_started.inc();
-        actor.audit("created", None, serde_json::json!({ "origin": actor.setup.origin }));
+        match actor.setup.taken_over.take() {
+            Some(record) => actor.resume_from(record),
+            None => {
+                tracing::info!(session = %actor.setup.id, "session created");
+                actor.setup.services.metrics.sessions_started.inc();
+                actor.audit("created", None, serde_json::json!({ "origin": actor.setup.origin }));
+            }
+        }
         actor.apply(effects);
+        actor.publish();
         tokio::spawn(actor.run(commands, reports));
     }
 
     async fn run(mut self, mut commands: mpsc::Receiver<Command>, mut reports: mpsc::Receiver<ReplicaReport>) {
         let mut profiles = self.setup.profiles.clone();
-        while !matches!(self.state, State::Ended { .. }) {
+        while !matches!(self.state, State::Ended { .. }) && !self.moved {
             let next = self.deadlines.iter().min_by_key(|(_, at)| **at).map(|(t, at)| (*t, *at));
             tokio::select! {
                 command = commands.recv() => match command {
@@ -163,19 +183,31 @@ impl Actor {
                     let set = profiles.borrow_and_update().clone();
                     self.profiles_changed(&set);
                 }
+                Ok(()) = &mut self.setup.publisher.lost => self.let_go(),
             }
+            self.publish();
         }
-        self.setup.registry.remove(&self.setup.id);
-        tracing::info!(session = %self.setup.id, state = ?self.state, "session closed");
-        if self.setup.registry.is_empty() {
-            super::memory::release_when_idle(self.setup.registry.clone());
+        let Actor { setup, moved, .. } = self;
+        // Written as ended before anyone may look it up again.
+        setup.publisher.finish().await;
+        if moved {
+            setup.registry.forget(&setup.id);
+            return;
+        }
+        setup.registry.remove(&setup.id);
+        tracing::info!(session = %setup.id, "session closed");
+        if setup.registry.is_empty() {
+            super::memory::release_when_idle(setup.registry.clone());
         }
         // Dropping the links lets both writers flush their last message and close.
     }
 
     async fn handle(&mut self, command: Command) {
         match command {
-            Command::AttachCustomer { link, reply } => {
+            Command::AttachCustomer { link, token, reply } => {
+                if self.setup.token.is_none() {
+                    self.setup.token = token;
+                }
                 let _ = reply.send(self.attach_customer(link));
             }
             Command::JoinAgent { link, request, reply } => {
@@ -216,9 +248,13 @@ impl Actor {
         let (state, effects) = self.state.step(Input::CustomerConnected).map_err(|r| r.code())?;
         self.state = state;
         // `started` goes first, so that notices the transition brings (resumed) follow it.
+        if std::mem::take(&mut self.write_lost) {
+            // Before `started`: the page still believes it is in write mode, and says so.
+            let _ = link.messages.try_send(ToCustomer::ModeChanged { mode: crate::wire::Mode::Pointer });
+        }
         let started = ToCustomer::Started {
             id: self.setup.id.clone(),
-            token: self.setup.token.clone(),
+            token: self.setup.token.clone().unwrap_or_default(),
             origins: self.setup.profile.site.origins.clone(),
             state: self.state.public(),
             mode: self.state.mode(),

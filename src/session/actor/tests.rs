@@ -11,11 +11,12 @@ use tokio::time::Instant;
 use super::{Actor, Setup};
 use crate::profile::{Profile, Profiles};
 use crate::replica::{PageData, Placement, ReplicaHandle, ReplicaQuery, ReplicaReport};
+use crate::session::directory::{Claim, SessionRecord};
 use crate::session::{
-    ClientLink, FromAgentConn, FromCustomerConn, JoinRequest, Member, PageFeed, PageSeen, Registry, Services,
+    ClientLink, FromAgentConn, FromCustomerConn, JoinRequest, Lookup, Member, PageFeed, PageSeen, Registry, Services,
     SessionHandle, Timings,
 };
-use crate::wire::{Display, EndedBy, ErrorCode, Mode, Rules, ToAgent, ToCustomer};
+use crate::wire::{Display, EndedBy, ErrorCode, Mode, PublicState, Rules, ToAgent, ToCustomer};
 
 const TIMINGS: Timings = Timings {
     waiting_ttl: Duration::from_secs(600),
@@ -54,7 +55,7 @@ struct Scene {
     _frames: watch::Sender<Option<crate::replica::Frame>>,
 }
 
-fn scene(timings: Timings) -> Scene {
+async fn scene(timings: Timings) -> Scene {
     let profile = Arc::new(Profile::parse(Path::new("shop.toml"), PROFILE).expect("the profile parses"));
     let profiles = Arc::new(Profiles::from_profiles(vec![(*profile).clone()]).expect("one profile"));
     let (profiles_tx, profiles_rx) = watch::channel(profiles);
@@ -79,21 +80,25 @@ fn scene(timings: Timings) -> Scene {
         queries: queries_tx,
         frames,
     };
-    let session = registry.create("https://shop.example", |id, token| {
-        let setup = Setup {
-            id: id.clone(),
-            token,
-            origin: "https://shop.example".into(),
-            profile,
-            profiles: profiles_rx,
-            timings,
-            registry: registry.clone(),
-            replica: handle,
-            services: services.clone(),
-        };
-        Actor::spawn(setup, commands, reports_rx);
-        SessionHandle { id, commands: commands_tx }
-    });
+    let token = crate::session::id::new_token();
+    let record = services.directory.new_record("123456789", &token, "https://shop.example");
+    assert!(services.directory.insert(record.clone()).await.unwrap());
+    let setup = Setup {
+        id: record.id.clone(),
+        token: Some(token.clone()),
+        origin: "https://shop.example".into(),
+        profile,
+        profiles: profiles_rx,
+        timings,
+        registry: registry.clone(),
+        replica: handle,
+        services: services.clone(),
+        taken_over: None,
+        publisher: crate::session::directory::spawn_publisher(services.directory.clone(), record.clone()),
+    };
+    Actor::spawn(setup, commands, reports_rx);
+    let session = SessionHandle { id: record.id.clone(), commands: commands_tx };
+    registry.insert(session.clone(), &record.token_digest, "https://shop.example");
     Scene {
         session,
         registry,
@@ -145,7 +150,7 @@ impl<T: std::fmt::Debug> Client<T> {
 
 async fn customer(scene: &Scene) -> Client<ToCustomer> {
     let (link, messages, pointer) = ClientLink::new();
-    let attached = scene.session.attach_customer(link).await.expect("the customer attaches");
+    let attached = scene.session.attach_customer(link, None).await.expect("the customer attaches");
     let mut client = Client { conn: attached.conn, messages, _pointer: pointer, feed: Some(attached.feed) };
     assert!(matches!(client.next().await, ToCustomer::Started { .. }));
     client
@@ -163,7 +168,7 @@ async fn agent(scene: &Scene, id: &str) -> Client<ToAgent> {
 
 #[tokio::test(start_paused = true)]
 async fn a_session_no_agent_joins_ends_when_its_waiting_time_is_up() {
-    let scene = scene(TIMINGS);
+    let scene = scene(TIMINGS).await;
     let started = Instant::now();
     let mut customer = customer(&scene).await;
     let ended = |m: &ToCustomer| matches!(m, ToCustomer::Ended { .. });
@@ -174,12 +179,12 @@ async fn a_session_no_agent_joins_ends_when_its_waiting_time_is_up() {
     assert!(matches!(scene.registry.lookup(&scene.session.id), crate::session::Lookup::Ended));
     // Its ID is dead: a new connection is told so.
     let (link, _messages, _pointer) = ClientLink::new();
-    assert!(matches!(scene.session.attach_customer(link).await, Err(ErrorCode::SessionEnded)));
+    assert!(matches!(scene.session.attach_customer(link, None).await, Err(ErrorCode::SessionEnded)));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_page_load_within_the_reconnect_window_goes_unnoticed_and_a_longer_absence_pauses() {
-    let scene = scene(TIMINGS);
+    let scene = scene(TIMINGS).await;
     let first = customer(&scene).await;
     let mut agent = agent(&scene, "a1").await;
     assert!(*scene.streaming.borrow(), "an agent watching asks the replica for frames");
@@ -203,7 +208,7 @@ async fn a_page_load_within_the_reconnect_window_goes_unnoticed_and_a_longer_abs
 
 #[tokio::test(start_paused = true)]
 async fn a_customer_back_within_the_grace_period_resumes_the_session() {
-    let scene = scene(TIMINGS);
+    let scene = scene(TIMINGS).await;
     let first = customer(&scene).await;
     let mut agent = agent(&scene, "a1").await;
     scene.session.customer(first.conn, FromCustomerConn::LeavingSite).await;
@@ -218,7 +223,7 @@ async fn a_customer_back_within_the_grace_period_resumes_the_session() {
 
 #[tokio::test(start_paused = true)]
 async fn a_write_mode_request_nobody_answers_lapses_back_to_pointer_mode() {
-    let scene = scene(TIMINGS);
+    let scene = scene(TIMINGS).await;
     let mut customer = customer(&scene).await;
     let mut agent = agent(&scene, "a1").await;
     scene.session.agent(agent.conn, FromAgentConn::RequestWriteMode).await;
@@ -239,7 +244,7 @@ async fn a_write_mode_request_nobody_answers_lapses_back_to_pointer_mode() {
 
 #[tokio::test(start_paused = true)]
 async fn a_session_handed_to_an_agent_who_never_joins_goes_back_to_waiting() {
-    let scene = scene(TIMINGS);
+    let scene = scene(TIMINGS).await;
     let mut customer = customer(&scene).await;
     let mut first = agent(&scene, "a1").await;
     let to = Member { id: "a2".into(), name: "Agent a2".into() };
@@ -261,7 +266,7 @@ async fn a_session_handed_to_an_agent_who_never_joins_goes_back_to_waiting() {
 
 #[tokio::test(start_paused = true)]
 async fn a_rebuilt_replica_asks_the_customer_for_a_snapshot_and_the_agent_is_told() {
-    let mut scene = scene(TIMINGS);
+    let mut scene = scene(TIMINGS).await;
     let mut customer = customer(&scene).await;
     let mut agent = agent(&scene, "a1").await;
     scene.reports.send(ReplicaReport::Restarting("crashed".into())).await.expect("the session listens");
@@ -278,7 +283,7 @@ async fn a_rebuilt_replica_asks_the_customer_for_a_snapshot_and_the_agent_is_tol
 
 #[tokio::test(start_paused = true)]
 async fn every_step_of_an_ended_session_is_in_the_audit_trail() {
-    let scene = scene(Timings { grace: Duration::from_secs(5), ..TIMINGS });
+    let scene = scene(Timings { grace: Duration::from_secs(5), ..TIMINGS }).await;
     let customer = customer(&scene).await;
     let mut agent = agent(&scene, "a1").await;
     scene.session.customer(customer.conn, FromCustomerConn::LeavingSite).await;
@@ -298,7 +303,7 @@ fn page(href: &str, width: u32) -> PageSeen {
 
 #[tokio::test(start_paused = true)]
 async fn the_session_places_the_replica_and_decides_which_pages_are_masked_whole() {
-    let mut scene = scene(TIMINGS);
+    let mut scene = scene(TIMINGS).await;
     let first = customer(&scene).await;
     let mut agent = agent(&scene, "a1").await;
     let feed = first.feed.as_ref().expect("a customer has a feed");
@@ -342,7 +347,7 @@ async fn the_session_places_the_replica_and_decides_which_pages_are_masked_whole
 
 #[tokio::test(start_paused = true)]
 async fn a_profile_edit_reaches_the_replica_ahead_of_page_data_that_waits() {
-    let mut scene = scene(TIMINGS);
+    let mut scene = scene(TIMINGS).await;
     let mut customer = customer(&scene).await;
     scene.session.page(customer.conn, page("https://shop.example/basket", 1000)).await;
     // The replica is busy: its feed is full, and a connection sending more would wait.
@@ -367,4 +372,68 @@ async fn a_profile_edit_reaches_the_replica_ahead_of_page_data_that_waits() {
     assert!(matches!(scene.feed.recv().await, Some(PageData::Events(json)) if json == "[1]"));
     assert!(matches!(scene.feed.recv().await, Some(PageData::Events(json)) if json == "[2]"));
     assert!(blocked.await.expect("the sender finishes").is_ok());
+}
+
+/// The directory's record of the scene's session, once it shows `until`.
+async fn record_until(scene: &Scene, until: impl Fn(&SessionRecord) -> bool) -> SessionRecord {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let record = scene.services.directory.get(&scene.session.id).await.unwrap().expect("the session is recorded");
+        if until(&record) {
+            return record;
+        }
+        assert!(Instant::now() < deadline, "the record never showed it: {record:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_directory_follows_the_session_so_another_process_can_take_it_over() {
+    let scene = scene(TIMINGS).await;
+    let mut customer = customer(&scene).await;
+    let _agent = agent(&scene, "a-7").await;
+    let record = record_until(&scene, |r| r.state == PublicState::Active).await;
+    assert_eq!(record.agent.as_ref().map(|a| a.id.as_str()), Some("a-7"));
+    assert_eq!(record.first_joined.as_ref().map(|(_, a)| a.as_str()), Some("a-7"));
+    scene.session.customer(customer.conn, FromCustomerConn::End).await;
+    customer.until(|m| matches!(m, ToCustomer::Ended { .. })).await;
+    record_until(&scene, |r| r.state == PublicState::Ended).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_same_agent_on_a_new_connection_takes_over_from_the_old_one() {
+    let scene = scene(TIMINGS).await;
+    let _customer = customer(&scene).await;
+    let (old_link, _old_messages, _p) = ClientLink::<ToAgent>::new();
+    let hung_up = old_link.hang_up.clone();
+    let member = Member { id: "a-7".into(), name: "Agent a-7".into() };
+    let join = |link, member| scene.session.join_agent(link, JoinRequest { member, interaction: None, watch: false });
+    join(old_link, member.clone()).await.expect("joins");
+    let mut again = agent(&scene, "a-7").await;
+    tokio::time::timeout(Duration::from_secs(1), hung_up.notified()).await.expect("the old connection is closed");
+    // Still in the session, in control: pointer moves reach the customer through the new one.
+    let other = Member { id: "a-8".into(), name: "Agent a-8".into() };
+    let refused = join(ClientLink::new().0, other).await.err();
+    assert_eq!(refused, Some(ErrorCode::AgentPresent), "another agent is still refused");
+    again.nothing_like(Duration::from_secs(1), |m| matches!(m, ToAgent::Ended { .. }), "the session goes on").await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_another_process_took_over_is_let_go_without_ending() {
+    let scene = scene(TIMINGS).await;
+    let (link, mut messages, _p) = ClientLink::<ToCustomer>::new();
+    let hung_up = link.hang_up.clone();
+    scene.session.attach_customer(link, None).await.expect("attaches");
+    // Another process (this node restarted, as far as the directory can tell) claims it.
+    let other = scene.services.directory.as_new_instance();
+    assert!(matches!(other.claim(&scene.session.id).await.unwrap(), Claim::Won(_)));
+    // At its next renewal this process sees it lost the session, and closes its connections.
+    tokio::time::timeout(Duration::from_secs(30), hung_up.notified()).await.expect("the customer is hung up on");
+    while let Ok(message) = messages.try_recv() {
+        assert!(!matches!(message, ToCustomer::Ended { .. }), "the customer is not told it ended");
+    }
+    let record = scene.services.directory.get(&scene.session.id).await.unwrap().unwrap();
+    assert_eq!((&record.owner, record.state), (other.me(), PublicState::Waiting), "it lives on over there");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert!(matches!(scene.registry.lookup(&scene.session.id), Lookup::Unknown), "forgotten here, not ended");
 }

@@ -156,6 +156,13 @@ impl State {
         (State::Waiting { customer: Presence::Connected }, vec![Effect::Arm(Timer::Waiting)])
     }
 
+    /// A session taken over from a process that is gone: nobody is connected yet. The customer
+    /// and the agent reconnect in either order (an agent back first sees it paused), and the
+    /// session waits as long as a new one would.
+    pub fn taken_over() -> (State, Vec<Effect>) {
+        (State::Waiting { customer: Presence::Away }, vec![Effect::Arm(Timer::Waiting)])
+    }
+
     /// The state as the contract names it.
     pub fn public(self) -> PublicState {
         match self {

@@ -294,3 +294,18 @@ fn public_states_follow_the_contract() {
     assert_eq!(State::new().0, W_CONN);
     assert_eq!(State::new().1, vec![Arm(Timer::Waiting)]);
 }
+
+#[test]
+fn a_session_taken_over_comes_back_whoever_reconnects_first() {
+    let (start, effects) = State::taken_over();
+    assert_eq!((start, effects), (W_AWAY, vec![Arm(Timer::Waiting)]), "in pointer mode, nobody connected");
+    // The agent first: paused until the customer's page is back, then both are told.
+    let (paused, _) = start.step(AgentJoined).unwrap();
+    assert_eq!(paused, State::Paused);
+    let (back, effects) = paused.step(CustomerConnected).unwrap();
+    assert_eq!(back, A_CONN);
+    assert!(effects.contains(&TellAgent(Notice::Resumed)) && effects.contains(&TellCustomer(Notice::Resumed)));
+    // The customer first: waiting for the agent, who joins as usual.
+    let (waiting, _) = start.step(CustomerConnected).unwrap();
+    assert_eq!(waiting.step(AgentJoined).unwrap().0, A_CONN);
+}

@@ -1,0 +1,81 @@
+//! Keeps one session's record in the directory current: the session's actor sets the record,
+//! this task writes each change in order (the newest wins) and renews the lease between them,
+//! and says when another process has taken the session over.
+
+use std::time::Duration;
+
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+use super::{Directory, SessionRecord};
+
+/// The actor's end of its session's publisher.
+pub struct Publisher {
+    record: watch::Sender<SessionRecord>,
+    /// Fires when another process owns the session now.
+    pub lost: oneshot::Receiver<()>,
+    task: JoinHandle<()>,
+}
+
+impl Publisher {
+    /// Sets the record to publish; writes only if something changed.
+    pub fn set(&self, change: impl FnOnce(&mut SessionRecord)) {
+        self.record.send_if_modified(|record| {
+            let before = record.clone();
+            change(record);
+            *record != before
+        });
+    }
+
+    /// The record as last set.
+    pub fn record(&self) -> SessionRecord {
+        self.record.borrow().clone()
+    }
+
+    /// Waits (a little, at most) until the last record set is written: a session that ended
+    /// is written as ended before its process may exit.
+    pub async fn finish(self) {
+        drop(self.record);
+        if tokio::time::timeout(Duration::from_secs(3), self.task).await.is_err() {
+            tracing::warn!("the session directory did not take a session's last record in time");
+        }
+    }
+}
+
+/// Starts publishing `record`, which the directory already holds as this process's.
+pub fn spawn_publisher(directory: Directory, record: SessionRecord) -> Publisher {
+    let (tx, mut rx) = watch::channel(record);
+    let (lost_tx, lost) = oneshot::channel();
+    let task = tokio::spawn(async move {
+        let renew_every = directory.lease().renew_every;
+        let mut failing = false;
+        loop {
+            let closing = tokio::select! {
+                changed = rx.changed() => changed.is_err(),
+                () = tokio::time::sleep(renew_every) => false,
+            };
+            let record = rx.borrow_and_update().clone();
+            let last = closing || record.ended();
+            match directory.publish(record.clone()).await {
+                Ok(true) => failing = false,
+                Ok(false) => {
+                    if !last {
+                        tracing::warn!(session = %record.id, "another server took this session over; letting it go");
+                        let _ = lost_tx.send(());
+                    }
+                    return;
+                }
+                Err(e) => {
+                    if !failing {
+                        tracing::error!(session = %record.id, error = %e, "the session directory could not be written");
+                    }
+                    failing = true;
+                }
+            }
+            if last {
+                return;
+            }
+        }
+    });
+    Publisher { record: tx, lost, task }
+}

@@ -1,0 +1,80 @@
+//! Finding a session by the ID an agent typed or the token a customer's page resumes with:
+//! live here, or in the directory, taken over when the process that ran it is gone (killed,
+//! or this same node before a restart).
+
+use std::sync::Arc;
+
+use super::directory::{Claim, DirectoryError, Owner};
+use super::{start, Lookup, Origin, Registry, Replicas, Services, SessionHandle, Timings};
+use crate::profile::ProfileStore;
+
+/// What a search for a session found.
+#[derive(Debug)]
+pub enum Found {
+    /// Live in this process (perhaps just taken over).
+    Live(SessionHandle),
+    /// Run by another process whose lease still holds.
+    Elsewhere(Owner),
+    Ended,
+    Unknown,
+}
+
+/// Everything a session is started with here.
+#[derive(Clone, Copy)]
+pub struct Here<'a> {
+    pub registry: &'a Arc<Registry>,
+    pub replicas: &'a Replicas,
+    pub profiles: &'a ProfileStore,
+    pub timings: Timings,
+    pub services: &'a Services,
+}
+
+/// The session with ID `id`.
+pub async fn by_id(here: Here<'_>, id: &str) -> Result<Found, DirectoryError> {
+    match here.registry.lookup(id) {
+        Lookup::Live(handle) => Ok(Found::Live(handle)),
+        Lookup::Ended => Ok(Found::Ended),
+        Lookup::Unknown => take_over(here, id, None).await,
+    }
+}
+
+/// The session a page of `origin` resumes with `token`; a token is good only on the origin
+/// that started its session.
+pub async fn by_token(here: Here<'_>, token: &str, origin: &str) -> Result<Found, DirectoryError> {
+    if let Some(handle) = here.registry.by_token(token, origin) {
+        return Ok(Found::Live(handle));
+    }
+    match here.services.directory.by_token(token).await? {
+        Some(record) if record.origin == origin => take_over(here, &record.id, Some(token.to_string())).await,
+        _ => Ok(Found::Unknown),
+    }
+}
+
+async fn take_over(here: Here<'_>, id: &str, token: Option<String>) -> Result<Found, DirectoryError> {
+    // One take-over at a time in this process: the customer's and the agent's connections
+    // coming back together must find one session, not start two.
+    let _one_at_a_time = here.registry.taking_over.lock().await;
+    if let Lookup::Live(handle) = here.registry.lookup(id) {
+        return Ok(Found::Live(handle));
+    }
+    let directory = &here.services.directory;
+    let record = match directory.claim(id).await? {
+        Claim::Won(record) => *record,
+        Claim::Held(owner) => return Ok(Found::Elsewhere(owner)),
+        Claim::Ended => return Ok(Found::Ended),
+        Claim::Unknown => return Ok(Found::Unknown),
+    };
+    let Some(profile) = here.profiles.for_origin(&record.origin) else {
+        // An admin removed the site's profile while the session had no server: it cannot go on.
+        tracing::warn!(session = %id, origin = %record.origin, "a session to take over has no profile any more; it ends");
+        let mut over = record;
+        over.state = crate::wire::PublicState::Ended;
+        directory.publish(over).await?;
+        return Ok(Found::Ended);
+    };
+    let from = record.owner.clone();
+    tracing::info!(session = %id, from = %from.node, "taking over a session whose server is gone");
+    let site = Origin { origin: record.origin.clone(), profile, store: here.profiles };
+    let handle = start(here.registry, here.replicas, site, here.timings, here.services, record, token, true);
+    Ok(Found::Live(handle))
+}
