@@ -224,6 +224,21 @@ async fn lookup_and_join(
     if !is_session_id(&session) {
         return Err(no_such());
     }
+    if claims.sites.is_some() {
+        // Checked before a session run by a process that is gone is taken over for this agent.
+        let origin = match state.registry.origin(&session) {
+            Some(origin) => Some(origin),
+            None => state.services.directory.get(&session).await.ok().flatten().map(|record| record.origin),
+        };
+        // An ID no session has had is answered as such below.
+        if let Some(origin) = origin {
+            let profile = state.profiles.for_origin(&origin);
+            let name = |p: &crate::profile::Profile| p.file.file_stem().map(|s| s.to_string_lossy().to_string());
+            if !profile.is_some_and(|p| claims.serves(&name(&p).unwrap_or_default(), &p.site.origins)) {
+                return Err((ErrorCode::NotAllowed, "This session is on a site you do not serve.".into()));
+            }
+        }
+    }
     let handle = match takeover::by_id(state.here(), &session).await {
         Ok(Found::Live(handle)) => handle,
         Ok(Found::Ended) => return Err((ErrorCode::SessionEnded, "This co-browse session has ended.".into())),
@@ -243,13 +258,6 @@ async fn lookup_and_join(
             ));
         }
     };
-    if claims.sites.is_some() {
-        let profile = state.registry.origin(&session).and_then(|origin| state.profiles.for_origin(&origin));
-        let name = |p: &crate::profile::Profile| p.file.file_stem().map(|s| s.to_string_lossy().to_string());
-        if !profile.is_some_and(|p| claims.serves(&name(&p).unwrap_or_default(), &p.site.origins)) {
-            return Err((ErrorCode::NotAllowed, "This session is on a site you do not serve.".into()));
-        }
-    }
     match handle.join_agent(link.clone(), request).await {
         Ok(attached) => Ok((handle, attached)),
         Err(ErrorCode::AgentPresent) => {

@@ -355,8 +355,9 @@ fn start(
         taken_over: taken_over.then(|| record.clone()),
         publisher: directory::spawn_publisher(services.directory.clone(), record),
     };
-    actor::Actor::spawn(setup, rx, reports);
+    // Registered before the actor runs, so an actor that stops at once unregisters it.
     let handle = SessionHandle { id, commands };
     registry.insert(handle.clone(), &token_digest, &site.origin);
+    actor::Actor::spawn(setup, rx, reports);
     handle
 }

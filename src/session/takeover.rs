@@ -54,8 +54,11 @@ async fn take_over(here: Here<'_>, id: &str, token: Option<String>) -> Result<Fo
     // One take-over at a time in this process: the customer's and the agent's connections
     // coming back together must find one session, not start two.
     let _one_at_a_time = here.registry.taking_over.lock().await;
-    if let Lookup::Live(handle) = here.registry.lookup(id) {
-        return Ok(Found::Live(handle));
+    match here.registry.lookup(id) {
+        Lookup::Live(handle) => return Ok(Found::Live(handle)),
+        // Ended here: final, whatever the directory says (its last write may have failed).
+        Lookup::Ended => return Ok(Found::Ended),
+        Lookup::Unknown => {}
     }
     let directory = &here.services.directory;
     let record = match directory.claim(id).await? {
@@ -77,4 +80,38 @@ async fn take_over(here: Here<'_>, id: &str, token: Option<String>) -> Result<Fo
     let site = Origin { origin: record.origin.clone(), profile, store: here.profiles };
     let handle = start(here.registry, here.replicas, site, here.timings, here.services, record, token, true);
     Ok(Found::Live(handle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::directory::Directory;
+
+    #[tokio::test]
+    async fn a_session_that_ended_here_stays_ended_whatever_the_directory_says() {
+        let profiles_dir = std::env::temp_dir().join(format!("cobrowse-takeover-{}", std::process::id()));
+        std::fs::create_dir_all(&profiles_dir).unwrap();
+        std::fs::write(profiles_dir.join("shop.toml"), "[site]\norigins = [\"https://shop.example\"]\n").unwrap();
+        let profiles = ProfileStore::load(&profiles_dir).unwrap();
+        let replicas = Replicas::from(Arc::new(crate::replica::ReplicaBrowser::new("/bin/false".into())));
+        let services = Services { directory: Directory::in_memory("node-1"), ..Services::in_memory() };
+        let registry = Arc::new(Registry::default());
+        // The directory never heard of the end (its last write failed), and a restart of this
+        // node would take the session back; in this process it ended, and that is final.
+        let record = services.directory.new_record("123456789", "token", "https://shop.example");
+        services.directory.insert(record).await.unwrap();
+        registry.insert(SessionHandle { id: "123456789".into(), commands: tokio::sync::mpsc::channel(1).0 }, "d", "o");
+        registry.remove("123456789");
+        let timings = Timings {
+            waiting_ttl: std::time::Duration::from_secs(60),
+            grace: std::time::Duration::from_secs(60),
+            reconnect_window: std::time::Duration::from_secs(3),
+            write_request_ttl: std::time::Duration::from_secs(30),
+        };
+        let here = Here { registry: &registry, replicas: &replicas, profiles: &profiles, timings, services: &services };
+        assert!(matches!(by_id(here, "123456789").await.unwrap(), Found::Ended));
+        assert!(matches!(by_token(here, "token", "https://shop.example").await.unwrap(), Found::Ended));
+        assert!(matches!(by_token(here, "token", "https://other.example").await.unwrap(), Found::Unknown));
+        let _ = std::fs::remove_dir_all(&profiles_dir);
+    }
 }

@@ -34,16 +34,8 @@ impl Actor {
                 return Err(ErrorCode::Transferring);
             }
         }
-        // The same agent on a new connection (their view reconnected before this server saw the
-        // old one drop): the new one takes over, and nothing else changes.
-        let same_agent = self.agent.as_ref().is_some_and(|a| a.member.id == request.member.id);
-        if same_agent {
-            if let Some(old) = self.agent.take() {
-                old.link.hang_up.notify_one();
-            }
-        }
         // Checked before anything changes: a refused join leaves the session as it was.
-        let next = if same_agent { self.state } else { self.state.step(Input::AgentJoined).map_err(|r| r.code())?.0 };
+        let (next, _) = self.state.step(Input::AgentJoined).map_err(|r| r.code())?;
         self.next_conn += 1;
         let conn = self.next_conn;
         let _ = link.messages.try_send(self.joined_message(false, next));
@@ -67,9 +59,7 @@ impl Actor {
             self.interaction = Some(interaction);
         }
         // `joined` went first, so that notices the transition brings (paused) follow it.
-        if !same_agent {
-            self.input(Input::AgentJoined);
-        }
+        self.input(Input::AgentJoined);
         self.setup.replica.streaming.send_replace(true);
         self.setup.services.metrics.joins.inc();
         self.audit("agent_joined", Some(&member.id), json!({ "name": member.name, "interaction": self.interaction }));

@@ -401,24 +401,6 @@ async fn the_directory_follows_the_session_so_another_process_can_take_it_over()
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_same_agent_on_a_new_connection_takes_over_from_the_old_one() {
-    let scene = scene(TIMINGS).await;
-    let _customer = customer(&scene).await;
-    let (old_link, _old_messages, _p) = ClientLink::<ToAgent>::new();
-    let hung_up = old_link.hang_up.clone();
-    let member = Member { id: "a-7".into(), name: "Agent a-7".into() };
-    let join = |link, member| scene.session.join_agent(link, JoinRequest { member, interaction: None, watch: false });
-    join(old_link, member.clone()).await.expect("joins");
-    let mut again = agent(&scene, "a-7").await;
-    tokio::time::timeout(Duration::from_secs(1), hung_up.notified()).await.expect("the old connection is closed");
-    // Still in the session, in control: pointer moves reach the customer through the new one.
-    let other = Member { id: "a-8".into(), name: "Agent a-8".into() };
-    let refused = join(ClientLink::new().0, other).await.err();
-    assert_eq!(refused, Some(ErrorCode::AgentPresent), "another agent is still refused");
-    again.nothing_like(Duration::from_secs(1), |m| matches!(m, ToAgent::Ended { .. }), "the session goes on").await;
-}
-
-#[tokio::test(start_paused = true)]
 async fn a_session_another_process_took_over_is_let_go_without_ending() {
     let scene = scene(TIMINGS).await;
     let (link, mut messages, _p) = ClientLink::<ToCustomer>::new();

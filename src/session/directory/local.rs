@@ -36,7 +36,7 @@ impl LocalStore {
         db.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             PRAGMA busy_timeout = 5000;
+             PRAGMA busy_timeout = 250;
              CREATE TABLE IF NOT EXISTS sessions (
                  id TEXT PRIMARY KEY,
                  token_digest TEXT NOT NULL UNIQUE,
@@ -54,7 +54,8 @@ impl LocalStore {
 
     /// Runs `work` on the database. In place, not on a blocking thread: each statement is one
     /// row by key in a WAL database that does not sync on commit (tens of microseconds), and
-    /// tests on paused time stay deterministic.
+    /// tests on paused time stay deterministic. Only one server uses a data folder; were
+    /// another to hold the file, a statement waits 250 ms at most (`busy_timeout`).
     async fn with_db<T>(
         &self,
         work: impl FnOnce(&rusqlite::Connection) -> Result<T, rusqlite::Error>,

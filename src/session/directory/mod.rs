@@ -243,8 +243,11 @@ impl Directory {
         }
         let mut over = record;
         over.state = PublicState::Ended;
-        self.store.replace_if_owned(over.clone(), over.owner.clone()).await?;
-        Ok(over)
+        if self.store.replace_if_owned(over.clone(), over.owner.clone()).await? {
+            return Ok(over);
+        }
+        // Claimed (or ended) by another process in the meantime: as it is now.
+        Ok(self.store.get(over.id.clone()).await?.unwrap_or(over))
     }
 
     /// Takes session `id` over if its owner is gone: its lease lapsed, or it was this node

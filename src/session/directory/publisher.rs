@@ -70,6 +70,13 @@ pub fn spawn_publisher(directory: Directory, record: SessionRecord) -> Publisher
                         tracing::error!(session = %record.id, error = %e, "the session directory could not be written");
                     }
                     failing = true;
+                    if last {
+                        // A session's end must not be lost (it would come back when its people
+                        // reconnect): tried again until the actor stops waiting for it.
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        continue_last(&directory, record).await;
+                        return;
+                    }
                 }
             }
             if last {
@@ -78,4 +85,15 @@ pub fn spawn_publisher(directory: Directory, record: SessionRecord) -> Publisher
         }
     });
     Publisher { record: tx, lost, task }
+}
+
+/// Writes a session's last record, trying again every 200 ms until it is taken (the actor's
+/// `finish` bounds how long anyone waits for it).
+async fn continue_last(directory: &Directory, record: SessionRecord) {
+    loop {
+        match directory.publish(record.clone()).await {
+            Ok(_) => return,
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
 }
