@@ -77,7 +77,7 @@ impl LocalStore {
                     &record.token_digest,
                     &record.owner.node,
                     &record.owner.instance,
-                    state_name(&record),
+                    record.stored_state(),
                     now_ms() as i64,
                     json,
                 ),
@@ -119,7 +119,7 @@ impl LocalStore {
                 (
                     &record.owner.node,
                     &record.owner.instance,
-                    state_name(&record),
+                    record.stored_state(),
                     now_ms() as i64,
                     json,
                     &record.id,
@@ -130,13 +130,5 @@ impl LocalStore {
             Ok(changed == 1)
         })
         .await
-    }
-}
-
-fn state_name(record: &SessionRecord) -> &'static str {
-    if record.ended() {
-        "ended"
-    } else {
-        "live"
     }
 }

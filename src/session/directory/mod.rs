@@ -66,6 +66,16 @@ impl SessionRecord {
     pub fn ended(&self) -> bool {
         self.state == PublicState::Ended
     }
+
+    /// Whether the session is live or over, as both stores keep it beside the record (their
+    /// owner-checked writes refuse to touch an ended session).
+    fn stored_state(&self) -> &'static str {
+        if self.ended() {
+            "ended"
+        } else {
+            "live"
+        }
+    }
 }
 
 /// The answer to a claim on a session.

@@ -55,14 +55,15 @@ pub fn spawn_publisher(directory: Directory, record: SessionRecord) -> Publisher
                 () = tokio::time::sleep(renew_every) => false,
             };
             let record = rx.borrow_and_update().clone();
-            let last = closing || record.ended();
+            if closing || record.ended() {
+                write_last(&directory, record).await;
+                return;
+            }
             match directory.publish(record.clone()).await {
                 Ok(true) => failing = false,
                 Ok(false) => {
-                    if !last {
-                        tracing::warn!(session = %record.id, "another server took this session over; letting it go");
-                        let _ = lost_tx.send(());
-                    }
+                    tracing::warn!(session = %record.id, "another server took this session over; letting it go");
+                    let _ = lost_tx.send(());
                     return;
                 }
                 Err(e) => {
@@ -70,30 +71,23 @@ pub fn spawn_publisher(directory: Directory, record: SessionRecord) -> Publisher
                         tracing::error!(session = %record.id, error = %e, "the session directory could not be written");
                     }
                     failing = true;
-                    if last {
-                        // A session's end must not be lost (it would come back when its people
-                        // reconnect): tried again until the actor stops waiting for it.
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                        continue_last(&directory, record).await;
-                        return;
-                    }
                 }
-            }
-            if last {
-                return;
             }
         }
     });
     Publisher { record: tx, lost, task }
 }
 
-/// Writes a session's last record, trying again every 200 ms until it is taken (the actor's
-/// `finish` bounds how long anyone waits for it).
-async fn continue_last(directory: &Directory, record: SessionRecord) {
-    loop {
-        match directory.publish(record.clone()).await {
-            Ok(_) => return,
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+/// Writes a session's last record. Its end must not be lost (the session would come back when
+/// its people reconnect), so it is tried again every 200 ms until taken; the actor's `finish`
+/// bounds how long anyone waits for it.
+async fn write_last(directory: &Directory, record: SessionRecord) {
+    let mut logged = false;
+    while let Err(e) = directory.publish(record.clone()).await {
+        if !logged {
+            tracing::error!(session = %record.id, error = %e, "the session directory could not be written");
+            logged = true;
         }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -65,7 +65,7 @@ impl RedisStore {
             .key(session_key(&record.id))
             .key(token_key(&record.token_digest))
             .arg(owner_name(&record.owner))
-            .arg(state_name(&record))
+            .arg(record.stored_state())
             .arg(json)
             .arg(&record.id)
             .invoke_async(&mut self.connection.clone())
@@ -105,7 +105,7 @@ impl RedisStore {
             .key(token_key(&record.token_digest))
             .arg(owner_name(&expected))
             .arg(owner_name(&record.owner))
-            .arg(state_name(&record))
+            .arg(record.stored_state())
             .arg(json)
             .arg(ENDED_KEPT_SECS)
             .invoke_async(&mut self.connection.clone())
@@ -126,12 +126,4 @@ fn token_key(digest: &str) -> String {
 /// An owner as one string: node names have no blanks, so a newline parts the two.
 fn owner_name(owner: &Owner) -> String {
     format!("{}\n{}", owner.node, owner.instance)
-}
-
-fn state_name(record: &SessionRecord) -> &'static str {
-    if record.ended() {
-        "ended"
-    } else {
-        "live"
-    }
 }
