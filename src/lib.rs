@@ -21,6 +21,8 @@
 //!   once and checked against the JavaScript clients.
 //! - [`profile`]: browser profiles (`browser-profiles/*.toml`), chosen by the page's origin.
 //! - [`reporting`]: the durable [`audit`] trail, [`metrics`] for `/metrics`, [`hooks`] for webhooks.
+//! - [`cluster`]: cluster mode on Redis: node heartbeats, placement of new sessions, and
+//!   node-to-node relays of connections that land beside their session's node.
 //! - [`auth`]: signed agent tokens and the directory of signed-in agents.
 //! - [`demo`]: the small demo company site served beside the server; [`demo_chat`]: its chat
 //!   with the demo workspace (it mounts its own routes).
@@ -34,6 +36,7 @@ pub mod auth;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod cli;
+pub mod cluster;
 pub mod corpus;
 pub mod demo;
 pub mod demo_chat;

@@ -1,7 +1,7 @@
 //! `cobrowse bench` runs end to end on a small setting and reports every figure: join time in
 //! a real agent tab, glass-to-glass latency per workload for ours and both anchors measured on
 //! the same work, the split per stage, frame rate, bandwidth, CPU, replayed sessions at once,
-//! memory per session, the targets and the plot. It asserts what the report says, never how
+//! memory per session, the targets, the plot, and the cluster's figures (relay, kills, load). It asserts what the report says, never how
 //! fast.
 
 use std::process::Command;
@@ -23,6 +23,7 @@ fn the_bench_command_reports_every_figure() {
         "Sessions at once",
         "Targets",
         "Write-mode latency",
+        "Cluster: 3 nodes",
     ] {
         assert!(stdout.contains(heading), "no {heading:?} in:\n{stdout}");
     }
@@ -85,6 +86,15 @@ fn the_bench_command_reports_every_figure() {
     assert!(load[0]["chromium_cpu_percent"].as_f64().unwrap() > 0.0, "CPU is measured");
     assert!(load[0]["frames_per_second_per_session"].as_f64().unwrap() > 0.0, "frames are counted");
     assert!(!json["targets"].as_array().unwrap().is_empty());
+
+    // The cluster: a relayed agent sees the changes; after each kill the agent's view came back.
+    let cluster = &json["cluster"];
+    assert!(cluster["owner_latency_ms"]["samples"].as_u64().unwrap() > 0, "{cluster}");
+    assert!(cluster["relayed_latency_ms"]["samples"].as_u64().unwrap() > 0, "{cluster}");
+    assert_eq!(cluster["kill_to_live_ms"]["samples"], 5, "{cluster}");
+    assert_eq!(cluster["kills_not_back"], 0, "{cluster}");
+    assert_eq!(cluster["cluster"]["sessions"], 2, "the same load on the cluster: {cluster}");
+    assert_eq!(cluster["cluster"]["failed"], 0, "{cluster}");
 
     assert!(std::fs::read_to_string(out.join("latency.svg")).unwrap().starts_with("<svg"));
     assert!(std::fs::read_to_string(out.join("bench.md")).unwrap().contains("| sessions |"));

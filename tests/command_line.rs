@@ -29,7 +29,7 @@ fn help_answers_at_every_level_and_the_version_at_the_top() {
     for word in ["Usage: cobrowse", "token", "check-profiles", "bench", "--listen", "COBROWSE_LISTEN", "--log-format"] {
         assert!(text(&help.stdout).contains(word), "{word} not in --help:\n{}", text(&help.stdout));
     }
-    for subcommand in ["token", "check-profiles", "bench", "soak"] {
+    for subcommand in ["token", "check-profiles", "drain", "bench", "soak"] {
         let help = cobrowse(&[subcommand, "--help"], &[]);
         assert!(help.status.success(), "{subcommand} --help: {}", text(&help.stderr));
         assert!(text(&help.stdout).contains("Usage: cobrowse"), "{subcommand} --help:\n{}", text(&help.stdout));

@@ -148,3 +148,98 @@ fn compose_runs_the_image_with_real_settings_and_the_secret_required() {
     assert!(health.iter().any(|h| h.contains(&format!(":{port}/healthz"))), "{health:?}");
     assert!(service["shm_size"].as_str().is_some(), "Chromium gets more shared memory than Docker's 64 MB");
 }
+
+/// A compose mapping with its `<<` merge keys folded in (the YAML reader keeps them as keys).
+fn merged(yaml: &Yaml) -> BTreeMap<String, Yaml> {
+    let mut map = BTreeMap::new();
+    for (key, value) in yaml.as_hash().expect("a mapping") {
+        let key = key.as_str().expect("string keys");
+        if key == "<<" {
+            for (k, v) in merged(value) {
+                map.entry(k).or_insert(v);
+            }
+        } else {
+            map.insert(key.to_string(), value.clone());
+        }
+    }
+    map
+}
+
+#[test]
+fn the_cluster_runs_three_nodes_on_one_redis_behind_nginx_without_stickiness() {
+    let text = std::fs::read_to_string(format!("{ROOT}/deploy/cluster/compose.yaml")).unwrap();
+    let docs = YamlLoader::load_from_str(&text).expect("deploy/cluster/compose.yaml is YAML");
+    let services = merged(&docs[0]["services"]);
+    let image_env = environment(&dockerfile_stages()[1]);
+    let port = image_env["COBROWSE_LISTEN"].rsplit(':').next().unwrap().to_string();
+    let known = settings_variables();
+
+    let nodes: Vec<&String> = services.keys().filter(|name| name.starts_with("node-")).collect();
+    assert_eq!(nodes.len(), 3, "three nodes: {nodes:?}");
+    let mut names = Vec::new();
+    let mut proxies = Vec::new();
+    for name in &nodes {
+        let node = merged(&services[*name]);
+        assert_eq!(node["build"].as_str(), Some("../.."), "{name} is built from this repository");
+        let env = merged(&node["environment"]);
+        for (variable, value) in &env {
+            assert!(known.contains(variable), "{name}: environment {variable} is not a setting");
+            if variable == "COBROWSE_SECRET" {
+                assert!(value.as_str().unwrap().contains(":?"), "compose refuses to start without the shared secret");
+            }
+        }
+        let redis = env["COBROWSE_REDIS"].as_str().unwrap();
+        assert!(redis.starts_with("redis://redis:6379"), "{name} uses the redis service: {redis}");
+        assert_eq!(env["COBROWSE_ADVERTISE"].as_str(), Some(format!("{name}:{port}").as_str()), "{name}");
+        names.push(env["COBROWSE_NODE_ID"].as_str().unwrap().to_string());
+        proxies.push(env["COBROWSE_TRUSTED_PROXIES"].as_str().unwrap().to_string());
+        let grace = node["stop_grace_period"].as_str().unwrap();
+        let grace = cobrowse::settings::parse_duration(grace).unwrap();
+        assert!(grace >= std::time::Duration::from_secs(30), "{name}: a drain takes up to 30 s: {grace:?}");
+        let health: Vec<&str> = node["healthcheck"]["test"].as_vec().unwrap().iter().filter_map(Yaml::as_str).collect();
+        assert!(health.iter().any(|h| h.contains(&format!(":{port}/healthz"))), "{health:?}");
+    }
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 3, "each node has its own name");
+
+    let redis = merged(&services["redis"]);
+    let command: Vec<&str> = redis["command"].as_vec().unwrap().iter().filter_map(Yaml::as_str).collect();
+    assert!(command.windows(2).any(|w| w == ["--appendonly", "yes"]), "Redis keeps what it acknowledged: {command:?}");
+
+    let lb = merged(&services["lb"]);
+    let volumes: Vec<&str> = lb["volumes"].as_vec().unwrap().iter().filter_map(Yaml::as_str).collect();
+    assert!(volumes.iter().any(|v| v.starts_with("./nginx.conf:/etc/nginx/nginx.conf")), "{volumes:?}");
+    let address = lb["networks"]["default"]["ipv4_address"].as_str().expect("nginx has a fixed address");
+    for trusted in &proxies {
+        assert!(trusted.split(',').any(|p| p.trim() == address), "the nodes trust nginx's X-Forwarded-For: {trusted}");
+    }
+
+    let nginx = std::fs::read_to_string(format!("{ROOT}/deploy/cluster/nginx.conf")).unwrap();
+    let lines: Vec<&str> = nginx.lines().map(str::trim).filter(|l| !l.starts_with('#')).collect();
+    let servers: Vec<&str> = lines.iter().filter(|l| l.starts_with("server node-")).copied().collect();
+    for name in &nodes {
+        assert!(servers.iter().any(|s| s.starts_with(&format!("server {name}:{port}"))), "nginx sends to {name}");
+    }
+    assert_eq!(servers.len(), 3, "{servers:?}");
+    for sticky in ["ip_hash", "sticky", "hash ", "least_conn"] {
+        assert!(
+            !lines.iter().any(|l| l.starts_with(sticky)),
+            "no stickiness ({sticky}): any node serves any connection"
+        );
+    }
+    for needed in [
+        "proxy_http_version 1.1;",
+        "proxy_set_header Upgrade $http_upgrade;",
+        "proxy_set_header Connection $connection_upgrade;",
+        "proxy_next_upstream error timeout;",
+    ] {
+        assert!(lines.contains(&needed), "nginx.conf needs `{needed}`");
+    }
+    let read_timeout = lines.iter().find_map(|l| l.strip_prefix("proxy_read_timeout ")).expect("a read timeout");
+    let read_timeout = cobrowse::settings::parse_duration(read_timeout.trim_end_matches(';')).unwrap();
+    assert!(
+        read_timeout > std::time::Duration::from_secs(20),
+        "longer than the WebSockets' 20 s pings: {read_timeout:?}"
+    );
+}

@@ -5,85 +5,12 @@
 
 pub mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-use cobrowse::auth::Role;
 use support::*;
 
-/// A `cobrowse` process on fixed loopback ports, so a restart is at the same address.
-struct Node {
-    child: Child,
-}
-
-impl Node {
-    /// Starts the server and waits until it prints its agent view's address (it is serving).
-    fn start(server: u16, demo: u16, data: &std::path::Path, profiles: &std::path::Path) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cobrowse"))
-            .args(["--listen", &format!("127.0.0.1:{server}"), "--demo-listen", &format!("127.0.0.1:{demo}")])
-            .arg("--data")
-            .arg(data)
-            .arg("--profiles")
-            .arg(profiles)
-            .args(["--node-id", "node-1", "--reconnect-window", "3s"])
-            .env("COBROWSE_SECRET", TEST_SECRET)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("cobrowse starts");
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        loop {
-            match lines.next() {
-                Some(Ok(line)) if line.starts_with("Agent view") => break,
-                Some(Ok(_)) => {}
-                _ => panic!("cobrowse stopped before serving"),
-            }
-        }
-        Node { child }
-    }
-
-    fn kill_9(self) {
-        self.signal("-KILL");
-    }
-
-    fn stop(self) {
-        self.signal("-TERM");
-    }
-
-    fn signal(&self, signal: &str) {
-        let _ = Command::new("kill").args([signal, &self.child.id().to_string()]).status();
-    }
-}
-
-impl Drop for Node {
-    /// A failing test leaves no server behind.
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            self.signal("-KILL");
-        }
-        let _ = self.child.wait();
-    }
-}
-
-/// A free loopback port (bound and let go).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// `GET path` with an integration token, as the contact center's systems call it.
-async fn api(server: &str, path: &str) -> serde_json::Value {
-    let token = token_for("crm", "CRM", Role::Integration);
-    let addr = server.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("the server answers");
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
-    tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes()).await.unwrap();
-    let mut answer = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut answer).await.unwrap();
-    let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-    assert!(head.starts_with("HTTP/1.1 200"), "GET {path}: {head}");
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+/// The server on fixed loopback ports, so a restart is at the same address.
+fn start_node(server: u16, demo: u16, data: &std::path::Path, profiles: &std::path::Path) -> Node {
+    let demo = format!("127.0.0.1:{demo}");
+    Node::start(server, &["--demo-listen", &demo, "--node-id", "node-1", "--reconnect-window", "3s"], data, profiles)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,7 +22,7 @@ async fn a_session_survives_kill_9_of_the_server_and_a_restart_on_the_same_data_
     let profile = format!("[site]\norigins = [\"{demo}\"]\n[write_mode]\nenabled = true\n");
     std::fs::write(profiles.0.join("demo.toml"), profile).unwrap();
 
-    let node = Node::start(server_port, demo_port, &data.0, &profiles.0);
+    let node = start_node(server_port, demo_port, &data.0, &profiles.0);
     let (customer, agent) = (Person::launch("customer").await, Person::launch("agent").await);
     customer.goto(&format!("{demo}/")).await;
     let id = start_session(&customer).await;
@@ -111,7 +38,7 @@ async fn a_session_survives_kill_9_of_the_server_and_a_restart_on_the_same_data_
     node.kill_9();
     // The view sees the connection drop (and shows no stale picture) while no server runs.
     agent.wait_for("the view lost the session", "document.getElementById('screen').dataset.frames === '0'").await;
-    let node = Node::start(server_port, demo_port, &data.0, &profiles.0);
+    let node = start_node(server_port, demo_port, &data.0, &profiles.0);
 
     // Nobody does anything: the agent's view joins again and shows the page.
     agent.wait_for("the view is back", "Number(document.getElementById('screen').dataset.frames || 0) > 0").await;
@@ -145,5 +72,5 @@ async fn a_session_survives_kill_9_of_the_server_and_a_restart_on_the_same_data_
 
     customer.close().await;
     agent.close().await;
-    node.stop();
+    node.terminate();
 }

@@ -16,6 +16,7 @@ use super::replay::{LightCustomer, Pass, Recording};
 use super::report::{glass_to_glass, Spread};
 use super::single::{DRAIN, JOIN_AFTER};
 use super::Rig;
+
 use crate::reporting::stages::wall_ms;
 
 /// What N replayed sessions at once measured.
@@ -53,14 +54,29 @@ impl LoadFigures {
     }
 }
 
+/// Where a load goes: the address customers and agents connect to, and the server processes
+/// whose CPU and memory count (one, or a cluster's nodes).
+pub struct LoadTarget<'a> {
+    pub server: &'a str,
+    pub agent_token: &'a str,
+    pub pids: Vec<u32>,
+}
+
+/// `n` sessions replaying `recordings` on the rig's server (see [`at_once_on`]).
+pub async fn at_once(rig: &Rig, n: usize, recordings: &[Recording]) -> Result<LoadFigures, String> {
+    let target =
+        LoadTarget { server: &rig.server.server, agent_token: &rig.server.agent_token, pids: vec![rig.server.pid] };
+    at_once_on(&target, n, recordings).await
+}
+
 /// `n` sessions replaying `recordings` in turn, all at once, in steady state.
 ///
 /// A contact center's customers are each at their own point of a visit: they start one after
 /// another, spread over one pass of the longest visit, and each replays its visit pass after
 /// pass. The figures count the window of one such pass that begins once the last session has
 /// started, when all `n` are live at once.
-pub async fn at_once(rig: &Rig, n: usize, recordings: &[Recording]) -> Result<LoadFigures, String> {
-    let server = &rig.server;
+pub async fn at_once_on(target: &LoadTarget<'_>, n: usize, recordings: &[Recording]) -> Result<LoadFigures, String> {
+    let (server, token) = (target.server, target.agent_token);
     let longest = recordings.iter().map(Recording::seconds).fold(1.0, f64::max);
     let period = Duration::from_secs_f64(longest);
     let spread = |i: usize| period.mul_f64(i as f64 / n.max(1) as f64);
@@ -72,26 +88,26 @@ pub async fn at_once(rig: &Rig, n: usize, recordings: &[Recording]) -> Result<Lo
         let recording = &recordings[i % recordings.len()];
         async move {
             tokio::time::sleep_until(began + spread(i)).await;
-            let Some(customer) = LightCustomer::start(&server.server, &recording.origin).await? else {
+            let Some(customer) = LightCustomer::start(server, &recording.origin).await? else {
                 return Ok(None);
             };
             tokio::time::sleep(JOIN_AFTER).await;
-            let agent = AgentClient::join(&server.server, &server.agent_token, &customer.session).await?;
+            let agent = AgentClient::join(server, token, &customer.session).await?;
             let replayed = customer.replay(recording, window_to).await;
             Ok::<_, String>(Some((replayed, agent)))
         }
     });
     let peak = Arc::new(Mutex::new((0.0, 0.0)));
-    let sampler = tokio::spawn(sample_memory(server.pid, peak.clone()));
+    let sampler = tokio::spawn(sample_memory(target.pids.clone(), peak.clone()));
     let meter = async {
         tokio::time::sleep_until(window_from).await;
-        let cpu = CpuMeter::start(vec![
-            Group::Alone(server.pid),
-            Group::Descendants(server.pid),
-            Group::Alone(std::process::id()),
-        ]);
+        let servers = target.pids.iter().flat_map(|&pid| [Group::Alone(pid), Group::Descendants(pid)]);
+        let cpu = CpuMeter::start(servers.chain([Group::Alone(std::process::id())]).collect());
         tokio::time::sleep_until(window_to).await;
-        cpu.read()
+        // Each server's process and its Chromium, summed over the servers; then this process.
+        let read = cpu.read();
+        let sum = |from: usize| read.iter().take(2 * target.pids.len()).skip(from).step_by(2).sum::<f64>();
+        [sum(0), sum(1), read.last().copied().unwrap_or_default()]
     };
     let (sessions, cpu_percent) = futures::future::join(futures::future::join_all(sessions), meter).await;
     sampler.abort();
@@ -179,11 +195,11 @@ fn passes_glass_to_glass(passes: &[Pass], frames: &[FrameSeen], counted: impl Fn
     (latencies, unseen)
 }
 
-/// Keeps the server's and its Chromium's memory at their highest in `peak`, sampled every two
-/// seconds until aborted.
-async fn sample_memory(server: u32, peak: Arc<Mutex<(f64, f64)>>) {
+/// Keeps the servers' and their Chromium's memory (summed) at their highest in `peak`, sampled
+/// every two seconds until aborted.
+async fn sample_memory(servers: Vec<u32>, peak: Arc<Mutex<(f64, f64)>>) {
     loop {
-        let (s, c) = memory(server);
+        let (s, c) = servers.iter().map(|&pid| memory(pid)).fold((0.0, 0.0), |(s, c), (a, b)| (s + a, c + b));
         {
             let mut peak = peak.lock().unwrap_or_else(|p| p.into_inner());
             *peak = (peak.0.max(s), peak.1.max(c));

@@ -13,6 +13,7 @@
 
 mod agent;
 mod anchors;
+mod cluster;
 mod customer;
 mod edge;
 mod flood;
@@ -70,7 +71,7 @@ pub struct Options {
     /// Only the workloads and visits whose names contain this
     #[arg(long, value_name = "TEXT")]
     pub only: Option<String>,
-    /// Parts left out, comma-separated: joins, anchors, isolation, load
+    /// Parts left out, comma-separated: joins, anchors, isolation, load, cluster
     #[arg(long, value_delimiter = ',', value_parser = part, value_name = "PART,...")]
     pub skip: Vec<String>,
 }
@@ -96,7 +97,7 @@ fn device(text: &str) -> Result<bool, String> {
 use crate::settings::within;
 
 /// Parts of the run `--skip` may leave out.
-const PARTS: &[&str] = &["joins", "anchors", "isolation", "load"];
+const PARTS: &[&str] = &["joins", "anchors", "isolation", "load", "cluster"];
 
 impl Options {
     /// Whether the run includes `part` (one of [`PARTS`]).
@@ -172,6 +173,8 @@ pub struct Rig {
     pub relay: anchors::Relay,
     /// `http://127.0.0.1:PORT` of the corpus site.
     pub corpus: String,
+    /// The `cobrowse` binary (the cluster part starts nodes of its own).
+    pub exe: PathBuf,
 }
 
 impl Rig {
@@ -227,7 +230,7 @@ pub async fn run(options: &Options, server_exe: &Path) -> Result<Report, String>
         }
     };
     let relay = anchors::Relay::start().await?;
-    let rig = Rig { options: options.clone(), server, customers, agents, relay, corpus };
+    let rig = Rig { options: options.clone(), server, customers, agents, relay, corpus, exe: server_exe.to_path_buf() };
     let result = scenarios::measure(&rig).await;
     rig.shutdown().await;
     result

@@ -1,10 +1,11 @@
 //! The benchmark's scenarios in the order they run: joins, every workload watched by ours and
-//! by each anchor, write mode and isolation, then visits recorded and replayed at once.
+//! by each anchor, write mode and isolation, then visits recorded and replayed at once, then
+//! the cluster.
 
 use super::report::{markdown, RecordingFigures, Report};
 use super::single::{self, Watcher, WorkloadRow};
 use super::workload::{Site, Visit, VISITS, WORKLOADS};
-use super::{isolation, load, replay, Rig};
+use super::{cluster, isolation, load, replay, Rig};
 
 /// Runs every scenario.
 pub async fn measure(rig: &Rig) -> Result<Report, String> {
@@ -72,6 +73,16 @@ pub async fn measure(rig: &Rig) -> Result<Report, String> {
         // Closed contexts free their memory in the background; let them before the next round.
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     }
+    let cluster = if options.runs("cluster") {
+        // The most sessions one node served within budget (else the fewest tried; ten without a
+        // load), on both.
+        let within = load.iter().filter_map(|l| l.served_within_budget()).max();
+        let sessions = within.or(load.iter().map(|l| l.sessions).min()).unwrap_or(10).max(1);
+        let one_node = load.iter().find(|l| l.sessions == sessions).cloned();
+        Some(cluster::measure(rig, &rig.exe, &recordings, one_node, sessions).await?)
+    } else {
+        None
+    };
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
     let sessions_per_core = load.iter().filter_map(|l| l.served_within_budget()).max().map(|n| n as f64 / cores);
     let mut report = Report {
@@ -95,6 +106,7 @@ pub async fn measure(rig: &Rig) -> Result<Report, String> {
         sessions_per_core,
         write_mode_latency_ms,
         isolation,
+        cluster,
         targets: Vec::new(),
     };
     report.targets = markdown::targets(&report);

@@ -25,7 +25,7 @@ pub struct ServerUnderTest {
     profiles: PathBuf,
 }
 
-fn free_port() -> Result<u16, String> {
+pub(super) fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
@@ -89,15 +89,7 @@ impl ServerUnderTest {
     }
 
     async fn healthy(&self) -> bool {
-        let addr = self.server.trim_start_matches("http://");
-        let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else { return false };
-        let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-        if stream.write_all(request.as_bytes()).await.is_err() {
-            return false;
-        }
-        let mut answer = String::new();
-        let _ = tokio::time::timeout(Duration::from_secs(2), stream.read_to_string(&mut answer)).await;
-        answer.starts_with("HTTP/1.1 200")
+        healthy(&self.server).await
     }
 
     /// Asks the server to stop (SIGTERM) and waits; kills it after five seconds.
@@ -108,4 +100,17 @@ impl ServerUnderTest {
         }
         let _ = std::fs::remove_dir_all(&self.profiles);
     }
+}
+
+/// Whether `/healthz` of `server` answers 200.
+pub(super) async fn healthy(server: &str) -> bool {
+    let addr = server.trim_start_matches("http://");
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else { return false };
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = tokio::time::timeout(Duration::from_secs(2), stream.read_to_string(&mut answer)).await;
+    answer.starts_with("HTTP/1.1 200")
 }

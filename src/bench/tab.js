@@ -7,7 +7,7 @@
   const now = () => performance.timeOrigin + performance.now();
   const BITS = 20;
   const CELL = 6;
-  const log = { joinSent: null, arrivals: [], draws: [], received: 0 };
+  const log = { joinSent: null, arrivals: [], draws: [], received: 0, before: 0 };
   window.__benchTab = {
     take() {
       const taken = { joinSent: log.joinSent, arrivals: log.arrivals, draws: log.draws };
@@ -21,6 +21,9 @@
   window.WebSocket = class extends Real {
     constructor(...args) {
       super(...args);
+      // A view that reconnected counts its frames from 1 again: draws are numbered after the
+      // frames earlier connections brought.
+      log.before = log.received;
       // Registered before the view's own handler, so it runs first.
       // Frame messages are numbered from 1 as the server numbers them; text messages count
       // only their bytes (number 0).
@@ -64,7 +67,9 @@
     const context = canvas.getContext('2d');
     new MutationObserver(() => {
       const drawn = now();
-      log.draws.push([drawn, Number(canvas.dataset.frames || 0), probe(context, canvas.width, canvas.height)]);
+      const count = Number(canvas.dataset.frames || 0);
+      // 0: the view lost its session and cleared the canvas; nothing was drawn.
+      if (count > 0) log.draws.push([drawn, log.before + count, probe(context, canvas.width, canvas.height)]);
     }).observe(canvas, { attributes: true, attributeFilter: ['data-frames'] });
   });
 })();

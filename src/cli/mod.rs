@@ -1,8 +1,9 @@
 //! The command line, parsed by clap: `cobrowse` serves; `cobrowse token` prints a signed agent
-//! token; `cobrowse check-profiles [DIR]` validates profiles; `cobrowse bench` and `cobrowse soak`
+//! token; `cobrowse check-profiles [DIR]` validates profiles; `cobrowse drain` drains a node; `cobrowse bench` and `cobrowse soak`
 //! measure a server. Every flag of the server reads its environment variable (see
 //! [`crate::settings`]); `--help` works at every level and `--version` at the top.
 
+mod drain;
 mod first_run;
 mod logging;
 mod serve;
@@ -44,6 +45,9 @@ pub enum Command {
     Token(token::TokenArgs),
     /// Validate browser profiles without starting the server
     CheckProfiles(CheckProfiles),
+    /// Drain a node of a cluster: no new sessions, live ones handed to the other nodes, then it
+    /// exits (as on SIGTERM)
+    Drain(drain::DrainArgs),
     /// Run the benchmark: latency, frame rate, bandwidth and sessions at once, beside the anchors
     /// (see the README, Performance)
     #[cfg(feature = "bench")]
@@ -101,6 +105,7 @@ pub async fn main(args: Vec<String>) -> ExitCode {
             }
         },
         Some(Command::CheckProfiles(args)) => check_profiles(&args.dir),
+        Some(Command::Drain(args)) => drain::drain(args).await,
         #[cfg(feature = "bench")]
         Some(Command::Bench(options)) => match std::env::current_exe() {
             Ok(exe) => crate::bench::execute(&options, &exe).await,

@@ -9,9 +9,11 @@ use tokio::net::TcpListener;
 use crate::audit::Audit;
 use crate::auth::Role;
 use crate::auth::Signer;
+use crate::cluster::Cluster;
 use crate::profile::ProfileStore;
 use crate::replica::ReplicaBrowser;
 use crate::server::AppState;
+use crate::session::directory::Directory;
 use crate::session::{Services, Timings};
 use crate::settings::Settings;
 
@@ -32,23 +34,12 @@ pub async fn serve(settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let audit = match Audit::open(&settings.data) {
-        Ok(audit) => audit,
-        Err(e) => {
-            eprintln!("cobrowse: {e}");
-            return ExitCode::FAILURE;
-        }
+    let node = settings.node_name();
+    let stores = match &settings.redis {
+        None => local_stores(&settings, &node),
+        Some(url) => cluster_stores(&settings, url, &node).await,
     };
-    // A session nobody comes back to within the longest it may wait for its people is over.
-    let abandoned_after = settings.grace.max(settings.waiting_ttl);
-    let directory =
-        match crate::session::directory::Directory::open(&settings.data, &settings.node_name(), abandoned_after) {
-            Ok(directory) => directory,
-            Err(e) => {
-                eprintln!("cobrowse: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+    let Some((audit, directory, cluster)) = stores else { return ExitCode::FAILURE };
     let (secret, generated) = match &settings.secret {
         Some(secret) => (secret.clone(), false),
         None => (Signer::generate_secret(), true),
@@ -126,6 +117,14 @@ pub async fn serve(settings: Settings) -> ExitCode {
     .with_metrics_token(settings.metrics_token.clone())
     .with_trusted_proxies(settings.trusted_proxies.0.iter().map(|p| p.0).collect());
     let state = if demo_url.is_some() { state.with_routes(crate::demo_chat::routes()) } else { state };
+    let state = match cluster.clone() {
+        Some(cluster) => {
+            let here = state.clone();
+            cluster.spawn_heartbeat(move || here.load());
+            state.with_cluster(cluster)
+        }
+        None => state,
+    };
     // Before this server's own Chromium starts: a server killed before it left its own behind.
     crate::replica::leftovers::clean_up();
     let browser = state.replicas.browser().clone();
@@ -165,8 +164,10 @@ pub async fn serve(settings: Settings) -> ExitCode {
         }
         println!("Agent view (agents sign in with a token signed with COBROWSE_SECRET; see `cobrowse token`):  {server_url}/agent/");
     }
+    let draining = state.clone();
     tokio::spawn(async move {
-        // Ctrl-C by hand, SIGTERM from a container runtime: either ends sessions cleanly.
+        // Ctrl-C by hand, SIGTERM from a container runtime: one node ends its sessions cleanly; a
+        // node of a cluster drains (as `cobrowse drain` asks) and its sessions go on elsewhere.
         let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         let terminated = async {
             match terminate.as_mut() {
@@ -176,14 +177,27 @@ pub async fn serve(settings: Settings) -> ExitCode {
                 None => std::future::pending().await,
             }
         };
+        let drain_asked = async {
+            match &draining.cluster {
+                Some(cluster) => cluster.drain_asked().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminated => {}
+            _ = drain_asked => {}
+        }
+        if let Some(cluster) = &draining.cluster {
+            drain(cluster, &draining).await;
         }
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
     });
     let result = crate::server::run(listener, stopped(), state).await;
+    if let Some(cluster) = &cluster {
+        cluster.leave().await;
+    }
     if let Some(task) = demo_task {
         let _ = task.await;
     }
@@ -194,4 +208,59 @@ pub async fn serve(settings: Settings) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The single node's audit trail and session directory, in `--data`.
+fn local_stores(settings: &Settings, node: &str) -> Option<(Audit, Directory, Option<Cluster>)> {
+    let audit = Audit::open(&settings.data).map_err(|e| eprintln!("cobrowse: {e}")).ok()?;
+    let directory = Directory::open(&settings.data, node, abandoned_after(settings))
+        .map_err(|e| eprintln!("cobrowse: {e}"))
+        .ok()?;
+    Some((audit, directory, None))
+}
+
+/// The cluster's audit trail and session directory in Redis, and this node's place in it. A
+/// node told to join a cluster never runs alone: an unreachable Redis stops it.
+async fn cluster_stores(settings: &Settings, url: &str, node: &str) -> Option<(Audit, Directory, Option<Cluster>)> {
+    let unreachable = |e: &dyn std::fmt::Display| {
+        eprintln!(
+            "cobrowse: cannot reach Redis at {} (--redis, COBROWSE_REDIS): {e}\n\
+             A node of a cluster does not run without it: start Redis, or unset COBROWSE_REDIS to run one node alone.",
+            crate::cluster::nodes::redacted(url)
+        );
+    };
+    let directory = Directory::connect(url, node, abandoned_after(settings)).await.map_err(|e| unreachable(&e)).ok()?;
+    let audit = Audit::connect(url).await.map_err(|e| unreachable(&e)).ok()?;
+    let secret = settings.secret.as_deref().unwrap_or_default();
+    let instance = directory.me().instance.clone();
+    let cluster =
+        Cluster::join(url, node, &instance, &settings.advertised(), secret).await.map_err(|e| unreachable(&e)).ok()?;
+    tracing::info!(node, advertise = %settings.advertised(), "joined the cluster");
+    Some((audit, directory, Some(cluster)))
+}
+
+/// A session nobody comes back to within the longest it may wait for its people is over.
+fn abandoned_after(settings: &Settings) -> Duration {
+    settings.grace.max(settings.waiting_ttl)
+}
+
+/// Drains this node: no new sessions, each live one handed to another node (its people
+/// reconnect there), within 20 s; whatever is left then ends as on one node.
+async fn drain(cluster: &Cluster, state: &AppState) {
+    cluster.drain();
+    let sessions = state.registry.all();
+    tracing::info!(sessions = sessions.len(), "draining: handing the live sessions to other nodes");
+    for session in sessions {
+        session.hand_off().await;
+    }
+    let handed = async {
+        while !state.registry.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(20), handed).await.is_err() {
+        tracing::warn!(left = state.registry.len(), "drained for 20 s with sessions left; they end");
+    }
+    // Gone from the others' view before the listener closes.
+    cluster.leave().await;
 }

@@ -34,7 +34,7 @@ fn the_command_line_is_well_formed() {
 fn every_subcommand_answers_help_and_the_top_its_version() {
     let mut subcommands: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
     subcommands.sort();
-    let mut expected = vec!["check-profiles", "token"];
+    let mut expected = vec!["check-profiles", "drain", "token"];
     if cfg!(feature = "bench") {
         expected.extend(["bench", "soak"]);
     }

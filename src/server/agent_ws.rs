@@ -12,11 +12,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::connection::Connection;
 use super::join_limit;
+use super::route::{self, Forward, Route, Wanted};
 use super::{AppError, AppState};
 use crate::auth::{self, Claims, Role};
-use crate::session::{
-    id::is_session_id, takeover, AgentAttached, ClientLink, Found, FromAgentConn, JoinRequest, Member, SessionHandle,
-};
+use crate::session::{id::is_session_id, AgentAttached, ClientLink, FromAgentConn, JoinRequest, Member, SessionHandle};
 use crate::wire::{self, ErrorCode, FromAgent, Point, ToAgent};
 
 /// Failed joins one connection may make before it is closed.
@@ -40,18 +39,35 @@ pub async fn upgrade(
         }
     };
     let Ok(ws) = ws else { return AppError::NotWebSocket.into_response() };
-    let peer = super::client_address::client_address(peer, &headers, &state.trusted_proxies);
+    let relayed = state.cluster.as_ref().and_then(|c| c.relayed_from(&headers));
+    let peer = match relayed {
+        Some(client) => SocketAddr::new(client, peer.port()),
+        None => super::client_address::client_address(peer, &headers, &state.trusted_proxies),
+    };
+    let relayed = relayed.is_some();
     ws.protocols([auth::SUBPROTOCOL])
         .max_message_size(1024 * 1024)
-        .on_upgrade(move |socket| serve(socket, state, peer, claims))
+        .on_upgrade(move |socket| serve(socket, state, peer, claims, headers, relayed))
 }
 
-async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr, claims: Claims) {
+async fn serve(
+    socket: WebSocket,
+    state: AppState,
+    peer: SocketAddr,
+    claims: Claims,
+    headers: HeaderMap,
+    relayed: bool,
+) {
     let mut connection = Connection::<ToAgent>::start(socket);
     let link = connection.link.clone();
     let tx = link.messages.clone();
     let member = Member { id: claims.sub.clone(), name: claims.name.clone() };
-    let _ = tx.try_send(ToAgent::Hello { agent: claims.sub.clone(), name: claims.name.clone(), role: claims.role });
+    // A relayed connection's agent was greeted by the node they reached.
+    if !relayed {
+        let _ = tx.try_send(ToAgent::Hello { agent: claims.sub.clone(), name: claims.name.clone(), role: claims.role });
+    }
+    let forward = Forward { path: "/ws/agent", headers: &headers, client: peer.ip(), relayed };
+    let mut relay_to = None;
     let seat = state.agents.sign_in(&member.id, &member.name, tx.clone());
 
     let mut joined: Option<(SessionHandle, u64)> = None;
@@ -92,8 +108,13 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr, claims: Cla
         match (message, &joined) {
             (FromAgent::Join { session, interaction, watch }, None) => {
                 let request = JoinRequest { member: member.clone(), interaction, watch };
-                match join(&state, peer, &claims, &session, request, &link).await {
-                    Ok((handle, attached)) => {
+                match join(&state, &forward, &claims, &session, request, &link).await {
+                    Ok(Joined::There(upstream)) => {
+                        seat.set_busy(true);
+                        relay_to = Some((upstream, text.to_string()));
+                        break;
+                    }
+                    Ok(Joined::Here(handle, attached)) => {
                         let _ = connection.screen.send(attached.screen).await;
                         seat.set_busy(true);
                         joined = Some((handle, attached.conn));
@@ -147,9 +168,20 @@ async fn serve(socket: WebSocket, state: AppState, peer: SocketAddr, claims: Cla
     if let Some((handle, conn)) = joined {
         handle.agent(conn, FromAgentConn::Gone).await;
     }
+    // The seat holds a way to the writer: gone first, so the writer closes when done.
     drop(seat);
     drop((tx, link));
-    connection.finish().await;
+    match relay_to {
+        Some((upstream, first)) => super::relay::pump(connection, upstream, first).await,
+        None => connection.finish().await,
+    }
+}
+
+/// Where an agent joined.
+enum Joined {
+    Here(SessionHandle, Box<AgentAttached>),
+    /// The session runs on another node: the connection is relayed there.
+    There(crate::cluster::relay::Upstream),
 }
 
 /// Hands the session to agent `to` if they are signed in and free, then offers it to them.
@@ -176,13 +208,14 @@ async fn transfer(
 
 async fn join(
     state: &AppState,
-    peer: SocketAddr,
+    forward: &Forward<'_>,
     claims: &Claims,
     session: &str,
     request: JoinRequest,
     link: &ClientLink<ToAgent>,
-) -> Result<(SessionHandle, AgentAttached), (ErrorCode, String)> {
-    let (by_addr, by_agent) = (format!("addr:{}", peer.ip()), format!("agent:{}", claims.sub));
+) -> Result<Joined, (ErrorCode, String)> {
+    let peer = forward.client;
+    let (by_addr, by_agent) = (format!("addr:{peer}"), format!("agent:{}", claims.sub));
     let now = Instant::now();
     // The agent's own failures first; the address has a ceiling many agents' worth high, so
     // one agent guessing behind a shared NAT or proxy does not lock the others out.
@@ -199,7 +232,7 @@ async fn join(
     if request.interaction.as_ref().is_some_and(|i| i.is_empty() || i.len() > MAX_INTERACTION) {
         return Err((ErrorCode::Malformed, "The interaction ID is empty or too long.".into()));
     }
-    let result = lookup_and_join(state, claims, session, request, link).await;
+    let result = lookup_and_join(state, forward, claims, session, request, link).await;
     if let Err((code, _)) = &result {
         tracing::info!(%peer, agent = %claims.sub, ?code, "join refused");
         // A session on a site the agent does not serve counts as a guess: IDs of other
@@ -214,11 +247,12 @@ async fn join(
 
 async fn lookup_and_join(
     state: &AppState,
+    forward: &Forward<'_>,
     claims: &Claims,
     session: &str,
     request: JoinRequest,
     link: &ClientLink<ToAgent>,
-) -> Result<(SessionHandle, AgentAttached), (ErrorCode, String)> {
+) -> Result<Joined, (ErrorCode, String)> {
     let session = session.trim().replace([' ', '-'], "");
     let no_such = || (ErrorCode::NoSuchSession, "There is no co-browse session with this ID.".to_string());
     if !is_session_id(&session) {
@@ -239,19 +273,13 @@ async fn lookup_and_join(
             }
         }
     }
-    let handle = match takeover::by_id(state.here(), &session).await {
-        Ok(Found::Live(handle)) => handle,
-        Ok(Found::Ended) => return Err((ErrorCode::SessionEnded, "This co-browse session has ended.".into())),
-        Ok(Found::Unknown) => return Err(no_such()),
-        Ok(Found::Elsewhere(owner)) => {
-            tracing::warn!(session = %session, owner = %owner.node, "join refused: another server runs the session");
-            return Err((
-                ErrorCode::ServerBusy,
-                "The session cannot be reached right now; try again in a moment.".into(),
-            ));
-        }
+    let handle = match route::find(state, Wanted::Id(&session), forward).await {
+        Ok(Route::Here(handle)) => handle,
+        Ok(Route::There(upstream)) => return Ok(Joined::There(upstream)),
+        Ok(Route::Ended) => return Err((ErrorCode::SessionEnded, "This co-browse session has ended.".into())),
+        Ok(Route::Unknown) => return Err(no_such()),
         Err(e) => {
-            tracing::error!(session = %session, error = %e, "join refused: the session directory cannot be read");
+            tracing::warn!(session = %session, error = %e, "join refused: the session cannot be reached");
             return Err((
                 ErrorCode::ServerBusy,
                 "The session cannot be reached right now; try again in a moment.".into(),
@@ -259,7 +287,7 @@ async fn lookup_and_join(
         }
     };
     match handle.join_agent(link.clone(), request).await {
-        Ok(attached) => Ok((handle, attached)),
+        Ok(attached) => Ok(Joined::Here(handle, Box::new(attached))),
         Err(ErrorCode::AgentPresent) => {
             Err((ErrorCode::AgentPresent, "Another agent is already in this session.".into()))
         }

@@ -15,7 +15,7 @@ use crate::session::Lookup;
 /// Longest interaction id accepted.
 const MAX_INTERACTION: usize = 256;
 
-fn integration(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+pub(super) fn integration(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
     auth::authorize(&state.signer, headers, &[Role::Integration]).map(|_| ()).map_err(|cause| {
         state.services.metrics.unauthorized.inc();
         AppError::Unauthorized(cause)

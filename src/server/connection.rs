@@ -26,6 +26,8 @@ pub struct Connection<T> {
     pub link: ClientLink<T>,
     /// The customer's screen for a joined agent (a new one replaces the old).
     pub screen: mpsc::Sender<AgentScreen>,
+    /// Messages passed on as they came (from the node that runs the session, over a relay).
+    pub relayed: mpsc::Sender<Message>,
     /// Turns true when the writer has stopped.
     pub writer_done: watch::Receiver<bool>,
     /// The writer task.
@@ -39,8 +41,12 @@ impl<T: Outgoing + Send + 'static> Connection<T> {
         let (link, rx, pointer) = ClientLink::<T>::new();
         let (done_tx, writer_done) = watch::channel(false);
         let (screen, screens) = mpsc::channel(1);
-        let writer = tokio::spawn(write(sink, rx, pointer, screens, link.hang_up.clone(), done_tx));
-        Connection { stream, link, screen, writer_done, writer }
+        // A few messages in flight: a slow client backs the relay up to the owner, whose
+        // writer keeps only the newest frame.
+        let (relayed, relays) = mpsc::channel(4);
+        let channels = Channels { messages: rx, pointer, screens, relays };
+        let writer = tokio::spawn(write(sink, channels, link.hang_up.clone(), done_tx));
+        Connection { stream, link, screen, relayed, writer_done, writer }
     }
 
     /// The next message from the peer, or `None` when it closed, went silent, or the writer
@@ -52,20 +58,28 @@ impl<T: Outgoing + Send + 'static> Connection<T> {
     /// Lets the writer send what is queued and close the socket.
     pub async fn finish(self) {
         drop(self.link);
+        drop(self.relayed);
         let _ = tokio::time::timeout(Duration::from_secs(2), self.writer).await;
     }
+}
+
+/// What a writer sends from.
+struct Channels<T> {
+    messages: mpsc::Receiver<T>,
+    pointer: watch::Receiver<Option<Point>>,
+    screens: mpsc::Receiver<AgentScreen>,
+    relays: mpsc::Receiver<Message>,
 }
 
 /// Writes to one client until its queue closes or a final message (such as `ended`) went out,
 /// then closes the socket. Sends `done` when it stops, so the reader stops too.
 async fn write<T: Outgoing>(
     mut sink: SplitSink<WebSocket, Message>,
-    mut messages: mpsc::Receiver<T>,
-    mut pointer: watch::Receiver<Option<Point>>,
-    mut screens: mpsc::Receiver<AgentScreen>,
+    channels: Channels<T>,
     hang_up: std::sync::Arc<tokio::sync::Notify>,
     done: watch::Sender<bool>,
 ) {
+    let Channels { mut messages, mut pointer, mut screens, mut relays } = channels;
     let mut screen: Option<AgentScreen> = None;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
@@ -88,7 +102,15 @@ async fn write<T: Outgoing>(
                     }
                     sent
                 }
-                None => break,
+                None => {
+                    // A relay's last messages (the session's end) go out before the socket closes.
+                    while let Ok(message) = relays.try_recv() {
+                        if sink.send(message).await.is_err() {
+                            break;
+                        }
+                    }
+                    break;
+                }
             },
             Ok(()) = pointer.changed() => {
                 let at = *pointer.borrow_and_update();
@@ -97,6 +119,7 @@ async fn write<T: Outgoing>(
                     None => Ok(()),
                 }
             }
+            Some(message) = relays.recv() => sink.send(message).await,
             Some(joined) = screens.recv() => {
                 screen = Some(joined);
                 Ok(())

@@ -11,12 +11,13 @@ use axum::response::{IntoResponse, Response};
 
 use super::budget::Spend;
 use super::connection::Connection;
+use super::route::{self, Forward, Route, Wanted};
 use super::start_limit::StartRefusal;
 use super::{AppError, AppState};
 use crate::metrics::Limit;
 use crate::profile::{origin_of, Profile};
 use crate::reporting::stages::{self, StageRecord};
-use crate::session::{self, takeover, ClientLink, Found, FromCustomerConn, PageFeed, PageSeen, SessionHandle};
+use crate::session::{self, ClientLink, FromCustomerConn, PageFeed, PageSeen, SessionHandle};
 use crate::wire::{self, ErrorCode, FromCustomer, Point, ToCustomer, VisualViewport};
 
 pub async fn upgrade(
@@ -31,14 +32,28 @@ pub async fn upgrade(
         return AppError::OriginNotAllowed(origin).into_response();
     };
     let Ok(ws) = ws else { return AppError::NotWebSocket.into_response() };
-    let peer = super::client_address::client_address(peer, &headers, &state.trusted_proxies);
+    let relayed = state.cluster.as_ref().and_then(|c| c.relayed_from(&headers));
+    let peer = match relayed {
+        Some(client) => SocketAddr::new(client, peer.port()),
+        None => super::client_address::client_address(peer, &headers, &state.trusted_proxies),
+    };
+    let arrival = Arrival { peer, headers, relayed: relayed.is_some() };
     // A browser sends each message as one frame, so the frame limit is the message limit. It
     // lies well above the events limit, so a page too large to share is told so (and goes on)
     // rather than having its connection closed and reopened with the same snapshot.
     let limit = 4 * wire::MAX_EVENTS_MESSAGE;
     ws.max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| serve(socket, state, profile, origin, peer))
+        .on_upgrade(move |socket| serve(socket, state, profile, origin, arrival))
+}
+
+/// Where a connection comes from.
+struct Arrival {
+    /// The customer's address.
+    peer: SocketAddr,
+    headers: HeaderMap,
+    /// Whether another node relayed it (it is never relayed again).
+    relayed: bool,
 }
 
 /// Longest pause in reading from a customer past their events budget.
@@ -55,7 +70,10 @@ struct Attached {
     untrue_views: super::log_throttle::LogThrottle,
 }
 
-async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin: String, peer: SocketAddr) {
+async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin: String, arrival: Arrival) {
+    let peer = arrival.peer;
+    let forward =
+        Forward { path: "/ws/customer", headers: &arrival.headers, client: peer.ip(), relayed: arrival.relayed };
     let mut connection = Connection::<ToCustomer>::start(socket);
     let link = connection.link.clone();
     let tx = link.messages.clone();
@@ -63,75 +81,54 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
     let mut attached: Option<Attached> = None;
     let mut complaints = super::log_throttle::LogThrottle::default();
     let mut budget = super::budget::EventBudget::new(std::time::Instant::now());
+    let mut relay_to = None;
     while let Some(message) = connection.next().await {
         let error = match (message, &mut attached) {
             (Message::Text(text), None) => match wire::parse::<FromCustomer>(&text) {
-                Ok(FromCustomer::Start) => match may_start(&state, peer, &origin) {
-                    Err(refusal) => {
-                        let metrics = &state.services.metrics;
-                        match refusal.limit() {
-                            Some(limit) => metrics.limit_hit(limit),
-                            None if refusal == StartRefusal::Unavailable => {
-                                metrics.starts_refused_unavailable.inc();
-                            }
-                            None if refusal == StartRefusal::Busy => {
-                                metrics.starts_refused_busy.inc();
-                            }
-                            None => {
-                                metrics.starts_refused_full.inc();
-                            }
+                Ok(FromCustomer::Start) if !arrival.relayed && state.cluster.is_some() => {
+                    match place(&state, &forward).await {
+                        Placement::Relayed(upstream) => {
+                            relay_to = Some((upstream, text.to_string()));
+                            break;
                         }
-                        if let Some(held_back) = complaints.allow(tokio::time::Instant::now().into_std()) {
-                            tracing::warn!(%origin, %peer, ?refusal, held_back, "refused a new session");
+                        Placement::Here => {
+                            start_here(&state, &profile, &origin, peer, &link, &mut attached, &mut complaints).await
                         }
-                        let message = refusal.message().to_string();
-                        let _ = tx.send(ToCustomer::Gone { code: refusal.code(), message }).await;
-                        None
-                    }
-                    Ok(()) => {
-                        // The profile as it is now: an edit since this connection opened applies.
-                        let profile = state.profiles.for_origin(&origin).unwrap_or_else(|| profile.clone());
-                        let site = session::Origin { origin: origin.clone(), profile, store: &state.profiles };
-                        match session::create(&state.registry, &state.replicas, site, state.timings, &state.services)
-                            .await
-                        {
-                            Ok(handle) => {
-                                let now = tokio::time::Instant::now().into_std();
-                                state.start_limit.started(peer.ip(), &origin, &handle.id, now);
-                                attach(handle, &link, None, &mut attached).await
-                            }
-                            Err(e) => {
-                                tracing::error!(%origin, error = %e, "refused a new session: the session directory cannot be written");
-                                state.services.metrics.starts_refused_busy.inc();
-                                let message = StartRefusal::Busy.message().to_string();
-                                let _ = tx.send(ToCustomer::Gone { code: StartRefusal::Busy.code(), message }).await;
-                                None
-                            }
+                        Placement::Nowhere => {
+                            state.services.metrics.starts_refused_busy.inc();
+                            let message = StartRefusal::Busy.message().to_string();
+                            let _ = tx.send(ToCustomer::Gone { code: StartRefusal::Busy.code(), message }).await;
+                            None
                         }
                     }
-                },
-                Ok(FromCustomer::Resume { token }) => match takeover::by_token(state.here(), &token, &origin).await {
-                    Ok(Found::Live(handle)) => attach(handle, &link, Some(token), &mut attached).await,
-                    Ok(Found::Ended) => {
-                        let message = "This session has ended.".to_string();
-                        let _ = tx.send(ToCustomer::Gone { code: ErrorCode::SessionEnded, message }).await;
-                        None
+                }
+                Ok(FromCustomer::Start) => {
+                    start_here(&state, &profile, &origin, peer, &link, &mut attached, &mut complaints).await
+                }
+                Ok(FromCustomer::Resume { token }) => {
+                    match route::find(&state, Wanted::Token { token: &token, origin: &origin }, &forward).await {
+                        Ok(Route::Here(handle)) => attach(handle, &link, Some(token), &mut attached).await,
+                        Ok(Route::There(upstream)) => {
+                            relay_to = Some((upstream, text.to_string()));
+                            break;
+                        }
+                        Ok(Route::Ended) => {
+                            let message = "This session has ended.".to_string();
+                            let _ = tx.send(ToCustomer::Gone { code: ErrorCode::SessionEnded, message }).await;
+                            None
+                        }
+                        Ok(Route::Unknown) => {
+                            let message = "This co-browse session is over.".to_string();
+                            let _ = tx.send(ToCustomer::Gone { code: ErrorCode::NoSuchSession, message }).await;
+                            None
+                        }
+                        // The page tries again in a moment, and finds the session then.
+                        Err(e) => {
+                            tracing::warn!(%origin, error = %e, "a resume found no server for its session; the page will retry");
+                            break;
+                        }
                     }
-                    Ok(Found::Unknown) => {
-                        let message = "This co-browse session is over.".to_string();
-                        let _ = tx.send(ToCustomer::Gone { code: ErrorCode::NoSuchSession, message }).await;
-                        None
-                    }
-                    // The page tries again in a moment, and finds the session then.
-                    Ok(Found::Elsewhere(owner)) => {
-                        tracing::warn!(%origin, owner = %owner.node, "a resume reached a server that does not run the session; the page will retry");
-                        break;
-                    }
-                    Err(e) => {
-                        tracing::error!(%origin, error = %e, "a resume failed: the session directory cannot be read; the page will retry");
-                        break;
-                    }
-                },
+                }
                 Ok(_) => Some((ErrorCode::Unexpected, "start or resume a session first".to_string())),
                 Err(e) => Some(e),
             },
@@ -201,7 +198,90 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
         a.handle.customer(a.conn, FromCustomerConn::Gone).await;
     }
     drop((tx, link));
-    connection.finish().await;
+    match relay_to {
+        Some((upstream, first)) => super::relay::pump(connection, upstream, first).await,
+        None => connection.finish().await,
+    }
+}
+
+/// Where a new session goes in a cluster: here, or relayed to the node with the most headroom
+/// (here when that node cannot be reached and this one takes sessions).
+enum Placement {
+    Here,
+    Relayed(crate::cluster::relay::Upstream),
+    Nowhere,
+}
+
+async fn place(state: &AppState, forward: &Forward<'_>) -> Placement {
+    let Some(cluster) = &state.cluster else { return Placement::Here };
+    if !cluster.reachable() {
+        // No session can be recorded, so none can start (live ones go on).
+        return Placement::Nowhere;
+    }
+    match cluster.place(state.load()) {
+        crate::cluster::Placement::Here => Placement::Here,
+        crate::cluster::Placement::Nowhere => Placement::Nowhere,
+        crate::cluster::Placement::There(node) => {
+            let header = cluster.relay_header(forward.client);
+            match crate::cluster::relay::connect(&node.advertise, forward.path, forward.headers, &header).await {
+                Ok(upstream) => Placement::Relayed(upstream),
+                Err(e) => {
+                    tracing::warn!(node = %node.node, error = %e, "the node chosen for a new session cannot be reached");
+                    if cluster.draining() {
+                        Placement::Nowhere
+                    } else {
+                        Placement::Here
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Starts a session here for the customer at `peer`, unless a limit says no (told with the
+/// reason).
+async fn start_here(
+    state: &AppState,
+    profile: &Arc<Profile>,
+    origin: &str,
+    peer: SocketAddr,
+    link: &ClientLink<ToCustomer>,
+    attached: &mut Option<Attached>,
+    complaints: &mut super::log_throttle::LogThrottle,
+) -> Option<(ErrorCode, String)> {
+    let tx = &link.messages;
+    if let Err(refusal) = may_start(state, peer, origin) {
+        let metrics = &state.services.metrics;
+        match refusal.limit() {
+            Some(limit) => metrics.limit_hit(limit),
+            None if refusal == StartRefusal::Unavailable => metrics.starts_refused_unavailable.inc(),
+            None if refusal == StartRefusal::Busy => metrics.starts_refused_busy.inc(),
+            None => metrics.starts_refused_full.inc(),
+        }
+        if let Some(held_back) = complaints.allow(tokio::time::Instant::now().into_std()) {
+            tracing::warn!(%origin, %peer, ?refusal, held_back, "refused a new session");
+        }
+        let message = refusal.message().to_string();
+        let _ = tx.send(ToCustomer::Gone { code: refusal.code(), message }).await;
+        return None;
+    }
+    // The profile as it is now: an edit since this connection opened applies.
+    let profile = state.profiles.for_origin(origin).unwrap_or_else(|| profile.clone());
+    let site = session::Origin { origin: origin.to_string(), profile, store: &state.profiles };
+    match session::create(&state.registry, &state.replicas, site, state.timings, &state.services).await {
+        Ok(handle) => {
+            let now = tokio::time::Instant::now().into_std();
+            state.start_limit.started(peer.ip(), origin, &handle.id, now);
+            attach(handle, link, None, attached).await
+        }
+        Err(e) => {
+            tracing::error!(%origin, error = %e, "refused a new session: the session directory cannot be written");
+            state.services.metrics.starts_refused_busy.inc();
+            let message = StartRefusal::Busy.message().to_string();
+            let _ = tx.send(ToCustomer::Gone { code: StartRefusal::Busy.code(), message }).await;
+            None
+        }
+    }
 }
 
 /// Whether a customer at `peer` may start a session on `origin` now (see `start_limit`).

@@ -19,6 +19,8 @@ pub enum AppError {
     Audit(crate::audit::AuditError),
     #[error("the session directory cannot be read")]
     Directory(crate::session::directory::DirectoryError),
+    #[error("this server is not part of a cluster (no --redis): there is no other node to hand its sessions to")]
+    NotInCluster,
 }
 
 impl IntoResponse for AppError {
@@ -39,6 +41,7 @@ impl IntoResponse for AppError {
                 tracing::error!(%cause, "session directory read failed");
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            AppError::NotInCluster => StatusCode::CONFLICT,
         };
         (status, format!("{self}\n")).into_response()
     }

@@ -49,12 +49,13 @@ impl Default for ConnectionLimits {
 const TOO_MANY: &str = "Too many connections from your address; close some and try again.\n";
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open requests finish.
-/// Addresses in `uncapped` (trusted reverse proxies, which carry every client) have no cap.
+/// Addresses `uncapped` says so of (trusted reverse proxies and the cluster's other nodes,
+/// which carry many clients) have no cap.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
-    uncapped: Arc<Vec<IpAddr>>,
+    uncapped: impl Fn(IpAddr) -> bool,
     metrics: Arc<Metrics>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -77,7 +78,7 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
-        let cap = if uncapped.contains(&peer.ip()) { usize::MAX } else { limits.per_address };
+        let cap = if uncapped(peer.ip()) { usize::MAX } else { limits.per_address };
         let Some(slot) = open.admit(peer.ip(), cap) else {
             metrics.limit_hit(Limit::ConnectionsPerAddress);
             complain(&complaints, peer, "refused a connection: too many open from this address");

@@ -7,10 +7,13 @@ pub mod client_address;
 mod connection;
 mod customer_ws;
 mod error;
+mod health;
 pub mod join_limit;
 pub mod listen;
 mod log_throttle;
 pub mod page_headers;
+mod relay;
+mod route;
 pub mod start_limit;
 
 use std::future::Future;
@@ -66,6 +69,8 @@ pub struct AppState {
     /// Reverse proxies whose `X-Forwarded-For` names the client (and whose connections are
     /// not capped per address: every client comes through them).
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// This node's cluster, in cluster mode.
+    pub cluster: Option<crate::cluster::Cluster>,
 }
 
 impl AppState {
@@ -87,6 +92,7 @@ impl AppState {
             connection_limits: listen::ConnectionLimits::default(),
             metrics_token: None,
             trusted_proxies: Arc::default(),
+            cluster: None,
         }
     }
 
@@ -98,7 +104,21 @@ impl AppState {
             profiles: &self.profiles,
             timings: self.timings,
             services: &self.services,
+            may_claim: !self.cluster.as_ref().is_some_and(|c| c.draining()),
         }
+    }
+
+    /// What this node can take on now, as it tells the cluster.
+    pub fn load(&self) -> crate::cluster::Load {
+        let sessions = self.registry.len();
+        let room = self.replicas.installed() && self.replicas.admits();
+        let headroom = if room { self.max_sessions.saturating_sub(sessions) } else { 0 };
+        crate::cluster::Load { sessions, headroom }
+    }
+
+    /// The same state as a node of `cluster`.
+    pub fn with_cluster(self, cluster: crate::cluster::Cluster) -> AppState {
+        AppState { cluster: Some(cluster), ..self }
     }
 
     /// The same state taking client addresses from these proxies' `X-Forwarded-For`.
@@ -175,7 +195,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/ws/customer", get(customer_ws::upgrade))
         .route("/ws/agent", get(agent_ws::upgrade))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(health::healthz))
+        .route("/api/drain", axum::routing::post(health::drain))
         .route("/metrics", get(metrics))
         .route("/api/interactions/{id}/end", axum::routing::post(api::end_interaction))
         .route("/api/sessions/{id}", get(api::session))
@@ -215,7 +236,8 @@ pub async fn run(
     let hooks = state.services.hooks.clone();
     let reloads = tokio::spawn(state.profiles.clone().watch(crate::profile::store::POLL_EVERY));
     let (limits, metrics) = (state.connection_limits, state.services.metrics.clone());
-    let uncapped = state.trusted_proxies.clone();
+    let (proxies, cluster) = (state.trusted_proxies.clone(), state.cluster.clone());
+    let uncapped = move |ip| proxies.contains(&ip) || cluster.as_ref().is_some_and(|c| c.is_peer(ip));
     listen::serve(listener, router(state), limits, uncapped, metrics, async move {
         shutdown.await;
         for session in registry.all() {

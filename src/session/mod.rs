@@ -224,6 +224,8 @@ enum Command {
     /// The contact center ended the interaction the session is bound to.
     EndInteraction,
     Shutdown,
+    /// This node drains: the session is handed to another node without ending.
+    HandOff,
 }
 
 impl SessionHandle {
@@ -276,6 +278,11 @@ impl SessionHandle {
     /// Passes on an agent message; a session that has ended ignores it.
     pub async fn agent(&self, conn: u64, message: FromAgentConn) {
         let _ = self.commands.send(Command::Agent { conn, message }).await;
+    }
+
+    /// Hands the session to another node (this one drains); its people reconnect there.
+    pub async fn hand_off(&self) {
+        let _ = self.commands.send(Command::HandOff).await;
     }
 
     /// Ends the session because the server is stopping.

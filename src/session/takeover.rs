@@ -15,6 +15,9 @@ pub enum Found {
     Live(SessionHandle),
     /// Run by another process whose lease still holds.
     Elsewhere(Owner),
+    /// Live, but nobody holds it and this process may not take it (it drains): another node
+    /// must.
+    Unclaimed,
     Ended,
     Unknown,
 }
@@ -27,6 +30,8 @@ pub struct Here<'a> {
     pub profiles: &'a ProfileStore,
     pub timings: Timings,
     pub services: &'a Services,
+    /// Whether sessions may be taken over here (not while this node drains).
+    pub may_claim: bool,
 }
 
 /// The session with ID `id`.
@@ -61,6 +66,16 @@ async fn take_over(here: Here<'_>, id: &str, token: Option<String>) -> Result<Fo
         Lookup::Unknown => {}
     }
     let directory = &here.services.directory;
+    if !here.may_claim {
+        return match directory.get(id).await? {
+            None => Ok(Found::Unknown),
+            Some(record) if record.ended() => Ok(Found::Ended),
+            Some(record) if record.lease_until_ms > super::directory::now_ms() && record.owner != *directory.me() => {
+                Ok(Found::Elsewhere(record.owner))
+            }
+            Some(_) => Ok(Found::Unclaimed),
+        };
+    }
     let record = match directory.claim(id).await? {
         Claim::Won(record) => *record,
         Claim::Held(owner) => return Ok(Found::Elsewhere(owner)),
@@ -108,7 +123,14 @@ mod tests {
             reconnect_window: std::time::Duration::from_secs(3),
             write_request_ttl: std::time::Duration::from_secs(30),
         };
-        let here = Here { registry: &registry, replicas: &replicas, profiles: &profiles, timings, services: &services };
+        let here = Here {
+            registry: &registry,
+            replicas: &replicas,
+            profiles: &profiles,
+            timings,
+            services: &services,
+            may_claim: true,
+        };
         assert!(matches!(by_id(here, "123456789").await.unwrap(), Found::Ended));
         assert!(matches!(by_token(here, "token", "https://shop.example").await.unwrap(), Found::Ended));
         assert!(matches!(by_token(here, "token", "https://other.example").await.unwrap(), Found::Unknown));

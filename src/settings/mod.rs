@@ -121,6 +121,15 @@ pub struct Settings {
     /// HOSTNAME:PORT]
     #[arg(long, env = "COBROWSE_NODE_ID", value_name = "NAME", value_parser = node_id)]
     pub node_id: Option<String>,
+    /// Redis URL of the cluster's session directory, such as redis://127.0.0.1:6379/0; every node
+    /// with the same Redis (and the same --secret and profiles) joins one cluster [default: one
+    /// node, its directory in --data]
+    #[arg(long, env = "COBROWSE_REDIS", hide_env_values = true, value_name = "URL")]
+    pub redis: Option<String>,
+    /// HOST:PORT where the other nodes of the cluster reach this one [default: the listen
+    /// address]
+    #[arg(long, env = "COBROWSE_ADVERTISE", value_name = "HOST:PORT", value_parser = host_port)]
+    pub advertise: Option<String>,
     /// How log lines are written to standard error: text for people, json (one object a line)
     /// for log pipelines
     #[arg(long, env = "COBROWSE_LOG_FORMAT", default_value = "text", value_name = "FORMAT")]
@@ -146,6 +155,8 @@ pub enum SettingsError {
         "--webhook-secret (COBROWSE_WEBHOOK_SECRET) is required with --webhook-url: receivers check the signature"
     )]
     UnsignedWebhooks,
+    #[error("--redis (COBROWSE_REDIS) needs --secret (COBROWSE_SECRET), the same on every node: nodes check each other's tokens and relayed connections with it")]
+    ClusterWithoutSecret,
 }
 
 mod values;
@@ -178,6 +189,20 @@ impl Settings {
         format!("{host}:{}", self.listen.port())
     }
 
+    /// Where the other nodes reach this one: as set, or the listen address (an unspecified
+    /// address such as 0.0.0.0 stands for this host's name).
+    pub fn advertised(&self) -> String {
+        if let Some(address) = &self.advertise {
+            return address.clone();
+        }
+        if self.listen.ip().is_unspecified() {
+            let host = self.node_name();
+            let host = host.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or(host);
+            return format!("{host}:{}", self.listen.port());
+        }
+        self.listen.to_string()
+    }
+
     /// Checks what the flags' parsers cannot (secrets' length, without echoing them; a webhook
     /// URL needs its secret) and brings timeouts up to their floor.
     pub fn finish(mut self) -> Result<Settings, SettingsError> {
@@ -193,6 +218,9 @@ impl Settings {
         }
         if self.webhook_url.is_some() && self.webhook_secret.is_none() {
             return Err(SettingsError::UnsignedWebhooks);
+        }
+        if self.redis.is_some() && self.secret.is_none() {
+            return Err(SettingsError::ClusterWithoutSecret);
         }
         self.header_timeout = self.header_timeout.max(Duration::from_secs(1));
         self.idle_timeout = self.idle_timeout.max(Duration::from_secs(1));
@@ -211,4 +239,14 @@ fn node_id(text: &str) -> Result<String, String> {
     let ok = !text.is_empty() && text.len() <= 128 && text.bytes().all(|b| b.is_ascii_graphic());
     ok.then(|| text.to_string())
         .ok_or_else(|| "1 to 128 printable characters without spaces, such as node-1 or host:8080".into())
+}
+
+/// Where a node is reached: HOST:PORT, the port a number.
+fn host_port(text: &str) -> Result<String, String> {
+    let ok = text.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty()
+            && host.bytes().all(|b| b.is_ascii_graphic() && b != b'/')
+            && port.parse::<u16>().is_ok_and(|p| p > 0)
+    });
+    ok.then(|| text.to_string()).ok_or_else(|| "HOST:PORT, such as 10.0.0.5:8080 or node-2:8080".into())
 }

@@ -85,6 +85,8 @@ fn every_flag_reads_its_variable() {
         ("COBROWSE_WORKSPACE_ORIGINS", "https://crm.example.com, http://127.0.0.1:9000/"),
         ("COBROWSE_LOG_FORMAT", "json"),
         ("COBROWSE_NODE_ID", "node-2"),
+        ("COBROWSE_REDIS", "redis://10.0.0.9:6379/0"),
+        ("COBROWSE_ADVERTISE", "node-2.internal:8080"),
     ];
     let every = Serve::command().get_arguments().filter_map(|a| a.get_env()).count();
     assert_eq!(env.len(), every, "this test sets every setting's variable");
@@ -109,6 +111,8 @@ fn every_flag_reads_its_variable() {
     assert_eq!(s.webhook_ca, Some(PathBuf::from("/etc/cobrowse/ca.pem")));
     assert_eq!(s.metrics_token.as_deref(), Some("metrics-token-0123"));
     assert_eq!(s.node_name(), "node-2");
+    assert_eq!(s.redis.as_deref(), Some("redis://10.0.0.9:6379/0"));
+    assert_eq!(s.advertised(), "node-2.internal:8080");
     let proxies: Vec<std::net::IpAddr> = s.trusted_proxies.0.iter().map(|p| p.0).collect();
     assert_eq!(proxies, ["10.0.0.2".parse::<std::net::IpAddr>().unwrap(), "::1".parse().unwrap()]);
     assert_eq!(s.latency_budget, Duration::from_secs(1));
@@ -221,5 +225,19 @@ fn the_readme_lists_every_setting() {
             .find(|row| row.starts_with(&format!("| {flag} |")))
             .unwrap_or_else(|| panic!("{flag} not in the README"));
         assert!(row.contains(&format!("`{env}`")), "{flag}: {env} not in its README row: {row}");
+    }
+}
+
+#[test]
+fn a_cluster_needs_the_shared_secret_and_a_reachable_address() {
+    let err = parse(&["--redis", "redis://127.0.0.1:6379/0"], &[]).unwrap_err();
+    assert!(err.contains("COBROWSE_SECRET") && err.contains("same on every node"), "{err}");
+    let s = parse(&["--redis", "redis://127.0.0.1:6379/0", "--secret", "0123456789abcdef"], &[]).unwrap();
+    assert_eq!(s.advertised(), "127.0.0.1:8080", "the listen address by default");
+    let s = parse(&["--listen", "0.0.0.0:9000", "--node-id", "web-3"], &[]).unwrap();
+    assert_eq!(s.advertised(), "web-3:9000", "a wildcard listen address is reached by the node's name");
+    for wrong in ["node-2", "node-2:", ":8080", "node-2:http", "node-2:0", "http://node-2:8080"] {
+        let err = parse(&["--advertise", wrong], &[]).unwrap_err();
+        assert!(err.contains("--advertise") && err.contains("HOST:PORT"), "{wrong}: {err}");
     }
 }

@@ -46,6 +46,7 @@ impl Report {
         md += &self.load_table();
         md += &self.targets_table();
         md += &self.isolation_table();
+        md += &self.cluster_table();
         let wm = &self.write_mode_latency_ms;
         if wm.samples > 0 {
             md += &format!(
@@ -155,6 +156,42 @@ impl Report {
         for t in &self.targets {
             md +=
                 &format!("| {} | {} | {} | {} |\n", t.what, t.target, t.measured, if t.met { "yes" } else { "**no**" });
+        }
+        md
+    }
+
+    fn cluster_table(&self) -> String {
+        let Some(c) = &self.cluster else { return String::new() };
+        let (owner, relayed, kill) = (&c.owner_latency_ms, &c.relayed_latency_ms, &c.kill_to_live_ms);
+        let mut md = format!(
+            "\n### Cluster: {} nodes on one Redis behind a round-robin balancer, on this one machine\n\n",
+            c.nodes
+        );
+        md += &format!(
+            "| measure | p50 | p95 | samples |\n|---|---|---|---|\n| glass-to-glass, agent on the session's node ({}) | {:.0} ms | {:.0} ms | {} |\n| glass-to-glass, agent on another node (relayed) | {:.0} ms | {:.0} ms | {} |\n| `kill -9` of the session's node to the agent's tab drawing again | {:.0} ms | {:.0} ms | {} (not back within 15 s: {}) |\n",
+            c.workload, owner.p50, owner.p95, owner.samples, relayed.p50, relayed.p95, relayed.samples, kill.p50, kill.p95, kill.samples, c.kills_not_back
+        );
+        md += &format!(
+            "\nThe relay costs {:+.0} ms at p50 ({:.2}× the owner's), {:+.0} ms at p95.\n",
+            relayed.p50 - owner.p50,
+            relayed.p50 / owner.p50.max(1.0),
+            relayed.p95 - owner.p95
+        );
+        let (one, three) = c.sessions_per_node();
+        let show = |n: Option<f64>| n.map_or("none within budget".to_string(), |n| format!("{n:.1}"));
+        md += "\n| replayed sessions at once | nodes | glass-to-glass p50 / p95 | refused busy | failed | sessions per node within p95 250 ms |\n|---|---|---|---|---|---|\n";
+        for (figures, nodes, per_node) in [(&c.one_node, 1, one), (&c.cluster, c.nodes, three)] {
+            if let Some(l) = figures {
+                md += &format!(
+                    "| {} | {nodes} | {:.0} / {:.0} ms | {} | {} | {} |\n",
+                    l.sessions,
+                    l.latency_ms.p50,
+                    l.latency_ms.p95,
+                    l.refused_busy,
+                    l.failed,
+                    show(per_node)
+                );
+            }
         }
         md
     }

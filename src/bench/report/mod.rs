@@ -107,6 +107,8 @@ pub struct Report {
     pub write_mode_latency_ms: Spread,
     /// One session typing, with the other session on the server quiet and then flooding.
     pub isolation: Option<Isolation>,
+    /// Three nodes on one Redis: the relay's cost, kill to live again, sessions per node.
+    pub cluster: Option<super::cluster::ClusterFigures>,
     pub targets: Vec<Target>,
 }
 

@@ -54,10 +54,25 @@ impl Actor {
         });
     }
 
+    /// This node drains: the session goes on elsewhere. Its connections here close, so they
+    /// reconnect and reach another node, which takes it over (released on the way out).
+    pub(super) fn hand_off(&mut self) {
+        let me = self.setup.services.directory.me().node.clone();
+        tracing::info!(session = %self.setup.id, "handing the session to another node; closing its connections here");
+        self.audit("handed_off", None, json!({ "node": me }));
+        self.close_connections();
+        self.handed_off = true;
+    }
+
     /// Another process owns the session now (this one's lease lapsed while it stalled): its
     /// connections here close without a word, so they reconnect and reach that process.
     pub(super) fn let_go(&mut self) {
         tracing::warn!(session = %self.setup.id, "another server runs this session now; closing its connections here");
+        self.close_connections();
+    }
+
+    /// Closes the session's connections here without a word, and stops running it.
+    fn close_connections(&mut self) {
         for link in self
             .customer
             .take()

@@ -100,6 +100,8 @@ pub struct Actor {
     write_lost: bool,
     /// Another process took the session over; this one lets go without ending it.
     moved: bool,
+    /// This node drains and hands the session to another: its lease is released on the way out.
+    handed_off: bool,
 }
 
 /// The agent's pointer is hit-tested (to say when it rests on a masked field) at most this often.
@@ -144,6 +146,7 @@ impl Actor {
             ended_by_agent: None,
             write_lost: false,
             moved: false,
+            handed_off: false,
         };
         match actor.setup.taken_over.take() {
             Some(record) => actor.resume_from(record),
@@ -187,9 +190,13 @@ impl Actor {
             }
             self.publish();
         }
-        let Actor { setup, moved, .. } = self;
+        let Actor { setup, moved, handed_off, .. } = self;
         // Written as ended before anyone may look it up again.
-        setup.publisher.finish().await;
+        if handed_off {
+            setup.publisher.release().await;
+        } else {
+            setup.publisher.finish().await;
+        }
         if moved {
             setup.registry.forget(&setup.id);
             return;
@@ -235,6 +242,7 @@ impl Actor {
             }
             Command::EndInteraction => self.input(Input::End(EndedBy::Interaction)),
             Command::Shutdown => self.input(Input::End(EndedBy::Server)),
+            Command::HandOff => self.hand_off(),
         }
     }
 

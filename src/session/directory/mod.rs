@@ -297,6 +297,14 @@ impl Directory {
         self.store.replace_if_owned(record, self.me.clone()).await
     }
 
+    /// Lets go of a session this process owns without ending it (the node drains): its lease
+    /// lapses now, so the next node its people reach takes it over at once.
+    pub async fn release(&self, mut record: SessionRecord) -> Result<bool, DirectoryError> {
+        record.owner = self.me.clone();
+        record.lease_until_ms = now_ms();
+        self.store.replace_if_owned(record, self.me.clone()).await
+    }
+
     /// The lease this directory grants.
     pub fn lease(&self) -> Lease {
         self.lease

@@ -15,6 +15,7 @@ pub struct Publisher {
     /// Fires when another process owns the session now.
     pub lost: oneshot::Receiver<()>,
     task: JoinHandle<()>,
+    directory: Directory,
 }
 
 impl Publisher {
@@ -40,12 +41,30 @@ impl Publisher {
             tracing::warn!("the session directory did not take a session's last record in time");
         }
     }
+
+    /// Writes the last record, then lets go of the session's lease (see
+    /// [`Directory::release`]).
+    pub async fn release(self) {
+        let (directory, record) = (self.directory.clone(), self.record());
+        self.finish().await;
+        match tokio::time::timeout(Duration::from_secs(3), directory.release(record.clone())).await {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => tracing::info!(session = %record.id, "a session handed over was already taken"),
+            Ok(Err(e)) => {
+                tracing::error!(session = %record.id, error = %e, "a session's lease could not be released; another node takes it when the lease lapses")
+            }
+            Err(_) => {
+                tracing::error!(session = %record.id, "the session directory did not release a lease in time; another node takes it when the lease lapses")
+            }
+        }
+    }
 }
 
 /// Starts publishing `record`, which the directory already holds as this process's.
 pub fn spawn_publisher(directory: Directory, record: SessionRecord) -> Publisher {
     let (tx, mut rx) = watch::channel(record);
     let (lost_tx, lost) = oneshot::channel();
+    let handle = directory.clone();
     let task = tokio::spawn(async move {
         let renew_every = directory.lease().renew_every;
         let mut failing = false;
@@ -75,7 +94,7 @@ pub fn spawn_publisher(directory: Directory, record: SessionRecord) -> Publisher
             }
         }
     });
-    Publisher { record: tx, lost, task }
+    Publisher { record: tx, lost, task, directory: handle }
 }
 
 /// Writes a session's last record. Its end must not be lost (the session would come back when

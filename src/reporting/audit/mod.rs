@@ -1,10 +1,14 @@
-//! The audit trail: every session event appended to SQLite (`COBROWSE_DATA/audit.sqlite3`), one
-//! row each, by one writer thread, so it survives restarts and never holds up a session.
+//! The audit trail: every session event appended, in order, to a durable store by one writer,
+//! so it survives restarts and never holds up a session. One node keeps it in SQLite
+//! (`COBROWSE_DATA/audit.sqlite3`, a writer thread); a cluster keeps it in its Redis (see
+//! [`shipped`]), where any node reads any session's trail and no node's loss loses it.
+
+mod shipped;
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
 /// Events waiting for the writer; a burst beyond this is logged and dropped rather than
@@ -12,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 const QUEUE: usize = 16 * 1024;
 
 /// One session event, as stored and as `GET /api/sessions/{id}/events` returns it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
     /// The session's 9-digit ID.
     pub session: String,
@@ -42,11 +46,13 @@ pub enum AuditError {
     Database(String, rusqlite::Error),
     #[error("the audit writer has stopped")]
     Stopped,
+    #[error("audit trail in Redis: {0}")]
+    Redis(String),
 }
 
 enum Job {
     Append(AuditEvent),
-    Read { session: String, reply: oneshot::Sender<Result<Vec<AuditEvent>, rusqlite::Error>> },
+    Read { session: String, reply: oneshot::Sender<Result<Vec<AuditEvent>, AuditError>> },
     Flush(oneshot::Sender<()>),
 }
 
@@ -91,6 +97,16 @@ impl Audit {
         Ok(Audit { jobs })
     }
 
+    /// The audit trail of the cluster that uses the Redis at `url`.
+    pub async fn connect(url: &str) -> Result<Audit, AuditError> {
+        let redis = crate::cluster::nodes::connect(url)
+            .await
+            .map_err(|e| AuditError::Redis(format!("{}: {e}", crate::cluster::nodes::redacted(url))))?;
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(shipped::ship(redis, rx));
+        Ok(Audit { jobs })
+    }
+
     /// Appends an event; never waits.
     pub fn record(&self, event: AuditEvent) {
         if let Err(e) = self.jobs.try_send(Job::Append(event)) {
@@ -108,7 +124,7 @@ impl Audit {
     pub async fn events(&self, session: &str) -> Result<Vec<AuditEvent>, AuditError> {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(Job::Read { session: session.into(), reply }).await.map_err(|_| AuditError::Stopped)?;
-        answer.await.map_err(|_| AuditError::Stopped)?.map_err(|e| AuditError::Database("read".into(), e))
+        answer.await.map_err(|_| AuditError::Stopped)?
     }
 
     /// Waits until every event recorded so far is committed.
@@ -138,7 +154,7 @@ fn write(mut db: rusqlite::Connection, mut jobs: mpsc::Receiver<Job>) {
             match job {
                 Job::Append(_) => {}
                 Job::Read { session, reply } => {
-                    let _ = reply.send(read(&db, &session));
+                    let _ = reply.send(read(&db, &session).map_err(|e| AuditError::Database("read".into(), e)));
                 }
                 Job::Flush(done) => {
                     let _ = done.send(());
