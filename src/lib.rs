@@ -47,6 +47,8 @@ pub mod server;
 pub mod session;
 pub mod settings;
 pub mod stream;
+#[cfg(test)]
+mod test_redis;
 pub mod wire;
 
 pub use reporting::{audit, hooks, metrics};

@@ -17,12 +17,23 @@ use tokio::sync::Notify;
 
 pub use nodes::NodeBeat;
 pub use placement::Placement;
+pub use relay::Relay;
 
 /// Why a node cannot join its cluster.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     #[error("cannot reach Redis at {url}: {cause}")]
     Unreachable { url: String, cause: redis::RedisError },
+}
+
+/// Where a connection comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    Direct,
+    /// Relayed by another node for this client.
+    Relayed(IpAddr),
+    /// With a relay header this cluster did not sign, or from an address no node has: refused.
+    Forged,
 }
 
 /// What a node can take on now, as it tells the others.
@@ -52,9 +63,9 @@ struct Inner {
     reachable: AtomicBool,
     /// The other nodes' last beats, fresh ones only.
     others: Mutex<Vec<NodeBeat>>,
-    /// The other nodes' addresses, resolved from their advertised names: their relayed
-    /// connections are not capped per address.
-    peers: Mutex<HashMap<String, Vec<IpAddr>>>,
+    /// The other nodes' addresses by name (and the instance they were resolved for), from
+    /// their advertised names: their relayed connections are not capped per address.
+    peers: Mutex<HashMap<String, (String, Vec<IpAddr>)>>,
     /// Asked to drain (by `cobrowse drain`); the process drains as on SIGTERM.
     drain_asked: Notify,
     redis: redis::aio::ConnectionManager,
@@ -130,28 +141,30 @@ impl Cluster {
         })
     }
 
-    /// Resolves the addresses of nodes not resolved before (a name is looked up once).
+    /// Resolves the addresses of nodes not resolved before, or restarted since (a recreated
+    /// container may have a new address).
     async fn resolve_peers(&self, others: &[NodeBeat]) {
         for node in others {
-            let known = self.inner.peers.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&node.advertise);
-            if known {
+            let known = self.inner.peers.lock().unwrap_or_else(|p| p.into_inner()).get(&node.node).map(|p| p.0.clone());
+            if known.as_ref() == Some(&node.instance) {
                 continue;
             }
-            let resolved =
-                tokio::time::timeout(Duration::from_secs(1), tokio::net::lookup_host(node.advertise.as_str()))
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .map(|addresses| addresses.map(|a| a.ip()).collect::<Vec<_>>());
-            if let Some(ips) = resolved {
-                self.inner.peers.lock().unwrap_or_else(|p| p.into_inner()).insert(node.advertise.clone(), ips);
+            let lookup = tokio::net::lookup_host(node.advertise.as_str());
+            let resolved = tokio::time::timeout(Duration::from_millis(200), lookup).await.ok().and_then(Result::ok);
+            if let Some(addresses) = resolved {
+                let ips = addresses.map(|a| a.ip()).collect();
+                self.inner
+                    .peers
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(node.node.clone(), (node.instance.clone(), ips));
             }
         }
     }
 
     /// Whether `ip` is another node's (its relays carry many clients).
     pub fn is_peer(&self, ip: IpAddr) -> bool {
-        self.inner.peers.lock().unwrap_or_else(|p| p.into_inner()).values().any(|ips| ips.contains(&ip))
+        self.inner.peers.lock().unwrap_or_else(|p| p.into_inner()).values().any(|(_, ips)| ips.contains(&ip))
     }
 
     fn beat(&self, load: Load) -> NodeBeat {
@@ -205,21 +218,45 @@ impl Cluster {
         self.inner.reachable.load(Ordering::Relaxed)
     }
 
-    /// The header that vouches, to another node, for a connection relayed from `client`.
-    pub fn relay_header(&self, client: IpAddr) -> String {
-        relay::sign(&self.inner.relay_key, client, self.node(), crate::session::directory::now_ms())
+    /// The header that vouches, to another node, for a connection to `path` relayed from
+    /// `client`.
+    pub fn relay_header(&self, client: IpAddr, path: &str) -> String {
+        relay::sign(&self.inner.relay_key, client, self.node(), path, crate::session::directory::now_ms())
     }
 
-    /// The client a relayed connection comes from, if its header is one a node of this
-    /// cluster signed (and not stale).
-    pub fn relayed_from(&self, headers: &axum::http::HeaderMap) -> Option<IpAddr> {
-        let header = headers.get(relay::HEADER)?.to_str().ok()?;
-        relay::verify(&self.inner.relay_key, header, crate::session::directory::now_ms())
+    /// Who a connection to `path` from `peer` comes from: a client directly, or one another
+    /// node relays (its header genuine, fresh and from a node of this cluster).
+    pub fn arrival(&self, headers: &axum::http::HeaderMap, peer: IpAddr, path: &str) -> Arrival {
+        let Some(header) = headers.get(relay::HEADER) else { return Arrival::Direct };
+        let now = crate::session::directory::now_ms();
+        match header.to_str().ok().and_then(|h| relay::verify(&self.inner.relay_key, h, path, now)) {
+            Some(client) if self.is_peer(peer) => Arrival::Relayed(client),
+            _ => Arrival::Forged,
+        }
+    }
+
+    /// Opens `path` again on `node` for `client`, with the client's `Origin` and credentials
+    /// from `headers`.
+    pub async fn relay(
+        &self,
+        node: NodeBeat,
+        path: &str,
+        headers: &axum::http::HeaderMap,
+        client: IpAddr,
+    ) -> Result<Relay, relay::RelayError> {
+        let header = self.relay_header(client, path);
+        let upstream = relay::connect(&node.advertise, path, headers, &header).await?;
+        Ok(Relay { upstream, node })
+    }
+
+    /// Whether `node` still beats as the same process (a relay to it is worth keeping).
+    pub fn still_there(&self, node: &NodeBeat) -> bool {
+        self.other(&node.node).is_some_and(|n| n.instance == node.instance)
     }
 
     /// Leaves the cluster: the others stop placing sessions here at once.
     pub async fn leave(&self) {
         self.inner.left.store(true, Ordering::Relaxed);
-        let _ = tokio::time::timeout(Duration::from_secs(2), nodes::leave(&self.inner.redis, self.node())).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), nodes::leave(&self.inner.redis, self.node())).await;
     }
 }

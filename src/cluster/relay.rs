@@ -14,7 +14,8 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-/// The header a relaying node adds: `CLIENT-IP NODE MS SIGNATURE`.
+/// The header a relaying node adds: `CLIENT-IP NODE MS SIGNATURE`, signed with the path it
+/// opens.
 pub const HEADER: &str = "x-cobrowse-relay";
 /// A signature older than this is refused (nodes' clocks agree to well within it).
 const FRESH_MS: u64 = 60_000;
@@ -23,6 +24,13 @@ const CONNECT_WITHIN: Duration = Duration::from_secs(1);
 
 /// The connection to the node that runs the session (boxed: it is large, and moves about).
 pub type Upstream = Box<WebSocketStream<MaybeTlsStream<TcpStream>>>;
+
+/// A client's connection opened again on the node that runs its session.
+pub struct Relay {
+    pub upstream: Upstream,
+    /// That node, as it beat when the relay opened.
+    pub node: super::NodeBeat,
+}
 
 /// Why a relay could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -47,14 +55,14 @@ fn signature(key: &[u8; 32], signed: &str) -> String {
     mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The header for a connection relayed from `client` by node `node` at `now_ms`.
-pub fn sign(key: &[u8; 32], client: IpAddr, node: &str, now_ms: u64) -> String {
+/// The header for a connection to `path` relayed from `client` by node `node` at `now_ms`.
+pub fn sign(key: &[u8; 32], client: IpAddr, node: &str, path: &str, now_ms: u64) -> String {
     let signed = format!("{client} {node} {now_ms}");
-    format!("{signed} {}", signature(key, &signed))
+    format!("{signed} {}", signature(key, &format!("{signed} {path}")))
 }
 
-/// The client of a relayed connection whose header is genuine and fresh.
-pub fn verify(key: &[u8; 32], header: &str, now_ms: u64) -> Option<IpAddr> {
+/// The client of a connection to `path` relayed with `header`, if it is genuine and fresh.
+pub fn verify(key: &[u8; 32], header: &str, path: &str, now_ms: u64) -> Option<IpAddr> {
     let (signed, given) = header.rsplit_once(' ')?;
     let mut parts = signed.split(' ');
     let (client, _node, at) = (parts.next()?, parts.next()?, parts.next()?);
@@ -65,7 +73,7 @@ pub fn verify(key: &[u8; 32], header: &str, now_ms: u64) -> Option<IpAddr> {
     if now_ms.abs_diff(at) > FRESH_MS {
         return None;
     }
-    let expected = signature(key, signed);
+    let expected = signature(key, &format!("{signed} {path}"));
     crate::auth::token::same_secret(expected.as_bytes(), given.as_bytes()).then_some(())?;
     client.parse().ok()
 }
@@ -112,14 +120,19 @@ mod tests {
     fn only_a_fresh_header_signed_with_the_cluster_secret_names_the_client() {
         let key = key("0123456789abcdef");
         let client: IpAddr = "203.0.113.7".parse().unwrap();
-        let header = sign(&key, client, "node-1", 1_000_000);
-        assert_eq!(verify(&key, &header, 1_000_500), Some(client));
-        assert_eq!(verify(&key, &header, 1_000_000 + FRESH_MS + 1), None, "stale");
-        assert_eq!(verify(&super::key("another-secret-0000"), &header, 1_000_500), None, "another cluster");
+        let header = sign(&key, client, "node-1", "/ws/agent", 1_000_000);
+        assert_eq!(verify(&key, &header, "/ws/agent", 1_000_500), Some(client));
+        assert_eq!(verify(&key, &header, "/ws/customer", 1_000_500), None, "for its own path only");
+        assert_eq!(verify(&key, &header, "/ws/agent", 1_000_000 + FRESH_MS + 1), None, "stale");
+        assert_eq!(
+            verify(&super::key("another-secret-0000"), &header, "/ws/agent", 1_000_500),
+            None,
+            "another cluster"
+        );
         let forged = header.replace("203.0.113.7", "198.51.100.1");
-        assert_eq!(verify(&key, &forged, 1_000_500), None, "a client cannot name another address");
+        assert_eq!(verify(&key, &forged, "/ws/agent", 1_000_500), None, "a client cannot name another address");
         for junk in ["", "x", "1.2.3.4 node 5", "1.2.3.4 node 5 6 7"] {
-            assert_eq!(verify(&key, junk, 5), None, "{junk:?}");
+            assert_eq!(verify(&key, junk, "/ws/agent", 5), None, "{junk:?}");
         }
     }
 }

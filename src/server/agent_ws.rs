@@ -39,12 +39,10 @@ pub async fn upgrade(
         }
     };
     let Ok(ws) = ws else { return AppError::NotWebSocket.into_response() };
-    let relayed = state.cluster.as_ref().and_then(|c| c.relayed_from(&headers));
-    let peer = match relayed {
-        Some(client) => SocketAddr::new(client, peer.port()),
-        None => super::client_address::client_address(peer, &headers, &state.trusted_proxies),
+    let (peer, relayed) = match super::relay::arrival(&state, &headers, peer, "/ws/agent") {
+        Ok(arrival) => arrival,
+        Err(refused) => return refused.into_response(),
     };
-    let relayed = relayed.is_some();
     ws.protocols([auth::SUBPROTOCOL])
         .max_message_size(1024 * 1024)
         .on_upgrade(move |socket| serve(socket, state, peer, claims, headers, relayed))
@@ -109,9 +107,9 @@ async fn serve(
             (FromAgent::Join { session, interaction, watch }, None) => {
                 let request = JoinRequest { member: member.clone(), interaction, watch };
                 match join(&state, &forward, &claims, &session, request, &link).await {
-                    Ok(Joined::There(upstream)) => {
+                    Ok(Joined::There(relay)) => {
                         seat.set_busy(true);
-                        relay_to = Some((upstream, text.to_string()));
+                        relay_to = Some((relay, text.to_string()));
                         break;
                     }
                     Ok(Joined::Here(handle, attached)) => {
@@ -125,6 +123,11 @@ async fn serve(
                         failures += 1;
                         state.services.metrics.joins_refused.inc();
                         let _ = tx.send(ToAgent::JoinFailed { code, message }).await;
+                        // Over a relay, the next join may be for a session on a third node: the
+                        // view reconnects, and its landing node finds it.
+                        if relayed {
+                            break;
+                        }
                         if failures >= FAILURES_PER_CONNECTION {
                             tracing::warn!(%peer, agent = %member.id, "closing an agent connection after {failures} failed joins");
                             break;
@@ -172,7 +175,10 @@ async fn serve(
     drop(seat);
     drop((tx, link));
     match relay_to {
-        Some((upstream, first)) => super::relay::pump(connection, upstream, first).await,
+        Some((relay, first)) => match &state.cluster {
+            Some(cluster) => super::relay::pump(connection, cluster, relay, first).await,
+            None => connection.finish().await,
+        },
         None => connection.finish().await,
     }
 }
@@ -181,7 +187,7 @@ async fn serve(
 enum Joined {
     Here(SessionHandle, Box<AgentAttached>),
     /// The session runs on another node: the connection is relayed there.
-    There(crate::cluster::relay::Upstream),
+    There(crate::cluster::Relay),
 }
 
 /// Hands the session to agent `to` if they are signed in and free, then offers it to them.
@@ -275,7 +281,7 @@ async fn lookup_and_join(
     }
     let handle = match route::find(state, Wanted::Id(&session), forward).await {
         Ok(Route::Here(handle)) => handle,
-        Ok(Route::There(upstream)) => return Ok(Joined::There(upstream)),
+        Ok(Route::There(relay)) => return Ok(Joined::There(relay)),
         Ok(Route::Ended) => return Err((ErrorCode::SessionEnded, "This co-browse session has ended.".into())),
         Ok(Route::Unknown) => return Err(no_such()),
         Err(e) => {

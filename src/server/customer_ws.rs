@@ -32,12 +32,11 @@ pub async fn upgrade(
         return AppError::OriginNotAllowed(origin).into_response();
     };
     let Ok(ws) = ws else { return AppError::NotWebSocket.into_response() };
-    let relayed = state.cluster.as_ref().and_then(|c| c.relayed_from(&headers));
-    let peer = match relayed {
-        Some(client) => SocketAddr::new(client, peer.port()),
-        None => super::client_address::client_address(peer, &headers, &state.trusted_proxies),
+    let (peer, relayed) = match super::relay::arrival(&state, &headers, peer, "/ws/customer") {
+        Ok(arrival) => arrival,
+        Err(refused) => return refused.into_response(),
     };
-    let arrival = Arrival { peer, headers, relayed: relayed.is_some() };
+    let arrival = Arrival { peer, headers, relayed };
     // A browser sends each message as one frame, so the frame limit is the message limit. It
     // lies well above the events limit, so a page too large to share is told so (and goes on)
     // rather than having its connection closed and reopened with the same snapshot.
@@ -87,8 +86,8 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
             (Message::Text(text), None) => match wire::parse::<FromCustomer>(&text) {
                 Ok(FromCustomer::Start) if !arrival.relayed && state.cluster.is_some() => {
                     match place(&state, &forward).await {
-                        Placement::Relayed(upstream) => {
-                            relay_to = Some((upstream, text.to_string()));
+                        Placement::Relayed(relay) => {
+                            relay_to = Some((relay, text.to_string()));
                             break;
                         }
                         Placement::Here => {
@@ -108,8 +107,8 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
                 Ok(FromCustomer::Resume { token }) => {
                     match route::find(&state, Wanted::Token { token: &token, origin: &origin }, &forward).await {
                         Ok(Route::Here(handle)) => attach(handle, &link, Some(token), &mut attached).await,
-                        Ok(Route::There(upstream)) => {
-                            relay_to = Some((upstream, text.to_string()));
+                        Ok(Route::There(relay)) => {
+                            relay_to = Some((relay, text.to_string()));
                             break;
                         }
                         Ok(Route::Ended) => {
@@ -199,7 +198,10 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
     }
     drop((tx, link));
     match relay_to {
-        Some((upstream, first)) => super::relay::pump(connection, upstream, first).await,
+        Some((relay, first)) => match &state.cluster {
+            Some(cluster) => super::relay::pump(connection, cluster, relay, first).await,
+            None => connection.finish().await,
+        },
         None => connection.finish().await,
     }
 }
@@ -208,7 +210,7 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
 /// (here when that node cannot be reached and this one takes sessions).
 enum Placement {
     Here,
-    Relayed(crate::cluster::relay::Upstream),
+    Relayed(crate::cluster::Relay),
     Nowhere,
 }
 
@@ -222,11 +224,11 @@ async fn place(state: &AppState, forward: &Forward<'_>) -> Placement {
         crate::cluster::Placement::Here => Placement::Here,
         crate::cluster::Placement::Nowhere => Placement::Nowhere,
         crate::cluster::Placement::There(node) => {
-            let header = cluster.relay_header(forward.client);
-            match crate::cluster::relay::connect(&node.advertise, forward.path, forward.headers, &header).await {
-                Ok(upstream) => Placement::Relayed(upstream),
+            let name = node.node.clone();
+            match cluster.relay(node, forward.path, forward.headers, forward.client).await {
+                Ok(relay) => Placement::Relayed(relay),
                 Err(e) => {
-                    tracing::warn!(node = %node.node, error = %e, "the node chosen for a new session cannot be reached");
+                    tracing::warn!(node = %name, error = %e, "the node chosen for a new session cannot be reached");
                     if cluster.draining() {
                         Placement::Nowhere
                     } else {
@@ -290,7 +292,7 @@ fn may_start(state: &AppState, peer: SocketAddr, origin: &str) -> Result<(), Sta
         Err(StartRefusal::Unavailable)
     } else if state.registry.len() >= state.max_sessions {
         Err(StartRefusal::ServerFull)
-    } else if !state.replicas.admits() {
+    } else if !state.replicas.admits() || state.cluster.as_ref().is_some_and(|c| c.draining()) {
         Err(StartRefusal::Busy)
     } else {
         Ok(())

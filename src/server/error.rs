@@ -19,6 +19,8 @@ pub enum AppError {
     Audit(crate::audit::AuditError),
     #[error("the session directory cannot be read")]
     Directory(crate::session::directory::DirectoryError),
+    #[error("this connection's relay header was not signed by a node of this cluster")]
+    ForgedRelay,
     #[error("this server is not part of a cluster (no --redis): there is no other node to hand its sessions to")]
     NotInCluster,
 }
@@ -42,6 +44,7 @@ impl IntoResponse for AppError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             AppError::NotInCluster => StatusCode::CONFLICT,
+            AppError::ForgedRelay => StatusCode::FORBIDDEN,
         };
         (status, format!("{self}\n")).into_response()
     }

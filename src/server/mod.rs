@@ -255,7 +255,7 @@ pub async fn run(
     audit.flush().await;
     if let Some(hooks) = &hooks {
         // The sessions' last webhooks go out before the process does (retries included).
-        if tokio::time::timeout(std::time::Duration::from_secs(20), hooks.flush()).await.is_err() {
+        if tokio::time::timeout(std::time::Duration::from_secs(15), hooks.flush()).await.is_err() {
             tracing::warn!("shutting down with webhooks still undelivered");
         }
     }

@@ -1,25 +1,49 @@
 //! A client's connection relayed to the node that runs its session: the first message (the
 //! start, resume or join the landing node read to find the session) goes first, then messages
-//! pass both ways as they come until either side closes. The client then reconnects, and finds
-//! the session wherever it runs by then.
+//! pass both ways as they come until either side closes, that node stops beating, or it is
+//! silent past its pings (a machine gone without a word). The client then reconnects, and
+//! finds the session wherever it runs by then.
+
+use std::time::Duration;
 
 use axum::extract::ws::Message;
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as Relayed;
 
 use super::connection::Connection;
-use crate::cluster::relay::Upstream;
+use crate::cluster::{Arrival, Cluster, Relay};
 use crate::wire::Outgoing;
 
-/// Pumps `connection` to and from `upstream`, `first` sent first, then closes both.
-pub async fn pump<T: Outgoing + Send + 'static>(mut connection: Connection<T>, upstream: Upstream, first: String) {
-    let (mut to_owner, mut from_owner) = upstream.split();
-    if to_owner.send(Relayed::Text(first.into())).await.is_ok() {
+/// The owner pings every 20 s: silence this long means it is gone.
+const SILENT_OWNER: Duration = Duration::from_secs(45);
+/// How often the relay checks that the owner still beats.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
+/// A send to the owner that takes longer than this means it is stalled.
+const SEND_WITHIN: Duration = Duration::from_secs(10);
+
+/// Pumps `connection` to and from the relay, `first` sent first, then closes both.
+pub async fn pump<T: Outgoing + Send + 'static>(
+    mut connection: Connection<T>,
+    cluster: &Cluster,
+    relay: Relay,
+    first: String,
+) {
+    let (mut to_owner, mut from_owner) = relay.upstream.split();
+    let mut check = tokio::time::interval(CHECK_EVERY);
+    let mut heard = tokio::time::Instant::now();
+    let sent = tokio::time::timeout(SEND_WITHIN, to_owner.send(Relayed::Text(first.into()))).await;
+    if matches!(sent, Ok(Ok(()))) {
         loop {
             tokio::select! {
+                _ = check.tick() => {
+                    if !cluster.still_there(&relay.node) || heard.elapsed() > SILENT_OWNER {
+                        tracing::info!(node = %relay.node.node, "a relay's node stopped beating or went silent; closing the relay");
+                        break;
+                    }
+                }
                 message = connection.next() => match message.and_then(upward) {
                     Some(Some(message)) => {
-                        if to_owner.send(message).await.is_err() {
+                        if !matches!(tokio::time::timeout(SEND_WITHIN, to_owner.send(message)).await, Ok(Ok(()))) {
                             break;
                         }
                     }
@@ -29,11 +53,13 @@ pub async fn pump<T: Outgoing + Send + 'static>(mut connection: Connection<T>, u
                 message = from_owner.next() => match message {
                     Some(Ok(message)) => match downward(message) {
                         Some(Some(message)) => {
+                            heard = tokio::time::Instant::now();
                             if connection.relayed.send(message).await.is_err() {
                                 break;
                             }
                         }
-                        Some(None) => {}
+                        // A ping: the owner is there.
+                        Some(None) => heard = tokio::time::Instant::now(),
                         None => break,
                     },
                     _ => break,
@@ -44,7 +70,7 @@ pub async fn pump<T: Outgoing + Send + 'static>(mut connection: Connection<T>, u
     let closing = async {
         let _ = to_owner.send(Relayed::Close(None)).await;
     };
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), closing).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), closing).await;
     connection.finish().await;
 }
 
@@ -66,5 +92,25 @@ fn downward(message: Relayed) -> Option<Option<Message>> {
         Relayed::Binary(bytes) => Some(Some(Message::Binary(bytes))),
         Relayed::Ping(_) | Relayed::Pong(_) | Relayed::Frame(_) => Some(None),
         Relayed::Close(_) => None,
+    }
+}
+
+/// Who a connection to `path` from `peer` comes from, and whether another node relays it: the
+/// client's address (a relayed one's as its node vouches, else as `X-Forwarded-For` from a
+/// trusted proxy says). A relay header this cluster did not sign is refused.
+pub fn arrival(
+    state: &super::AppState,
+    headers: &axum::http::HeaderMap,
+    peer: std::net::SocketAddr,
+    path: &str,
+) -> Result<(std::net::SocketAddr, bool), super::AppError> {
+    let arrival = state.cluster.as_ref().map_or(Arrival::Direct, |c| c.arrival(headers, peer.ip(), path));
+    match arrival {
+        Arrival::Relayed(client) => Ok((std::net::SocketAddr::new(client, peer.port()), true)),
+        Arrival::Direct => Ok((super::client_address::client_address(peer, headers, &state.trusted_proxies), false)),
+        Arrival::Forged => {
+            tracing::warn!(%peer, "refused a connection with a relay header no node of this cluster signed");
+            Err(super::AppError::ForgedRelay)
+        }
     }
 }

@@ -285,6 +285,11 @@ impl SessionHandle {
         let _ = self.commands.send(Command::HandOff).await;
     }
 
+    /// Completes when the session's actor has stopped (ended, or handed over and let go).
+    pub async fn stopped(&self) {
+        self.commands.closed().await
+    }
+
     /// Ends the session because the server is stopping.
     pub async fn shutdown(&self) {
         let _ = self.commands.send(Command::Shutdown).await;

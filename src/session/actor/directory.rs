@@ -60,6 +60,9 @@ impl Actor {
         let me = self.setup.services.directory.me().node.clone();
         tracing::info!(session = %self.setup.id, "handing the session to another node; closing its connections here");
         self.audit("handed_off", None, json!({ "node": me }));
+        // Gone from this node's sessions first: a reconnect landing here at once is sent on to
+        // the node that takes the session over, never attached to an actor about to stop.
+        self.setup.registry.forget(&self.setup.id);
         self.close_connections();
         self.handed_off = true;
     }

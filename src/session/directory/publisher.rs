@@ -42,11 +42,12 @@ impl Publisher {
         }
     }
 
-    /// Writes the last record, then lets go of the session's lease (see
-    /// [`Directory::release`]).
+    /// Writes the last record with the session's lease let go (see [`Directory::release`]).
     pub async fn release(self) {
         let (directory, record) = (self.directory.clone(), self.record());
-        self.finish().await;
+        // Written once, released: not renewed first (which would hold the next node off).
+        self.task.abort();
+        let _ = self.task.await;
         match tokio::time::timeout(Duration::from_secs(3), directory.release(record.clone())).await {
             Ok(Ok(true)) => {}
             Ok(Ok(false)) => tracing::info!(session = %record.id, "a session handed over was already taken"),

@@ -6,8 +6,7 @@ use std::time::Duration;
 use super::*;
 use crate::session::id;
 
-mod test_redis;
-use test_redis::TestRedis;
+use crate::test_redis::TestRedis;
 
 const NO_LEASE: Lease = Lease { length: Duration::ZERO, renew_every: Duration::from_secs(1) };
 
