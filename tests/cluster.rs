@@ -163,10 +163,17 @@ async fn agent_on_another_node_then_the_owner_killed_the_session_goes_on() {
     assert!(moved.contains(&"mode_changed".to_string()), "the fall back to pointer mode is recorded: {moved:?}");
     assert!(before.contains(&"created".to_string()) && before.contains(&"agent_joined".to_string()), "{before:?}");
 
-    // The end reaches the agent, relayed or not, and every node says so.
+    // The end reaches the agent, relayed or not, and every node says so; the page's resume
+    // token, presented to any node, is told the session has ended.
+    let token = customer.eval("JSON.parse(sessionStorage.getItem('cobrowse.session')).token").await;
+    let resume = serde_json::json!({ "type": "resume", "token": token }).to_string();
     customer.click_element(&format!("{WIDGET}.querySelector('button.end')")).await;
     wait_for_status(&agent, "The customer ended the session.").await;
     assert_eq!(api(&survivor, &format!("/api/sessions/{id}")).await["state"], "ended");
+    for node in cluster.nodes.iter().flatten() {
+        let answer = raw_first(&node.url, &cluster.site, &resume).await;
+        assert!(answer.contains("session_ended") && answer.contains("This session has ended."), "{answer}");
+    }
 
     customer.close().await;
     agent.close().await;
@@ -222,7 +229,7 @@ async fn a_drained_node_hands_its_session_over_and_redis_may_restart() {
     cluster.redis.stop();
     wait_for_health(&survivor, 503).await;
     customer_change_is_seen(&customer, &agent, "without-redis", [160, 200, 30]).await;
-    let refusal = raw_start(&survivor, &cluster.site).await;
+    let refusal = raw_first(&survivor, &cluster.site, r#"{"type":"start"}"#).await;
     assert!(refusal.contains("server_busy") && refusal.contains("busy"), "a new session is refused as busy: {refusal}");
     cluster.redis.restart();
     for node in cluster.nodes.iter().flatten() {
@@ -246,14 +253,15 @@ async fn a_drained_node_hands_its_session_over_and_redis_may_restart() {
     agent.close().await;
 }
 
-/// A page of `site` asks `server` for a new session over a bare WebSocket; what it is told.
-async fn raw_start(server: &str, site: &str) -> String {
+/// A page of `site` sends `first` (a start or a resume) to `server` over a bare WebSocket; what
+/// it is told.
+async fn raw_first(server: &str, site: &str, first: &str) -> String {
     use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
     let mut request = format!("{}/ws/customer", server.replace("http://", "ws://")).into_client_request().unwrap();
     request.headers_mut().insert("origin", site.parse().unwrap());
     let (mut socket, _) = bounded("connect", tokio_tungstenite::connect_async(request)).await.expect("connects");
-    socket.send(Message::Text(r#"{"type":"start"}"#.into())).await.unwrap();
-    bounded("an answer to start", async {
+    socket.send(Message::Text(first.into())).await.unwrap();
+    bounded("an answer", async {
         while let Some(Ok(message)) = socket.next().await {
             if let Message::Text(text) = message {
                 if text.contains("\"gone\"") || text.contains("\"started\"") {

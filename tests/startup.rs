@@ -68,3 +68,20 @@ fn a_deployment_logs_no_token_and_no_secret() {
         );
     }
 }
+
+#[test]
+fn a_node_told_to_join_a_cluster_never_runs_alone() {
+    // Nothing listens on port 1 of this machine: the node says so and exits.
+    let run = Command::new(env!("CARGO_BIN_EXE_cobrowse"))
+        .args(["--listen", "127.0.0.1:0", "--demo-listen", "off", "--redis", "redis://:hunter2@127.0.0.1:1/0"])
+        .env("COBROWSE_SECRET", SECRET)
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("cobrowse runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot reach Redis at redis://…@127.0.0.1:1/0"), "names where: {stderr}");
+    assert!(stderr.contains("unset COBROWSE_REDIS"), "says what to do: {stderr}");
+    assert!(!stderr.contains("hunter2"), "never prints the password: {stderr}");
+    assert!(String::from_utf8_lossy(&run.stdout).is_empty(), "it never served");
+}

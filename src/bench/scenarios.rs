@@ -74,12 +74,7 @@ pub async fn measure(rig: &Rig) -> Result<Report, String> {
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     }
     let cluster = if options.runs("cluster") {
-        // The most sessions one node served within budget (else the fewest tried; ten without a
-        // load), on both.
-        let within = load.iter().filter_map(|l| l.served_within_budget()).max();
-        let sessions = within.or(load.iter().map(|l| l.sessions).min()).unwrap_or(10).max(1);
-        let one_node = load.iter().find(|l| l.sessions == sessions).cloned();
-        Some(cluster::measure(rig, &rig.exe, &recordings, one_node, sessions).await?)
+        Some(cluster::measure(rig, &rig.exe, &recordings, load.clone()).await?)
     } else {
         None
     };
