@@ -117,7 +117,7 @@ pub async fn serve(settings: Settings) -> ExitCode {
     .with_metrics_token(settings.metrics_token.clone())
     .with_trusted_proxies(settings.trusted_proxies.0.iter().map(|p| p.0).collect());
     let state = if demo_url.is_some() { state.with_routes(crate::demo_chat::routes()) } else { state };
-    let state = match cluster.clone() {
+    let state = match cluster {
         Some(cluster) => {
             let here = state.clone();
             cluster.spawn_heartbeat(move || here.load());
@@ -195,9 +195,6 @@ pub async fn serve(settings: Settings) -> ExitCode {
         let _ = stop_tx.send(true);
     });
     let result = crate::server::run(listener, stopped(), state).await;
-    if let Some(cluster) = &cluster {
-        cluster.leave().await;
-    }
     if let Some(task) = demo_task {
         let _ = task.await;
     }

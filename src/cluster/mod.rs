@@ -82,7 +82,7 @@ impl Cluster {
         secret: &str,
     ) -> Result<Cluster, ClusterError> {
         let unreachable = |cause| ClusterError::Unreachable { url: nodes::redacted(url), cause };
-        let redis = nodes::connect(url).await.map_err(unreachable)?;
+        let redis = crate::session::directory::connect_redis(url).await.map_err(unreachable)?;
         let me = NodeBeat {
             node: node.to_string(),
             instance: instance.to_string(),

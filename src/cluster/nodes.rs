@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 
 /// How often a node beats.
@@ -25,18 +25,6 @@ pub struct NodeBeat {
     pub sessions: usize,
     pub headroom: usize,
     pub draining: bool,
-}
-
-/// A connection to Redis that fails each call within a second and reconnects by itself.
-pub async fn connect(url: &str) -> Result<ConnectionManager, redis::RedisError> {
-    let client = redis::Client::open(url)?;
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(2)))
-        .set_response_timeout(Some(Duration::from_secs(1)))
-        .set_max_delay(Duration::from_secs(1));
-    let mut connection = ConnectionManager::new_with_config(client, config).await?;
-    redis::cmd("PING").query_async::<String>(&mut connection).await?;
-    Ok(connection)
 }
 
 /// Writes `beat` and reads the other nodes' fresh beats (forgetting the names of the gone).

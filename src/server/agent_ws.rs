@@ -174,13 +174,7 @@ async fn serve(
     // The seat holds a way to the writer: gone first, so the writer closes when done.
     drop(seat);
     drop((tx, link));
-    match relay_to {
-        Some((relay, first)) => match &state.cluster {
-            Some(cluster) => super::relay::pump(connection, cluster, relay, first).await,
-            None => connection.finish().await,
-        },
-        None => connection.finish().await,
-    }
+    super::relay::pump_or_finish(connection, &state, relay_to).await;
 }
 
 /// Where an agent joined.

@@ -197,13 +197,7 @@ async fn serve(socket: WebSocket, state: AppState, profile: Arc<Profile>, origin
         a.handle.customer(a.conn, FromCustomerConn::Gone).await;
     }
     drop((tx, link));
-    match relay_to {
-        Some((relay, first)) => match &state.cluster {
-            Some(cluster) => super::relay::pump(connection, cluster, relay, first).await,
-            None => connection.finish().await,
-        },
-        None => connection.finish().await,
-    }
+    super::relay::pump_or_finish(connection, &state, relay_to).await;
 }
 
 /// Where a new session goes in a cluster: here, or relayed to the node with the most headroom

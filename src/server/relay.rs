@@ -74,6 +74,19 @@ pub async fn pump<T: Outgoing + Send + 'static>(
     connection.finish().await;
 }
 
+/// Relays `connection` when its reader found the session on another node (with the message it
+/// read first), else lets it finish.
+pub async fn pump_or_finish<T: Outgoing + Send + 'static>(
+    connection: Connection<T>,
+    state: &super::AppState,
+    relay_to: Option<(Relay, String)>,
+) {
+    match (relay_to, &state.cluster) {
+        (Some((relay, first)), Some(cluster)) => pump(connection, cluster, relay, first).await,
+        _ => connection.finish().await,
+    }
+}
+
 /// A client's message as the owner gets it: `Some(None)` for what each hop answers itself
 /// (pings), `None` when the client closed.
 fn upward(message: Message) -> Option<Option<Relayed>> {

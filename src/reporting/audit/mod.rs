@@ -99,7 +99,7 @@ impl Audit {
 
     /// The audit trail of the cluster that uses the Redis at `url`.
     pub async fn connect(url: &str) -> Result<Audit, AuditError> {
-        let redis = crate::cluster::nodes::connect(url)
+        let redis = crate::session::directory::connect_redis(url)
             .await
             .map_err(|e| AuditError::Redis(format!("{}: {e}", crate::cluster::nodes::redacted(url))))?;
         let (jobs, rx) = mpsc::channel(QUEUE);

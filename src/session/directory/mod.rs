@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use self::redis::connect as connect_redis;
 use crate::wire::{Mode, PublicState};
 pub use publisher::{spawn_publisher, Publisher};
 

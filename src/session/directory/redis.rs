@@ -45,15 +45,7 @@ pub struct RedisStore {
 impl RedisStore {
     /// Connects to `url` (`redis://host:port/db`), failing if Redis does not answer.
     pub async fn connect(url: &str) -> Result<RedisStore, DirectoryError> {
-        let client = redis::Client::open(url).map_err(DirectoryError::Redis)?;
-        // A Redis that stops answering fails each call within a second, so a session goes on
-        // streaming while its record waits; the connection is made again in the background.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(1)))
-            .set_max_delay(Duration::from_secs(1));
-        let mut connection = ConnectionManager::new_with_config(client, config).await.map_err(DirectoryError::Redis)?;
-        redis::cmd("PING").query_async::<String>(&mut connection).await.map_err(DirectoryError::Redis)?;
+        let connection = connect(url).await.map_err(DirectoryError::Redis)?;
         Ok(RedisStore { connection, scripts: Arc::new((Script::new(INSERT), Script::new(REPLACE_IF_OWNED))) })
     }
 
@@ -113,6 +105,21 @@ impl RedisStore {
             .map_err(DirectoryError::Redis)?;
         Ok(replaced == 1)
     }
+}
+
+/// A connection to the Redis at `url`, answering now. Every use of the cluster's Redis (the
+/// directory, heartbeats, the audit trail) connects this way: a Redis that stops answering
+/// fails each call within a second, so a session goes on streaming while its record waits,
+/// and the connection is made again in the background.
+pub async fn connect(url: &str) -> Result<ConnectionManager, redis::RedisError> {
+    let client = redis::Client::open(url)?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(1)))
+        .set_max_delay(Duration::from_secs(1));
+    let mut connection = ConnectionManager::new_with_config(client, config).await?;
+    redis::cmd("PING").query_async::<String>(&mut connection).await?;
+    Ok(connection)
 }
 
 fn session_key(id: &str) -> String {
